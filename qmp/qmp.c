@@ -753,8 +753,11 @@ qmp_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		qmp_fail(q, "read: %s", strerror(errno));
-		return;
+		if (errno != ECONNRESET) {
+			qmp_fail(q, "read: %s", strerror(errno));
+			return;
+		}
+		n = 0;	/* the peer closed with our bytes unread: still EOF */
 	}
 	if (n == 0) {
 		if (jstream_partial(&q->js))

@@ -171,6 +171,10 @@ struct event_base *qmp_sync_base(struct qmp_sync *);
 int		 qmp_sync_execute(struct qmp_sync *, const char *cmd,
 		    struct json_object *args, int timeout_ms,
 		    struct qmp_reply *);
+/* The same, passing fd along (SCM_RIGHTS); the caller keeps its fd. */
+int		 qmp_sync_execute_fd(struct qmp_sync *, const char *cmd,
+		    struct json_object *args, int fd, int timeout_ms,
+		    struct qmp_reply *);
 void		 qmp_reply_clear(struct qmp_reply *);
 /*
  * Wait for an event of that name (NULL: any) that has not been taken yet;

@@ -219,10 +219,22 @@ int
 qmp_sync_execute(struct qmp_sync *s, const char *cmd, struct json_object *args,
     int timeout_ms, struct qmp_reply *r)
 {
+	return qmp_sync_execute_fd(s, cmd, args, -1, timeout_ms, r);
+}
+
+int
+qmp_sync_execute_fd(struct qmp_sync *s, const char *cmd,
+    struct json_object *args, int fd, int timeout_ms, struct qmp_reply *r)
+{
 	struct sync_call c = { 0, r };
+	int64_t id;
 
 	memset(r, 0, sizeof(*r));
-	int64_t id = qmp_execute(s->q, cmd, args, timeout_ms, sync_reply, &c);
+	if (fd == -1)
+		id = qmp_execute(s->q, cmd, args, timeout_ms, sync_reply, &c);
+	else
+		id = qmp_execute_fd(s->q, cmd, args, fd, timeout_ms,
+		    sync_reply, &c);
 	if (id == -1) {
 		r->eclass = strdup(QMP_ERR_DISCONNECTED);
 		r->edesc = strdup(s->closed ? s->reason : "not connected");

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install what qlaunch needs to build and test on Debian 12, as root.
+# Safe to run again: apt-get skips what is installed.
+set -e
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: run as root (apt-get install needs it)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+PKGS="gcc make pkg-config libc6-dev
+libjson-c-dev libevent-dev libbsd-dev libcmocka-dev
+qemu-system-x86 qemu-utils
+cpio lz4 xz-utils zstd gzip
+clang libclang-rt-14-dev
+iproute2 procps psmisc"
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+echo "install-deps: installing$missing"
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-deps: done"
