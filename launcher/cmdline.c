@@ -1,0 +1,262 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cmdline.h"
+#include "props.h"
+#include "util.h"
+
+int
+vmpaths_init(struct vmpaths *p, const char *runroot, const char *name,
+    char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	if ((size_t)snprintf(p->dir, sizeof(p->dir), "%s/%s", runroot, name) >=
+	    sizeof(p->dir) ||
+	    (size_t)snprintf(p->dir, sizeof(p->dir), "%s/%s", runroot, name) >=
+	    sizeof(p->dir) ||
+	    (size_t)snprintf(p->qmp, sizeof(p->qmp), "%s/qmp.sock", p->dir) >=
+	    sizeof(p->qmp) ||
+	    (size_t)snprintf(p->console, sizeof(p->console), "%s/console.sock",
+	    p->dir) >= sizeof(p->console)) {
+		snprintf(err, errlen, "runtime path %s/%s/console.sock is too "
+		    "long for a UNIX socket (%zu bytes at most); use a shorter "
+		    "runtime directory or VM name", runroot, name,
+		    sizeof(p->console) - 1);
+		return -1;
+	}
+	snprintf(p->log, sizeof(p->log), "%s/console.log", p->dir);
+	snprintf(p->pid, sizeof(p->pid), "%s/qemu.pid", p->dir);
+	snprintf(p->state, sizeof(p->state), "%s/state.json", p->dir);
+	snprintf(p->qemulog, sizeof(p->qemulog), "%s/qemu.log", p->dir);
+	return 0;
+}
+
+void
+argv_add(struct argv *a, const char *s)
+{
+	char **nv = reallocarray(a->v, a->n + 2, sizeof(*nv));
+
+	if (nv == NULL)
+		abort();
+	a->v = nv;
+	a->v[a->n++] = xstrdup(s);
+	a->v[a->n] = NULL;
+}
+
+void
+argv_addf(struct argv *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		abort();
+	va_end(ap);
+	argv_add(a, s);
+	free(s);
+}
+
+void
+argv_free(struct argv *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	a->v = NULL;
+	a->n = 0;
+}
+
+const char *
+machine_type(const struct vmdef *d, char *buf, size_t len)
+{
+	size_t n = strcspn(d->machine, ",");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, d->machine, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int
+is_microvm(const struct vmdef *d)
+{
+	char t[64];
+
+	return strcmp(machine_type(d, t, sizeof(t)), "microvm") == 0;
+}
+
+struct json_object *
+dev_balloon(const struct vmdef *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "driver", json_object_new_string(
+	    is_microvm(d) ? "virtio-balloon-device" : "virtio-balloon-pci"));
+	json_object_object_add(o, "id", json_object_new_string("balloon0"));
+	return o;
+}
+
+static void
+add_json(struct argv *a, const char *opt, struct json_object *o)
+{
+	argv_add(a, opt);
+	argv_add(a, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* "hd,cdrom,menu=on" -> "order=cd,menu=on" */
+static void
+add_boot(struct argv *a, const char *boot)
+{
+	struct props p;
+	char err[128], order[16] = "", menu[8] = "";
+	const char *s;
+	size_t n = 0;
+
+	if (props_parse(boot, &p, err, sizeof(err)) == -1)
+		return;		/* validated when set */
+	for (size_t i = 0; (s = props_pos(&p, i)) != NULL && n < 15; i++) {
+		char c = strcmp(s, "hd") == 0 ? 'c' : strcmp(s, "cdrom") == 0 ?
+		    'd' : strcmp(s, "network") == 0 ? 'n' : 'a';
+		order[n++] = c;
+	}
+	order[n] = '\0';
+	int b;
+	if ((s = props_get(&p, "menu")) != NULL && parse_bool(s, &b) == 0)
+		strlcpy(menu, b ? "on" : "off", sizeof(menu));
+	if (*order || *menu)
+		argv_addf(a, "%s%s%s%s%s", *order ? "order=" : "", order,
+		    *order && *menu ? "," : "", *menu ? "menu=" : "", menu);
+	else
+		argv_add(a, "order=c");
+	props_free(&p);
+}
+
+int
+cmdline_build(const struct vmdef *d, const struct vmpaths *p, enum accel accel,
+    const char *qemu, struct argv *a, char *err, size_t errlen)
+{
+	char *e;
+
+	memset(a, 0, sizeof(*a));
+	if (accel == ACCEL_AUTO) {
+		snprintf(err, errlen, "accel: auto must be resolved first");
+		return -1;
+	}
+	argv_add(a, d->emulator != NULL ? d->emulator : qemu);
+	argv_add(a, "-name");
+	argv_addf(a, "%s,debug-threads=on", d->name);
+	argv_add(a, "-uuid");
+	argv_add(a, d->uuid);
+	argv_add(a, "-S");
+	argv_add(a, "-nodefaults");
+	argv_add(a, "-no-user-config");
+	/* guest poweroff stops QEMU; the supervisor applies on_poweroff */
+	argv_add(a, "-no-shutdown");
+	if (d->on_reboot != POLICY_RESTART) {
+		argv_add(a, "-action");
+		argv_add(a, "reboot=shutdown");
+	}
+	argv_add(a, "-machine");
+	argv_add(a, d->machine);
+	argv_add(a, "-accel");
+	argv_addf(a, "%s%s%s", accel_name(accel), d->accel_opts ? "," : "",
+	    d->accel_opts ? d->accel_opts : "");
+	argv_add(a, "-cpu");
+	argv_add(a, d->cpu != NULL ? d->cpu : accel == ACCEL_KVM ? "host" :
+	    "max");
+	argv_add(a, "-m");
+	if (d->maxmem_mib)
+		argv_addf(a, "size=%lluM,slots=%u,maxmem=%lluM",
+		    (unsigned long long)d->memory_mib, d->slots,
+		    (unsigned long long)d->maxmem_mib);
+	else
+		argv_addf(a, "%llu", (unsigned long long)d->memory_mib);
+	char smp[128];
+	int n = snprintf(smp, sizeof(smp), "%u", d->vcpus);
+	if (d->maxvcpus)
+		n += snprintf(smp + n, sizeof(smp) - (size_t)n, ",maxcpus=%u",
+		    d->maxvcpus);
+	if (d->sockets)
+		n += snprintf(smp + n, sizeof(smp) - (size_t)n, ",sockets=%u",
+		    d->sockets);
+	if (d->cores)
+		n += snprintf(smp + n, sizeof(smp) - (size_t)n, ",cores=%u",
+		    d->cores);
+	if (d->threads)
+		snprintf(smp + n, sizeof(smp) - (size_t)n, ",threads=%u",
+		    d->threads);
+	argv_add(a, "-smp");
+	argv_add(a, smp);
+
+	/* QMP, pidfile, console: all in the runtime directory */
+	argv_add(a, "-chardev");
+	e = props_escape(p->qmp);
+	argv_addf(a, "socket,id=qmp,path=%s,server=on,wait=off", e);
+	free(e);
+	argv_add(a, "-mon");
+	argv_add(a, "chardev=qmp,mode=control");
+	argv_add(a, "-pidfile");
+	argv_add(a, p->pid);
+	if (d->serial) {
+		char *ec = props_escape(p->console), *el = props_escape(p->log);
+		argv_add(a, "-chardev");
+		argv_addf(a, "socket,id=serial0,path=%s,server=on,wait=off,"
+		    "logfile=%s,logappend=on", ec, el);
+		free(ec);
+		free(el);
+		argv_add(a, "-serial");
+		argv_add(a, "chardev:serial0");
+	}
+	argv_add(a, "-display");
+	argv_add(a, "none");
+	if (d->graphics == GRAPHICS_VNC) {
+		/* QEMU takes a display number: port 5900 + N */
+		const char *l = d->vnc_listen;
+		int v6 = strchr(l, ':') != NULL && l[0] != '[';
+		char vnc[160];
+		n = snprintf(vnc, sizeof(vnc), "%s%s%s:", v6 ? "[" : "", l,
+		    v6 ? "]" : "");
+		if (d->vnc_port == VNC_PORT_AUTO)
+			n += snprintf(vnc + n, sizeof(vnc) - (size_t)n, "0,to=99");
+		else
+			n += snprintf(vnc + n, sizeof(vnc) - (size_t)n, "%d",
+			    d->vnc_port - 5900);
+		if (d->vnc_password != NULL)
+			n += snprintf(vnc + n, sizeof(vnc) - (size_t)n,
+			    ",password=on");
+		if (d->vnc_websocket)	/* on the same address as VNC */
+			snprintf(vnc + n, sizeof(vnc) - (size_t)n,
+			    ",websocket=%s%s%s:%d", v6 ? "[" : "", l,
+			    v6 ? "]" : "", d->vnc_websocket);
+		argv_add(a, "-vnc");
+		argv_add(a, vnc);
+	}
+	if (d->kernel != NULL) {
+		argv_add(a, "-kernel");
+		argv_add(a, d->kernel);
+		if (d->initrd != NULL) {
+			argv_add(a, "-initrd");
+			argv_add(a, d->initrd);
+		}
+		if (d->append != NULL) {
+			argv_add(a, "-append");
+			argv_add(a, d->append);
+		}
+	} else if (d->boot != NULL) {
+		argv_add(a, "-boot");
+		add_boot(a, d->boot);
+	}
+	if (d->balloon)
+		add_json(a, "-device", dev_balloon(d));
+	for (size_t i = 0; i < d->nqemu_args; i++)
+		argv_add(a, d->qemu_args[i]);
+	return 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * QEMU command-line generation: a definition plus the VM's runtime paths
+ * give the exact argv that start executes (qlaunch cmdline prints it).
+ */
+#ifndef LAUNCHER_CMDLINE_H
+#define LAUNCHER_CMDLINE_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "vmdef.h"
+
+struct json_object;
+
+/* The files of a running VM, in its runtime directory. */
+struct vmpaths {
+	char	dir[108];
+	char	qmp[108];	/* sun_path limits */
+	char	console[108];
+	char	log[PATH_MAX];	/* everything the guest wrote on ttyS0 */
+	char	pid[PATH_MAX];
+	char	state[PATH_MAX];/* what the supervisor knows, for re-adoption */
+	char	qemulog[PATH_MAX];/* QEMU's own stderr */
+};
+
+/* Fails with a clear reason when a socket path would be too long. */
+int	 vmpaths_init(struct vmpaths *, const char *runroot, const char *name,
+	    char *err, size_t errlen);
+
+struct argv {
+	char	**v;
+	size_t	  n;
+};
+
+void	 argv_add(struct argv *, const char *);
+void	 argv_addf(struct argv *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 argv_free(struct argv *);
+
+/*
+ * accel is the resolved accelerator (kvm or tcg, never auto); qemu is the
+ * binary to use when the definition names no emulator.
+ */
+int	 cmdline_build(const struct vmdef *, const struct vmpaths *,
+	    enum accel accel, const char *qemu, struct argv *,
+	    char *err, size_t errlen);
+
+/* Devices as json-c objects, for -device JSON and device_add alike. */
+struct json_object *dev_balloon(const struct vmdef *);
+const char *machine_type(const struct vmdef *, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,47 @@
+/* Small helpers shared by qlaunchd and qlaunch. */
+#ifndef LAUNCHER_UTIL_H
+#define LAUNCHER_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NAME_MAX_LEN	64
+
+/* Names: [A-Za-z0-9][A-Za-z0-9._-]{0,63} */
+int	 valid_name(const char *);
+
+/*
+ * Sizes: "512" is MiB; a K, M, G or T suffix (optionally followed by B or
+ * iB, any case) sets the unit.  Result in bytes.  Returns -1 with a reason
+ * in err when the value is malformed or out of range.
+ */
+int	 parse_size(const char *, uint64_t *bytes, const char **err);
+/* Unsigned integer in [min, max]; strtonum's contract. */
+int	 parse_uint(const char *, long long min, long long max, long long *out,
+	    const char **err);
+int	 parse_bool(const char *, int *out);
+
+/* Write a whole file atomically: temp file, fsync, rename, fsync dir. */
+int	 write_file_atomic(const char *path, const char *data, size_t len,
+	    mode_t mode);
+/* Read a whole file; NUL-terminated; NULL with errno set on failure. */
+char	*read_file(const char *path, size_t *lenp);
+/* mkdir -p with mode for each created component. */
+int	 mkdirs(const char *path, mode_t mode);
+/* Remove a directory and its (flat) contents. */
+int	 rmdir_flat(const char *path);
+
+/* asprintf that aborts on allocation failure */
+char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char	*xstrdup(const char *);
+void	*xcalloc(size_t, size_t);
+
+/* A random RFC 4122 version 4 UUID, lower case. */
+void	 uuid_generate_str(char out[37]);
+int	 valid_uuid(const char *);
+
+/* Monotonic and wall clock in milliseconds / seconds. */
+int64_t	 mono_ms(void);
+
+#endif

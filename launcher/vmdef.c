@@ -1,0 +1,866 @@
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "props.h"
+#include "util.h"
+#include "vmdef.h"
+
+#define MIN_MEMORY_MIB	16
+#define MAX_MEMORY_MIB	(16ULL << 20)	/* 16 TiB */
+#define MAX_VCPUS	288
+
+typedef int (*setter)(struct vmdef *, const char *, char *, size_t);
+
+static int __attribute__((format(printf, 3, 4)))
+bad(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *
+accel_name(enum accel a)
+{
+	return a == ACCEL_KVM ? "kvm" : a == ACCEL_TCG ? "tcg" : "auto";
+}
+
+const char *
+policy_name(enum policy p)
+{
+	return p == POLICY_RESTART ? "restart" :
+	    p == POLICY_PRESERVE ? "preserve" : "destroy";
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+/* A token QEMU would take as a type or model name. */
+static int
+plain_token(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' &&
+		    *s != '.')
+			return 0;
+	return 1;
+}
+
+/* Property lists we pass to QEMU: no spaces or control characters. */
+static int
+check_props_text(const char *v, char *err, size_t errlen)
+{
+	for (const char *c = v; *c; c++)
+		if (iscntrl((unsigned char)*c) || *c == ' ')
+			return bad(err, errlen, "spaces and control characters "
+			    "are not allowed in '%s'", v);
+	return 0;
+}
+
+static int
+get_mib(const char *v, uint64_t *mib, char *err, size_t errlen)
+{
+	uint64_t bytes;
+	const char *e;
+
+	if (parse_size(v, &bytes, &e) == -1)
+		return bad(err, errlen, "'%s': %s", v, e);
+	if (bytes % (1 << 20) != 0)
+		return bad(err, errlen, "'%s' is not a whole number of MiB", v);
+	*mib = bytes >> 20;
+	if (*mib < MIN_MEMORY_MIB)
+		return bad(err, errlen, "'%s' is less than %d MiB", v,
+		    MIN_MEMORY_MIB);
+	if (*mib > MAX_MEMORY_MIB)
+		return bad(err, errlen, "'%s' is more than 16 TiB", v);
+	return 0;
+}
+
+static int
+get_uint(const char *what, const char *v, long long min, long long max,
+    unsigned *out, char *err, size_t errlen)
+{
+	long long n;
+	const char *e;
+
+	if (parse_uint(v, min, max, &n, &e) == -1)
+		return bad(err, errlen, "%s '%s': %s (%lld to %lld)", what, v,
+		    e, min, max);
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int
+unused_prop(struct props *p, char *err, size_t errlen)
+{
+	const struct prop *u = props_unused(p);
+
+	if (u == NULL)
+		return 0;
+	if (u->key != NULL)
+		return bad(err, errlen, "unknown property '%s'", u->key);
+	return bad(err, errlen, "unexpected value '%s'", u->val);
+}
+
+static int
+k_name(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	if (!valid_name(v))
+		return bad(err, errlen, "'%s' is not a valid name "
+		    "([A-Za-z0-9][A-Za-z0-9._-]{0,63})", v);
+	strlcpy(d->name, v, sizeof(d->name));
+	return 0;
+}
+
+static int
+k_uuid(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	if (!valid_uuid(v))
+		return bad(err, errlen, "'%s' is not a UUID "
+		    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", v);
+	for (int i = 0; i < 36; i++)
+		d->uuid[i] = (char)tolower((unsigned char)v[i]);
+	d->uuid[36] = '\0';
+	return 0;
+}
+
+static int
+k_description(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	set_str(&d->description, v);
+	return 0;
+}
+
+static int
+k_memory(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	struct props p;
+	uint64_t mem, max = 0;
+	unsigned slots = 0;
+	const char *s;
+	int r = -1;
+
+	if (props_parse(v, &p, err, errlen) == -1)
+		return -1;
+	if ((s = props_pos(&p, 0)) == NULL) {
+		bad(err, errlen, "no size given (e.g. 1024 or 2G)");
+		goto out;
+	}
+	if (get_mib(s, &mem, err, errlen) == -1)
+		goto out;
+	if ((s = props_get(&p, "maxmemory")) != NULL &&
+	    get_mib(s, &max, err, errlen) == -1)
+		goto out;
+	if ((s = props_get(&p, "slots")) != NULL &&
+	    get_uint("slots", s, 1, 256, &slots, err, errlen) == -1)
+		goto out;
+	if (unused_prop(&p, err, errlen) == -1)
+		goto out;
+	if (max != 0 && max < mem) {
+		bad(err, errlen, "maxmemory %lluM is less than memory %lluM",
+		    (unsigned long long)max, (unsigned long long)mem);
+		goto out;
+	}
+	if (slots != 0 && max == 0) {
+		bad(err, errlen, "slots needs maxmemory");
+		goto out;
+	}
+	d->memory_mib = mem;
+	d->maxmem_mib = max;
+	d->slots = max != 0 ? (slots ? slots : 16) : 0;
+	r = 0;
+out:
+	props_free(&p);
+	return r;
+}
+
+static int
+k_vcpus(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	struct props p;
+	unsigned n = 0, max = 0, so = 0, co = 0, th = 0;
+	const char *s;
+	int r = -1;
+
+	if (props_parse(v, &p, err, errlen) == -1)
+		return -1;
+	if ((s = props_pos(&p, 0)) == NULL) {
+		bad(err, errlen, "no count given");
+		goto out;
+	}
+	if (get_uint("count", s, 1, MAX_VCPUS, &n, err, errlen) == -1 ||
+	    ((s = props_get(&p, "maxvcpus")) != NULL &&
+	    get_uint("maxvcpus", s, 1, MAX_VCPUS, &max, err, errlen) == -1) ||
+	    ((s = props_get(&p, "sockets")) != NULL &&
+	    get_uint("sockets", s, 1, MAX_VCPUS, &so, err, errlen) == -1) ||
+	    ((s = props_get(&p, "cores")) != NULL &&
+	    get_uint("cores", s, 1, MAX_VCPUS, &co, err, errlen) == -1) ||
+	    ((s = props_get(&p, "threads")) != NULL &&
+	    get_uint("threads", s, 1, MAX_VCPUS, &th, err, errlen) == -1) ||
+	    unused_prop(&p, err, errlen) == -1)
+		goto out;
+	if (max != 0 && max < n) {
+		bad(err, errlen, "maxvcpus %u is less than %u", max, n);
+		goto out;
+	}
+	d->vcpus = n;
+	d->maxvcpus = max;
+	d->sockets = so;
+	d->cores = co;
+	d->threads = th;
+	r = 0;
+out:
+	props_free(&p);
+	return r;
+}
+
+static int
+k_cpu(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	struct props p;
+
+	if (props_parse(v, &p, err, errlen) == -1)
+		return -1;
+	const char *model = p.n > 0 && p.v[0].key == NULL ? p.v[0].val : NULL;
+	int ok = model != NULL && plain_token(model);
+	props_free(&p);
+	if (!ok)
+		return bad(err, errlen, "'%s' does not start with a CPU model "
+		    "(host, max, Skylake-Server, ...)", v);
+	if (check_props_text(v, err, errlen) == -1)
+		return -1;
+	/* virt-install's names for the host CPU */
+	if (strncmp(v, "host-passthrough", 16) == 0 &&
+	    (v[16] == '\0' || v[16] == ',')) {
+		char *s = xasprintf("host%s", v + 16);
+		free(d->cpu);
+		d->cpu = s;
+		return 0;
+	}
+	set_str(&d->cpu, v);
+	return 0;
+}
+
+static int
+k_machine(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	struct props p;
+
+	if (props_parse(v, &p, err, errlen) == -1)
+		return -1;
+	const char *type = p.n > 0 && p.v[0].key == NULL ? p.v[0].val : NULL;
+	int ok = type != NULL && plain_token(type);
+	props_free(&p);
+	if (!ok)
+		return bad(err, errlen, "'%s' does not start with a machine type "
+		    "(pc, q35, microvm, ...)", v);
+	if (check_props_text(v, err, errlen) == -1)
+		return -1;
+	set_str(&d->machine, v);
+	return 0;
+}
+
+static int
+k_accel(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	const char *comma = strchr(v, ',');
+	size_t n = comma ? (size_t)(comma - v) : strlen(v);
+	enum accel a;
+
+	if (n == 3 && strncmp(v, "kvm", 3) == 0)
+		a = ACCEL_KVM;
+	else if (n == 3 && strncmp(v, "tcg", 3) == 0)
+		a = ACCEL_TCG;
+	else if (n == 4 && strncmp(v, "auto", 4) == 0)
+		a = ACCEL_AUTO;
+	else
+		return bad(err, errlen, "'%.*s' is not kvm, tcg or auto",
+		    (int)n, v);
+	if (comma != NULL) {
+		struct props p;
+		if (a == ACCEL_AUTO)
+			return bad(err, errlen, "auto takes no properties; "
+			    "name kvm or tcg");
+		if (props_parse(comma + 1, &p, err, errlen) == -1)
+			return -1;
+		props_free(&p);
+		if (check_props_text(comma + 1, err, errlen) == -1)
+			return -1;
+	}
+	d->accel = a;
+	free(d->accel_opts);
+	d->accel_opts = comma ? xstrdup(comma + 1) : NULL;
+	return 0;
+}
+
+static int
+k_path(char **dst, const char *v, char *err, size_t errlen)
+{
+	if (v[0] != '/')
+		return bad(err, errlen, "'%s' is not an absolute path", v);
+	for (const char *c = v; *c; c++)
+		if (iscntrl((unsigned char)*c))
+			return bad(err, errlen, "control character in path");
+	set_str(dst, v);
+	return 0;
+}
+
+static int
+k_kernel(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	return k_path(&d->kernel, v, err, errlen);
+}
+
+static int
+k_initrd(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	return k_path(&d->initrd, v, err, errlen);
+}
+
+static int
+k_emulator(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	return k_path(&d->emulator, v, err, errlen);
+}
+
+static int
+k_append(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	set_str(&d->append, v);
+	return 0;
+}
+
+/* The boot order letter for a virt-install device name. */
+static char
+boot_letter(const char *dev)
+{
+	if (strcmp(dev, "hd") == 0)
+		return 'c';
+	if (strcmp(dev, "cdrom") == 0)
+		return 'd';
+	if (strcmp(dev, "network") == 0)
+		return 'n';
+	if (strcmp(dev, "fd") == 0)
+		return 'a';
+	return 0;
+}
+
+static int
+k_boot(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	struct props p;
+	const char *s;
+	int r = -1;
+
+	if (props_parse(v, &p, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; (s = props_pos(&p, i)) != NULL; i++)
+		if (boot_letter(s) == 0) {
+			bad(err, errlen, "unknown boot device '%s' "
+			    "(hd, cdrom, network, fd)", s);
+			goto out;
+		}
+	int b;
+	if ((s = props_get(&p, "menu")) != NULL && parse_bool(s, &b) == -1) {
+		bad(err, errlen, "menu '%s' is not on or off", s);
+		goto out;
+	}
+	if (unused_prop(&p, err, errlen) == -1)
+		goto out;
+	set_str(&d->boot, v);
+	r = 0;
+out:
+	props_free(&p);
+	return r;
+}
+
+static int
+k_graphics(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	struct props p;
+	const char *s, *type;
+	int r = -1;
+
+	if (props_parse(v, &p, err, errlen) == -1)
+		return -1;
+	type = props_pos(&p, 0);
+	if (type == NULL || (strcmp(type, "none") != 0 &&
+	    strcmp(type, "vnc") != 0)) {
+		bad(err, errlen, "'%s' is not vnc or none", type ? type : v);
+		goto out;
+	}
+	if (strcmp(type, "none") == 0) {
+		if (unused_prop(&p, err, errlen) == -1)
+			goto out;
+		d->graphics = GRAPHICS_NONE;
+		r = 0;
+		goto out;
+	}
+	char listen[64] = "127.0.0.1";
+	int port = VNC_PORT_AUTO;
+	unsigned ws = 0, n = 0;
+	if ((s = props_get(&p, "listen")) != NULL) {
+		if (strlcpy(listen, s, sizeof(listen)) >= sizeof(listen) ||
+		    !*s || strspn(s, "0123456789abcdefABCDEF.:[]") != strlen(s)) {
+			bad(err, errlen, "listen '%s' is not an IP address", s);
+			goto out;
+		}
+	}
+	if ((s = props_get(&p, "port")) != NULL && strcmp(s, "auto") != 0) {
+		if (get_uint("port", s, 5900, 65535, &n, err, errlen) == -1)
+			goto out;
+		port = (int)n;
+	}
+	if ((s = props_get(&p, "websocket")) != NULL) {
+		if (get_uint("websocket", s, 1, 65535, &ws, err, errlen) == -1)
+			goto out;
+	}
+	const char *pw = props_get(&p, "password");
+	if (pw != NULL && (strlen(pw) == 0 || strlen(pw) > 8)) {
+		bad(err, errlen, "a VNC password has 1 to 8 characters");
+		goto out;
+	}
+	if (unused_prop(&p, err, errlen) == -1)
+		goto out;
+	d->graphics = GRAPHICS_VNC;
+	strlcpy(d->vnc_listen, listen, sizeof(d->vnc_listen));
+	d->vnc_port = port;
+	d->vnc_websocket = (int)ws;
+	free(d->vnc_password);
+	d->vnc_password = pw ? xstrdup(pw) : NULL;
+	r = 0;
+out:
+	props_free(&p);
+	return r;
+}
+
+static int
+k_console(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "serial") == 0)
+		d->serial = 1;
+	else if (strcmp(v, "none") == 0)
+		d->serial = 0;
+	else
+		return bad(err, errlen, "'%s' is not serial or none", v);
+	return 0;
+}
+
+static int
+k_bool(int *dst, const char *v, char *err, size_t errlen)
+{
+	if (parse_bool(v, dst) == -1)
+		return bad(err, errlen, "'%s' is not yes or no", v);
+	return 0;
+}
+
+static int
+k_balloon(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	return k_bool(&d->balloon, v, err, errlen);
+}
+
+static int
+k_autostart(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	return k_bool(&d->autostart, v, err, errlen);
+}
+
+static int
+k_policy(enum policy *dst, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "destroy") == 0)
+		*dst = POLICY_DESTROY;
+	else if (strcmp(v, "restart") == 0)
+		*dst = POLICY_RESTART;
+	else if (strcmp(v, "preserve") == 0)
+		*dst = POLICY_PRESERVE;
+	else
+		return bad(err, errlen, "'%s' is not destroy, restart or "
+		    "preserve", v);
+	return 0;
+}
+
+static int
+k_on_poweroff(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	return k_policy(&d->on_poweroff, v, err, errlen);
+}
+
+static int
+k_on_reboot(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	return k_policy(&d->on_reboot, v, err, errlen);
+}
+
+static int
+k_on_crash(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	return k_policy(&d->on_crash, v, err, errlen);
+}
+
+static int
+k_owner(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	if (!valid_name(v) && strspn(v, "0123456789") != strlen(v))
+		return bad(err, errlen, "'%s' is not a user name or uid", v);
+	set_str(&d->owner, v);
+	return 0;
+}
+
+static int
+k_qemu_arg(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	char **nv = reallocarray(d->qemu_args, d->nqemu_args + 1, sizeof(*nv));
+	if (nv == NULL)
+		abort();
+	d->qemu_args = nv;
+	d->qemu_args[d->nqemu_args++] = xstrdup(v);
+	return 0;
+}
+
+static const struct key {
+	const char	*name;
+	setter		 set;
+	int		 repeat;
+} keys[] = {
+	{ "name",		k_name,		0 },
+	{ "uuid",		k_uuid,		0 },
+	{ "description",	k_description,	0 },
+	{ "memory",		k_memory,	0 },
+	{ "vcpus",		k_vcpus,	0 },
+	{ "cpu",		k_cpu,		0 },
+	{ "machine",		k_machine,	0 },
+	{ "accel",		k_accel,	0 },
+	{ "kernel",		k_kernel,	0 },
+	{ "initrd",		k_initrd,	0 },
+	{ "append",		k_append,	0 },
+	{ "boot",		k_boot,		0 },
+	{ "graphics",		k_graphics,	0 },
+	{ "console",		k_console,	0 },
+	{ "balloon",		k_balloon,	0 },
+	{ "on_poweroff",	k_on_poweroff,	0 },
+	{ "on_reboot",		k_on_reboot,	0 },
+	{ "on_crash",		k_on_crash,	0 },
+	{ "autostart",		k_autostart,	0 },
+	{ "owner",		k_owner,	0 },
+	{ "emulator",		k_emulator,	0 },
+	{ "qemu-arg",		k_qemu_arg,	1 },
+};
+
+static const struct key *
+find_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+int
+vmdef_known_key(const char *key)
+{
+	return find_key(key) != NULL;
+}
+
+struct vmdef *
+vmdef_new(void)
+{
+	struct vmdef *d = xcalloc(1, sizeof(*d));
+
+	d->memory_mib = 512;
+	d->vcpus = 1;
+	d->machine = xstrdup("pc");
+	d->accel = ACCEL_AUTO;
+	d->graphics = GRAPHICS_NONE;
+	d->vnc_port = VNC_PORT_AUTO;
+	strlcpy(d->vnc_listen, "127.0.0.1", sizeof(d->vnc_listen));
+	d->serial = 1;
+	d->balloon = 1;
+	d->on_poweroff = POLICY_DESTROY;
+	d->on_reboot = POLICY_RESTART;
+	d->on_crash = POLICY_DESTROY;
+	return d;
+}
+
+void
+vmdef_free(struct vmdef *d)
+{
+	if (d == NULL)
+		return;
+	free(d->description);
+	free(d->cpu);
+	free(d->machine);
+	free(d->accel_opts);
+	free(d->kernel);
+	free(d->initrd);
+	free(d->append);
+	free(d->boot);
+	free(d->vnc_password);
+	free(d->owner);
+	free(d->emulator);
+	for (size_t i = 0; i < d->nqemu_args; i++)
+		free(d->qemu_args[i]);
+	free(d->qemu_args);
+	free(d);
+}
+
+static char *
+dupnull(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+struct vmdef *
+vmdef_dup(const struct vmdef *s)
+{
+	struct vmdef *d = xcalloc(1, sizeof(*d));
+
+	*d = *s;
+	d->description = dupnull(s->description);
+	d->cpu = dupnull(s->cpu);
+	d->machine = dupnull(s->machine);
+	d->accel_opts = dupnull(s->accel_opts);
+	d->kernel = dupnull(s->kernel);
+	d->initrd = dupnull(s->initrd);
+	d->append = dupnull(s->append);
+	d->boot = dupnull(s->boot);
+	d->vnc_password = dupnull(s->vnc_password);
+	d->owner = dupnull(s->owner);
+	d->emulator = dupnull(s->emulator);
+	d->qemu_args = s->nqemu_args ? xcalloc(s->nqemu_args, sizeof(char *)) :
+	    NULL;
+	for (size_t i = 0; i < s->nqemu_args; i++)
+		d->qemu_args[i] = xstrdup(s->qemu_args[i]);
+	return d;
+}
+
+int
+vmdef_set(struct vmdef *d, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	const struct key *k = find_key(key);
+	char why[400];
+
+	if (k == NULL)
+		return bad(err, errlen, "%s: unknown key", key);
+	for (const char *c = value; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			return bad(err, errlen, "%s: value spans lines", key);
+	if (*value == '\0')
+		return bad(err, errlen, "%s: empty value", key);
+	if (k->set(d, value, why, sizeof(why)) == -1)
+		return bad(err, errlen, "%s: %s", key, why);
+	return 0;
+}
+
+int
+vmdef_check(struct vmdef *d, char *err, size_t errlen)
+{
+	if (d->name[0] == '\0')
+		return bad(err, errlen, "name: missing");
+	if (d->uuid[0] == '\0')
+		uuid_generate_str(d->uuid);
+	unsigned max = d->maxvcpus ? d->maxvcpus : d->vcpus;
+	if (d->sockets || d->cores || d->threads) {
+		unsigned prod = (d->sockets ? d->sockets : 1) *
+		    (d->cores ? d->cores : 1) * (d->threads ? d->threads : 1);
+		if (d->sockets && d->cores && d->threads && prod != max)
+			return bad(err, errlen, "vcpus: sockets*cores*threads "
+			    "= %u, but maxvcpus is %u", prod, max);
+		if (prod > max)
+			return bad(err, errlen, "vcpus: sockets*cores*threads "
+			    "= %u is more than maxvcpus %u", prod, max);
+	}
+	if (d->initrd != NULL && d->kernel == NULL)
+		return bad(err, errlen, "initrd: needs kernel");
+	if (d->append != NULL && d->kernel == NULL)
+		return bad(err, errlen, "append: needs kernel");
+	if (d->vnc_websocket != 0 && d->graphics != GRAPHICS_VNC)
+		return bad(err, errlen, "graphics: websocket needs vnc");
+	return 0;
+}
+
+/* Trim spaces and tabs at both ends, in place. */
+static char *
+trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+	    s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+struct vmdef *
+vmdef_parse(const char *text, const char *fname, char *err, size_t errlen)
+{
+	struct vmdef *d = vmdef_new();
+	char *copy = xstrdup(text), *line, *next;
+	char seen[sizeof(keys) / sizeof(keys[0])] = { 0 };
+	char why[512];
+	int lineno = 0;
+
+	if (strlen(text) != 0 && memchr(text, '\0', strlen(text)) != NULL)
+		goto fail;
+	for (line = copy; line != NULL; line = next) {
+		lineno++;
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		char *l = trim(line);
+		if (*l == '\0' || *l == '#')
+			continue;
+		char *colon = strchr(l, ':');
+		if (colon == NULL) {
+			bad(err, errlen, "%s:%d: expected 'key: value'", fname,
+			    lineno);
+			goto fail;
+		}
+		*colon = '\0';
+		char *key = trim(l), *val = trim(colon + 1);
+		const struct key *k = find_key(key);
+		if (k == NULL) {
+			bad(err, errlen, "%s:%d: %s: unknown key", fname,
+			    lineno, key);
+			goto fail;
+		}
+		size_t ki = (size_t)(k - keys);
+		if (seen[ki] && !k->repeat) {
+			bad(err, errlen, "%s:%d: %s: given twice", fname, lineno,
+			    key);
+			goto fail;
+		}
+		seen[ki] = 1;
+		if (vmdef_set(d, key, val, why, sizeof(why)) == -1) {
+			bad(err, errlen, "%s:%d: %s", fname, lineno, why);
+			goto fail;
+		}
+	}
+	if (vmdef_check(d, why, sizeof(why)) == -1) {
+		bad(err, errlen, "%s: %s", fname, why);
+		goto fail;
+	}
+	free(copy);
+	return d;
+fail:
+	free(copy);
+	vmdef_free(d);
+	return NULL;
+}
+
+/* ---- printing ---- */
+
+struct buf {
+	char	*s;
+	size_t	 len, cap;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+bprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	if (b->len + (size_t)n + 1 > b->cap) {
+		b->cap = (b->len + (size_t)n + 1) * 2;
+		b->s = realloc(b->s, b->cap);
+		if (b->s == NULL)
+			abort();
+	}
+	memcpy(b->s + b->len, s, (size_t)n + 1);
+	b->len += (size_t)n;
+	free(s);
+}
+
+char *
+vmdef_print(const struct vmdef *d)
+{
+	struct buf b = { 0 };
+
+	bprintf(&b, "name: %s\n", d->name);
+	bprintf(&b, "uuid: %s\n", d->uuid);
+	if (d->description != NULL)
+		bprintf(&b, "description: %s\n", d->description);
+	bprintf(&b, "memory: %llu", (unsigned long long)d->memory_mib);
+	if (d->maxmem_mib)
+		bprintf(&b, ",maxmemory=%llu,slots=%u",
+		    (unsigned long long)d->maxmem_mib, d->slots);
+	bprintf(&b, "\nvcpus: %u", d->vcpus);
+	if (d->maxvcpus)
+		bprintf(&b, ",maxvcpus=%u", d->maxvcpus);
+	if (d->sockets)
+		bprintf(&b, ",sockets=%u", d->sockets);
+	if (d->cores)
+		bprintf(&b, ",cores=%u", d->cores);
+	if (d->threads)
+		bprintf(&b, ",threads=%u", d->threads);
+	bprintf(&b, "\n");
+	if (d->cpu != NULL)
+		bprintf(&b, "cpu: %s\n", d->cpu);
+	bprintf(&b, "machine: %s\n", d->machine);
+	bprintf(&b, "accel: %s%s%s\n", accel_name(d->accel),
+	    d->accel_opts ? "," : "", d->accel_opts ? d->accel_opts : "");
+	if (d->kernel != NULL)
+		bprintf(&b, "kernel: %s\n", d->kernel);
+	if (d->initrd != NULL)
+		bprintf(&b, "initrd: %s\n", d->initrd);
+	if (d->append != NULL)
+		bprintf(&b, "append: %s\n", d->append);
+	if (d->boot != NULL)
+		bprintf(&b, "boot: %s\n", d->boot);
+	if (d->graphics == GRAPHICS_VNC) {
+		bprintf(&b, "graphics: vnc,listen=%s,port=", d->vnc_listen);
+		if (d->vnc_port == VNC_PORT_AUTO)
+			bprintf(&b, "auto");
+		else
+			bprintf(&b, "%d", d->vnc_port);
+		if (d->vnc_password != NULL) {
+			char *e = props_escape(d->vnc_password);
+			bprintf(&b, ",password=%s", e);
+			free(e);
+		}
+		if (d->vnc_websocket)
+			bprintf(&b, ",websocket=%d", d->vnc_websocket);
+		bprintf(&b, "\n");
+	} else
+		bprintf(&b, "graphics: none\n");
+	bprintf(&b, "console: %s\n", d->serial ? "serial" : "none");
+	bprintf(&b, "balloon: %s\n", d->balloon ? "on" : "off");
+	bprintf(&b, "on_poweroff: %s\n", policy_name(d->on_poweroff));
+	bprintf(&b, "on_reboot: %s\n", policy_name(d->on_reboot));
+	bprintf(&b, "on_crash: %s\n", policy_name(d->on_crash));
+	bprintf(&b, "autostart: %s\n", d->autostart ? "yes" : "no");
+	if (d->owner != NULL)
+		bprintf(&b, "owner: %s\n", d->owner);
+	if (d->emulator != NULL)
+		bprintf(&b, "emulator: %s\n", d->emulator);
+	for (size_t i = 0; i < d->nqemu_args; i++)
+		bprintf(&b, "qemu-arg: %s\n", d->qemu_args[i]);
+	return b.s;
+}

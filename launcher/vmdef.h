@@ -1,0 +1,76 @@
+/*
+ * VM definitions: plain text, one file per VM, "key: value" lines, '#'
+ * comments.  Values of structured keys use the property syntax of
+ * props.h, shared with the client's flags (--memory X is memory: X).
+ * See qlaunch.conf(5).
+ */
+#ifndef LAUNCHER_VMDEF_H
+#define LAUNCHER_VMDEF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
+enum policy { POLICY_DESTROY, POLICY_RESTART, POLICY_PRESERVE };
+enum graphics { GRAPHICS_NONE, GRAPHICS_VNC };
+#define VNC_PORT_AUTO	(-1)
+
+struct vmdef {
+	char		 name[65];
+	char		 uuid[37];
+	char		*description;
+	uint64_t	 memory_mib;
+	uint64_t	 maxmem_mib;	/* 0: no hot-plug */
+	unsigned	 slots;
+	unsigned	 vcpus;
+	unsigned	 maxvcpus;	/* 0: same as vcpus */
+	unsigned	 sockets, cores, threads;	/* 0: unset */
+	char		*cpu;		/* NULL: host under KVM, max under TCG */
+	char		*machine;	/* type[,props] */
+	enum accel	 accel;
+	char		*accel_opts;	/* props after the accelerator */
+	char		*kernel;
+	char		*initrd;
+	char		*append;
+	char		*boot;		/* as given: hd,cdrom,menu=on */
+	enum graphics	 graphics;
+	char		 vnc_listen[64];
+	int		 vnc_port;	/* TCP port, or VNC_PORT_AUTO */
+	char		*vnc_password;
+	int		 vnc_websocket;	/* TCP port, 0: none */
+	int		 serial;	/* console on ttyS0 */
+	int		 balloon;
+	enum policy	 on_poweroff, on_reboot, on_crash;
+	int		 autostart;
+	char		*owner;
+	char		*emulator;
+	char		**qemu_args;
+	size_t		 nqemu_args;
+};
+
+struct vmdef	*vmdef_new(void);
+void		 vmdef_free(struct vmdef *);
+struct vmdef	*vmdef_dup(const struct vmdef *);
+/*
+ * Set one key from its text value.  On error err holds "KEY: reason".
+ * Repeatable keys (qemu-arg) append.
+ */
+int		 vmdef_set(struct vmdef *, const char *key, const char *value,
+		    char *err, size_t errlen);
+/* Is key a definition key (qemu-arg, memory, ...)? */
+int		 vmdef_known_key(const char *key);
+/*
+ * Parse a whole file's text.  fname is only used in errors, which read
+ * "FNAME:LINE: KEY: reason".  Cross-key checks (vmdef_check) included.
+ */
+struct vmdef	*vmdef_parse(const char *text, const char *fname, char *err,
+		    size_t errlen);
+/* Consistency checks between keys; fills in a uuid when missing. */
+int		 vmdef_check(struct vmdef *, char *err, size_t errlen);
+/* Canonical text; parse(print(d)) gives d again.  malloc'd. */
+char		*vmdef_print(const struct vmdef *);
+
+const char	*accel_name(enum accel);
+const char	*policy_name(enum policy);
+
+#endif

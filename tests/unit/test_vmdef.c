@@ -1,0 +1,416 @@
+/*
+ * Property strings, VM definitions (parsing, every error path, printing
+ * round trip) and command-line generation against golden files in
+ * tests/golden: NAME.conf beside NAME.cmdline, one argv element a line.
+ * QLAUNCH_GOLDEN_UPDATE=1 rewrites the .cmdline files from the code.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "cmdline.h"
+#include "props.h"
+#include "testutil.h"
+#include "util.h"
+#include "vmdef.h"
+
+static void
+test_props(void **state)
+{
+	struct props p;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(props_parse("2048,maxmemory=4096", &p, err, sizeof(err)), 0);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(props_pos(&p, 0), "2048");
+	assert_null(props_pos(&p, 1));
+	assert_string_equal(props_get(&p, "maxmemory"), "4096");
+	assert_null(props_unused(&p));
+	props_free(&p);
+
+	/* ",," is a literal comma, in values and in positionals */
+	assert_int_equal(props_parse("a,,b,path=/x,,y.img,k=v=w", &p, err,
+	    sizeof(err)), 0);
+	assert_int_equal(p.n, 3);
+	assert_string_equal(props_pos(&p, 0), "a,b");
+	assert_string_equal(props_get(&p, "path"), "/x,y.img");
+	assert_string_equal(props_get(&p, "k"), "v=w");
+	props_free(&p);
+
+	/* last one wins; unused items are found */
+	assert_int_equal(props_parse("vnc,port=1,port=2,bogus=1", &p, err,
+	    sizeof(err)), 0);
+	assert_string_equal(props_get(&p, "port"), "2");
+	assert_string_equal(props_pos(&p, 0), "vnc");
+	assert_string_equal(props_unused(&p)->key, "bogus");
+	props_free(&p);
+
+	assert_int_equal(props_parse("a,,,b", &p, err, sizeof(err)), 0);
+	assert_string_equal(props_pos(&p, 0), "a,");
+	assert_string_equal(props_pos(&p, 1), "b");
+	props_free(&p);
+
+	assert_int_equal(props_parse("a,,b", &p, err, sizeof(err)), 0);
+	assert_int_equal(p.n, 1);
+	props_free(&p);
+
+	assert_int_equal(props_parse("", &p, err, sizeof(err)), -1);
+	assert_string_equal(err, "empty value");
+	assert_int_equal(props_parse("a,", &p, err, sizeof(err)), -1);
+	assert_string_equal(err, "empty item in property list");
+	assert_int_equal(props_parse("a,,,,", &p, err, sizeof(err)), 0);
+	props_free(&p);
+	assert_int_equal(props_parse("=x", &p, err, sizeof(err)), -1);
+	assert_string_equal(err, "property '=x' has no name");
+
+	char *e = props_escape("/a,b,,c");
+	assert_string_equal(e, "/a,,b,,,,c");
+	free(e);
+}
+
+static void
+test_sizes_and_names(void **state)
+{
+	uint64_t b;
+	const char *e;
+
+	(void)state;
+	assert_int_equal(parse_size("512", &b, &e), 0);
+	assert_int_equal(b, 512ULL << 20);
+	assert_int_equal(parse_size("2G", &b, &e), 0);
+	assert_int_equal(b, 2ULL << 30);
+	assert_int_equal(parse_size("2GiB", &b, &e), 0);
+	assert_int_equal(b, 2ULL << 30);
+	assert_int_equal(parse_size("64k", &b, &e), 0);
+	assert_int_equal(b, 64ULL << 10);
+	assert_int_equal(parse_size("100MB", &b, &e), 0);
+	assert_int_equal(b, 100ULL << 20);
+	assert_int_equal(parse_size("1T", &b, &e), 0);
+	assert_int_equal(parse_size("12Q", &b, &e), -1);
+	assert_int_equal(parse_size("-1", &b, &e), -1);
+	assert_int_equal(parse_size("", &b, &e), -1);
+	assert_int_equal(parse_size("1Gx", &b, &e), -1);
+	assert_int_equal(parse_size("99999999999999999999", &b, &e), -1);
+
+	assert_true(valid_name("web1"));
+	assert_true(valid_name("a.b_c-d"));
+	assert_false(valid_name(""));
+	assert_false(valid_name("-x"));
+	assert_false(valid_name("a/b"));
+	assert_false(valid_name("a b"));
+	assert_false(valid_name("a,b"));
+	char n65[66];
+	memset(n65, 'a', 65);
+	n65[65] = '\0';
+	assert_false(valid_name(n65));
+	n65[64] = '\0';
+	assert_true(valid_name(n65));
+
+	char u[37];
+	uuid_generate_str(u);
+	assert_true(valid_uuid(u));
+	assert_int_equal(u[14], '4');
+	assert_false(valid_uuid("1234"));
+}
+
+static const char full[] =
+    "# a test VM\n"
+    "name: full\n"
+    "uuid: 0A1B2C3D-0000-4000-8000-000000000001\n"
+    "description: everything set, for the round trip\n"
+    "memory: 1G,maxmemory=4096,slots=8\n"
+    "vcpus: 2,maxvcpus=4,sockets=1,cores=2,threads=2\n"
+    "cpu: host-passthrough,+vmx\n"
+    "machine: q35,smm=off\n"
+    "accel: tcg,tb-size=32\n"
+    "kernel: /boot/vmlinuz\n"
+    "initrd: /boot/initrd.img\n"
+    "append: console=ttyS0 root=/dev/vda rw\n"
+    "  graphics  :   vnc,listen=0.0.0.0,port=5901,password=se,,cret,websocket=5701  \n"
+    "console: serial\n"
+    "balloon: off\n"
+    "on_poweroff: preserve\n"
+    "on_reboot: destroy\n"
+    "on_crash: restart\n"
+    "autostart: yes\n"
+    "owner: alice\n"
+    "emulator: /opt/qemu/bin/qemu-system-x86_64\n"
+    "qemu-arg: -global\n"
+    "qemu-arg: kvm-pit.lost_tick_policy=discard\n";
+
+static void
+test_parse_full(void **state)
+{
+	char err[512];
+	struct vmdef *d = vmdef_parse(full, "full.conf", err, sizeof(err));
+
+	(void)state;
+	if (d == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(d->name, "full");
+	assert_string_equal(d->uuid, "0a1b2c3d-0000-4000-8000-000000000001");
+	assert_int_equal(d->memory_mib, 1024);
+	assert_int_equal(d->maxmem_mib, 4096);
+	assert_int_equal(d->slots, 8);
+	assert_int_equal(d->vcpus, 2);
+	assert_int_equal(d->maxvcpus, 4);
+	assert_string_equal(d->cpu, "host,+vmx");
+	assert_string_equal(d->machine, "q35,smm=off");
+	assert_int_equal(d->accel, ACCEL_TCG);
+	assert_string_equal(d->accel_opts, "tb-size=32");
+	assert_string_equal(d->append, "console=ttyS0 root=/dev/vda rw");
+	assert_int_equal(d->graphics, GRAPHICS_VNC);
+	assert_string_equal(d->vnc_listen, "0.0.0.0");
+	assert_int_equal(d->vnc_port, 5901);
+	assert_string_equal(d->vnc_password, "se,cret");
+	assert_int_equal(d->vnc_websocket, 5701);
+	assert_int_equal(d->balloon, 0);
+	assert_int_equal(d->on_poweroff, POLICY_PRESERVE);
+	assert_int_equal(d->on_reboot, POLICY_DESTROY);
+	assert_int_equal(d->on_crash, POLICY_RESTART);
+	assert_int_equal(d->autostart, 1);
+	assert_int_equal(d->nqemu_args, 2);
+	assert_string_equal(d->qemu_args[1], "kvm-pit.lost_tick_policy=discard");
+
+	/* print, parse, print: the same text and the same definition */
+	char *t1 = vmdef_print(d);
+	struct vmdef *d2 = vmdef_parse(t1, "printed", err, sizeof(err));
+	if (d2 == NULL)
+		fail_msg("reparse: %s\n%s", err, t1);
+	char *t2 = vmdef_print(d2);
+	assert_string_equal(t1, t2);
+	struct vmdef *d3 = vmdef_dup(d2);
+	char *t3 = vmdef_print(d3);
+	assert_string_equal(t1, t3);
+	free(t1);
+	free(t2);
+	free(t3);
+	vmdef_free(d);
+	vmdef_free(d2);
+	vmdef_free(d3);
+}
+
+static void
+test_defaults(void **state)
+{
+	char err[512];
+	struct vmdef *d = vmdef_parse("name: tiny\n", "tiny.conf", err,
+	    sizeof(err));
+
+	(void)state;
+	assert_non_null(d);
+	assert_true(valid_uuid(d->uuid));	/* generated */
+	assert_int_equal(d->memory_mib, 512);
+	assert_int_equal(d->vcpus, 1);
+	assert_string_equal(d->machine, "pc");
+	assert_int_equal(d->accel, ACCEL_AUTO);
+	assert_int_equal(d->graphics, GRAPHICS_NONE);
+	assert_int_equal(d->serial, 1);
+	assert_int_equal(d->balloon, 1);
+	assert_int_equal(d->on_poweroff, POLICY_DESTROY);
+	assert_int_equal(d->on_reboot, POLICY_RESTART);
+	assert_int_equal(d->on_crash, POLICY_DESTROY);
+	char *t = vmdef_print(d);
+	struct vmdef *d2 = vmdef_parse(t, "p", err, sizeof(err));
+	assert_non_null(d2);
+	assert_string_equal(d->uuid, d2->uuid);
+	free(t);
+	vmdef_free(d);
+	vmdef_free(d2);
+}
+
+/* Every error names the file, the line and the key, and says why. */
+static void
+test_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} cases[] = {
+		{ "name: a\nbogus: 1\n", "vm.conf:2: bogus: unknown key" },
+		{ "name: a\nmemory 512\n", "vm.conf:2: expected 'key: value'" },
+		{ "name: a\nname: b\n", "vm.conf:2: name: given twice" },
+		{ "name: a b\n", "vm.conf:1: name: 'a b' is not a valid name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})" },
+		{ "name: a\nuuid: xyz\n", "vm.conf:2: uuid: 'xyz' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)" },
+		{ "name: a\nmemory: lots\n", "vm.conf:2: memory: 'lots': not a size (a number of MiB, or with a K/M/G/T suffix)" },
+		{ "name: a\nmemory: 8\n", "vm.conf:2: memory: '8' is less than 16 MiB" },
+		{ "name: a\nmemory: 1536K\n", "vm.conf:2: memory: '1536K' is not a whole number of MiB" },
+		{ "name: a\nmemory: 2G,maxmemory=1G\n", "vm.conf:2: memory: maxmemory 1024M is less than memory 2048M" },
+		{ "name: a\nmemory: 512,slots=4\n", "vm.conf:2: memory: slots needs maxmemory" },
+		{ "name: a\nmemory: 512,max=4G\n", "vm.conf:2: memory: unknown property 'max'" },
+		{ "name: a\nmemory: 512,1024\n", "vm.conf:2: memory: unexpected value '1024'" },
+		{ "name: a\nmemory: maxmemory=1G\n", "vm.conf:2: memory: no size given (e.g. 1024 or 2G)" },
+		{ "name: a\nvcpus: 0\n", "vm.conf:2: vcpus: count '0': too small (1 to 288)" },
+		{ "name: a\nvcpus: 4,maxvcpus=2\n", "vm.conf:2: vcpus: maxvcpus 2 is less than 4" },
+		{ "name: a\nvcpus: 2,sockets=2,cores=2,threads=2\n", "vm.conf: vcpus: sockets*cores*threads = 8, but maxvcpus is 2" },
+		{ "name: a\nvcpus: 2,maxvcpus=4,cores=8\n", "vm.conf: vcpus: sockets*cores*threads = 8 is more than maxvcpus 4" },
+		{ "name: a\ncpu: ,+vmx\n", "vm.conf:2: cpu: empty item in property list" },
+		{ "name: a\ncpu: +vmx\n", "vm.conf:2: cpu: '+vmx' does not start with a CPU model (host, max, Skylake-Server, ...)" },
+		{ "name: a\nmachine: q 35\n", "vm.conf:2: machine: 'q 35' does not start with a machine type (pc, q35, microvm, ...)" },
+		{ "name: a\naccel: hvf\n", "vm.conf:2: accel: 'hvf' is not kvm, tcg or auto" },
+		{ "name: a\naccel: auto,tb-size=1\n", "vm.conf:2: accel: auto takes no properties; name kvm or tcg" },
+		{ "name: a\nkernel: vmlinuz\n", "vm.conf:2: kernel: 'vmlinuz' is not an absolute path" },
+		{ "name: a\ninitrd: /i\n", "vm.conf: initrd: needs kernel" },
+		{ "name: a\nappend: quiet\n", "vm.conf: append: needs kernel" },
+		{ "name: a\nboot: usb\n", "vm.conf:2: boot: unknown boot device 'usb' (hd, cdrom, network, fd)" },
+		{ "name: a\nboot: hd,menu=maybe\n", "vm.conf:2: boot: menu 'maybe' is not on or off" },
+		{ "name: a\ngraphics: spice\n", "vm.conf:2: graphics: 'spice' is not vnc or none" },
+		{ "name: a\ngraphics: vnc,port=80\n", "vm.conf:2: graphics: port '80': too small (5900 to 65535)" },
+		{ "name: a\ngraphics: vnc,listen=example.com\n", "vm.conf:2: graphics: listen 'example.com' is not an IP address" },
+		{ "name: a\ngraphics: vnc,password=123456789\n", "vm.conf:2: graphics: a VNC password has 1 to 8 characters" },
+		{ "name: a\ngraphics: none,port=5900\n", "vm.conf:2: graphics: unknown property 'port'" },
+		{ "name: a\nconsole: tty\n", "vm.conf:2: console: 'tty' is not serial or none" },
+		{ "name: a\nballoon: maybe\n", "vm.conf:2: balloon: 'maybe' is not yes or no" },
+		{ "name: a\non_crash: explode\n", "vm.conf:2: on_crash: 'explode' is not destroy, restart or preserve" },
+		{ "name: a\nautostart:\n", "vm.conf:2: autostart: empty value" },
+		{ "name: a\nowner: a b\n", "vm.conf:2: owner: 'a b' is not a user name or uid" },
+		{ "memory: 512\n", "vm.conf: name: missing" },
+	};
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vmdef *d = vmdef_parse(cases[i].text, "vm.conf", err,
+		    sizeof(err));
+		if (d != NULL)
+			fail_msg("case %zu parsed: %s", i, cases[i].text);
+		if (strcmp(err, cases[i].want) != 0)
+			fail_msg("case %zu:\n got  '%s'\n want '%s'", i, err,
+			    cases[i].want);
+	}
+	/* the setter used by the client's flags reports the same way */
+	struct vmdef *d = vmdef_new();
+	assert_int_equal(vmdef_set(d, "memory", "4G\nname: x", err, sizeof(err)), -1);
+	assert_string_equal(err, "memory: value spans lines");
+	assert_int_equal(vmdef_set(d, "disk9", "x", err, sizeof(err)), -1);
+	assert_string_equal(err, "disk9: unknown key");
+	assert_int_equal(vmdef_set(d, "memory", "4G", err, sizeof(err)), 0);
+	assert_int_equal(d->memory_mib, 4096);
+	vmdef_free(d);
+}
+
+/* ---- golden command lines ---- */
+
+static char *
+render_cmdline(const char *conf_path, char *err, size_t errlen)
+{
+	char *text = read_file(conf_path, NULL);
+	struct vmpaths p;
+	struct argv a;
+
+	assert_non_null(text);
+	struct vmdef *d = vmdef_parse(text, conf_path, err, errlen);
+	free(text);
+	if (d == NULL)
+		return NULL;
+	assert_int_equal(vmpaths_init(&p, "/run/qlaunch/vms", d->name, err,
+	    errlen), 0);
+	/* auto resolves to kvm here; the supervisor probes /dev/kvm */
+	enum accel acc = d->accel == ACCEL_AUTO ? ACCEL_KVM : d->accel;
+	if (cmdline_build(d, &p, acc, "/usr/bin/qemu-system-x86_64", &a, err,
+	    errlen) == -1) {
+		vmdef_free(d);
+		return NULL;
+	}
+	size_t len = 0;
+	for (size_t i = 0; i < a.n; i++)
+		len += strlen(a.v[i]) + 1;
+	char *out = xcalloc(1, len + 1), *o = out;
+	for (size_t i = 0; i < a.n; i++)
+		o += sprintf(o, "%s\n", a.v[i]);
+	argv_free(&a);
+	vmdef_free(d);
+	return out;
+}
+
+static void
+test_golden(void **state)
+{
+	char dir[4096], conf[4600], want_path[4600], err[512];
+	int n = 0, update = getenv("QLAUNCH_GOLDEN_UPDATE") != NULL;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/tests/golden", QLAUNCH_SRCDIR);
+	DIR *dp = opendir(dir);
+	assert_non_null(dp);
+	struct dirent *de;
+	while ((de = readdir(dp)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (l < 6 || strcmp(de->d_name + l - 5, ".conf") != 0)
+			continue;
+		snprintf(conf, sizeof(conf), "%s/%s", dir, de->d_name);
+		snprintf(want_path, sizeof(want_path), "%s/%.*s.cmdline", dir,
+		    (int)(l - 5), de->d_name);
+		char *got = render_cmdline(conf, err, sizeof(err));
+		if (got == NULL)
+			fail_msg("%s: %s", conf, err);
+		if (update)
+			assert_int_equal(write_file_atomic(want_path, got,
+			    strlen(got), 0644), 0);
+		char *want = read_file(want_path, NULL);
+		if (want == NULL)
+			fail_msg("%s: missing (QLAUNCH_GOLDEN_UPDATE=1 writes it)",
+			    want_path);
+		if (strcmp(got, want) != 0)
+			fail_msg("%s differs from what the code generates:\n%s\n"
+			    "(QLAUNCH_GOLDEN_UPDATE=1 rewrites it)", want_path, got);
+		free(got);
+		free(want);
+		n++;
+	}
+	closedir(dp);
+	print_message("%d golden command lines\n", n);
+	assert_true(n >= 5);
+}
+
+/* Paths QEMU parses as key=value lists get their commas doubled. */
+static void
+test_path_escaping(void **state)
+{
+	char err[512];
+	struct vmpaths p;
+	struct argv a;
+	struct vmdef *d = vmdef_parse("name: esc\n", "e", err, sizeof(err));
+
+	(void)state;
+	assert_int_equal(vmpaths_init(&p, "/tmp/a,b", "esc", err, sizeof(err)), 0);
+	assert_int_equal(cmdline_build(d, &p, ACCEL_TCG, "/q", &a, err,
+	    sizeof(err)), 0);
+	int found = 0;
+	for (size_t i = 0; i < a.n; i++) {
+		if (strcmp(a.v[i], "socket,id=qmp,path=/tmp/a,,b/esc/qmp.sock,"
+		    "server=on,wait=off") == 0)
+			found++;
+		if (strcmp(a.v[i], "/tmp/a,b/esc/qemu.pid") == 0)
+			found++;	/* -pidfile takes the path as is */
+	}
+	assert_int_equal(found, 2);
+	argv_free(&a);
+
+	/* a runtime directory too deep for sun_path is refused clearly */
+	char deep[200];
+	memset(deep, 'd', sizeof(deep) - 1);
+	deep[0] = '/';
+	deep[sizeof(deep) - 1] = '\0';
+	assert_int_equal(vmpaths_init(&p, deep, "esc", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "too long for a UNIX socket"));
+	vmdef_free(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_props),
+		cmocka_unit_test(test_sizes_and_names),
+		cmocka_unit_test(test_parse_full),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_path_escaping),
+	};
+	return cmocka_run_group_tests_name("vmdef", tests, NULL, NULL);
+}
