@@ -340,3 +340,22 @@ mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+int
+default_socket(char *buf, size_t len, int use_env)
+{
+	const char *env = use_env ? getenv("QLAUNCH_SOCKET") : NULL;
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	size_t n;
+
+	if (env != NULL && *env != '\0')
+		n = strlcpy(buf, env, len);
+	else if (geteuid() == 0)
+		n = strlcpy(buf, "/run/qlaunch/qlaunchd.sock", len);
+	else if (xdg != NULL && *xdg == '/')
+		n = (size_t)snprintf(buf, len, "%s/qlaunch/qlaunchd.sock", xdg);
+	else
+		n = (size_t)snprintf(buf, len, "/tmp/qlaunch-%lu/qlaunchd.sock",
+		    (unsigned long)geteuid());
+	return n < len ? 0 : -1;
+}

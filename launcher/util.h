@@ -44,4 +44,13 @@ int	 valid_uuid(const char *);
 /* Monotonic and wall clock in milliseconds / seconds. */
 int64_t	 mono_ms(void);
 
+
+
+/*
+ * The control socket a client uses when told nothing: $QLAUNCH_SOCKET,
+ * else /run/qlaunch/qlaunchd.sock for root, $XDG_RUNTIME_DIR/qlaunch/
+ * qlaunchd.sock (or /tmp/qlaunch-UID/qlaunchd.sock) for other users.
+ * qlaunchd's own default is the same path without $QLAUNCH_SOCKET.
+ */
+int	 default_socket(char *buf, size_t len, int use_env);
 #endif

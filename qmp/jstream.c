@@ -66,6 +66,7 @@ jstream_feed(struct jstream *js, const char *buf, size_t len,
 {
 	size_t off = 0;
 
+	js->consumed = 0;
 	if (js->dead)
 		return -1;
 	while (off < len) {
@@ -120,9 +121,12 @@ jstream_feed(struct jstream *js, const char *buf, size_t len,
 		js->nmsg++;
 		int stop = cb(arg, obj);
 		json_object_put(obj);
-		if (stop)
+		if (stop) {
+			js->consumed = off;
 			return 1;
+		}
 	}
+	js->consumed = off;
 	return 0;
 }
 

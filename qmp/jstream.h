@@ -31,13 +31,17 @@ struct jstream {
 	int			 inmsg;		/* inside a message */
 	int			 dead;
 	unsigned long long	 nmsg;		/* messages delivered */
+	size_t			 consumed;	/* bytes used by the last feed */
 	char			 err[160];
 };
 
 int	jstream_init(struct jstream *, size_t max);
 void	jstream_reset(struct jstream *);
 void	jstream_free(struct jstream *);
-/* 0: all bytes consumed; 1: stopped by the callback; -1: error in js->err */
+/*
+ * 0: all bytes consumed; 1: stopped by the callback, js->consumed bytes
+ * used (the rest is the caller's); -1: error in js->err.
+ */
 int	jstream_feed(struct jstream *, const char *buf, size_t len,
 	    jstream_msg_cb, void *arg);
 /* Non-zero when a message has started but is not complete. */

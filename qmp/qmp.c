@@ -405,7 +405,8 @@ qmp_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct qmp_error err = { QMP_ERR_TIMEOUT, desc };
 	qmp_hold(q);
 	q->dispatching++;
-	c->cb(c->arg, NULL, &err);
+	if (c->cb != NULL)
+		c->cb(c->arg, NULL, &err);
 	q->dispatching--;
 	qmp_cmd_free(c);
 	qmp_release(q);
@@ -704,7 +705,9 @@ qmp_handle_reply(struct qmp *q, struct json_object *msg)
 	}
 	TAILQ_REMOVE(&q->pending, c, entry);
 	q->stats.replies++;
-	if (json_object_object_get_ex(msg, "return", &jret))
+	if (c->cb == NULL)
+		;	/* fire and forget */
+	else if (json_object_object_get_ex(msg, "return", &jret))
 		c->cb(c->arg, jret, NULL);
 	else {
 		struct json_object *jc = NULL, *jd = NULL;

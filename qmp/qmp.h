@@ -88,7 +88,8 @@ void		 qmp_close(struct qmp *, const char *reason);
 /*
  * Send a command.  args (may be NULL) is consumed.  Commands issued before
  * the connection is ready are held and sent, in order, once it is.
- * timeout_ms <= 0 means no timeout.  Returns the id, or -1 if the
+ * timeout_ms <= 0 means no timeout.  A NULL callback ignores the reply.
+ * Returns the id, or -1 if the
  * connection is closed or memory ran out (args is consumed either way and
  * the callback is not called).
  */

@@ -1,0 +1,326 @@
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "client.h"
+#include "util.h"
+
+#define CLIENT_MAX_MESSAGE	(256u << 20)
+
+static int
+try_connect(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* qlaunchd beside this program, else from PATH */
+static void
+find_qlaunchd(char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(buf, len, "%s/qlaunchd", self);
+			if (access(buf, X_OK) == 0)
+				return;
+			/* installed: qlaunch in bin, qlaunchd in sbin */
+			snprintf(buf, len, "%s/../sbin/qlaunchd", self);
+			if (access(buf, X_OK) == 0)
+				return;
+		}
+	}
+	strlcpy(buf, "qlaunchd", len);
+}
+
+static int
+start_daemon(const char *path, char *err, size_t errlen)
+{
+	char prog[PATH_MAX];
+	int status;
+
+	find_qlaunchd(prog, sizeof(prog));
+	pid_t pid = fork();
+	if (pid == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* qlaunchd daemonizes and exits once it listens */
+		execlp(prog, "qlaunchd", "-S", path, (char *)NULL);
+		fprintf(stderr, "qlaunch: cannot start %s: %s\n", prog,
+		    strerror(errno));
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		snprintf(err, errlen, "qlaunchd did not start (see above)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+client_open(struct client_conn *c, const char *path, int autostart,
+    char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->next_id = 1;
+	if (strlcpy(c->path, path, sizeof(c->path)) >= sizeof(c->path)) {
+		snprintf(err, errlen, "%s: too long for a UNIX socket", path);
+		return -1;
+	}
+	c->fd = try_connect(path);
+	if (c->fd == -1 && autostart && (errno == ENOENT ||
+	    errno == ECONNREFUSED)) {
+		if (start_daemon(path, err, errlen) == -1)
+			return -1;
+		c->fd = try_connect(path);
+	}
+	if (c->fd == -1) {
+		snprintf(err, errlen, "cannot connect to qlaunchd at %s: %s%s",
+		    path, strerror(errno), autostart ? "" :
+		    " (is qlaunchd running?)");
+		return -1;
+	}
+	if (jstream_init(&c->js, CLIENT_MAX_MESSAGE) == -1) {
+		snprintf(err, errlen, "out of memory");
+		close(c->fd);
+		return -1;
+	}
+	return 0;
+}
+
+void
+client_close(struct client_conn *c)
+{
+	for (size_t i = 0; i < c->nqueue; i++)
+		json_object_put(c->queue[i]);
+	c->nqueue = 0;
+	free(c->rest);
+	c->rest = NULL;
+	jstream_free(&c->js);
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+}
+
+static int
+enqueue(void *arg, struct json_object *msg)
+{
+	struct client_conn *c = arg;
+
+	if (c->nqueue == sizeof(c->queue) / sizeof(c->queue[0])) {
+		/* drop the oldest event rather than block forever */
+		json_object_put(c->queue[0]);
+		memmove(c->queue, c->queue + 1,
+		    (c->nqueue - 1) * sizeof(c->queue[0]));
+		c->nqueue--;
+	}
+	c->queue[c->nqueue++] = json_object_get(msg);
+	/* stop after each message so a console reply leaves raw bytes */
+	return 1;
+}
+
+/*
+ * Read until at least one message is queued.  Bytes that follow it in the
+ * same read are kept in rest (they are console output after a console
+ * reply, or the start of the next message).  Returns -1 on EOF/error.
+ */
+static int
+read_message(struct client_conn *c, int timeout_ms, char *err, size_t errlen)
+{
+	char buf[65536];
+
+	while (c->nqueue == 0) {
+		if (c->nrest > 0) {
+			char *tmp = c->rest;
+			size_t n = c->nrest;
+			c->rest = NULL;
+			c->nrest = 0;
+			int r = jstream_feed(&c->js, tmp, n, enqueue, c);
+			if (r == -1) {
+				snprintf(err, errlen, "bad reply from qlaunchd: %s",
+				    c->js.err);
+				free(tmp);
+				return -1;
+			}
+			size_t used = r == 1 ? c->js.consumed : n;
+			if (used < n) {
+				c->rest = malloc(n - used);
+				if (c->rest == NULL)
+					abort();
+				memcpy(c->rest, tmp + used, n - used);
+				c->nrest = n - used;
+			}
+			free(tmp);
+			continue;
+		}
+		if (timeout_ms >= 0) {
+			struct pollfd p = { c->fd, POLLIN, 0 };
+			int r = poll(&p, 1, timeout_ms);
+			if (r == 0)
+				return 0;
+		}
+		ssize_t n = read(c->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "qlaunchd closed the connection%s",
+			    n < 0 ? strerror(errno) : "");
+			return -1;
+		}
+		c->rest = malloc((size_t)n);
+		if (c->rest == NULL)
+			abort();
+		memcpy(c->rest, buf, (size_t)n);
+		c->nrest = (size_t)n;
+	}
+	return 1;
+}
+
+static struct json_object *
+take(struct client_conn *c, size_t i)
+{
+	struct json_object *m = c->queue[i];
+
+	memmove(c->queue + i, c->queue + i + 1,
+	    (c->nqueue - i - 1) * sizeof(c->queue[0]));
+	c->nqueue--;
+	return m;
+}
+
+int
+client_call(struct client_conn *c, const char *cmd, struct json_object *args,
+    struct json_object **ret, char *eclass, size_t eclasslen, char *edesc,
+    size_t edesclen, void (*on_event)(struct json_object *, void *), void *arg)
+{
+	long long id = c->next_id++;
+	struct json_object *m = json_object_new_object();
+	size_t len;
+
+	*ret = NULL;
+	json_object_object_add(m, "id", json_object_new_int64(id));
+	json_object_object_add(m, "execute", json_object_new_string(cmd));
+	if (args != NULL)
+		json_object_object_add(m, "arguments", args);
+	char *line = jstream_render(m, &len);
+	json_object_put(m);
+	for (size_t off = 0; off < len; ) {
+		ssize_t n = write(c->fd, line + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			strlcpy(eclass, "Disconnected", eclasslen);
+			snprintf(edesc, edesclen, "cannot send to qlaunchd: %s",
+			    strerror(errno));
+			free(line);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	free(line);
+
+	for (;;) {
+		for (size_t i = 0; i < c->nqueue; i++) {
+			struct json_object *q = c->queue[i], *jid, *v;
+			if (json_object_object_get_ex(q, "event", NULL) &&
+			    !json_object_object_get_ex(q, "return", NULL)) {
+				m = take(c, i);
+				if (on_event != NULL)
+					on_event(m, arg);
+				json_object_put(m);
+				i--;
+				continue;
+			}
+			if (!json_object_object_get_ex(q, "id", &jid) ||
+			    json_object_get_int64(jid) != id) {
+				if (!json_object_object_get_ex(q, "id", NULL)) {
+					/* a protocol error without an id */
+					m = take(c, i);
+					struct json_object *e, *cl, *d;
+					if (json_object_object_get_ex(m, "error", &e) &&
+					    json_object_object_get_ex(e, "class", &cl) &&
+					    json_object_object_get_ex(e, "desc", &d)) {
+						strlcpy(eclass, json_object_get_string(cl), eclasslen);
+						strlcpy(edesc, json_object_get_string(d), edesclen);
+						json_object_put(m);
+						return -1;
+					}
+					json_object_put(m);
+					i--;
+				}
+				continue;
+			}
+			m = take(c, i);
+			if (json_object_object_get_ex(m, "return", &v)) {
+				*ret = json_object_get(v);
+				json_object_put(m);
+				return 0;
+			}
+			struct json_object *e, *cl = NULL, *d = NULL;
+			json_object_object_get_ex(m, "error", &e);
+			json_object_object_get_ex(e, "class", &cl);
+			json_object_object_get_ex(e, "desc", &d);
+			strlcpy(eclass, cl ? json_object_get_string(cl) :
+			    "GenericError", eclasslen);
+			strlcpy(edesc, d ? json_object_get_string(d) : "",
+			    edesclen);
+			json_object_put(m);
+			return -1;
+		}
+		char err[256];
+		if (read_message(c, -1, err, sizeof(err)) <= 0) {
+			strlcpy(eclass, "Disconnected", eclasslen);
+			strlcpy(edesc, err, edesclen);
+			return -1;
+		}
+	}
+}
+
+struct json_object *
+client_next_event(struct client_conn *c, int timeout_ms)
+{
+	char err[256];
+
+	for (;;) {
+		if (c->nqueue > 0)
+			return take(c, 0);
+		if (read_message(c, timeout_ms, err, sizeof(err)) <= 0)
+			return NULL;
+	}
+}

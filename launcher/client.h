@@ -1,0 +1,47 @@
+/* The qlaunch side of the control protocol: a small blocking client. */
+#ifndef LAUNCHER_CLIENT_H
+#define LAUNCHER_CLIENT_H
+
+#include <stddef.h>
+
+#include "jstream.h"
+
+struct json_object;
+
+struct client_conn {
+	int		 fd;
+	struct jstream	 js;
+	long long	 next_id;
+	/* messages read but not yet taken (events, out-of-order replies) */
+	struct json_object *queue[64];
+	size_t		 nqueue;
+	/* bytes read after the last message (console output) */
+	char		*rest;
+	size_t		 nrest;
+	char		 path[108];
+};
+
+/*
+ * Connect to the supervisor.  When nothing answers and autostart is set,
+ * start qlaunchd for the caller (as tmux starts its server) and wait for
+ * it.  Returns 0, or -1 with err filled in.
+ */
+int	 client_open(struct client_conn *, const char *path, int autostart,
+	    char *err, size_t errlen);
+void	 client_close(struct client_conn *);
+
+/*
+ * Send a request and wait for its reply.  args is consumed.  Events that
+ * arrive meanwhile go to on_event when given (and are dropped otherwise).
+ * Returns 0 with *ret (owned by the caller, may be NULL), or -1 with the
+ * error class and desc (QEMU's unchanged, when it came from QEMU) in
+ * eclass/edesc.
+ */
+int	 client_call(struct client_conn *, const char *cmd,
+	    struct json_object *args, struct json_object **ret,
+	    char *eclass, size_t eclasslen, char *edesc, size_t edesclen,
+	    void (*on_event)(struct json_object *, void *), void *arg);
+/* Wait for the next event (blocking, timeout_ms < 0: forever). */
+struct json_object *client_next_event(struct client_conn *, int timeout_ms);
+
+#endif

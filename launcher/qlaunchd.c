@@ -1,0 +1,270 @@
+/*
+ * qlaunchd: the supervisor.  One libevent loop owns the control socket,
+ * one QMP connection per running VM and a pidfd per QEMU process.  QEMU
+ * runs in its own session, so guests outlive the supervisor; a new
+ * supervisor re-adopts them from their runtime directories.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "log.h"
+#include "qlaunchd.h"
+#include "util.h"
+
+struct daemon *D;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: qlaunchd [-dfhv] [-q qemu] [-r rundir] "
+	    "[-S socket] [-s statedir]\n");
+	exit(2);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	log_info("signal %d: stopping; guests keep running", (int)sig);
+	D->quitting = 1;
+	event_base_loopbreak(D->base);
+}
+
+/* Defaults: /run/qlaunch and /var/lib/qlaunch for root; else per user. */
+static int
+default_paths(const char *sock, const char *state, const char *run,
+    char *err, size_t errlen)
+{
+	const char *home = getenv("HOME");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int root = geteuid() == 0;
+	char base_run[PATH_MAX];
+
+	if (root)
+		strlcpy(base_run, "/run/qlaunch", sizeof(base_run));
+	else if (xdg != NULL && *xdg == '/')
+		snprintf(base_run, sizeof(base_run), "%s/qlaunch", xdg);
+	else
+		snprintf(base_run, sizeof(base_run), "/tmp/qlaunch-%lu",
+		    (unsigned long)geteuid());
+
+	if (state != NULL)
+		strlcpy(D->statedir, state, sizeof(D->statedir));
+	else if (root)
+		strlcpy(D->statedir, "/var/lib/qlaunch", sizeof(D->statedir));
+	else if (home != NULL && *home == '/')
+		snprintf(D->statedir, sizeof(D->statedir),
+		    "%s/.local/share/qlaunch", home);
+	else {
+		snprintf(err, errlen, "HOME is not set: give a state "
+		    "directory with -s");
+		return -1;
+	}
+	/* a private state directory gets private runtime directories */
+	if (run != NULL)
+		strlcpy(D->runroot, run, sizeof(D->runroot));
+	else if (state != NULL)
+		snprintf(D->runroot, sizeof(D->runroot), "%s/run", D->statedir);
+	else
+		snprintf(D->runroot, sizeof(D->runroot), "%s/vms", base_run);
+	snprintf(D->defdir, sizeof(D->defdir), "%s/vms", D->statedir);
+	if (sock != NULL) {
+		if (strlcpy(D->sock, sock, sizeof(D->sock)) >= sizeof(D->sock)) {
+			snprintf(err, errlen, "%s: too long for a UNIX socket",
+			    sock);
+			return -1;
+		}
+	} else if (default_socket(D->sock, sizeof(D->sock), 0) == -1) {
+		snprintf(err, errlen, "the default socket path is too long for "
+		    "a UNIX socket; give one with -S");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+lock_statedir(char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/qlaunchd.lock", D->statedir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		snprintf(err, errlen, "another qlaunchd uses %s", D->statedir);
+		close(fd);
+		return -1;
+	}
+	return fd;	/* held for the life of the process */
+}
+
+/* The parent of a daemonizing qlaunchd waits for "ready" or an error. */
+static int
+daemonize(int *notify)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	pid_t pid = fork();
+	if (pid == -1)
+		fatal("fork");
+	if (pid > 0) {
+		char buf[512];
+		close(p[1]);
+		ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+		if (n > 0 && buf[0] == '+')
+			exit(0);
+		if (n > 1) {
+			buf[n] = '\0';
+			fprintf(stderr, "qlaunchd: %s\n", buf + 1);
+		}
+		exit(1);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	int nul = open("/dev/null", O_RDWR);
+	if (nul != -1) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		if (nul > 2)
+			close(nul);
+	}
+	*notify = p[1];
+	return 0;
+}
+
+static void __attribute__((noreturn))
+startup_fail(int notify, const char *msg)
+{
+	if (notify != -1)
+		dprintf(notify, "-%s", msg);
+	fatalx("%s", msg);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *sock = NULL, *state = NULL, *run = NULL;
+	const char *qemu = QLAUNCH_QEMU;
+	int ch, fg = 0, verbose = 0, notify = -1;
+	char err[1024];
+
+	while ((ch = getopt(argc, argv, "dfhq:r:S:s:v")) != -1) {
+		switch (ch) {
+		case 'd':
+		case 'v':
+			verbose = 1;
+			break;
+		case 'f':
+			fg = 1;
+			break;
+		case 'q':
+			qemu = optarg;
+			break;
+		case 'r':
+			run = optarg;
+			break;
+		case 'S':
+			sock = optarg;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	D = xcalloc(1, sizeof(*D));
+	TAILQ_INIT(&D->vms);
+	D->uid = geteuid();
+	D->qemu = qemu;
+	D->foreground = fg;
+	D->listen_fd = -1;
+	if (default_paths(sock, state, run, err, sizeof(err)) == -1) {
+		fprintf(stderr, "qlaunchd: %s\n", err);
+		return 1;
+	}
+	char sockdir[PATH_MAX];
+	strlcpy(sockdir, D->sock, sizeof(sockdir));
+	char *slash = strrchr(sockdir, '/');
+	if (slash != NULL && slash != sockdir)
+		*slash = '\0';
+	if (mkdirs(D->defdir, 0700) == -1 || mkdirs(D->runroot, 0700) == -1 ||
+	    (slash != NULL && mkdirs(sockdir, 0755) == -1)) {
+		fprintf(stderr, "qlaunchd: cannot create %s, %s or %s: %s\n",
+		    D->defdir, D->runroot, sockdir, strerror(errno));
+		return 1;
+	}
+
+	log_init("qlaunchd", fg, verbose);
+	if (!fg)
+		daemonize(&notify);
+	if (lock_statedir(err, sizeof(err)) == -1)
+		startup_fail(notify, err);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+
+	if ((D->base = event_base_new()) == NULL)
+		startup_fail(notify, "cannot create the event loop");
+	struct event *sigterm = evsignal_new(D->base, SIGTERM, on_signal, NULL);
+	struct event *sigint = evsignal_new(D->base, SIGINT, on_signal, NULL);
+	evsignal_add(sigterm, NULL);
+	evsignal_add(sigint, NULL);
+
+	int n = vm_load_all();
+	struct vm *vm, *tvm;
+	int adopted = 0;
+	TAILQ_FOREACH(vm, &D->vms, entry)
+		if (vm_adopt(vm) == 0)
+			adopted++;
+	if (control_listen(D->sock, err, sizeof(err)) == -1)
+		startup_fail(notify, err);
+	log_info("qlaunchd %s: %d VMs defined, %d re-adopted; listening on %s",
+	    QLAUNCH_VERSION, n < 0 ? 0 : n, adopted, D->sock);
+	if (notify != -1) {
+		if (write(notify, "+", 1) == -1)
+			log_warn("notify");
+		close(notify);
+	}
+	TAILQ_FOREACH(vm, &D->vms, entry) {
+		if (vm->def->autostart && !vm_active(vm)) {
+			if (vm_start(vm, 0, err, sizeof(err)) == -1)
+				log_warnx("%s: autostart: %s", vm->name, err);
+		}
+	}
+
+	event_base_dispatch(D->base);
+
+	/* Leave every guest running; the next supervisor re-adopts them. */
+	control_close();
+	TAILQ_FOREACH_SAFE(vm, &D->vms, entry, tvm)
+		vm_remove(vm);
+	event_free(sigterm);
+	event_free(sigint);
+	event_base_free(D->base);
+	free(D);
+	return 0;
+}
