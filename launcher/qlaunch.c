@@ -156,9 +156,10 @@ parse_opts(int *argcp, char **argv, struct opt *opts, int nopts)
 			    strncmp(opts[k].name, a + 2, klen) == 0)
 				break;
 		if (k == nopts) {
-			fprintf(stderr, "qlaunch %s: unknown option %s\n",
-			    cur->name, a);
-			cli_usage_exit();
+			fprintf(stderr, "qlaunch %s: unknown option %s (usage: "
+			    "qlaunch %s %s)\n", cur->name, a, cur->name,
+			    cur->usage);
+			exit(2);
 		}
 		if (opts[k].flag != NULL)
 			*opts[k].flag = 1;

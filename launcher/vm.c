@@ -872,6 +872,7 @@ on_shutdown_event(struct vm *vm, struct json_object *data)
 		return;		/* quit or a signal: the exit follows */
 	if (vm->reboot_req) {
 		vm->reboot_req = 0;
+		vm_set_state(vm, VM_SHUTDOWN, "rebooting");
 		reset_and_cont(vm);
 		return;
 	}
@@ -892,6 +893,7 @@ on_shutdown_event(struct vm *vm, struct json_object *data)
 	}
 	switch (vm->def->on_poweroff) {
 	case POLICY_RESTART:
+		vm_set_state(vm, VM_SHUTDOWN, "restarting after poweroff");
 		reset_and_cont(vm);
 		break;
 	case POLICY_PRESERVE:
@@ -941,9 +943,12 @@ vm_on_event(void *arg, const char *name, struct json_object *msg)
 		if (vm->state == VM_RUNNING)
 			vm_set_state(vm, VM_PAUSED, "paused");
 	} else if (strcmp(name, "RESUME") == 0) {
-		if (vm->state == VM_PAUSED || vm->state == VM_STARTING)
+		if (vm->state == VM_PAUSED || vm->state == VM_STARTING ||
+		    (vm->state == VM_SHUTDOWN && !vm->expect_exit &&
+		    !vm->shutdown_req))
 			vm_set_state(vm, VM_RUNNING, vm->state == VM_STARTING ?
-			    "booted" : "resumed");
+			    "booted" : vm->state == VM_SHUTDOWN ? "rebooted" :
+			    "resumed");
 	} else if (strcmp(name, "SHUTDOWN") == 0)
 		on_shutdown_event(vm, data);
 	else if (strcmp(name, "GUEST_PANICKED") == 0)

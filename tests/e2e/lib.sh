@@ -1,0 +1,152 @@
+# Shared pieces of the end-to-end tests (bash).  Each test file sources
+# this, defines t_NAME functions and calls run_tests.  A private qlaunchd
+# runs with its own state directory and socket; everything it started is
+# destroyed on exit.  Results are printed as cmocka prints them, so that
+# tests/run-tests.sh counts them.
+
+set -u
+B=${QLAUNCH_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+GUEST=${QLAUNCH_GUEST_DIR:-$B/images/guest}
+QLAUNCH=$B/launcher/qlaunch
+QLAUNCHD=$B/launcher/qlaunchd
+T=$(mktemp -d /tmp/qle.XXXXXX)
+export QLAUNCH_SOCKET=$T/ctl.sock
+export QLAUNCH_NO_AUTOSTART=1
+APPEND="console=ttyS0 panic=-1 quiet"
+DPID=
+FAILED=()
+PASSED=0
+SKIPPED=0
+
+q() { "$QLAUNCH" "$@"; }
+
+# start_daemon [STATEDIR SOCKET]
+start_daemon() {
+	local st=${1:-$T/state} so=${2:-$T/ctl.sock}
+	"$QLAUNCHD" -f -s "$st" -S "$so" >>"$T/qlaunchd.log" 2>&1 &
+	DPID=$!
+	# tests run in subshells: the pid lives in a file
+	[ "$st" = "$T/state" ] && echo "$DPID" >"$T/daemon.pid"
+	for _ in $(seq 100); do
+		[ -S "$so" ] && QLAUNCH_SOCKET=$so q version >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "qlaunchd did not come up; its log:"; cat "$T/qlaunchd.log"
+	return 1
+}
+
+# stop_daemon [SIGNAL]: stop the main qlaunchd and wait until it is gone
+stop_daemon() {
+	local pid
+	pid=$(cat "$T/daemon.pid")
+	kill -"${1:-TERM}" "$pid" 2>/dev/null || return 0
+	for _ in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	echo "qlaunchd $pid did not stop"
+	return 1
+}
+
+cleanup() {
+	local n
+	[ -f "$T/daemon.pid" ] && DPID=$(cat "$T/daemon.pid")
+	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
+		for n in $(q list --json 2>/dev/null | sed -n 's/.*"name": "\(.*\)",*/\1/p'); do
+			q destroy "$n" >/dev/null 2>&1
+		done
+		kill "$DPID" 2>/dev/null
+		wait "$DPID" 2>/dev/null
+	fi
+	# anything left behind that runs from our directory
+	pkill -9 -f "$T/" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# create_guest NAME [extra create flags...]
+create_guest() {
+	local name=$1; shift
+	q create "$name" --memory 256 --accel tcg,tb-size=32 \
+	    --kernel "$GUEST/bzImage" --initrd "$GUEST/initrd.img" \
+	    --append "$APPEND" "$@" >/dev/null
+}
+
+# wait_ready NAME [COUNT]: the ready line (COUNT times) in the console log
+wait_ready() {
+	local name=$1 want=${2:-1} n
+	for _ in $(seq 600); do
+		n=$(q console "$name" --log 2>/dev/null | grep -c QLAUNCH-GUEST-READY || true)
+		[ "$n" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	echo "no ready line from $name; console log:"; q console "$name" --log | tail -20
+	return 1
+}
+
+# gx NAME COMMAND: run a command in the guest through the console
+gx() {
+	printf '%s\n' "$2" | q console "$1" --quiet 700 --timeout 30
+}
+
+# wait_state NAME STATE [SECONDS]
+wait_state() {
+	local s
+	for _ in $(seq $((${3:-30} * 10))); do
+		s=$(q state "$1" 2>/dev/null)
+		[ "$s" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "$1 is '$(q state --reason "$1")', expected '$2'"
+	return 1
+}
+
+# up NAME: running and at its shell, whatever it was
+up() {
+	case $(q state "$1") in
+	running) ;;
+	paused) q resume "$1" >/dev/null ;;
+	*) q start "$1" >/dev/null ;;
+	esac
+	wait_ready "$1"
+}
+
+# gone PID: no such process, or a zombie nobody reaped yet (the process
+# was adopted, so its parent is init, which may reap slowly)
+gone() {
+	[ ! -e "/proc/$1" ] || [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+vm_pid() { q info "$1" --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'; }
+
+fail() { echo "FAIL: $*"; return 1; }
+
+run_tests() {
+	local t
+	# QLT_ONLY="a b" runs just those
+	if [ -n "${QLT_ONLY:-}" ]; then
+		set -- $QLT_ONLY
+	fi
+	echo "[==========] Running $# test(s)."
+	for t in "$@"; do
+		echo "[ RUN      ] $t"
+		# not inside "if": errexit must stay on in the subshell
+		( set -e; [ -z "${QLT_TRACE:-}" ] || set -x; "t_$t" )
+		if [ $? -eq 0 ]; then
+			echo "[       OK ] $t"
+			PASSED=$((PASSED + 1))
+		else
+			echo "[  FAILED  ] $t"
+			FAILED+=("$t")
+		fi
+	done
+	echo "[==========] $# test(s) run."
+	echo "[  PASSED  ] $PASSED test(s)."
+	if [ "${#FAILED[@]}" -gt 0 ]; then
+		echo "[  FAILED  ] ${#FAILED[@]} test(s), listed below:"
+		for t in "${FAILED[@]}"; do echo "[  FAILED  ] $t"; done
+		echo "--- qlaunchd log"; tail -40 "$T/qlaunchd.log"
+		return 1
+	fi
+	return 0
+}

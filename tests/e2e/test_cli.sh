@@ -1,0 +1,187 @@
+#!/bin/bash
+# The client's surface: flags, definitions, errors (one line, nothing
+# changed), edit, rename, undefine, cmdline, owners.  Boots QEMU only
+# where the failure must come from QEMU itself.
+. "$(dirname "$0")/lib.sh"
+
+# one_line_error EXPECTED-TEXT COMMAND...: exit 1, exactly one line on stderr
+one_line_error() {
+	local want=$1; shift
+	if "$@" >"$T/out" 2>"$T/err"; then
+		fail "'$*' succeeded"
+	fi
+	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
+	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
+}
+
+t_usage_errors() {
+	rc=0
+	q bogus-command 2>/dev/null || rc=$?
+	[ $rc -eq 2 ] || fail "unknown command: exit status $rc, not 2"
+	q sta x 2>&1 | grep -q "ambiguous: start state" || fail "prefix"
+	one_line_error "no VM named 'nope'" q info nope
+	one_line_error "qlaunch start: unknown option --bogus" q start x --bogus
+}
+
+t_create_bad_values_change_nothing() {
+	before=$(q list --all --json)
+	one_line_error "memory: 'lots': not a size" q create v1 --memory lots
+	one_line_error "create: unknown option --colour" q create v1 --colour red
+	one_line_error "vcpus: maxvcpus 1 is less than 2" q create v1 --vcpus 2,maxvcpus=1
+	one_line_error "graphics: 'spice' is not vnc or none" q create v1 --graphics spice
+	one_line_error "kernel: 'rel/path' is not an absolute path" q create v1 --kernel rel/path
+	[ "$(q list --all --json)" = "$before" ] || fail "something was created"
+	[ ! -e "$T/state/vms/v1.conf" ] || fail "a file was written"
+}
+
+t_create_flags_and_dumpconfig() {
+	q create web1 --memory 1G,maxmemory=2G --vcpus 2,maxvcpus=4 --machine q35 \
+	    --accel tcg --graphics vnc,port=auto --qemu-arg -global \
+	    --qemu-arg kvm-pit.lost_tick_policy=discard --on-crash restart \
+	    --description "a web box" >/dev/null
+	d=$(q dumpconfig web1)
+	for l in 'name: web1' 'memory: 1024,maxmemory=2048,slots=16' \
+	    'vcpus: 2,maxvcpus=4' 'machine: q35' 'accel: tcg' \
+	    'graphics: vnc,listen=127.0.0.1,port=auto' 'on_crash: restart' \
+	    'qemu-arg: -global' 'qemu-arg: kvm-pit.lost_tick_policy=discard' \
+	    'description: a web box'; do
+		echo "$d" | grep -qxF "$l" || fail "dumpconfig lacks '$l': $d"
+	done
+	# the file on disk is private and holds the same
+	[ "$(stat -c %a "$T/state/vms/web1.conf")" = 600 ] || fail "mode"
+	[ "$(cat "$T/state/vms/web1.conf")" = "$d" ] || fail "file differs"
+	q dumpxml web1 >/dev/null	# virsh's name works too
+	q create web1 --memory 512 2>&1 | grep -q "exists already" || fail "dup"
+}
+
+t_define_round_trip() {
+	q dumpconfig web1 >"$T/web1.conf"
+	sed -i 's/^memory: .*/memory: 768,maxmemory=2048/' "$T/web1.conf"
+	q define "$T/web1.conf" | grep -q "VM web1 redefined" || fail "define"
+	q dumpconfig web1 | grep -qx 'memory: 768,maxmemory=2048,slots=16' || fail "not changed"
+	# the uuid survives a redefinition
+	[ "$(q dumpconfig web1 | grep uuid)" = "$(grep uuid "$T/web1.conf")" ]
+	printf 'name: web1\nmemory: 512\nbogus: 1\n' >"$T/bad.conf"
+	one_line_error "$T/bad.conf:3: bogus: unknown key" q define "$T/bad.conf"
+	q dumpconfig web1 | grep -qx 'memory: 768,maxmemory=2048,slots=16' || fail "a bad define changed it"
+	printf '# a comment\n\nname: fromfile\naccel: tcg\n' | q define - >/dev/null
+	q info fromfile | grep -q "State: *shut off" || fail "define from stdin"
+}
+
+t_edit() {
+	printf '#!/bin/sh\nsed -i "s/^vcpus: .*/vcpus: 3,maxvcpus=4/" "$1"\n' >"$T/ed-ok"
+	printf '#!/bin/sh\necho "vcpus: many" >>"$1"\n' >"$T/ed-bad"
+	chmod +x "$T/ed-ok" "$T/ed-bad"
+	EDITOR=$T/ed-ok q edit web1 </dev/null | grep -q "VM web1 changed"
+	q dumpconfig web1 | grep -qx 'vcpus: 3,maxvcpus=4' || fail "edit lost"
+	if EDITOR=$T/ed-bad q edit web1 </dev/null 2>"$T/err"; then
+		fail "a bad edit was accepted"
+	fi
+	grep -q "vcpus: given twice" "$T/err" || fail "$(cat "$T/err")"
+	q dumpconfig web1 | grep -qx 'vcpus: 3,maxvcpus=4' || fail "bad edit changed it"
+}
+
+t_cmdline() {
+	q cmdline web1 >"$T/cmd"
+	for l in -S -nodefaults -no-user-config -no-shutdown q35 'tcg' \
+	    'size=768M,slots=16,maxmem=2048M' '3,maxcpus=4' -global \
+	    'kvm-pit.lost_tick_policy=discard' \
+	    "socket,id=qmp,path=$T/state/run/web1/qmp.sock,server=on,wait=off"; do
+		grep -qxF -- "$l" "$T/cmd" || fail "cmdline lacks '$l'"
+	done
+	# the researcher's arguments come last, in order
+	[ "$(tail -2 "$T/cmd" | head -1)" = -global ] || fail "order"
+	q cmdline web1 --json | grep -q '"-nodefaults"' || fail "json"
+}
+
+t_rename_undefine() {
+	q rename fromfile other >/dev/null
+	q info other >/dev/null
+	one_line_error "no VM named 'fromfile'" q info fromfile
+	[ -e "$T/state/vms/other.conf" ] && [ ! -e "$T/state/vms/fromfile.conf" ]
+	q undefine other >/dev/null
+	one_line_error "no VM named 'other'" q info other
+	[ ! -e "$T/state/vms/other.conf" ] || fail "file left"
+}
+
+t_start_failures_are_clear() {
+	q create nokern --accel tcg --kernel /nonexistent/vmlinuz >/dev/null
+	one_line_error "kernel: cannot read /nonexistent/vmlinuz: No such file or directory" \
+	    q start nokern
+	[ "$(q state nokern)" = "shut off" ] || fail "state"
+	# QEMU itself refuses: its own words reach the user
+	q create badarg --accel tcg --qemu-arg -no-such-option >/dev/null
+	one_line_error "-no-such-option: invalid option" q start badarg
+	[ "$(q state badarg)" = "shut off" ] || fail "state"
+	q undefine nokern >/dev/null
+	q undefine badarg >/dev/null
+}
+
+t_running_vm_guards() {
+	# a VM that stays in its firmware is enough here
+	q create fw --memory 64 --accel tcg,tb-size=32 --start --paused >/dev/null
+	[ "$(q state fw)" = paused ] || fail "state $(q state fw)"
+	one_line_error "VM 'fw' is paused; destroy it first" q undefine fw
+	one_line_error "only a shut off VM can be renamed" q rename fw fw2
+	one_line_error "VM 'fw' is already paused" q start fw
+	q qmp fw '{"execute":"query-name"}' | grep -q '"name": "fw"' || fail qmp
+	one_line_error "CommandNotFound: The command no-such has not been found" \
+	    q qmp fw '{"execute":"no-such"}'
+	q hmp fw 'info name' | grep -q '^fw' || fail hmp
+	q info fw --json | grep -q '"qemu_version"' || fail "info json"
+	q list --json | grep -q '"name": "fw"' || fail "list json"
+	q state fw --json | grep -q '"state": "paused"' || fail "state json"
+	q events fw --json --timeout 3 >"$T/events" &
+	ev=$!
+	sleep 0.5
+	q resume fw >/dev/null
+	q suspend fw >/dev/null
+	wait $ev || true
+	grep -q '"event": *"RESUME"' "$T/events" || fail "no RESUME: $(cat "$T/events")"
+	grep -q '"event": *"VM_STATE"' "$T/events" || fail "no VM_STATE"
+	grep -q '"vm": *"fw"' "$T/events" || fail "no vm name"
+}
+
+t_vnc() {
+	q create vncbox --memory 64 --accel tcg,tb-size=32 --graphics vnc \
+	    --start --paused >/dev/null
+	port=$(q vncdisplay vncbox --json | sed -n 's/.*"port": \([0-9]*\).*/\1/p')
+	[ "$port" -ge 5900 ] || fail "port $port"
+	q vncdisplay vncbox | grep -qx "127.0.0.1:$((port - 5900))" || fail "display"
+	# QEMU listens there, on loopback only
+	ss -ltn | grep -q "127.0.0.1:$port " || fail "nothing listens on $port"
+	q destroy vncbox >/dev/null
+	one_line_error "VM 'fw' has no VNC display" q vncdisplay fw
+}
+
+t_owner_refused() {
+	id nobody >/dev/null 2>&1 || { echo "SKIP: no user nobody"; return 0; }
+	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; return 0; }
+	chmod 0666 "$T/ctl.sock"
+	chmod 0755 "$T"
+	as_nobody() { runuser -u nobody -- env QLAUNCH_SOCKET="$T/ctl.sock" \
+	    QLAUNCH_NO_AUTOSTART=1 "$QLAUNCH" "$@"; }
+	as_nobody info fw >"$T/out" 2>"$T/err" && fail "nobody saw fw"
+	grep -q "VM 'fw' belongs to another user" "$T/err" || fail "$(cat "$T/err")"
+	as_nobody destroy fw 2>/dev/null && fail "nobody destroyed fw"
+	as_nobody list --all --json | grep -q '"name"' && fail "list shows others' VMs"
+	as_nobody create mine --accel tcg --owner root 2>"$T/err" && fail "gave it away"
+	grep -q "only root may define a VM for another user" "$T/err"
+	as_nobody create mine --accel tcg >/dev/null
+	q dumpconfig mine | grep -qx 'owner: nobody' || fail "owner not set"
+	as_nobody info mine >/dev/null
+	q undefine mine >/dev/null
+	chmod 0700 "$T"
+}
+
+t_host_check() {
+	q host-check >"$T/hc" || true
+	grep -q 'PASS  QEMU' "$T/hc" || fail "$(cat "$T/hc")"
+	q host-check --json | grep -q '"result": "PASS"' || fail json
+}
+
+start_daemon || exit 1
+run_tests usage_errors create_bad_values_change_nothing \
+    create_flags_and_dumpconfig define_round_trip edit cmdline \
+    rename_undefine start_failures_are_clear running_vm_guards vnc \
+    owner_refused host_check
