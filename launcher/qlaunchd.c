@@ -61,6 +61,9 @@ default_paths(const char *sock, const char *state, const char *run,
 		snprintf(base_run, sizeof(base_run), "/tmp/qlaunch-%lu",
 		    (unsigned long)geteuid());
 
+	if (state == NULL && getenv("QLAUNCH_STATEDIR") != NULL &&
+	    *getenv("QLAUNCH_STATEDIR") != '\0')
+		state = getenv("QLAUNCH_STATEDIR");
 	if (state != NULL)
 		strlcpy(D->statedir, state, sizeof(D->statedir));
 	else if (root)

@@ -174,6 +174,23 @@ t_owner_refused() {
 	chmod 0700 "$T"
 }
 
+# With nothing listening, qlaunch starts qlaunchd itself (as tmux does).
+t_autostart_supervisor() {
+	so=$T/auto.sock
+	out=$(env -u QLAUNCH_NO_AUTOSTART QLAUNCH_SOCKET=$so \
+	    QLAUNCH_STATEDIR=$T/auto "$QLAUNCH" version --json)
+	pid=$(echo "$out" | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')
+	[ -n "$pid" ] && kill -0 "$pid" || fail "no supervisor: $out"
+	echo "$out" | grep -q "\"statedir\": \"$T/auto\"" || fail "$out"
+	# it detached: not our child, and it keeps serving
+	QLAUNCH_SOCKET=$so q list --all >/dev/null
+	# -N: no supervisor is started
+	env -u QLAUNCH_NO_AUTOSTART QLAUNCH_SOCKET=$T/none.sock "$QLAUNCH" -N \
+	    list 2>"$T/err" && fail "-N started one"
+	grep -q "is qlaunchd running" "$T/err" || fail "$(cat "$T/err")"
+	kill "$pid"
+}
+
 t_host_check() {
 	q host-check >"$T/hc" || true
 	grep -q 'PASS  QEMU' "$T/hc" || fail "$(cat "$T/hc")"
@@ -184,4 +201,4 @@ start_daemon || exit 1
 run_tests usage_errors create_bad_values_change_nothing \
     create_flags_and_dumpconfig define_round_trip edit cmdline \
     rename_undefine start_failures_are_clear running_vm_guards vnc \
-    owner_refused host_check
+    owner_refused autostart_supervisor host_check

@@ -1,0 +1,63 @@
+#!/bin/bash
+# A short tour: a private qlaunchd boots the test guest under TCG and we
+# drive it the way a person would, printing each command first.
+set -eu
+B=${QLAUNCH_BUILDDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+GUEST=${QLAUNCH_GUEST_DIR:-$B/images/guest}
+D=$(mktemp -d /tmp/qlaunch-demo.XXXXXX)
+export QLAUNCH_SOCKET=$D/qlaunchd.sock
+PATH=$B/launcher:$PATH
+
+cleanup() {
+	qlaunch -N destroy demo >/dev/null 2>&1 || true
+	[ -f "$D/qlaunchd.pid" ] && kill "$(cat "$D/qlaunchd.pid")" 2>/dev/null
+	sleep 0.2
+	rm -rf "$D"
+}
+trap cleanup EXIT
+
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+run() { say "$*"; "$@"; }
+guest() {
+	say "echo '$1' | qlaunch console demo"
+	printf '%s\n' "$1" | qlaunch console demo --quiet 800
+	echo
+}
+
+echo "qlaunch demo: state and sockets under $D"
+say "qlaunchd -s $D/state -S $QLAUNCH_SOCKET"
+qlaunchd -f -s "$D/state" -S "$QLAUNCH_SOCKET" 2>"$D/qlaunchd.log" &
+echo $! >"$D/qlaunchd.pid"
+for _ in $(seq 100); do [ -S "$QLAUNCH_SOCKET" ] && break; sleep 0.05; done
+
+run qlaunch host-check || true
+run qlaunch create demo --memory 256 --vcpus 1,maxvcpus=2 --accel tcg,tb-size=32 \
+    --kernel "$GUEST/bzImage" --initrd "$GUEST/initrd.img" \
+    --append "console=ttyS0 panic=-1 quiet" --graphics vnc
+run qlaunch cmdline demo
+run qlaunch start demo
+printf 'waiting for the guest'
+for _ in $(seq 300); do
+	qlaunch console demo --log | grep -q QLAUNCH-GUEST-READY && break
+	printf .; sleep 0.1
+done
+echo
+run qlaunch list
+run qlaunch info demo
+run qlaunch vncdisplay demo
+guest 'uname -r; cat /sys/bus/virtio/devices/*/device'
+guest 'grep MemTotal /proc/meminfo'
+run qlaunch setmem demo 160M
+sleep 2
+guest 'grep MemTotal /proc/meminfo'
+run qlaunch memstat demo
+run qlaunch suspend demo
+run qlaunch state demo
+run qlaunch resume demo
+run qlaunch qmp demo '{"execute": "query-status"}'
+run qlaunch hmp demo 'info cpus'
+run qlaunch shutdown demo --wait=60
+run qlaunch state --reason demo
+run qlaunch console demo --log
+echo
+echo "demo done"
