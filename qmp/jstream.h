@@ -30,6 +30,12 @@ struct jstream {
 	size_t			 cur;		/* bytes of the message so far */
 	int			 inmsg;		/* inside a message */
 	int			 dead;
+	unsigned char		 u8need;	/* UTF-8 continuation bytes due */
+	unsigned char		 u8lo, u8hi;	/* range of the next one */
+	unsigned char		 instr;		/* 1 in a string, 2 after '\\' */
+	char			*hold;		/* number characters held back */
+	size_t			 nhold;
+	size_t			 holdsz;
 	unsigned long long	 nmsg;		/* messages delivered */
 	size_t			 consumed;	/* bytes used by the last feed */
 	char			 err[160];

@@ -284,6 +284,49 @@ test_partial_and_reset(void **state)
 	jstream_free(&js);
 }
 
+/* Inputs the fuzzer found: each must give the same at every cut. */
+static void
+test_split_utf8_numbers_nan(void **state)
+{
+	static const struct {
+		const char *in;
+		int ok;		/* delivered whole, or an error */
+	} cases[] = {
+		{ "{\"a\":\"\xc3\xa9\"}", 1 },		/* UTF-8 over two reads */
+		{ "{\"a\":\"\xf0\x9f\x98\x80\"}", 1 },
+		{ "{\"a\":1-2}", 0 },			/* json-c resumed numbers */
+		{ "{\"a\":9-}", 0 },
+		{ "{\"a\":-12.5e+3,\"b\":true}", 1 },
+		{ "{\"a\":NaN}", 0 },			/* not JSON */
+		{ "{\"a\":-Infinity}", 0 },
+		{ "{\"NaN\":\"Infinity\"}", 1 },	/* in strings they are fine */
+		{ "{\"a\":\"\xed\xa0\x80\"}", 0 },	/* a surrogate in UTF-8 */
+		{ "{\"a\":\"\xc0\xaf\"}", 0 },		/* overlong */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *in = cases[i].in;
+		size_t len = strlen(in);
+		for (size_t cut = 0; cut <= len; cut++) {
+			struct jstream js;
+			struct got g = { 0 };
+			jstream_init(&js, 0);
+			int r = jstream_feed(&js, in, cut, collect, &g);
+			if (r == 0)
+				r = jstream_feed(&js, in + cut, len - cut,
+				    collect, &g);
+			if (cases[i].ok && (r != 0 || g.n != 1))
+				fail_msg("case %zu cut %zu: r=%d n=%d err=%s", i,
+				    cut, r, g.n, js.err);
+			if (!cases[i].ok && (r != -1 || g.n != 0))
+				fail_msg("case %zu cut %zu: accepted", i, cut);
+			got_free(&g);
+			jstream_free(&js);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -298,6 +341,7 @@ main(void)
 		cmocka_unit_test(test_large_message),
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_partial_and_reset),
+		cmocka_unit_test(test_split_utf8_numbers_nan),
 	};
 	return cmocka_run_group_tests_name("jstream", tests, NULL, NULL);
 }
