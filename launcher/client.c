@@ -200,8 +200,8 @@ read_message(struct client_conn *c, int timeout_ms, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(err, errlen, "qlaunchd closed the connection%s",
-			    n < 0 ? strerror(errno) : "");
+			snprintf(err, errlen, "qlaunchd closed the connection%s%s",
+			    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 			return -1;
 		}
 		c->rest = malloc((size_t)n);
@@ -234,6 +234,7 @@ client_call(struct client_conn *c, const char *cmd, struct json_object *args,
 	size_t len;
 
 	*ret = NULL;
+	c->error_from_qemu = 0;
 	json_object_object_add(m, "id", json_object_new_int64(id));
 	json_object_object_add(m, "execute", json_object_new_string(cmd));
 	if (args != NULL)
@@ -292,8 +293,10 @@ client_call(struct client_conn *c, const char *cmd, struct json_object *args,
 				json_object_put(m);
 				return 0;
 			}
-			struct json_object *e, *cl = NULL, *d = NULL;
+			struct json_object *e, *cl = NULL, *d = NULL, *fq;
 			json_object_object_get_ex(m, "error", &e);
+			c->error_from_qemu = json_object_object_get_ex(e, "qemu",
+			    &fq) && json_object_get_boolean(fq);
 			json_object_object_get_ex(e, "class", &cl);
 			json_object_object_get_ex(e, "desc", &d);
 			strlcpy(eclass, cl ? json_object_get_string(cl) :

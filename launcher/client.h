@@ -19,6 +19,7 @@ struct client_conn {
 	char		*rest;
 	size_t		 nrest;
 	char		 path[108];
+	int		 error_from_qemu;	/* the last error came from QEMU */
 };
 
 /*

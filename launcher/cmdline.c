@@ -16,8 +16,6 @@ vmpaths_init(struct vmpaths *p, const char *runroot, const char *name,
 	memset(p, 0, sizeof(*p));
 	if ((size_t)snprintf(p->dir, sizeof(p->dir), "%s/%s", runroot, name) >=
 	    sizeof(p->dir) ||
-	    (size_t)snprintf(p->dir, sizeof(p->dir), "%s/%s", runroot, name) >=
-	    sizeof(p->dir) ||
 	    (size_t)snprintf(p->qmp, sizeof(p->qmp), "%s/qmp.sock", p->dir) >=
 	    sizeof(p->qmp) ||
 	    (size_t)snprintf(p->console, sizeof(p->console), "%s/console.sock",

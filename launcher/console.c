@@ -53,11 +53,13 @@ cli_console(const char *name, int timeout_s, int quiet_ms)
 	int tty = isatty(0);
 	char buf[16384];
 
-	cli_call("console", cli_name_args(name));
+	json_object_put(cli_call("console", cli_name_args(name)));
 	int sock = c->fd;
 	/* bytes that came with the reply belong to the console */
 	if (c->nrest > 0) {
 		write_all(1, c->rest, c->nrest);
+		free(c->rest);
+		c->rest = NULL;
 		c->nrest = 0;
 	}
 	if (tty) {

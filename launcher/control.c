@@ -6,9 +6,11 @@
  *   <- {"id": 1, "error": {"class": "NotFound", "desc": "..."}}
  *   <- {"event": "VM_STATE", "vm": "web1", "data": {...}}   (subscribed)
  *
- * Peers are identified with SO_PEERCRED.  A malformed request gets one
- * error reply and the connection is closed, since the stream cannot be
- * trusted after it.  After a successful "console" reply the connection
+ * Peers are identified with SO_PEERCRED.  A request that is not valid
+ * JSON gets one error reply and the connection is closed, since the
+ * stream cannot be trusted after it; a well-formed but wrong request
+ * (unknown command, missing or mistyped arguments) gets an error reply
+ * and the connection stays open.  After a successful "console" reply the connection
  * becomes a raw byte relay to the VM's serial console.
  */
 #include <sys/socket.h>
@@ -142,6 +144,20 @@ req_error(struct req *r, const char *class, const char *fmt, ...)
 	req_free(r);
 }
 
+/* An error QEMU raised: class and desc as QEMU gave them, marked so. */
+void
+req_qemu_error(struct req *r, const char *class, const char *desc)
+{
+	if (r->c != NULL) {
+		struct json_object *m = error_msg(r->id, class, desc), *e;
+		json_object_object_get_ex(m, "error", &e);
+		json_object_object_add(e, "qemu", json_object_new_boolean(1));
+		client_send(r->c, m);
+		json_object_put(m);
+	}
+	req_free(r);
+}
+
 void
 req_event(struct req *r, const char *event, struct json_object *data)
 {
@@ -243,6 +259,8 @@ client_message(void *arg, struct json_object *msg)
 		return 0;
 	}
 	TAILQ_INSERT_TAIL(&c->reqs, r, centry);
+	log_debug("request %s from uid %lu pid %ld", r->cmd,
+	    (unsigned long)r->uid, (long)r->pid);
 	if (strcmp(cmd, "subscribe") == 0)
 		client_subscribe(r);
 	else
@@ -410,8 +428,8 @@ control_listen(const char *path, char *err, size_t errlen)
 	if (probe != -1)
 		close(probe);
 	unlink(path);
-	/* 0660 when a qlaunch group exists, else 0600 */
-	struct group *g = getgrnam("qlaunch");
+	/* 0660 when root runs it and a qlaunch group exists, else 0600 */
+	struct group *g = geteuid() == 0 ? getgrnam("qlaunch") : NULL;
 	mode_t old = umask(g != NULL ? 0117 : 0177);
 	int r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);

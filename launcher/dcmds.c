@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -118,7 +119,7 @@ qmp_pass_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 	struct req *r = arg;
 
 	if (err != NULL)
-		req_error(r, err->class, "%s", err->desc);
+		req_qemu_error(r, err->class, err->desc);
 	else
 		req_return(r, json_object_get(ret));
 }
@@ -131,7 +132,7 @@ qmp_ok_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 
 	(void)ret;
 	if (err != NULL)
-		req_error(r, err->class, "%s", err->desc);
+		req_qemu_error(r, err->class, err->desc);
 	else
 		req_return(r, NULL);
 }
@@ -177,6 +178,13 @@ d_define(struct req *r, struct vm *unused)
 		req_error(r, "InvalidDefinition", "%s", err);
 		return;
 	}
+	const char *want = arg_str(r, "name");
+	if (want != NULL && strcmp(want, d->name) != 0) {
+		req_error(r, "InvalidDefinition", "name: '%s' is not '%s'; use "
+		    "rename to change a VM's name", d->name, want);
+		vmdef_free(d);
+		return;
+	}
 	if (settle_owner(r, d) == -1) {
 		vmdef_free(d);
 		return;
@@ -191,6 +199,17 @@ d_define(struct req *r, struct vm *unused)
 	if (vm != NULL && strcmp(vm->def->uuid, d->uuid) != 0 &&
 	    strstr(text, "uuid:") == NULL)
 		strlcpy(d->uuid, vm->def->uuid, sizeof(d->uuid));
+	if (vm == NULL) {
+		/* a UUID belongs to one VM */
+		struct vm *o;
+		TAILQ_FOREACH(o, &D->vms, entry)
+			if (strcmp(o->def->uuid, d->uuid) == 0) {
+				req_error(r, "Exists", "uuid: %s belongs to VM "
+				    "'%s' already", d->uuid, o->name);
+				vmdef_free(d);
+				return;
+			}
+	}
 	if (vm_save_def(d, err, sizeof(err)) == -1) {
 		req_error(r, "GenericError", "%s", err);
 		vmdef_free(d);
@@ -200,11 +219,9 @@ d_define(struct req *r, struct vm *unused)
 	json_object_object_add(ret, "name", json_object_new_string(d->name));
 	json_object_object_add(ret, "uuid", json_object_new_string(d->uuid));
 	json_object_object_add(ret, "replaced", json_object_new_boolean(vm != NULL));
-	if (vm != NULL) {
-		/* a running VM keeps its old settings until its next start */
-		vmdef_free(vm->def);
-		vm->def = d;
-	} else
+	if (vm != NULL)
+		vm_redefine(vm, d);
+	else
 		vm_add(d);
 	req_return(r, ret);
 }
@@ -363,7 +380,7 @@ d_rename(struct req *r, struct vm *vm)
 static void
 d_dumpconfig(struct req *r, struct vm *vm)
 {
-	char *t = vmdef_print(vm->def);
+	char *t = vmdef_print(vm_persistent(vm));
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "text", json_object_new_string(t));
@@ -376,7 +393,7 @@ d_cmdline(struct req *r, struct vm *vm)
 {
 	struct argv a;
 	char err[512];
-	enum accel acc = vm_active(vm) ? vm->accel : vm->def->accel;
+	enum accel acc = vm_persistent(vm)->accel;
 
 	if (acc == ACCEL_AUTO) {
 		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -384,7 +401,7 @@ d_cmdline(struct req *r, struct vm *vm)
 		if (fd != -1)
 			close(fd);
 	}
-	if (cmdline_build(vm->def, &vm->paths, acc, D->qemu, &a, err,
+	if (cmdline_build(vm_persistent(vm), &vm->paths, acc, D->qemu, &a, err,
 	    sizeof(err)) == -1) {
 		req_error(r, "GenericError", "%s", err);
 		return;
@@ -402,11 +419,12 @@ static void
 d_autostart(struct req *r, struct vm *vm)
 {
 	char err[512];
-	int old = vm->def->autostart;
+	struct vmdef *p = vm_persistent(vm);
+	int old = p->autostart;
 
-	vm->def->autostart = !arg_bool(r, "disable");
-	if (vm_save_def(vm->def, err, sizeof(err)) == -1) {
-		vm->def->autostart = old;
+	p->autostart = vm->def->autostart = !arg_bool(r, "disable");
+	if (vm_save_def(p, err, sizeof(err)) == -1) {
+		p->autostart = vm->def->autostart = old;
 		req_error(r, "GenericError", "%s", err);
 		return;
 	}
@@ -441,6 +459,7 @@ d_shutdown(struct req *r, struct vm *vm)
 		return;
 	}
 	vm->shutdown_req = 1;
+	vm->reboot_req = 0;
 	if (qmp_execute(vm->qmp, "system_powerdown", NULL, QMP_PASS_MS,
 	    NULL, NULL) == -1) {
 		req_error(r, "GenericError", "VM '%s': QMP is not connected",
@@ -476,7 +495,7 @@ d_reboot(struct req *r, struct vm *vm)
 		return;
 	}
 	/* ACPI power button; the SHUTDOWN that follows becomes a reset */
-	vm->reboot_req = 1;
+	vm->reboot_req = time(NULL);
 	qmp_cmd(r, vm, "system_powerdown", NULL, qmp_ok_reply);
 }
 
@@ -726,7 +745,7 @@ memstat_balloon(void *arg, struct json_object *ret, const struct qmp_error *err)
 	struct vm *vm = vm_find(arg_str(ic->r, "name"));
 
 	if (err != NULL) {
-		req_error(ic->r, err->class, "%s", err->desc);
+		req_qemu_error(ic->r, err->class, err->desc);
 		json_object_put(ic->info);
 		free(ic);
 		return;

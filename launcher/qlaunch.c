@@ -76,18 +76,11 @@ cli_try(const char *cmd, struct json_object *args, struct json_object **ret)
 	cli_connect();
 	if (client_call(&C->conn, cmd, args, ret, eclass, sizeof(eclass), edesc,
 	    sizeof(edesc), NULL, NULL) == -1) {
-		/* our own classes read as plain sentences; QEMU's keep theirs */
-		if (strcmp(eclass, "GenericError") == 0 ||
-		    strcmp(eclass, "NotFound") == 0 ||
-		    strcmp(eclass, "InvalidState") == 0 ||
-		    strcmp(eclass, "InvalidDefinition") == 0 ||
-		    strcmp(eclass, "PermissionDenied") == 0 ||
-		    strcmp(eclass, "Exists") == 0 ||
-		    strcmp(eclass, "InUse") == 0 ||
-		    strcmp(eclass, "Disconnected") == 0)
-			fprintf(stderr, "qlaunch: %s\n", edesc);
-		else
+		/* QEMU's errors keep their class; ours read as sentences */
+		if (C->conn.error_from_qemu)
 			fprintf(stderr, "qlaunch: %s: %s\n", eclass, edesc);
+		else
+			fprintf(stderr, "qlaunch: %s\n", edesc);
 		return -1;
 	}
 	return 0;
@@ -207,6 +200,9 @@ c_create(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i];
+		if (a[0] == '-' && a[1] != '-')
+			cli_die("create: unknown option %s (options are --KEY "
+			    "VALUE)", a);
 		if (strncmp(a, "--", 2) != 0) {
 			if (name != NULL)
 				cli_die("create: unexpected argument '%s'", a);
@@ -236,7 +232,9 @@ c_create(int argc, char **argv)
 				console = start = 1;
 			continue;
 		}
-		if (strcmp(key, "autostart") == 0 && eq == NULL) {
+		int b;
+		if (strcmp(key, "autostart") == 0 && eq == NULL &&
+		    (i + 1 >= argc || parse_bool(argv[i + 1], &b) == -1)) {
 			json_object_object_add(set, "autostart",
 			    json_object_new_string("yes"));
 			continue;
@@ -425,6 +423,8 @@ c_edit(int argc, char **argv)
 		struct json_object *args = json_object_new_object();
 		json_object_object_add(args, "text", json_object_new_string(text));
 		json_object_object_add(args, "file", json_object_new_string(path));
+		/* edit changes this VM; renaming is rename's job */
+		json_object_object_add(args, "name", json_object_new_string(name));
 		free(text);
 		if (cli_try("define", args, &ret) == 0) {
 			json_object_put(ret);
@@ -708,9 +708,11 @@ c_info(int argc, char **argv)
 	    "no");
 	if (jstr(v, "owner") != NULL)
 		printf("%-14s %s\n", "Owner:", jstr(v, "owner"));
-	if (jint(v, "exit_status", -1) != -1)
-		printf("%-14s %lld\n", "Exit status:", jint(v, "exit_status", 0));
-	if (jstr(v, "crash_console") != NULL)
+	if (jint(v, "exit_code", -1) != -1)
+		printf("%-14s %lld\n", "Exit code:", jint(v, "exit_code", 0));
+	if (jint(v, "exit_signal", -1) != -1)
+		printf("%-14s %lld\n", "Exit signal:", jint(v, "exit_signal", 0));
+	if (jstr(v, "crash_console") != NULL && *jstr(v, "crash_console"))
 		printf("Last console lines:\n%s\n", jstr(v, "crash_console"));
 	json_object_put(v);
 	return 0;
@@ -835,8 +837,8 @@ c_memstat(int argc, char **argv)
 			long long x = jint(st, map[i].qemu, -1);
 			if (x < 0)
 				continue;
-			int bytes = strstr(map[i].qemu, "memory") != NULL ||
-			    strstr(map[i].qemu, "caches") != NULL;
+			/* QEMU gives bytes, virsh prints KiB; faults are counts */
+			int bytes = strstr(map[i].qemu, "faults") == NULL;
 			printf("%-20s %lld\n", map[i].virsh, bytes ? x / 1024 : x);
 		}
 		if (jint(v, "last_update", 0) > 0)
@@ -1017,7 +1019,7 @@ static const struct cmd cmds[] = {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: qlaunch [-N] [-c socket] command [arguments]\n"
+	fprintf(stderr, "usage: qlaunch [-hNV] [-c socket] command [arguments]\n"
 	    "commands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(stderr, "  %-11s %s\n", cmds[i].name, cmds[i].usage);
@@ -1071,6 +1073,14 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			printf("qlaunch %s\n", QLAUNCH_VERSION);
+			return 0;
+		case 'h':
+			printf("usage: qlaunch [-hNV] [-c socket] command "
+			    "[arguments]\ncommands:\n");
+			for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+				printf("  %-11s %s\n", cmds[i].name,
+				    cmds[i].usage);
+			printf("see qlaunch(1)\n");
 			return 0;
 		default:
 			usage();

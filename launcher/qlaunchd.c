@@ -215,10 +215,21 @@ main(int argc, char *argv[])
 	char *slash = strrchr(sockdir, '/');
 	if (slash != NULL && slash != sockdir)
 		*slash = '\0';
-	if (mkdirs(D->defdir, 0700) == -1 || mkdirs(D->runroot, 0700) == -1 ||
+	if (mkdirs(D->statedir, 0711) == -1 || mkdirs(D->defdir, 0700) == -1 ||
+	    mkdirs(D->runroot, 0711) == -1 ||
 	    (slash != NULL && mkdirs(sockdir, 0755) == -1)) {
 		fprintf(stderr, "qlaunchd: cannot create %s, %s or %s: %s\n",
 		    D->defdir, D->runroot, sockdir, strerror(errno));
+		return 1;
+	}
+	/* owners' QEMUs (run as the owner) reach their own directory */
+	if (geteuid() == 0 && strncmp(D->runroot, D->statedir,
+	    strlen(D->statedir)) == 0)
+		(void)chmod(D->statedir, 0711);
+	if (geteuid() == 0)
+		(void)chmod(D->runroot, 0711);
+	if (check_private_dir(sockdir, err, sizeof(err)) == -1) {
+		fprintf(stderr, "qlaunchd: %s\n", err);
 		return 1;
 	}
 

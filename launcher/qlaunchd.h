@@ -56,7 +56,8 @@ struct console;
 struct vm {
 	TAILQ_ENTRY(vm)		 entry;
 	char			 name[65];
-	struct vmdef		*def;
+	struct vmdef		*def;		/* what runs (or will run) */
+	struct vmdef		*next_def;	/* defined while running */
 	struct vmpaths		 paths;
 	enum vm_state		 state;
 	char			 reason[96];	/* why it is in that state */
@@ -77,8 +78,9 @@ struct vm {
 	struct event		*killev;	/* quit, SIGTERM, SIGKILL */
 	int			 kill_stage;
 	int			 shutdown_req;	/* ACPI shutdown asked */
-	int			 reboot_req;	/* fake reboot in progress */
-	int			 exit_status;	/* last wait status, -1 unknown */
+	time_t			 reboot_req;	/* fake reboot asked, when */
+	int			 exit_code;	/* last exit, -1 unknown */
+	int			 exit_signal;	/* last fatal signal, -1 none */
 	char			*crash_log;	/* last console lines */
 	int			 crashes;	/* restarts in the window */
 	time_t			 crash_window;
@@ -109,6 +111,10 @@ extern struct daemon *D;
 const char	*vm_state_name(enum vm_state);
 struct vm	*vm_find(const char *name);
 struct vm	*vm_add(struct vmdef *);
+/* The definition on disk: the next start's, when it was changed. */
+struct vmdef	*vm_persistent(struct vm *);
+/* Take a new definition: now if shut off, at the next start otherwise. */
+void		 vm_redefine(struct vm *, struct vmdef *);
 void		 vm_remove(struct vm *);
 int		 vm_active(const struct vm *);
 int		 vm_start(struct vm *, int paused, char *err, size_t errlen);
@@ -130,6 +136,8 @@ void		 control_close(void);
 void		 req_return(struct req *, struct json_object *ret);
 void		 req_error(struct req *, const char *class, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
+void		 req_qemu_error(struct req *, const char *class,
+		    const char *desc);
 void		 req_event(struct req *, const char *event, struct json_object *);
 /* Events to every client subscribed to that VM (or to all). */
 void		 control_broadcast(const char *vm, struct json_object *event);

@@ -359,3 +359,28 @@ default_socket(char *buf, size_t len, int use_env)
 		    (unsigned long)geteuid());
 	return n < len ? 0 : -1;
 }
+
+int
+check_private_dir(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory", path);
+		return -1;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, errlen, "%s belongs to uid %lu, not to us", path,
+		    (unsigned long)st.st_uid);
+		return -1;
+	}
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+		snprintf(err, errlen, "%s is writable by everyone", path);
+		return -1;
+	}
+	return 0;
+}

@@ -53,4 +53,9 @@ int64_t	 mono_ms(void);
  * qlaunchd's own default is the same path without $QLAUNCH_SOCKET.
  */
 int	 default_socket(char *buf, size_t len, int use_env);
+/*
+ * A directory we put our socket in must be ours (or root's) and not
+ * writable by others, else another user could replace the socket.
+ */
+int	 check_private_dir(const char *path, char *err, size_t errlen);
 #endif

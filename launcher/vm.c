@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,8 +89,10 @@ vm_add(struct vmdef *def)
 	strlcpy(vm->name, def->name, sizeof(vm->name));
 	vm->def = def;
 	vm->pidfd = -1;
-	vm->exit_status = -1;
+	vm->exit_code = vm->exit_signal = -1;
+	vm->qemu_major = vm->qemu_minor = vm->qemu_micro = -1;
 	vm->state = VM_SHUTOFF;
+	strlcpy(vm->reason, "defined", sizeof(vm->reason));
 	TAILQ_INIT(&vm->waiters);
 	if (vmpaths_init(&vm->paths, D->runroot, vm->name, err,
 	    sizeof(err)) == -1)
@@ -121,8 +124,30 @@ vm_remove(struct vm *vm)
 	TAILQ_REMOVE(&D->vms, vm, entry);
 	kill_timer_release(vm);
 	vmdef_free(vm->def);
+	vmdef_free(vm->next_def);
 	free(vm->crash_log);
 	free(vm);
+}
+
+struct vmdef *
+vm_persistent(struct vm *vm)
+{
+	return vm->next_def != NULL ? vm->next_def : vm->def;
+}
+
+void
+vm_redefine(struct vm *vm, struct vmdef *d)
+{
+	if (vm_active(vm)) {
+		/* the running QEMU keeps what it was started with */
+		vmdef_free(vm->next_def);
+		vm->next_def = d;
+		return;
+	}
+	vmdef_free(vm->def);
+	vmdef_free(vm->next_def);
+	vm->next_def = NULL;
+	vm->def = d;
 }
 
 int
@@ -460,15 +485,15 @@ vm_exited(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	memset(&si, 0, sizeof(si));
-	vm->exit_status = -1;
+	vm->exit_code = vm->exit_signal = -1;
 	if (waitid(P_PIDFD, (id_t)vm->pidfd, &si, WEXITED | WNOHANG) == 0 &&
 	    si.si_pid != 0) {
 		if (si.si_code == CLD_EXITED) {
-			vm->exit_status = si.si_status << 8;
+			vm->exit_code = si.si_status;
 			snprintf(why, sizeof(why), "QEMU exited with status %d",
 			    si.si_status);
 		} else {
-			vm->exit_status = si.si_status;
+			vm->exit_signal = si.si_status;
 			snprintf(why, sizeof(why), "QEMU killed by signal %d (%s)",
 			    si.si_status, strsignal(si.si_status));
 		}
@@ -479,6 +504,11 @@ vm_exited(evutil_socket_t fd, short what, void *arg)
 	int expected = vm->expect_exit;
 	qemu_last_error(vm, qerr, sizeof(qerr));
 	vm_cleanup_process(vm);
+	if (vm->next_def != NULL) {
+		vmdef_free(vm->def);
+		vm->def = vm->next_def;
+		vm->next_def = NULL;
+	}
 	vm->expect_exit = 0;
 	vm->shutdown_req = 0;
 	vm->reboot_req = 0;
@@ -502,21 +532,29 @@ vm_exited(evutil_socket_t fd, short what, void *arg)
 	vm_crash_policy(vm, why);
 }
 
+/* One more crash restart allowed?  At most 5 in any 60 s window. */
+static int
+crash_budget(struct vm *vm)
+{
+	time_t now = time(NULL);
+
+	if (now - vm->crash_window > CRASH_WINDOW_S) {
+		vm->crash_window = now;
+		vm->crashes = 0;
+	}
+	return ++vm->crashes <= CRASH_MAX_RESTARTS;
+}
+
 static void
 vm_crash_policy(struct vm *vm, const char *why)
 {
 	char err[256];
-	time_t now = time(NULL);
 
 	if (vm->def->on_crash != POLICY_RESTART) {
 		vm_set_state(vm, VM_CRASHED, why);
 		return;
 	}
-	if (now - vm->crash_window > CRASH_WINDOW_S) {
-		vm->crash_window = now;
-		vm->crashes = 0;
-	}
-	if (++vm->crashes > CRASH_MAX_RESTARTS) {
+	if (!crash_budget(vm)) {
 		char r[sizeof(vm->reason)];
 		snprintf(r, sizeof(r), "%s; on_crash restart gave up after "
 		    "%d restarts in %d s", why, CRASH_MAX_RESTARTS,
@@ -661,6 +699,35 @@ vm_start(struct vm *vm, int paused, char *err, size_t errlen)
 		argv_free(&a);
 		return -1;
 	}
+	/*
+	 * A root supervisor runs a VM that has an owner as that owner, so
+	 * the owner's QEMU opens only what the owner may open.
+	 */
+	uid_t ouid = 0;
+	gid_t ogid = 0;
+	char oname[64] = "";
+	if (geteuid() == 0 && vm->def->owner != NULL) {
+		struct passwd *pw = NULL;
+		if (vm_owner_uid(vm, &ouid) == 0)
+			pw = getpwuid(ouid);
+		if (pw == NULL) {
+			snprintf(err, errlen, "owner: no user '%s' on this host",
+			    vm->def->owner);
+			close(efd);
+			argv_free(&a);
+			return -1;
+		}
+		ogid = pw->pw_gid;
+		strlcpy(oname, pw->pw_name, sizeof(oname));
+		if (ouid != 0 && (chown(vm->paths.dir, ouid, ogid) == -1 ||
+		    chown(vm->paths.log, ouid, ogid) == -1)) {
+			snprintf(err, errlen, "cannot give %s to %s: %s",
+			    vm->paths.dir, oname, strerror(errno));
+			close(efd);
+			argv_free(&a);
+			return -1;
+		}
+	}
 
 	pid_t pid = fork();
 	if (pid == -1) {
@@ -681,6 +748,12 @@ vm_start(struct vm *vm, int paused, char *err, size_t errlen)
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		if (ouid != 0 && (initgroups(oname, ogid) == -1 ||
+		    setgid(ogid) == -1 || setuid(ouid) == -1)) {
+			dprintf(2, "qlaunchd: cannot run QEMU as %s: %s\n",
+			    oname, strerror(errno));
+			_exit(127);
+		}
 		execv(a.v[0], a.v);
 		dprintf(2, "qlaunchd: cannot execute %s: %s\n", a.v[0],
 		    strerror(errno));
@@ -693,6 +766,7 @@ vm_start(struct vm *vm, int paused, char *err, size_t errlen)
 	vm->pstart = proc_starttime(pid);
 	vm->started = time(NULL);
 	vm->paused_start = paused;
+	vm->qemu_major = vm->qemu_minor = vm->qemu_micro = -1;
 	vm->expect_exit = 0;
 	vm->shutdown_req = 0;
 	vm->reboot_req = 0;
@@ -868,8 +942,23 @@ on_shutdown_event(struct vm *vm, struct json_object *data)
 
 	if (json_object_object_get_ex(data, "reason", &r))
 		reason = json_object_get_string(r);
-	if (strncmp(reason, "host-", 5) == 0)
-		return;		/* quit or a signal: the exit follows */
+	if (strncmp(reason, "host-", 5) == 0) {
+		/* quit over QMP or a signal to QEMU: asked for, not a crash */
+		if (!vm->expect_exit) {
+			vm->expect_exit = 1;
+			vm_set_state(vm, VM_SHUTDOWN,
+			    strcmp(reason, "host-qmp-quit") == 0 ?
+			    "quit over QMP" : "QEMU got a signal to stop");
+		}
+		return;
+	}
+	if (vm->shutdown_req) {
+		quit_now(vm, VM_SHUTDOWN, "shutdown");
+		return;
+	}
+	/* a reboot asked for recently; an old one the guest ignored lapses */
+	if (vm->reboot_req && time(NULL) - vm->reboot_req > 120)
+		vm->reboot_req = 0;
 	if (vm->reboot_req) {
 		vm->reboot_req = 0;
 		vm_set_state(vm, VM_SHUTDOWN, "rebooting");
@@ -887,10 +976,6 @@ on_shutdown_event(struct vm *vm, struct json_object *data)
 	if (strcmp(reason, "guest-panic") == 0)
 		return;		/* GUEST_PANICKED decides */
 	/* the guest powered off */
-	if (vm->shutdown_req) {
-		quit_now(vm, VM_SHUTDOWN, "shutdown");
-		return;
-	}
 	switch (vm->def->on_poweroff) {
 	case POLICY_RESTART:
 		vm_set_state(vm, VM_SHUTDOWN, "restarting after poweroff");
@@ -908,8 +993,16 @@ on_shutdown_event(struct vm *vm, struct json_object *data)
 static void
 on_panic(struct vm *vm)
 {
-	switch (vm->def->on_crash) {
+	enum policy p = vm->def->on_crash;
+
+	if (p == POLICY_RESTART && !crash_budget(vm)) {
+		log_warnx("%s: on_crash restart gave up after %d restarts in "
+		    "%d s", vm->name, CRASH_MAX_RESTARTS, CRASH_WINDOW_S);
+		p = POLICY_DESTROY;
+	}
+	switch (p) {
 	case POLICY_RESTART:
+		vm_set_state(vm, VM_SHUTDOWN, "restarting after a guest panic");
 		reset_and_cont(vm);
 		break;
 	case POLICY_PRESERVE:
@@ -932,6 +1025,7 @@ vm_on_event(void *arg, const char *name, struct json_object *msg)
 	struct json_object *data = NULL;
 
 	json_object_object_get_ex(msg, "data", &data);
+	log_debug("%s: QMP event %s", vm->name, name);
 	/* every QMP event reaches subscribers, with the VM's name */
 	struct json_object *m = json_object_get(msg);
 	json_object_object_add(m, "vm", json_object_new_string(vm->name));
@@ -1063,9 +1157,15 @@ vm_info(struct vm *vm)
 	if (vm->crash_log != NULL && vm->state == VM_CRASHED)
 		json_object_object_add(o, "crash_console",
 		    json_object_new_string(vm->crash_log));
-	if (vm->exit_status != -1 && !vm_active(vm))
-		json_object_object_add(o, "exit_status",
-		    json_object_new_int(vm->exit_status));
+	if (vm->exit_code != -1 && !vm_active(vm))
+		json_object_object_add(o, "exit_code",
+		    json_object_new_int(vm->exit_code));
+	if (vm->exit_signal != -1 && !vm_active(vm))
+		json_object_object_add(o, "exit_signal",
+		    json_object_new_int(vm->exit_signal));
+	if (vm->next_def != NULL)
+		json_object_object_add(o, "redefined",
+		    json_object_new_boolean(1));
 	if (!vm_active(vm))
 		return o;
 	json_object_object_add(o, "pid", json_object_new_int64(vm->pid));

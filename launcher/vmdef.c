@@ -721,8 +721,6 @@ vmdef_parse(const char *text, const char *fname, char *err, size_t errlen)
 	char why[512];
 	int lineno = 0;
 
-	if (strlen(text) != 0 && memchr(text, '\0', strlen(text)) != NULL)
-		goto fail;
 	for (line = copy; line != NULL; line = next) {
 		lineno++;
 		next = strchr(line, '\n');

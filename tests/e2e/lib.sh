@@ -25,6 +25,7 @@ start_daemon() {
 	local st=${1:-$T/state} so=${2:-$T/ctl.sock}
 	"$QLAUNCHD" -f -s "$st" -S "$so" >>"$T/qlaunchd.log" 2>&1 &
 	DPID=$!
+	disown "$DPID" 2>/dev/null || true
 	# tests run in subshells: the pid lives in a file
 	[ "$st" = "$T/state" ] && echo "$DPID" >"$T/daemon.pid"
 	for _ in $(seq 100); do

@@ -170,6 +170,11 @@ t_owner_refused() {
 	as_nobody create mine --accel tcg >/dev/null
 	q dumpconfig mine | grep -qx 'owner: nobody' || fail "owner not set"
 	as_nobody info mine >/dev/null
+	# a root supervisor runs an owner's QEMU as the owner
+	as_nobody start mine --paused >/dev/null
+	pid=$(vm_pid mine)
+	[ "$(ps -o user= -p "$pid")" = nobody ] || fail "QEMU runs as $(ps -o user= -p "$pid")"
+	as_nobody destroy mine >/dev/null
 	q undefine mine >/dev/null
 	chmod 0700 "$T"
 }
