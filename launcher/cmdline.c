@@ -16,18 +16,20 @@ vmpaths_init(struct vmpaths *p, const char *runroot, const char *name,
 	memset(p, 0, sizeof(*p));
 	if ((size_t)snprintf(p->dir, sizeof(p->dir), "%s/%s", runroot, name) >=
 	    sizeof(p->dir) ||
-	    (size_t)snprintf(p->qmp, sizeof(p->qmp), "%s/qmp.sock", p->dir) >=
+	    (size_t)snprintf(p->qdir, sizeof(p->qdir), "%s/qemu", p->dir) >=
+	    sizeof(p->qdir) ||
+	    (size_t)snprintf(p->qmp, sizeof(p->qmp), "%s/qmp.sock", p->qdir) >=
 	    sizeof(p->qmp) ||
 	    (size_t)snprintf(p->console, sizeof(p->console), "%s/console.sock",
-	    p->dir) >= sizeof(p->console)) {
-		snprintf(err, errlen, "runtime path %s/%s/console.sock is too "
+	    p->qdir) >= sizeof(p->console)) {
+		snprintf(err, errlen, "runtime path %s/%s/qemu/console.sock is too "
 		    "long for a UNIX socket (%zu bytes at most); use a shorter "
 		    "runtime directory or VM name", runroot, name,
 		    sizeof(p->console) - 1);
 		return -1;
 	}
-	snprintf(p->log, sizeof(p->log), "%s/console.log", p->dir);
-	snprintf(p->pid, sizeof(p->pid), "%s/qemu.pid", p->dir);
+	snprintf(p->log, sizeof(p->log), "%s/console.log", p->qdir);
+	snprintf(p->pid, sizeof(p->pid), "%s/qemu.pid", p->qdir);
 	snprintf(p->state, sizeof(p->state), "%s/state.json", p->dir);
 	snprintf(p->qemulog, sizeof(p->qemulog), "%s/qemu.log", p->dir);
 	return 0;

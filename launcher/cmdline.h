@@ -12,9 +12,14 @@
 
 struct json_object;
 
-/* The files of a running VM, in its runtime directory. */
+/*
+ * The files of a running VM.  Its runtime directory holds what only the
+ * supervisor writes; the qemu/ directory below it what QEMU creates
+ * (given to the VM's owner when QEMU runs as the owner).
+ */
 struct vmpaths {
 	char	dir[108];
+	char	qdir[108];	/* dir/qemu */
 	char	qmp[108];	/* sun_path limits */
 	char	console[108];
 	char	log[PATH_MAX];	/* everything the guest wrote on ttyS0 */

@@ -150,8 +150,11 @@ req_qemu_error(struct req *r, const char *class, const char *desc)
 {
 	if (r->c != NULL) {
 		struct json_object *m = error_msg(r->id, class, desc), *e;
+		/* the QMP library's own Timeout and Disconnected are ours */
+		int own = strcmp(class, "Timeout") == 0 ||
+		    strcmp(class, "Disconnected") == 0;
 		json_object_object_get_ex(m, "error", &e);
-		json_object_object_add(e, "qemu", json_object_new_boolean(1));
+		json_object_object_add(e, "qemu", json_object_new_boolean(!own));
 		client_send(r->c, m);
 		json_object_put(m);
 	}

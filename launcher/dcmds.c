@@ -110,6 +110,22 @@ settle_owner(struct req *r, struct vmdef *d)
 	return -1;
 }
 
+/* The VM other than self whose definition has that UUID, if any. */
+static struct vm *
+uuid_owner(const char *uuid, const struct vm *self)
+{
+	struct vm *o;
+
+	TAILQ_FOREACH(o, &D->vms, entry) {
+		if (o == self)
+			continue;
+		if (strcmp(o->def->uuid, uuid) == 0 || (o->next_def != NULL &&
+		    strcmp(o->next_def->uuid, uuid) == 0))
+			return o;
+	}
+	return NULL;
+}
+
 /* ---- replies that wait for QEMU ---- */
 
 /* Pass QMP's answer through unchanged. */
@@ -199,16 +215,13 @@ d_define(struct req *r, struct vm *unused)
 	if (vm != NULL && strcmp(vm->def->uuid, d->uuid) != 0 &&
 	    strstr(text, "uuid:") == NULL)
 		strlcpy(d->uuid, vm->def->uuid, sizeof(d->uuid));
-	if (vm == NULL) {
-		/* a UUID belongs to one VM */
-		struct vm *o;
-		TAILQ_FOREACH(o, &D->vms, entry)
-			if (strcmp(o->def->uuid, d->uuid) == 0) {
-				req_error(r, "Exists", "uuid: %s belongs to VM "
-				    "'%s' already", d->uuid, o->name);
-				vmdef_free(d);
-				return;
-			}
+	/* a UUID belongs to one VM */
+	struct vm *o = uuid_owner(d->uuid, vm);
+	if (o != NULL) {
+		req_error(r, "Exists", "uuid: %s belongs to VM '%s' already",
+		    d->uuid, o->name);
+		vmdef_free(d);
+		return;
 	}
 	if (vm_save_def(d, err, sizeof(err)) == -1) {
 		req_error(r, "GenericError", "%s", err);
@@ -297,6 +310,13 @@ d_create(struct req *r, struct vm *unused)
 	}
 	if (vmdef_check(d, err, sizeof(err)) == -1) {
 		req_error(r, "InvalidDefinition", "%s", err);
+		vmdef_free(d);
+		return;
+	}
+	struct vm *o = uuid_owner(d->uuid, NULL);
+	if (o != NULL) {
+		req_error(r, "Exists", "uuid: %s belongs to VM '%s' already",
+		    d->uuid, o->name);
 		vmdef_free(d);
 		return;
 	}
@@ -604,8 +624,13 @@ d_vncdisplay(struct req *r, struct vm *vm)
 		    "(graphics: none)", vm->name);
 		return;
 	}
-	if (vm->vnc_port <= 0) {
+	if (!vm_active(vm)) {
 		req_error(r, "InvalidState", "VM '%s' is not running", vm->name);
+		return;
+	}
+	if (vm->vnc_port <= 0) {
+		req_error(r, "InvalidState", "the VNC port of '%s' is not known "
+		    "yet", vm->name);
 		return;
 	}
 	struct json_object *o = json_object_new_object();
@@ -687,6 +712,12 @@ d_console(struct req *r, struct vm *vm)
 		    "'%s': %s", vm->name, strerror(errno));
 		if (fd != -1)
 			close(fd);
+		return;
+	}
+	if (socket_peer_pid(fd) != vm->pid) {
+		req_error(r, "GenericError", "the console socket of '%s' does not "
+		    "belong to its QEMU", vm->name);
+		close(fd);
 		return;
 	}
 	int fl = fcntl(fd, F_GETFL);

@@ -261,7 +261,7 @@ c_create(int argc, char **argv)
 			continue;
 		}
 		if (!vmdef_known_key(key))
-			cli_die("create: unknown option --%s", key);
+			cli_die("create: unknown option --%.*s", (int)klen, a + 2);
 		struct json_object *old;
 		if (json_object_object_get_ex(set, key, &old)) {
 			if (strcmp(key, "qemu-arg") != 0)

@@ -213,7 +213,11 @@ main(int argc, char *argv[])
 	char sockdir[PATH_MAX];
 	strlcpy(sockdir, D->sock, sizeof(sockdir));
 	char *slash = strrchr(sockdir, '/');
-	if (slash != NULL && slash != sockdir)
+	if (slash == NULL)
+		strlcpy(sockdir, ".", sizeof(sockdir));
+	else if (slash == sockdir)
+		sockdir[1] = '\0';
+	else
 		*slash = '\0';
 	if (mkdirs(D->statedir, 0711) == -1 || mkdirs(D->defdir, 0700) == -1 ||
 	    mkdirs(D->runroot, 0711) == -1 ||
@@ -223,8 +227,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	/* owners' QEMUs (run as the owner) reach their own directory */
-	if (geteuid() == 0 && strncmp(D->runroot, D->statedir,
-	    strlen(D->statedir)) == 0)
+	if (geteuid() == 0 && path_within(D->runroot, D->statedir))
 		(void)chmod(D->statedir, 0711);
 	if (geteuid() == 0)
 		(void)chmod(D->runroot, 0711);

@@ -1,4 +1,5 @@
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -188,15 +189,60 @@ fail:
 	return -1;
 }
 
+static char *read_fd(int, size_t *);
+
 char *
 read_file(const char *path, size_t *lenp)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
 
 	if (fd == -1)
 		return NULL;
+	return read_fd(fd, lenp);
+}
+
+char *
+read_file_untrusted(const char *path, size_t *lenp)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	return read_fd(fd, lenp);
+}
+
+pid_t
+socket_peer_pid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return -1;
+	return cred.pid;
+}
+
+int
+path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Read to the end and close fd. */
+static char *
+read_fd(int fd, size_t *lenp)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
 	for (;;) {
 		if (cap - len < 4096) {
 			size_t ncap = cap ? cap * 2 : 8192;
@@ -365,7 +411,7 @@ check_private_dir(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if (lstat(path, &st) == -1) {
+	if (stat(path, &st) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -27,6 +27,14 @@ int	 write_file_atomic(const char *path, const char *data, size_t len,
 	    mode_t mode);
 /* Read a whole file; NUL-terminated; NULL with errno set on failure. */
 char	*read_file(const char *path, size_t *lenp);
+/*
+ * The same for a file in a directory somebody else controls: no symlink
+ * is followed, and anything but a regular file (a FIFO would block) is
+ * refused with EINVAL.
+ */
+char	*read_file_untrusted(const char *path, size_t *lenp);
+/* The pid at the other end of a UNIX socket, or -1. */
+pid_t	 socket_peer_pid(int fd);
 /* mkdir -p with mode for each created component. */
 int	 mkdirs(const char *path, mode_t mode);
 /* Remove a directory and its (flat) contents. */
@@ -58,4 +66,6 @@ int	 default_socket(char *buf, size_t len, int use_env);
  * writable by others, else another user could replace the socket.
  */
 int	 check_private_dir(const char *path, char *err, size_t errlen);
+/* Does path begin with the directory dir ("/a" is in "/a", not "/ab")? */
+int	 path_within(const char *path, const char *dir);
 #endif

@@ -414,7 +414,7 @@ char *
 vm_console_log(struct vm *vm, size_t max, size_t *lenp)
 {
 	size_t len;
-	char *log = read_file(vm->paths.log, &len);
+	char *log = read_file_untrusted(vm->paths.log, &len);
 
 	if (log == NULL)
 		return NULL;
@@ -676,23 +676,22 @@ vm_start(struct vm *vm, int paused, char *err, size_t errlen)
 	if (cmdline_build(vm->def, &vm->paths, vm->accel, D->qemu, &a, err,
 	    errlen) == -1)
 		return -1;
-	if (mkdirs(D->runroot, 0700) == -1 ||
-	    (mkdir(vm->paths.dir, 0700) == -1 && errno != EEXIST)) {
-		snprintf(err, errlen, "cannot create %s: %s", vm->paths.dir,
+	/*
+	 * dir holds the supervisor's files; a fresh qemu/ below it QEMU's
+	 * (sockets, pidfile, and the console log, which so holds what the
+	 * guest wrote since this start).
+	 */
+	if (mkdirs(D->runroot, 0711) == -1 ||
+	    (mkdir(vm->paths.dir, 0700) == -1 && errno != EEXIST) ||
+	    (rmdir_flat(vm->paths.qdir) == -1 && errno != ENOENT) ||
+	    mkdir(vm->paths.qdir, 0700) == -1) {
+		snprintf(err, errlen, "cannot create %s: %s", vm->paths.qdir,
 		    strerror(errno));
 		argv_free(&a);
 		return -1;
 	}
-	unlink(vm->paths.qmp);
-	unlink(vm->paths.console);
-	unlink(vm->paths.pid);
-	/* the console log holds what the guest wrote since this start */
-	int lfd = open(vm->paths.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600);
-	if (lfd != -1)
-		close(lfd);
 	int efd = open(vm->paths.qemulog, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0600);
+	    O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (efd == -1) {
 		snprintf(err, errlen, "cannot create %s: %s", vm->paths.qemulog,
 		    strerror(errno));
@@ -719,10 +718,11 @@ vm_start(struct vm *vm, int paused, char *err, size_t errlen)
 		}
 		ogid = pw->pw_gid;
 		strlcpy(oname, pw->pw_name, sizeof(oname));
-		if (ouid != 0 && (chown(vm->paths.dir, ouid, ogid) == -1 ||
-		    chown(vm->paths.log, ouid, ogid) == -1)) {
+		/* QEMU (the owner) may enter dir but own only qemu/ */
+		if (ouid != 0 && (chmod(vm->paths.dir, 0711) == -1 ||
+		    chown(vm->paths.qdir, ouid, ogid) == -1)) {
 			snprintf(err, errlen, "cannot give %s to %s: %s",
-			    vm->paths.dir, oname, strerror(errno));
+			    vm->paths.qdir, oname, strerror(errno));
 			close(efd);
 			argv_free(&a);
 			return -1;
@@ -807,6 +807,17 @@ cont_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 }
 
 static void
+started_paused(void *arg, struct json_object *ret, const struct qmp_error *err)
+{
+	struct vm *vm = arg;
+
+	(void)ret;
+	(void)err;
+	if (vm->state == VM_STARTING)
+		vm_set_state(vm, VM_PAUSED, "started paused");
+}
+
+static void
 vnc_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 {
 	struct vm *vm = arg;
@@ -873,6 +884,17 @@ vm_qmp_ready(void *arg, struct qmp *q)
 {
 	struct vm *vm = arg;
 
+	/* a socket in qemu/ could be anything its owner put there */
+	pid_t peer = socket_peer_pid(qmp_fd(q));
+	if (peer != vm->pid) {
+		log_warnx("%s: the QMP socket answers for pid %ld, not QEMU's "
+		    "pid %ld; stopping the VM", vm->name, (long)peer,
+		    (long)vm->pid);
+		qmp_free(vm->qmp);
+		vm->qmp = NULL;
+		vm_destroy(vm);
+		return;
+	}
 	qmp_version(q, &vm->qemu_major, &vm->qemu_minor, &vm->qemu_micro);
 	if (vm->state != VM_STARTING) {
 		/* re-adopted, or reconnected: ask where it stands */
@@ -884,11 +906,15 @@ vm_qmp_ready(void *arg, struct qmp *q)
 		return;
 	}
 	apply_runtime_settings(vm);
-	if (vm->paused_start) {
-		vm_set_state(vm, VM_PAUSED, "started paused");
-		return;
-	}
-	qmp_execute(q, "cont", NULL, QMP_CMD_MS, cont_reply, vm);
+	/*
+	 * QEMU answers in order: when this reply comes, the settings' replies
+	 * (the VNC port among them) have come, and the start is complete.
+	 */
+	if (vm->paused_start)
+		qmp_execute(q, "query-status", NULL, QMP_CMD_MS,
+		    started_paused, vm);
+	else
+		qmp_execute(q, "cont", NULL, QMP_CMD_MS, cont_reply, vm);
 }
 
 static void

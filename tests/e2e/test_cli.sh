@@ -86,7 +86,7 @@ t_cmdline() {
 	for l in -S -nodefaults -no-user-config -no-shutdown q35 'tcg' \
 	    'size=768M,slots=16,maxmem=2048M' '3,maxcpus=4' -global \
 	    'kvm-pit.lost_tick_policy=discard' \
-	    "socket,id=qmp,path=$T/state/run/web1/qmp.sock,server=on,wait=off"; do
+	    "socket,id=qmp,path=$T/state/run/web1/qemu/qmp.sock,server=on,wait=off"; do
 		grep -qxF -- "$l" "$T/cmd" || fail "cmdline lacks '$l'"
 	done
 	# the researcher's arguments come last, in order
@@ -151,19 +151,23 @@ t_vnc() {
 	# QEMU listens there, on loopback only
 	ss -ltn | grep -q "127.0.0.1:$port " || fail "nothing listens on $port"
 	q destroy vncbox >/dev/null
-	one_line_error "VM 'fw' has no VNC display" q vncdisplay fw
+	one_line_error "VM 'vncbox' is not running" q vncdisplay vncbox
+	q create novnc --accel tcg >/dev/null
+	one_line_error "VM 'novnc' has no VNC display" q vncdisplay novnc
+	q undefine novnc >/dev/null
 }
 
 t_owner_refused() {
 	id nobody >/dev/null 2>&1 || { echo "SKIP: no user nobody"; return 0; }
 	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; return 0; }
+	q create rootvm --accel tcg >/dev/null
 	chmod 0666 "$T/ctl.sock"
 	chmod 0755 "$T"
 	as_nobody() { runuser -u nobody -- env QLAUNCH_SOCKET="$T/ctl.sock" \
 	    QLAUNCH_NO_AUTOSTART=1 "$QLAUNCH" "$@"; }
-	as_nobody info fw >"$T/out" 2>"$T/err" && fail "nobody saw fw"
-	grep -q "VM 'fw' belongs to another user" "$T/err" || fail "$(cat "$T/err")"
-	as_nobody destroy fw 2>/dev/null && fail "nobody destroyed fw"
+	as_nobody info rootvm >"$T/out" 2>"$T/err" && fail "nobody saw rootvm"
+	grep -q "VM 'rootvm' belongs to another user" "$T/err" || fail "$(cat "$T/err")"
+	as_nobody undefine rootvm 2>/dev/null && fail "nobody undefined rootvm"
 	as_nobody list --all --json | grep -q '"name"' && fail "list shows others' VMs"
 	as_nobody create mine --accel tcg --owner root 2>"$T/err" && fail "gave it away"
 	grep -q "only root may define a VM for another user" "$T/err"
@@ -175,7 +179,20 @@ t_owner_refused() {
 	pid=$(vm_pid mine)
 	[ "$(ps -o user= -p "$pid")" = nobody ] || fail "QEMU runs as $(ps -o user= -p "$pid")"
 	as_nobody destroy mine >/dev/null
+	# the owner controls qemu/ only; root never follows links there
+	echo "root secret" >"$T/secret"
+	chmod 600 "$T/secret"
+	qd=$T/state/run/mine/qemu
+	[ "$(stat -c %U "$qd")" = nobody ] || fail "qemu/ is not the owner's"
+	[ "$(stat -c %U "$T/state/run/mine")" = root ] || fail "run dir given away"
+	runuser -u nobody -- ln -sf "$T/secret" "$qd/console.log"
+	q console mine --log | grep -q "root secret" && fail "followed a link"
+	as_nobody start mine --paused >/dev/null
+	[ "$(cat "$T/secret")" = "root secret" ] || fail "the secret changed"
+	[ "$(stat -c %U "$T/secret")" = root ] || fail "the secret was given away"
+	as_nobody destroy mine >/dev/null
 	q undefine mine >/dev/null
+	q undefine rootvm >/dev/null
 	chmod 0700 "$T"
 }
 

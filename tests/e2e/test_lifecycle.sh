@@ -15,6 +15,17 @@ t_console_command() {
 	echo "$out" | grep -q 'qlt-42' || fail "console said: $out"
 }
 
+# On a terminal: raw mode, a banner, Ctrl-] leaves (script(1) gives a pty).
+t_console_interactive() {
+	command -v script >/dev/null || { echo "SKIP: no script(1)"; return 0; }
+	( sleep 1; printf 'echo tty-$((4*4))\r'; sleep 1.5; printf '\035' ) |
+	    timeout 20 script -qec "$QLAUNCH console g1" /dev/null >"$T/tty" 2>&1
+	grep -q "Connected to g1 (escape character is ^])" "$T/tty" || fail "$(cat "$T/tty")"
+	grep -q "tty-16" "$T/tty" || fail "no output: $(cat "$T/tty")"
+	# and the console is free again
+	gx g1 'echo again-$((1+2))' | grep -q again-3
+}
+
 t_guest_sees_balloon() {
 	out=$(gx g1 'cat /sys/bus/virtio/devices/*/device')
 	echo "$out" | grep -q 0x0005 || fail "no virtio balloon in guest: $out"
@@ -174,7 +185,8 @@ t_two_supervisors() {
 }
 
 start_daemon || exit 1
-run_tests create_start console_command guest_sees_balloon setmem \
+run_tests create_start console_command console_interactive \
+    guest_sees_balloon setmem \
     suspend_resume shutdown_acpi destroy crash_restart \
     crash_default_destroy readopt_after_kill9 sigterm_leaves_guests reboot \
     on_poweroff_preserve autostart two_supervisors

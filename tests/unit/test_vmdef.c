@@ -381,10 +381,10 @@ test_path_escaping(void **state)
 	    sizeof(err)), 0);
 	int found = 0;
 	for (size_t i = 0; i < a.n; i++) {
-		if (strcmp(a.v[i], "socket,id=qmp,path=/tmp/a,,b/esc/qmp.sock,"
+		if (strcmp(a.v[i], "socket,id=qmp,path=/tmp/a,,b/esc/qemu/qmp.sock,"
 		    "server=on,wait=off") == 0)
 			found++;
-		if (strcmp(a.v[i], "/tmp/a,b/esc/qemu.pid") == 0)
+		if (strcmp(a.v[i], "/tmp/a,b/esc/qemu/qemu.pid") == 0)
 			found++;	/* -pidfile takes the path as is */
 	}
 	assert_int_equal(found, 2);
@@ -397,6 +397,7 @@ test_path_escaping(void **state)
 	deep[sizeof(deep) - 1] = '\0';
 	assert_int_equal(vmpaths_init(&p, deep, "esc", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "too long for a UNIX socket"));
+	assert_non_null(strstr(err, "/esc/qemu/console.sock"));
 	vmdef_free(d);
 }
 
