@@ -413,14 +413,8 @@ d_cmdline(struct req *r, struct vm *vm)
 {
 	struct argv a;
 	char err[512];
-	enum accel acc = vm_persistent(vm)->accel;
+	enum accel acc = vm_resolve_accel(vm_persistent(vm)->accel);
 
-	if (acc == ACCEL_AUTO) {
-		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-		acc = fd == -1 ? ACCEL_TCG : ACCEL_KVM;
-		if (fd != -1)
-			close(fd);
-	}
 	if (cmdline_build(vm_persistent(vm), &vm->paths, acc, D->qemu, &a, err,
 	    sizeof(err)) == -1) {
 		req_error(r, "GenericError", "%s", err);

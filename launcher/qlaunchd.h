@@ -117,6 +117,8 @@ struct vmdef	*vm_persistent(struct vm *);
 void		 vm_redefine(struct vm *, struct vmdef *);
 void		 vm_remove(struct vm *);
 int		 vm_active(const struct vm *);
+/* auto: kvm when /dev/kvm opens read-write, else tcg */
+enum accel	 vm_resolve_accel(enum accel);
 int		 vm_start(struct vm *, int paused, char *err, size_t errlen);
 void		 vm_destroy(struct vm *);
 int		 vm_adopt(struct vm *);

@@ -331,8 +331,8 @@ vm_load_all(void)
 
 /* ---- the process ---- */
 
-static enum accel
-resolve_accel(enum accel a)
+enum accel
+vm_resolve_accel(enum accel a)
 {
 	if (a != ACCEL_AUTO)
 		return a;
@@ -343,33 +343,46 @@ resolve_accel(enum accel a)
 	return ACCEL_KVM;
 }
 
-static unsigned long long
-proc_starttime(pid_t pid)
+/*
+ * n consecutive numeric fields of /proc/PID/stat from field number first
+ * (man 5 proc counts from 1); 0, or -1 when the process is gone.
+ */
+static int
+proc_stat(pid_t pid, int first, unsigned long long *v, int n)
 {
 	char path[64], buf[1024];
 	int fd;
-	ssize_t n;
+	ssize_t len;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* fields after the command name, which may hold spaces and ')' */
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	/* the command name (field 2) may hold spaces and ')' */
 	char *p = strrchr(buf, ')');
-	if (p == NULL)
-		return 0;
-	p += 2;
-	/* p is at field 3 (state); starttime is field 22 */
-	for (int f = 3; f < 22 && p != NULL; f++) {
-		p = strchr(p, ' ');
-		if (p != NULL)
-			p++;
+	if (p == NULL || p[1] == '\0')
+		return -1;
+	p += 2;		/* field 3 */
+	for (int f = 3; f < first; f++) {
+		if ((p = strchr(p, ' ')) == NULL)
+			return -1;
+		p++;
 	}
-	return p != NULL ? strtoull(p, NULL, 10) : 0;
+	for (int i = 0; i < n; i++)
+		v[i] = strtoull(p, &p, 10);
+	return 0;
+}
+
+static unsigned long long
+proc_starttime(pid_t pid)
+{
+	unsigned long long t;
+
+	return proc_stat(pid, 22, &t, 1) == 0 ? t : 0;
 }
 
 static void
@@ -672,7 +685,7 @@ vm_start(struct vm *vm, int paused, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
-	vm->accel = resolve_accel(vm->def->accel);
+	vm->accel = vm_resolve_accel(vm->def->accel);
 	if (cmdline_build(vm->def, &vm->paths, vm->accel, D->qemu, &a, err,
 	    errlen) == -1)
 		return -1;
@@ -1126,33 +1139,12 @@ vm_adopt(struct vm *vm)
 static long long
 proc_cputime_ms(pid_t pid)
 {
-	char path[64], buf[1024];
-	int fd;
-	ssize_t n;
+	unsigned long long t[2];	/* utime, stime */
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (proc_stat(pid, 14, t, 2) == -1)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (p == NULL)
-		return -1;
-	p += 2;
-	for (int f = 3; f < 14 && p != NULL; f++) {
-		p = strchr(p, ' ');
-		if (p != NULL)
-			p++;
-	}
-	if (p == NULL)
-		return -1;
-	unsigned long long ut = strtoull(p, &p, 10);
-	unsigned long long st = strtoull(p, NULL, 10);
-	long hz = sysconf(_SC_CLK_TCK);
-	return (long long)((ut + st) * 1000 / (unsigned long long)hz);
+	return (long long)((t[0] + t[1]) * 1000 /
+	    (unsigned long long)sysconf(_SC_CLK_TCK));
 }
 
 struct json_object *
