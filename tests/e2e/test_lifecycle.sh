@@ -151,6 +151,26 @@ t_on_poweroff_preserve() {
 	q destroy g4 >/dev/null
 }
 
+t_on_poweroff_restart() {
+	create_guest g5 --on-poweroff restart --start
+	wait_ready g5
+	pid=$(vm_pid g5)
+	gx g5 'poweroff -f' >/dev/null || true
+	# the same QEMU resets the machine and the guest boots again
+	wait_ready g5 2
+	[ "$(vm_pid g5)" = "$pid" ] || fail "a new QEMU"
+	[ "$(q state g5)" = running ] || fail "state $(q state --reason g5)"
+	q destroy g5 >/dev/null
+}
+
+t_on_reboot_destroy() {
+	create_guest g6 --on-reboot destroy --start
+	wait_ready g6
+	gx g6 'reboot -f' >/dev/null || true
+	wait_state g6 "shut off"
+	[ "$(q state --reason g6)" = "shut off (guest rebooted)" ] || fail "$(q state --reason g6)"
+}
+
 t_autostart() {
 	[ "$(q state g1)" = "shut off" ] || q destroy g1 >/dev/null
 	q autostart g1 >/dev/null
@@ -189,4 +209,5 @@ run_tests create_start console_command console_interactive \
     guest_sees_balloon setmem \
     suspend_resume shutdown_acpi destroy crash_restart \
     crash_default_destroy readopt_after_kill9 sigterm_leaves_guests reboot \
-    on_poweroff_preserve autostart two_supervisors
+    on_poweroff_preserve on_poweroff_restart on_reboot_destroy autostart \
+    two_supervisors
