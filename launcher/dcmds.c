@@ -212,9 +212,8 @@ d_define(struct req *r, struct vm *unused)
 		vmdef_free(d);
 		return;
 	}
-	if (vm != NULL && strcmp(vm->def->uuid, d->uuid) != 0 &&
-	    strstr(text, "uuid:") == NULL)
-		strlcpy(d->uuid, vm->def->uuid, sizeof(d->uuid));
+	if (vm != NULL && strstr(text, "uuid:") == NULL)
+		strlcpy(d->uuid, vm_persistent(vm)->uuid, sizeof(d->uuid));
 	/* a UUID belongs to one VM */
 	struct vm *o = uuid_owner(d->uuid, vm);
 	if (o != NULL) {
@@ -353,7 +352,7 @@ d_undefine(struct req *r, struct vm *vm)
 		    strerror(errno));
 		return;
 	}
-	rmdir_flat(vm->paths.dir);
+	rmtree(vm->paths.dir);
 	vm_remove(vm);
 	req_return(r, NULL);
 }
@@ -389,7 +388,7 @@ d_rename(struct req *r, struct vm *vm)
 	}
 	snprintf(oldp, sizeof(oldp), "%s/%s.conf", D->defdir, vm->name);
 	unlink(oldp);
-	rmdir_flat(vm->paths.dir);
+	rmtree(vm->paths.dir);
 	vmdef_free(vm->def);
 	vm->def = d;
 	strlcpy(vm->name, nn, sizeof(vm->name));

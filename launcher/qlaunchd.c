@@ -199,6 +199,13 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+	/* the daemon works from /: relative paths are taken from here */
+	if (sock != NULL)
+		sock = absolute_path(sock);
+	if (state != NULL)
+		state = absolute_path(state);
+	if (run != NULL)
+		run = absolute_path(run);
 
 	D = xcalloc(1, sizeof(*D));
 	TAILQ_INIT(&D->vms);

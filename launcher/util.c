@@ -300,21 +300,59 @@ mkdirs(const char *path, mode_t mode)
 	return 0;
 }
 
-int
-rmdir_flat(const char *path)
+/* Empty the directory open as fd (which this closes), depth first. */
+static int
+rmtree_fd(int fd, int depth)
 {
-	DIR *d = opendir(path);
+	DIR *d = fdopendir(fd);
 	struct dirent *de;
+	int r = 0;
 
-	if (d == NULL)
-		return errno == ENOENT ? 0 : -1;
+	if (d == NULL) {
+		close(fd);
+		return -1;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		(void)unlinkat(dirfd(d), de->d_name, 0);
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			continue;
+		if (errno != EISDIR && errno != EPERM) {
+			r = -1;
+			continue;
+		}
+		int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (sub == -1 || depth > 64 || rmtree_fd(sub, depth + 1) == -1 ||
+		    unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) == -1)
+			r = -1;
+		if (sub != -1 && depth > 64)
+			close(sub);
 	}
 	closedir(d);
-	return rmdir(path);
+	return r;
+}
+
+int
+rmtree(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (rmtree_fd(fd, 0) == -1)
+		return -1;
+	return rmdir(path) == -1 && errno != ENOENT ? -1 : 0;
+}
+
+char *
+absolute_path(const char *p)
+{
+	char cwd[PATH_MAX];
+
+	if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(p);
+	return xasprintf("%s/%s", cwd, p);
 }
 
 char *

@@ -37,8 +37,14 @@ char	*read_file_untrusted(const char *path, size_t *lenp);
 pid_t	 socket_peer_pid(int fd);
 /* mkdir -p with mode for each created component. */
 int	 mkdirs(const char *path, mode_t mode);
-/* Remove a directory and its (flat) contents. */
-int	 rmdir_flat(const char *path);
+/*
+ * Remove a directory and everything below it.  It walks by file
+ * descriptor and never follows a symlink, so it is safe in a tree that
+ * somebody else may be changing meanwhile.  0 also when path is absent.
+ */
+int	 rmtree(const char *path);
+/* A path made absolute against the current directory; malloc'd. */
+char	*absolute_path(const char *);
 
 /* asprintf that aborts on allocation failure */
 char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

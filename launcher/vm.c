@@ -696,7 +696,7 @@ vm_start(struct vm *vm, int paused, char *err, size_t errlen)
 	 */
 	if (mkdirs(D->runroot, 0711) == -1 ||
 	    (mkdir(vm->paths.dir, 0700) == -1 && errno != EEXIST) ||
-	    (rmdir_flat(vm->paths.qdir) == -1 && errno != ENOENT) ||
+	    rmtree(vm->paths.qdir) == -1 ||
 	    mkdir(vm->paths.qdir, 0700) == -1) {
 		snprintf(err, errlen, "cannot create %s: %s", vm->paths.qdir,
 		    strerror(errno));

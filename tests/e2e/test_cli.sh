@@ -190,8 +190,14 @@ t_owner_refused() {
 	as_nobody start mine --paused >/dev/null
 	[ "$(cat "$T/secret")" = "root secret" ] || fail "the secret changed"
 	[ "$(stat -c %U "$T/secret")" = root ] || fail "the secret was given away"
+	# what the owner leaves in qemu/ does not stop the next start
+	runuser -u nobody -- mkdir -p "$qd/sub/dir"
+	runuser -u nobody -- ln -s / "$qd/sub/root"
+	as_nobody destroy mine >/dev/null
+	as_nobody start mine --paused >/dev/null
 	as_nobody destroy mine >/dev/null
 	q undefine mine >/dev/null
+	[ ! -e "$T/state/run/mine" ] || fail "undefine left $T/state/run/mine"
 	q undefine rootvm >/dev/null
 	chmod 0700 "$T"
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "cmdline.h"
@@ -401,6 +402,36 @@ test_path_escaping(void **state)
 	vmdef_free(d);
 }
 
+/* rmtree removes links, never what they point to. */
+static void
+test_rmtree(void **state)
+{
+	char *dir = tu_mkdtemp("rmtree"), p[512], outside[512];
+
+	(void)state;
+	snprintf(outside, sizeof(outside), "%s.keep", dir);
+	assert_int_equal(write_file_atomic(outside, "keep", 4, 0600), 0);
+	snprintf(p, sizeof(p), "%s/t/a/b", dir);
+	assert_int_equal(mkdirs(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/t/a/b/f", dir);
+	assert_int_equal(write_file_atomic(p, "x", 1, 0600), 0);
+	snprintf(p, sizeof(p), "%s/t/a/link", dir);
+	assert_int_equal(symlink(outside, p), 0);
+	snprintf(p, sizeof(p), "%s/t/dirlink", dir);
+	assert_int_equal(symlink(dir, p), 0);
+	snprintf(p, sizeof(p), "%s/t", dir);
+	assert_int_equal(rmtree(p), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	char *k = read_file(outside, NULL);
+	assert_non_null(k);
+	assert_string_equal(k, "keep");
+	free(k);
+	assert_int_equal(rmtree(p), 0);		/* absent is fine */
+	unlink(outside);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -412,6 +443,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_path_escaping),
+		cmocka_unit_test(test_rmtree),
 	};
 	return cmocka_run_group_tests_name("vmdef", tests, NULL, NULL);
 }
