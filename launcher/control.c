@@ -38,6 +38,7 @@
 
 #define CONTROL_MAX_REQUEST	(1u << 20)
 #define CONTROL_MAX_OUTPUT	(256u << 20)	/* a client that never reads */
+#define CONTROL_MAX_EVENTS	(16u << 20)	/* ...and a subscriber */
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -75,13 +76,25 @@ client_send(struct client *c, struct json_object *msg)
 		return;
 	if ((s = jstream_render(msg, &len)) == NULL)
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) + len >
-	    CONTROL_MAX_OUTPUT) {
-		log_warnx("client pid %ld does not read its replies; dropping it",
-		    (long)c->pid);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t cap = c->subscribed ? CONTROL_MAX_EVENTS : CONTROL_MAX_OUTPUT;
+	if (evbuffer_get_length(out) + len > cap) {
+		log_warnx("client pid %ld does not read what it is sent; "
+		    "dropping it", (long)c->pid);
 		c->closing = 1;
-	} else
-		bufferevent_write(c->bev, s, len);
+		free(s);
+		return;
+	}
+	size_t off = 0;
+	if (evbuffer_get_length(out) == 0) {
+		/* the usual case: straight out, no deferred write */
+		ssize_t n = send(bufferevent_getfd(c->bev), s, len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			off = (size_t)n;
+	}
+	if (off < len)
+		bufferevent_write(c->bev, s + off, len - off);
 	free(s);
 }
 

@@ -5,6 +5,7 @@
  * supervisor re-adopts them from their runtime directories.
  */
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -250,6 +251,12 @@ main(int argc, char *argv[])
 		startup_fail(notify, err);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
+	/* two descriptors a running VM, plus clients: take what we may */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 
 	if ((D->base = event_base_new()) == NULL)
 		startup_fail(notify, "cannot create the event loop");

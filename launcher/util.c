@@ -217,6 +217,36 @@ read_file_untrusted(const char *path, size_t *lenp)
 	return read_fd(fd, lenp);
 }
 
+char *
+read_tail_untrusted(const char *path, size_t max, size_t *lenp)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	off_t start = st.st_size > (off_t)max ? st.st_size - (off_t)max : 0;
+	if (lseek(fd, start, SEEK_SET) == -1) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	char *buf = read_fd(fd, lenp);
+	/* a file that grew meanwhile: keep the last max bytes */
+	if (buf != NULL && *lenp > max) {
+		memmove(buf, buf + *lenp - max, max);
+		*lenp = max;
+		buf[max] = '\0';
+	}
+	return buf;
+}
+
 pid_t
 socket_peer_pid(int fd)
 {

@@ -33,6 +33,8 @@ char	*read_file(const char *path, size_t *lenp);
  * refused with EINVAL.
  */
 char	*read_file_untrusted(const char *path, size_t *lenp);
+/* The last max bytes of a file, the same way; *lenp is what was read. */
+char	*read_tail_untrusted(const char *path, size_t max, size_t *lenp);
 /* The pid at the other end of a UNIX socket, or -1. */
 pid_t	 socket_peer_pid(int fd);
 /* mkdir -p with mode for each created component. */

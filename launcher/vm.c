@@ -409,7 +409,8 @@ write_runstate(struct vm *vm)
 static void
 qemu_last_error(struct vm *vm, char *buf, size_t len)
 {
-	char *log = read_file(vm->paths.qemulog, NULL);
+	size_t n;
+	char *log = read_tail_untrusted(vm->paths.qemulog, 4096, &n);
 
 	buf[0] = '\0';
 	if (log == NULL)
@@ -427,15 +428,10 @@ char *
 vm_console_log(struct vm *vm, size_t max, size_t *lenp)
 {
 	size_t len;
-	char *log = read_file_untrusted(vm->paths.log, &len);
+	char *log = read_tail_untrusted(vm->paths.log, max, &len);
 
 	if (log == NULL)
 		return NULL;
-	if (len > max) {
-		memmove(log, log + len - max, max);
-		len = max;
-		log[len] = '\0';
-	}
 	if (lenp != NULL)
 		*lenp = len;
 	return log;

@@ -26,8 +26,9 @@
 #include "qmp.h"
 
 #define QMP_READ_CHUNK	65536
-#define QMP_RETRY_MIN_MS 2
-#define QMP_RETRY_MAX_MS 50
+/* QEMU creates its socket some 20 ms after exec: look often */
+#define QMP_RETRY_MIN_MS 1
+#define QMP_RETRY_MAX_MS 5
 
 struct qmp_cmd {
 	TAILQ_ENTRY(qmp_cmd)	 entry;

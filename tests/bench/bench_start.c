@@ -14,6 +14,15 @@
  * greeting, sends qmp_capabilities (ready), then cont (what "start" does
  * after ready, unless --paused).  Methods are interleaved run by run, in
  * a rotating order.  Nothing here judges the times.
+ *
+ * libvirt: the domain is type qemu (TCG), pc, 64 MiB, one vCPU, a 32 MiB
+ * translation cache, a pty serial console, a balloon, no display, NIC or
+ * USB.  Where /dev/kvm is root-only and libvirt runs QEMU as
+ * libvirt-qemu, libvirtd finds its cached capabilities stale on every
+ * call ("KVM was enabled when probing ... but it is not available now")
+ * and probes QEMU again each time, seconds per virsh command; run it
+ * with user = "root" in qemu.conf (qlaunchd's QEMUs run as root too) or
+ * give libvirt-qemu access to /dev/kvm.
  */
 #include <sys/types.h>
 #include <sys/stat.h>

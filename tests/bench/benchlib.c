@@ -45,7 +45,7 @@ static volatile pid_t children[MAXPIDS];
 static char	*child_out[MAXPIDS];	/* where each child's output goes */
 static volatile pid_t foreign[MAXPIDS];
 static char	 statedir[PATH_MAX];
-static char	 rundir[PATH_MAX];
+static char	 rundir[PATH_MAX];	/* qlaunchd's runtime root */
 static volatile sig_atomic_t cleaning;
 
 /* libvirt domains we defined, with the argv that removes them */
@@ -164,25 +164,13 @@ is_ours(pid_t pid)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
 	buf[n] = '\0';
-	return strstr(buf, bl_tmp) != NULL;
-}
-
-/* Async-signal-safe: the pid in a pidfile, 0 when none. */
-static pid_t
-read_pidfile(const char *path)
-{
-	char buf[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	long v = 0;
-
-	if (fd == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
-		v = v * 10 + (buf[i] - '0');
-	return (pid_t)v;
+	/* our directory itself, not a longer name that starts the same */
+	size_t tl = strlen(bl_tmp);
+	for (const char *p = buf; (p = strstr(p, bl_tmp)) != NULL; p += tl)
+		if (p[tl] == '/' || p[tl] == ' ' || p[tl] == ',' ||
+		    p[tl] == '\0')
+			return 1;
+	return 0;
 }
 
 struct ldirent {
@@ -194,9 +182,12 @@ struct ldirent {
 };
 
 /*
- * Async-signal-safe: SIGKILL every QEMU qlaunchd started for us (the
- * remembered pids and the pidfiles under its runtime directory), if its
- * command line names our directory.  Returns how many were signalled.
+ * Async-signal-safe: SIGKILL every process whose command line names our
+ * temporary directory (the QEMUs qlaunchd started for us, whatever the
+ * layout of its runtime directories and whether or not they wrote a
+ * pidfile yet; a qlaunchd of ours), except this process.  The directory
+ * comes from mkdtemp, so nothing else names it.  Returns how many were
+ * signalled.
  */
 static int
 kill_foreign(void)
@@ -207,9 +198,7 @@ kill_foreign(void)
 		if (foreign[i] > 0 && is_ours(foreign[i]) &&
 		    kill(foreign[i], SIGKILL) == 0)
 			n++;
-	if (rundir[0] == '\0')
-		return n;
-	int dfd = open(rundir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd == -1)
 		return n;
 	char buf[8192];
@@ -218,13 +207,13 @@ kill_foreign(void)
 		for (long off = 0; off < got; ) {
 			struct ldirent *d = (struct ldirent *)(buf + off);
 			off += d->d_reclen;
-			if (d->d_name[0] == '.')
+			long pid = 0;
+			const char *c = d->d_name;
+			for (; *c >= '0' && *c <= '9'; c++)
+				pid = pid * 10 + (*c - '0');
+			if (*c != '\0' || pid <= 0 || pid == (long)getpid())
 				continue;
-			char path[PATH_MAX];
-			snprintf(path, sizeof(path), "%s/%s/qemu.pid", rundir,
-			    d->d_name);
-			pid_t pid = read_pidfile(path);
-			if (pid > 0 && is_ours(pid) && kill(pid, SIGKILL) == 0)
+			if (is_ours((pid_t)pid) && kill((pid_t)pid, SIGKILL) == 0)
 				n++;
 		}
 	}
@@ -680,8 +669,8 @@ pid_t
 bl_daemon_start(void)
 {
 	char log[PATH_MAX];
-	char *argv[] = { bl_qlaunchd, "-f", "-s", statedir, "-S", bl_sock,
-	    NULL };
+	char *argv[] = { bl_qlaunchd, "-f", "-q", (char *)bl_qemu, "-s",
+	    statedir, "-S", bl_sock, NULL };
 
 	snprintf(log, sizeof(log), "%s/qlaunchd.log", bl_tmp);
 	setenv("QLAUNCH_SOCKET", bl_sock, 1);
@@ -1227,10 +1216,12 @@ bl_libvirt_define(const char *name)
 	char *argv[] = { virsh_path, "-q", "-c", "qemu:///system", "define",
 	    path, NULL };
 	snprintf(out, sizeof(out), "%s/virsh.out", bl_tmp);
-	if (bl_run_status(argv, out, 30000) != 0) {
-		fprintf(stderr, "%s: virsh define failed:\n", progname);
+	int st = bl_run_status(argv, out, 30000);
+	if (st != 0) {
+		/* it may be defined anyway (a timeout): the name stays listed */
+		fprintf(stderr, "%s: virsh define failed (%s):\n", progname,
+		    st == -1 ? "timed out" : "non-zero exit");
 		show_file(out);
-		ndoms--;
 		exit(1);
 	}
 }

@@ -28,10 +28,15 @@ extern char		 bl_qlaunch[];	/* the built client and supervisor */
 extern char		 bl_qlaunchd[];
 extern char		 bl_sock[];	/* the private control socket */
 
-/* Temporary directory, binaries, signal handlers, exit hook. */
+/*
+ * Temporary directory, binaries, signal handlers, exit hook.  The
+ * binaries: $QLAUNCH_BUILDDIR/launcher/, else the build tree this
+ * program sits in (BUILDDIR/tests/bench/).  QLAUNCH_BENCH_KEEP=1 keeps
+ * the temporary directory (logs) for a look after a failure.
+ */
 void		 bl_init(const char *prog);
-/* Arguments common to every benchmark: -q (quick) and -h. */
-int		 bl_quick_env(void);	/* QLAUNCH_BENCH_QUICK set */
+/* QLAUNCH_BENCH_QUICK set (and not 0): as if -q was given. */
+int		 bl_quick_env(void);
 
 /* ---- time and series ---- */
 
@@ -160,8 +165,9 @@ int		 bl_libvirt_usable(char *why, size_t len);
  * display, no NIC, no USB).  Undefined again at exit.
  */
 void		 bl_libvirt_define(const char *name);
-/* Run "virsh -c qemu:///system ARGS..." (NULL-ended), timed. */
+/* "virsh -q -c qemu:///system A1 A2": timed (dies unless it exits 0) */
 uint64_t	 bl_virsh_timed(const char *a1, const char *a2);
+/* ...or just its exit status */
 int		 bl_virsh_quiet(const char *a1, const char *a2);
 
 #endif
