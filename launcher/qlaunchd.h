@@ -76,6 +76,7 @@ struct vm {
 
 	int			 expect_exit;	/* we asked QEMU to go */
 	struct event		*killev;	/* quit, SIGTERM, SIGKILL */
+	struct event		*reconnev;	/* QMP lost, QEMU alive */
 	int			 kill_stage;
 	int			 shutdown_req;	/* ACPI shutdown asked */
 	time_t			 reboot_req;	/* fake reboot asked, when */

@@ -47,6 +47,9 @@ kill_timer_release(struct vm *vm)
 		event_free(vm->killev);
 	vm->killev = NULL;
 	vm->kill_stage = 0;
+	if (vm->reconnev != NULL)
+		event_free(vm->reconnev);
+	vm->reconnev = NULL;
 }
 
 const char *
@@ -951,7 +954,9 @@ vm_qmp_closed(void *arg, struct qmp *q, const char *reason)
 	log_warnx("%s: QMP connection lost (%s); reconnecting", vm->name,
 	    reason);
 	struct timeval tv = { 0, 500000 };
-	event_base_once(D->base, -1, EV_TIMEOUT, reconnect_cb, vm, &tv);
+	if (vm->reconnev == NULL)
+		vm->reconnev = evtimer_new(D->base, reconnect_cb, vm);
+	evtimer_add(vm->reconnev, &tv);
 }
 
 static void
