@@ -59,8 +59,10 @@ cleanup() {
 		kill "$DPID" 2>/dev/null
 		wait "$DPID" 2>/dev/null
 	fi
-	# anything left behind that runs from our directory
+	# anything left behind that runs from our directory, or is mounted there
 	pkill -9 -f "$T/" 2>/dev/null
+	awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts |
+	    while read -r m; do umount "$m"; done
 	rm -rf "$T"
 }
 trap cleanup EXIT

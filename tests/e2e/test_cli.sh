@@ -202,6 +202,36 @@ t_owner_refused() {
 	chmod 0700 "$T"
 }
 
+# A full disk: one clear error, and the definitions already there survive.
+t_full_disk() {
+	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to mount a tmpfs"; return 0; }
+	mkdir -p "$T/small"
+	mount -t tmpfs -o size=256k tmpfs "$T/small" || { echo "SKIP: no tmpfs"; return 0; }
+	so=$T/small.sock
+	"$QLAUNCHD" -f -s "$T/small/st" -r "$T/smallrun" -S "$so" >>"$T/small.log" 2>&1 &
+	dp=$!
+	for _ in $(seq 100); do [ -S "$so" ] && break; sleep 0.05; done
+	QLAUNCH_SOCKET=$so q create keep --accel tcg --memory 128 >/dev/null
+	before=$(cat "$T/small/st/vms/keep.conf")
+	# fill the file system to the last block
+	dd if=/dev/zero of="$T/small/fill" bs=4k 2>/dev/null || true
+	rc=0
+	QLAUNCH_SOCKET=$so q create more --accel tcg 2>"$T/err" || rc=$?
+	[ $rc -eq 1 ] || fail "create on a full disk: exit $rc"
+	grep -q "cannot write .*more.conf: No space left on device" "$T/err" ||
+	    fail "$(cat "$T/err")"
+	QLAUNCH_SOCKET=$so q info more >/dev/null 2>&1 && fail "half-created VM"
+	rc=0
+	QLAUNCH_SOCKET=$so q autostart keep 2>"$T/err" || rc=$?
+	[ $rc -eq 1 ] || fail "autostart on a full disk: exit $rc"
+	[ "$(cat "$T/small/st/vms/keep.conf")" = "$before" ] || fail "keep.conf changed"
+	QLAUNCH_SOCKET=$so q dumpconfig keep | grep -qx 'autostart: no' || fail "live state changed"
+	ls "$T/small/st/vms" | grep -q tmp && fail "temporary files left"
+	kill "$dp"
+	for _ in $(seq 100); do kill -0 "$dp" 2>/dev/null || break; sleep 0.05; done
+	umount "$T/small"
+}
+
 # With nothing listening, qlaunch starts qlaunchd itself (as tmux does).
 t_autostart_supervisor() {
 	so=$T/auto.sock
@@ -229,4 +259,4 @@ start_daemon || exit 1
 run_tests usage_errors create_bad_values_change_nothing \
     create_flags_and_dumpconfig define_round_trip edit cmdline \
     rename_undefine start_failures_are_clear running_vm_guards vnc \
-    owner_refused autostart_supervisor host_check
+    owner_refused full_disk autostart_supervisor host_check
