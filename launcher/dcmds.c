@@ -212,8 +212,11 @@ d_define(struct req *r, struct vm *unused)
 		vmdef_free(d);
 		return;
 	}
-	if (vm != NULL && strstr(text, "uuid:") == NULL)
+	if (vm != NULL && d->uuid_generated) {
+		/* a redefinition without a uuid line keeps the VM's */
 		strlcpy(d->uuid, vm_persistent(vm)->uuid, sizeof(d->uuid));
+		vmdef_text_set(d, "uuid", d->uuid);
+	}
 	/* a UUID belongs to one VM */
 	struct vm *o = uuid_owner(d->uuid, vm);
 	if (o != NULL) {
@@ -377,8 +380,9 @@ d_rename(struct req *r, struct vm *vm)
 		    "VM can be renamed", vm->name, vm_state_name(vm->state));
 		return;
 	}
-	struct vmdef *d = vmdef_dup(vm->def);
+	struct vmdef *d = vmdef_dup(vm_persistent(vm));
 	strlcpy(d->name, nn, sizeof(d->name));
+	vmdef_text_set(d, "name", nn);
 	struct vmpaths np;
 	if (vmpaths_init(&np, D->runroot, nn, err, sizeof(err)) == -1 ||
 	    vm_save_def(d, err, sizeof(err)) == -1) {
@@ -399,7 +403,7 @@ d_rename(struct req *r, struct vm *vm)
 static void
 d_dumpconfig(struct req *r, struct vm *vm)
 {
-	char *t = vmdef_print(vm_persistent(vm));
+	char *t = vmdef_text(vm_persistent(vm));
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "text", json_object_new_string(t));
@@ -436,11 +440,16 @@ d_autostart(struct req *r, struct vm *vm)
 	int old = p->autostart;
 
 	p->autostart = vm->def->autostart = !arg_bool(r, "disable");
+	char *oldtext = p->text != NULL ? xstrdup(p->text) : NULL;
+	vmdef_text_set(p, "autostart", p->autostart ? "yes" : "no");
 	if (vm_save_def(p, err, sizeof(err)) == -1) {
 		p->autostart = vm->def->autostart = old;
+		free(p->text);
+		p->text = oldtext;
 		req_error(r, "GenericError", "%s", err);
 		return;
 	}
+	free(oldtext);
 	req_return(r, NULL);
 }
 

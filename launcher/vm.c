@@ -279,7 +279,7 @@ int
 vm_save_def(const struct vmdef *def, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	char *text = vmdef_print(def);
+	char *text = vmdef_text(def);
 
 	snprintf(path, sizeof(path), "%s/%s.conf", D->defdir, def->name);
 	int r = write_file_atomic(path, text, strlen(text), 0600);

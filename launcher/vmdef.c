@@ -617,6 +617,7 @@ vmdef_free(struct vmdef *d)
 	free(d->vnc_password);
 	free(d->owner);
 	free(d->emulator);
+	free(d->text);
 	for (size_t i = 0; i < d->nqemu_args; i++)
 		free(d->qemu_args[i]);
 	free(d->qemu_args);
@@ -646,6 +647,7 @@ vmdef_dup(const struct vmdef *s)
 	d->vnc_password = dupnull(s->vnc_password);
 	d->owner = dupnull(s->owner);
 	d->emulator = dupnull(s->emulator);
+	d->text = dupnull(s->text);
 	d->qemu_args = s->nqemu_args ? xcalloc(s->nqemu_args, sizeof(char *)) :
 	    NULL;
 	for (size_t i = 0; i < s->nqemu_args; i++)
@@ -755,11 +757,17 @@ vmdef_parse(const char *text, const char *fname, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	int had_uuid = d->uuid[0] != '\0';
 	if (vmdef_check(d, why, sizeof(why)) == -1) {
 		bad(err, errlen, "%s: %s", fname, why);
 		goto fail;
 	}
 	free(copy);
+	d->text = xstrdup(text);
+	if (!had_uuid) {	/* the generated one is kept with the file */
+		d->uuid_generated = 1;
+		vmdef_text_set(d, "uuid", d->uuid);
+	}
 	return d;
 fail:
 	free(copy);
@@ -794,6 +802,44 @@ bprintf(struct buf *b, const char *fmt, ...)
 	memcpy(b->s + b->len, s, (size_t)n + 1);
 	b->len += (size_t)n;
 	free(s);
+}
+
+char *
+vmdef_text(const struct vmdef *d)
+{
+	return d->text != NULL ? xstrdup(d->text) : vmdef_print(d);
+}
+
+void
+vmdef_text_set(struct vmdef *d, const char *key, const char *value)
+{
+	if (d->text == NULL)
+		return;
+	size_t klen = strlen(key), len = strlen(d->text);
+	const char *line = d->text;
+	while (*line != '\0') {
+		const char *end = strchr(line, '\n');
+		size_t n = end != NULL ? (size_t)(end - line) : strlen(line);
+		const char *k = line;
+		while (k < line + n && (*k == ' ' || *k == '\t'))
+			k++;
+		const char *c = k + klen;
+		while (c < line + n && (*c == ' ' || *c == '\t'))
+			c++;
+		if (*k != '#' && (size_t)(line + n - k) > klen &&
+		    strncmp(k, key, klen) == 0 && c < line + n && *c == ':') {
+			char *nt = xasprintf("%.*s%s: %s%s", (int)(line - d->text),
+			    d->text, key, value, end != NULL ? end : "");
+			free(d->text);
+			d->text = nt;
+			return;
+		}
+		line = end != NULL ? end + 1 : line + n;
+	}
+	char *nt = xasprintf("%s%s%s: %s\n", d->text,
+	    len > 0 && d->text[len - 1] != '\n' ? "\n" : "", key, value);
+	free(d->text);
+	d->text = nt;
 }
 
 char *

@@ -46,6 +46,8 @@ struct vmdef {
 	char		*emulator;
 	char		**qemu_args;
 	size_t		 nqemu_args;
+	char		*text;		/* the file as written; NULL: canonical */
+	int		 uuid_generated;	/* the file had no uuid line */
 };
 
 struct vmdef	*vmdef_new(void);
@@ -69,6 +71,18 @@ struct vmdef	*vmdef_parse(const char *text, const char *fname, char *err,
 int		 vmdef_check(struct vmdef *, char *err, size_t errlen);
 /* Canonical text; parse(print(d)) gives d again.  malloc'd. */
 char		*vmdef_print(const struct vmdef *);
+/*
+ * The text to store: the file as its author wrote it (comments, order
+ * and spelling kept), or the canonical text for a definition built from
+ * flags.  malloc'd.
+ */
+char		*vmdef_text(const struct vmdef *);
+/*
+ * Change one key in the stored text as well: its first line is replaced,
+ * or a line is added.  The caller has set the parsed field already.
+ */
+void		 vmdef_text_set(struct vmdef *, const char *key,
+		    const char *value);
 
 const char	*accel_name(enum accel);
 const char	*policy_name(enum policy);

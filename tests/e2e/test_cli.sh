@@ -58,14 +58,27 @@ t_define_round_trip() {
 	q dumpconfig web1 >"$T/web1.conf"
 	sed -i 's/^memory: .*/memory: 768,maxmemory=2048/' "$T/web1.conf"
 	q define "$T/web1.conf" | grep -q "VM web1 redefined" || fail "define"
-	q dumpconfig web1 | grep -qx 'memory: 768,maxmemory=2048,slots=16' || fail "not changed"
+	q dumpconfig web1 | grep -qx 'memory: 768,maxmemory=2048' || fail "not changed"
 	# the uuid survives a redefinition
 	[ "$(q dumpconfig web1 | grep uuid)" = "$(grep uuid "$T/web1.conf")" ]
 	printf 'name: web1\nmemory: 512\nbogus: 1\n' >"$T/bad.conf"
 	one_line_error "$T/bad.conf:3: bogus: unknown key" q define "$T/bad.conf"
-	q dumpconfig web1 | grep -qx 'memory: 768,maxmemory=2048,slots=16' || fail "a bad define changed it"
+	q dumpconfig web1 | grep -qx 'memory: 768,maxmemory=2048' || fail "a bad define changed it"
 	printf '# a comment\n\nname: fromfile\naccel: tcg\n' | q define - >/dev/null
 	q info fromfile | grep -q "State: *shut off" || fail "define from stdin"
+	# the file keeps its author's comments and layout, and its new uuid
+	q dumpconfig fromfile >"$T/ff"
+	head -3 "$T/ff" | grep -qx '# a comment' || fail "comment lost: $(cat "$T/ff")"
+	grep -q '^uuid: ' "$T/ff" || fail "no uuid kept"
+	u=$(grep '^uuid: ' "$T/ff")
+	q autostart fromfile >/dev/null
+	q dumpconfig fromfile | grep -qx 'autostart: yes' || fail "autostart"
+	q dumpconfig fromfile | grep -qx '# a comment' || fail "comment lost"
+	q autostart fromfile --disable >/dev/null
+	q dumpconfig fromfile | grep -c '^autostart:' | grep -qx 1 || fail "two lines"
+	# a redefinition without a uuid line keeps the VM's uuid
+	printf 'name: fromfile\naccel: tcg\n# changed\n' | q define - >/dev/null
+	[ "$(q dumpconfig fromfile | grep '^uuid: ')" = "$u" ] || fail "uuid changed"
 }
 
 t_edit() {
@@ -97,6 +110,8 @@ t_cmdline() {
 t_rename_undefine() {
 	q rename fromfile other >/dev/null
 	q info other >/dev/null
+	q dumpconfig other | grep -qx 'name: other' || fail "name line"
+	q dumpconfig other | grep -qx '# changed' || fail "comment lost"
 	one_line_error "no VM named 'fromfile'" q info fromfile
 	[ -e "$T/state/vms/other.conf" ] && [ ! -e "$T/state/vms/fromfile.conf" ]
 	q undefine other >/dev/null

@@ -402,7 +402,41 @@ test_path_escaping(void **state)
 	vmdef_free(d);
 }
 
-/* rmtree removes links, never what they point to. */
+/* The stored text keeps comments; one key changes in place. */
+static void
+test_text_kept(void **state)
+{
+	char err[512];
+	const char *in = "# web box\nname: w\n  autostart : no\n"
+	    "# autostart: yes\nmemory: 1G\n";
+	struct vmdef *d = vmdef_parse(in, "w.conf", err, sizeof(err));
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(d->uuid_generated, 1);
+	char *t = vmdef_text(d);
+	/* the author's text, with the generated uuid added */
+	assert_int_equal(strncmp(t, in, strlen(in)), 0);
+	assert_non_null(strstr(t, d->uuid));
+	free(t);
+	vmdef_text_set(d, "autostart", "yes");
+	vmdef_text_set(d, "vcpus", "2");
+	t = vmdef_text(d);
+	char want[512];
+	snprintf(want, sizeof(want), "# web box\nname: w\nautostart: yes\n"
+	    "# autostart: yes\nmemory: 1G\nuuid: %s\nvcpus: 2\n", d->uuid);
+	assert_string_equal(t, want);
+	/* and it still parses to the same definition */
+	struct vmdef *d2 = vmdef_parse(t, "again", err, sizeof(err));
+	assert_non_null(d2);
+	assert_string_equal(d2->uuid, d->uuid);
+	assert_int_equal(d2->autostart, 1);
+	assert_int_equal(d2->uuid_generated, 0);
+	vmdef_free(d2);
+	free(t);
+	vmdef_free(d);
+}
+
 static void
 test_rmtree(void **state)
 {
@@ -444,6 +478,7 @@ main(void)
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_path_escaping),
 		cmocka_unit_test(test_rmtree),
+		cmocka_unit_test(test_text_kept),
 	};
 	return cmocka_run_group_tests_name("vmdef", tests, NULL, NULL);
 }
