@@ -202,22 +202,6 @@ read_file(const char *path, size_t *lenp)
 }
 
 char *
-read_file_untrusted(const char *path, size_t *lenp)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-
-	if (fd == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
-	return read_fd(fd, lenp);
-}
-
-char *
 read_tail_untrusted(const char *path, size_t max, size_t *lenp)
 {
 	struct stat st;

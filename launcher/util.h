@@ -28,12 +28,10 @@ int	 write_file_atomic(const char *path, const char *data, size_t len,
 /* Read a whole file; NUL-terminated; NULL with errno set on failure. */
 char	*read_file(const char *path, size_t *lenp);
 /*
- * The same for a file in a directory somebody else controls: no symlink
- * is followed, and anything but a regular file (a FIFO would block) is
- * refused with EINVAL.
+ * The last max bytes of a file in a directory somebody else controls: no
+ * symlink is followed, and anything but a regular file (a FIFO would
+ * block) is refused with EINVAL.  *lenp is what was read.
  */
-char	*read_file_untrusted(const char *path, size_t *lenp);
-/* The last max bytes of a file, the same way; *lenp is what was read. */
 char	*read_tail_untrusted(const char *path, size_t max, size_t *lenp);
 /* The pid at the other end of a UNIX socket, or -1. */
 pid_t	 socket_peer_pid(int fd);
