@@ -145,8 +145,24 @@ fsync_dir_of(const char *path)
 	return r;
 }
 
+static int write_file(const char *, const char *, size_t, mode_t, int);
+
 int
 write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+	return write_file(path, data, len, mode, 1);
+}
+
+int
+write_file_replace(const char *path, const char *data, size_t len,
+    mode_t mode)
+{
+	return write_file(path, data, len, mode, 0);
+}
+
+static int
+write_file(const char *path, const char *data, size_t len, mode_t mode,
+    int durable)
 {
 	char tmp[PATH_MAX];
 	int fd, saved;
@@ -169,7 +185,7 @@ write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
 		}
 		off += (size_t)n;
 	}
-	if (fchmod(fd, mode) == -1 || fsync(fd) == -1)
+	if (fchmod(fd, mode) == -1 || (durable && fsync(fd) == -1))
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -178,7 +194,8 @@ write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
 	fd = -1;
 	if (rename(tmp, path) == -1)
 		goto fail;
-	(void)fsync_dir_of(path);
+	if (durable)
+		(void)fsync_dir_of(path);
 	return 0;
 fail:
 	saved = errno;

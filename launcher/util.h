@@ -25,6 +25,12 @@ int	 parse_bool(const char *, int *out);
 /* Write a whole file atomically: temp file, fsync, rename, fsync dir. */
 int	 write_file_atomic(const char *path, const char *data, size_t len,
 	    mode_t mode);
+/*
+ * The same without the fsyncs, for runtime files that need not survive
+ * a crash of the host (they are not worth a disk flush in the loop).
+ */
+int	 write_file_replace(const char *path, const char *data, size_t len,
+	    mode_t mode);
 /* Read a whole file; NUL-terminated; NULL with errno set on failure. */
 char	*read_file(const char *path, size_t *lenp);
 /*

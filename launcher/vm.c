@@ -403,7 +403,7 @@ write_runstate(struct vm *vm)
 	json_object_object_add(o, "vnc_port", json_object_new_int(vm->vnc_port));
 	const char *s = json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN);
-	if (write_file_atomic(vm->paths.state, s, strlen(s), 0600) == -1)
+	if (write_file_replace(vm->paths.state, s, strlen(s), 0600) == -1)
 		log_warn("%s: %s", vm->name, vm->paths.state);
 	json_object_put(o);
 }
