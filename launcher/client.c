@@ -1,6 +1,5 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -17,30 +16,6 @@
 #include "util.h"
 
 #define CLIENT_MAX_MESSAGE	(256u << 20)
-
-static int
-try_connect(const char *path)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
 
 /* qlaunchd beside this program, else from PATH */
 static void
@@ -104,12 +79,12 @@ client_open(struct client_conn *c, const char *path, int autostart,
 		snprintf(err, errlen, "%s: too long for a UNIX socket", path);
 		return -1;
 	}
-	c->fd = try_connect(path);
+	c->fd = unix_connect(path);
 	if (c->fd == -1 && autostart && (errno == ENOENT ||
 	    errno == ECONNREFUSED)) {
 		if (start_daemon(path, err, errlen) == -1)
 			return -1;
-		c->fd = try_connect(path);
+		c->fd = unix_connect(path);
 	}
 	if (c->fd == -1) {
 		snprintf(err, errlen, "cannot connect to qlaunchd at %s: %s%s",

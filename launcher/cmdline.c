@@ -51,11 +51,9 @@ void
 argv_addf(struct argv *a, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		abort();
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
 	argv_add(a, s);
 	free(s);

@@ -218,16 +218,14 @@ client_subscribe(struct req *r)
 			req_error(r, "NotFound", "no VM named '%s'", name);
 			return;
 		}
-		uid_t owner;
-		if (r->uid != 0 && r->uid != D->uid &&
-		    (vm_owner_uid(vm, &owner) == -1 || owner != r->uid)) {
+		if (!vm_may_use(vm, r->uid)) {
 			r->c->subscribed = 0;
 			req_error(r, "PermissionDenied", "VM '%s' belongs to "
 			    "another user", name);
 			return;
 		}
 		strlcpy(r->c->sub_vm, name, sizeof(r->c->sub_vm));
-	} else if (r->uid == 0 || r->uid == D->uid)
+	} else if (uid_is_admin(r->uid))
 		r->c->sub_all = 1;
 	else {
 		r->c->subscribed = 0;
@@ -432,17 +430,14 @@ control_listen(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	/* A socket file nobody answers on is stale; a live one is not ours. */
-	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
-	    sizeof(sun)) == 0) {
+	int probe = unix_connect(path);
+	if (probe != -1) {
 		close(probe);
 		close(fd);
 		snprintf(err, errlen, "%s: another qlaunchd is listening there",
 		    path);
 		return -1;
 	}
-	if (probe != -1)
-		close(probe);
 	unlink(path);
 	/* 0660 when root runs it and a qlaunch group exists, else 0600 */
 	struct group *g = geteuid() == 0 ? getgrnam("qlaunch") : NULL;

@@ -3,9 +3,6 @@
  * Every handler answers its request exactly once (req_return/req_error),
  * now or when QEMU or the VM's state machine gets back to it.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -76,17 +73,13 @@ arg_int(struct req *r, const char *key)
 static int
 is_admin(const struct req *r)
 {
-	return r->uid == 0 || r->uid == D->uid;
+	return uid_is_admin(r->uid);
 }
 
 static int
 may_use(struct req *r, struct vm *vm)
 {
-	uid_t owner;
-
-	if (is_admin(r))
-		return 1;
-	return vm_owner_uid(vm, &owner) == 0 && owner == r->uid;
+	return vm_may_use(vm, r->uid);
 }
 
 /* A non-admin's new VM belongs to them; they may not give it away. */
@@ -527,26 +520,28 @@ d_reset(struct req *r, struct vm *vm)
 	qmp_cmd(r, vm, "system_reset", NULL, qmp_ok_reply);
 }
 
+/* A QMP command that only makes sense in one state. */
+static void
+qmp_cmd_in(struct req *r, struct vm *vm, enum vm_state want, const char *cmd)
+{
+	if (vm->state != want) {
+		req_error(r, "InvalidState", "VM '%s' is %s, not %s", vm->name,
+		    vm_state_name(vm->state), vm_state_name(want));
+		return;
+	}
+	qmp_cmd(r, vm, cmd, NULL, qmp_ok_reply);
+}
+
 static void
 d_suspend(struct req *r, struct vm *vm)
 {
-	if (vm->state != VM_RUNNING) {
-		req_error(r, "InvalidState", "VM '%s' is %s, not running",
-		    vm->name, vm_state_name(vm->state));
-		return;
-	}
-	qmp_cmd(r, vm, "stop", NULL, qmp_ok_reply);
+	qmp_cmd_in(r, vm, VM_RUNNING, "stop");
 }
 
 static void
 d_resume(struct req *r, struct vm *vm)
 {
-	if (vm->state != VM_PAUSED) {
-		req_error(r, "InvalidState", "VM '%s' is %s, not paused",
-		    vm->name, vm_state_name(vm->state));
-		return;
-	}
-	qmp_cmd(r, vm, "cont", NULL, qmp_ok_reply);
+	qmp_cmd_in(r, vm, VM_PAUSED, "cont");
 }
 
 /* ---- reading ---- */
@@ -692,8 +687,6 @@ d_console_log(struct req *r, struct vm *vm)
 static void
 d_console(struct req *r, struct vm *vm)
 {
-	struct sockaddr_un sun;
-
 	if (!vm->def->serial) {
 		req_error(r, "GenericError", "VM '%s' has no serial console "
 		    "(console: none)", vm->name);
@@ -704,16 +697,10 @@ d_console(struct req *r, struct vm *vm)
 		    "another client", vm->name);
 		return;
 	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strlcpy(sun.sun_path, vm->paths.console, sizeof(sun.sun_path));
-	if (fd == -1 || connect(fd, (struct sockaddr *)&sun,
-	    sizeof(sun)) == -1) {
+	int fd = unix_connect(vm->paths.console);
+	if (fd == -1) {
 		req_error(r, "GenericError", "cannot connect to the console of "
 		    "'%s': %s", vm->name, strerror(errno));
-		if (fd != -1)
-			close(fd);
 		return;
 	}
 	if (socket_peer_pid(fd) != vm->pid) {

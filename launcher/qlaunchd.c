@@ -62,9 +62,9 @@ default_paths(const char *sock, const char *state, const char *run,
 		snprintf(base_run, sizeof(base_run), "/tmp/qlaunch-%lu",
 		    (unsigned long)geteuid());
 
-	if (state == NULL && getenv("QLAUNCH_STATEDIR") != NULL &&
-	    *getenv("QLAUNCH_STATEDIR") != '\0')
-		state = getenv("QLAUNCH_STATEDIR");
+	const char *envstate = getenv("QLAUNCH_STATEDIR");
+	if (state == NULL && envstate != NULL && *envstate != '\0')
+		state = envstate;
 	if (state != NULL)
 		strlcpy(D->statedir, state, sizeof(D->statedir));
 	else if (root)

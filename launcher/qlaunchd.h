@@ -132,6 +132,10 @@ void		 vm_emit(struct vm *, const char *event, struct json_object *data);
 struct json_object *vm_info(struct vm *);
 char		*vm_console_log(struct vm *, size_t max, size_t *lenp);
 int		 vm_owner_uid(const struct vm *, uid_t *);
+/* root and the supervisor's own user may do anything */
+int		 uid_is_admin(uid_t);
+/* an admin, or the VM's owner */
+int		 vm_may_use(const struct vm *, uid_t);
 
 /* control.c */
 int		 control_listen(const char *path, char *err, size_t errlen);

@@ -2,6 +2,7 @@
 #ifndef LAUNCHER_UTIL_H
 #define LAUNCHER_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -54,6 +55,12 @@ char	*absolute_path(const char *);
 
 /* asprintf that aborts on allocation failure */
 char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char	*xvasprintf(const char *fmt, va_list) __attribute__((format(printf, 1, 0)));
+/*
+ * A blocking connection to a UNIX stream socket; -1 with errno set
+ * (ENAMETOOLONG when path does not fit in sun_path).
+ */
+int	 unix_connect(const char *path);
 char	*xstrdup(const char *);
 void	*xcalloc(size_t, size_t);
 

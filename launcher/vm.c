@@ -175,6 +175,21 @@ vm_owner_uid(const struct vm *vm, uid_t *uid)
 	return 0;
 }
 
+int
+uid_is_admin(uid_t uid)
+{
+	return uid == 0 || uid == D->uid;
+}
+
+int
+vm_may_use(const struct vm *vm, uid_t uid)
+{
+	uid_t owner;
+
+	return uid_is_admin(uid) ||
+	    (vm_owner_uid(vm, &owner) == 0 && owner == uid);
+}
+
 /* ---- events to clients ---- */
 
 void
@@ -601,14 +616,6 @@ kill_step(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void
-ignore_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
-{
-	(void)arg;
-	(void)ret;
-	(void)err;
-}
-
 /* quit, then SIGTERM, then SIGKILL */
 void
 vm_destroy(struct vm *vm)
@@ -617,7 +624,7 @@ vm_destroy(struct vm *vm)
 		return;
 	vm->expect_exit = 1;
 	if (vm->qmp != NULL)
-		qmp_execute(vm->qmp, "quit", NULL, 2000, ignore_reply, NULL);
+		qmp_execute(vm->qmp, "quit", NULL, 2000, NULL, NULL);
 	else
 		pidfd_send_signal(vm->pidfd, SIGTERM, NULL, 0);
 	if (vm->killev == NULL) {
@@ -873,8 +880,7 @@ apply_runtime_settings(struct vm *vm)
 		json_object_object_add(a, "property",
 		    json_object_new_string("guest-stats-polling-interval"));
 		json_object_object_add(a, "value", json_object_new_int(2));
-		qmp_execute(vm->qmp, "qom-set", a, QMP_CMD_MS, ignore_reply,
-		    NULL);
+		qmp_execute(vm->qmp, "qom-set", a, QMP_CMD_MS, NULL, NULL);
 	}
 	if (d->graphics == GRAPHICS_VNC) {
 		if (d->vnc_password != NULL) {
@@ -884,7 +890,7 @@ apply_runtime_settings(struct vm *vm)
 			json_object_object_add(a, "password",
 			    json_object_new_string(d->vnc_password));
 			qmp_execute(vm->qmp, "set_password", a, QMP_CMD_MS,
-			    ignore_reply, NULL);
+			    NULL, NULL);
 		}
 		qmp_execute(vm->qmp, "query-vnc", NULL, QMP_CMD_MS, vnc_reply,
 		    vm);
@@ -962,9 +968,8 @@ vm_qmp_closed(void *arg, struct qmp *q, const char *reason)
 static void
 reset_and_cont(struct vm *vm)
 {
-	qmp_execute(vm->qmp, "system_reset", NULL, QMP_CMD_MS, ignore_reply,
-	    NULL);
-	qmp_execute(vm->qmp, "cont", NULL, QMP_CMD_MS, ignore_reply, NULL);
+	qmp_execute(vm->qmp, "system_reset", NULL, QMP_CMD_MS, NULL, NULL);
+	qmp_execute(vm->qmp, "cont", NULL, QMP_CMD_MS, NULL, NULL);
 }
 
 static void
