@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "xalloc.h"
 
 int
 valid_name(const char *s)
@@ -176,16 +177,8 @@ write_file(const char *path, const char *data, size_t len, mode_t mode,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd == -1)
 		return -1;
-	size_t off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		off += (size_t)n;
-	}
+	if (write_all(fd, data, len) == -1)
+		goto fail;
 	if (fchmod(fd, mode) == -1 || (durable && fsync(fd) == -1))
 		goto fail;
 	if (close(fd) == -1) {
@@ -387,26 +380,7 @@ absolute_path(const char *p)
 	return xasprintf("%s/%s", cwd, p);
 }
 
-char *
-xvasprintf(const char *fmt, va_list ap)
-{
-	char *s;
 
-	if (vasprintf(&s, fmt, ap) == -1)
-		abort();
-	return s;
-}
-
-char *
-xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	char *s = xvasprintf(fmt, ap);
-	va_end(ap);
-	return s;
-}
 
 int
 unix_connect(const char *path)
@@ -432,25 +406,7 @@ unix_connect(const char *path)
 	return fd;
 }
 
-char *
-xstrdup(const char *s)
-{
-	char *d = strdup(s);
 
-	if (d == NULL)
-		abort();
-	return d;
-}
-
-void *
-xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
 
 void
 uuid_generate_str(char out[37])
@@ -529,6 +485,26 @@ check_private_dir(const char *path, char *err, size_t errlen)
 	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
 		snprintf(err, errlen, "%s is writable by everyone", path);
 		return -1;
+	}
+	return 0;
+}
+
+int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
 	}
 	return 0;
 }

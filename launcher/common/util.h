@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "xalloc.h"
+
 #define NAME_MAX_LEN	64
 
 /* Names: [A-Za-z0-9][A-Za-z0-9._-]{0,63} */
@@ -53,16 +55,13 @@ int	 rmtree(const char *path);
 /* A path made absolute against the current directory; malloc'd. */
 char	*absolute_path(const char *);
 
-/* asprintf that aborts on allocation failure */
-char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-char	*xvasprintf(const char *fmt, va_list) __attribute__((format(printf, 1, 0)));
 /*
  * A blocking connection to a UNIX stream socket; -1 with errno set
  * (ENAMETOOLONG when path does not fit in sun_path).
  */
 int	 unix_connect(const char *path);
-char	*xstrdup(const char *);
-void	*xcalloc(size_t, size_t);
+/* Write all of buf, across short writes and EINTR; -1 with errno. */
+int	 write_all(int fd, const void *buf, size_t len);
 
 /* A random RFC 4122 version 4 UUID, lower case. */
 void	 uuid_generate_str(char out[37]);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct json_object;
+
 enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
 enum policy { POLICY_DESTROY, POLICY_RESTART, POLICY_PRESERVE };
 enum graphics { GRAPHICS_NONE, GRAPHICS_VNC };
@@ -83,6 +85,27 @@ char		*vmdef_text(const struct vmdef *);
  */
 void		 vmdef_text_set(struct vmdef *, const char *key,
 		    const char *value);
+
+/*
+ * What the supervisor asks of a definition's devices.  It never reads
+ * a device module's fields; these are the whole interface.
+ */
+struct vnc_conf {
+	const char	*listen;	/* IP address */
+	int		 port;		/* TCP port, or VNC_PORT_AUTO */
+	const char	*password;	/* NULL: none */
+	int		 websocket;	/* TCP port, 0: none */
+};
+int		 vmdef_has_balloon(const struct vmdef *);
+int		 vmdef_has_serial(const struct vmdef *);
+/* The VNC display's settings; 0, or -1 when the VM has none. */
+int		 vmdef_vnc(const struct vmdef *, struct vnc_conf *);
+/*
+ * The QMP commands the devices need once QEMU is up and before the guest
+ * runs, in order: a new array of {"execute": NAME, "arguments": {...}}
+ * (arguments may be absent).  Each must succeed for the start to.
+ */
+struct json_object *vmdef_runtime_qmp(const struct vmdef *);
 
 const char	*accel_name(enum accel);
 const char	*policy_name(enum policy);

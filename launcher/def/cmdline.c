@@ -38,11 +38,7 @@ vmpaths_init(struct vmpaths *p, const char *runroot, const char *name,
 void
 argv_add(struct argv *a, const char *s)
 {
-	char **nv = reallocarray(a->v, a->n + 2, sizeof(*nv));
-
-	if (nv == NULL)
-		abort();
-	a->v = nv;
+	a->v = xreallocarray(a->v, a->n + 2, sizeof(*a->v));
 	a->v[a->n++] = xstrdup(s);
 	a->v[a->n] = NULL;
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "props.h"
 #include "util.h"
 #include "vmdef.h"
@@ -529,10 +531,8 @@ k_qemu_arg(struct vmdef *d, const char *v, char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
-	char **nv = reallocarray(d->qemu_args, d->nqemu_args + 1, sizeof(*nv));
-	if (nv == NULL)
-		abort();
-	d->qemu_args = nv;
+	d->qemu_args = xreallocarray(d->qemu_args, d->nqemu_args + 1,
+	    sizeof(*d->qemu_args));
 	d->qemu_args[d->nqemu_args++] = xstrdup(v);
 	return 0;
 }
@@ -907,4 +907,67 @@ vmdef_print(const struct vmdef *d)
 	for (size_t i = 0; i < d->nqemu_args; i++)
 		bprintf(&b, "qemu-arg: %s\n", d->qemu_args[i]);
 	return b.s;
+}
+
+/* ---- what the supervisor asks of the devices ---- */
+
+int
+vmdef_has_balloon(const struct vmdef *d)
+{
+	return d->balloon;
+}
+
+int
+vmdef_has_serial(const struct vmdef *d)
+{
+	return d->serial;
+}
+
+int
+vmdef_vnc(const struct vmdef *d, struct vnc_conf *v)
+{
+	if (d->graphics != GRAPHICS_VNC)
+		return -1;
+	v->listen = d->vnc_listen;
+	v->port = d->vnc_port;
+	v->password = d->vnc_password;
+	v->websocket = d->vnc_websocket;
+	return 0;
+}
+
+static void
+add_cmd(struct json_object *arr, const char *cmd, struct json_object *args)
+{
+	struct json_object *c = json_object_new_object();
+
+	json_object_object_add(c, "execute", json_object_new_string(cmd));
+	if (args != NULL)
+		json_object_object_add(c, "arguments", args);
+	json_object_array_add(arr, c);
+}
+
+struct json_object *
+vmdef_runtime_qmp(const struct vmdef *d)
+{
+	struct json_object *arr = json_object_new_array();
+
+	if (d->balloon) {
+		/* the guest's memory statistics, for memstat */
+		struct json_object *a = json_object_new_object();
+		json_object_object_add(a, "path",
+		    json_object_new_string("/machine/peripheral/balloon0"));
+		json_object_object_add(a, "property",
+		    json_object_new_string("guest-stats-polling-interval"));
+		json_object_object_add(a, "value", json_object_new_int(2));
+		add_cmd(arr, "qom-set", a);
+	}
+	if (d->graphics == GRAPHICS_VNC && d->vnc_password != NULL) {
+		struct json_object *a = json_object_new_object();
+		json_object_object_add(a, "protocol",
+		    json_object_new_string("vnc"));
+		json_object_object_add(a, "password",
+		    json_object_new_string(d->vnc_password));
+		add_cmd(arr, "set_password", a);
+	}
+	return arr;
 }

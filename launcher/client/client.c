@@ -156,10 +156,7 @@ read_message(struct client_conn *c, int timeout_ms, char *err, size_t errlen)
 			}
 			size_t used = r == 1 ? c->js.consumed : n;
 			if (used < n) {
-				c->rest = malloc(n - used);
-				if (c->rest == NULL)
-					abort();
-				memcpy(c->rest, tmp + used, n - used);
+				c->rest = xmemdup(tmp + used, n - used);
 				c->nrest = n - used;
 			}
 			free(tmp);
@@ -179,10 +176,7 @@ read_message(struct client_conn *c, int timeout_ms, char *err, size_t errlen)
 			    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 			return -1;
 		}
-		c->rest = malloc((size_t)n);
-		if (c->rest == NULL)
-			abort();
-		memcpy(c->rest, buf, (size_t)n);
+		c->rest = xmemdup(buf, (size_t)n);
 		c->nrest = (size_t)n;
 	}
 	return 1;
@@ -216,18 +210,12 @@ client_call(struct client_conn *c, const char *cmd, struct json_object *args,
 		json_object_object_add(m, "arguments", args);
 	char *line = jstream_render(m, &len);
 	json_object_put(m);
-	for (size_t off = 0; off < len; ) {
-		ssize_t n = write(c->fd, line + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			strlcpy(eclass, "Disconnected", eclasslen);
-			snprintf(edesc, edesclen, "cannot send to qlaunchd: %s",
-			    strerror(errno));
-			free(line);
-			return -1;
-		}
-		off += (size_t)n;
+	if (write_all(c->fd, line, len) == -1) {
+		strlcpy(eclass, "Disconnected", eclasslen);
+		snprintf(edesc, edesclen, "cannot send to qlaunchd: %s",
+		    strerror(errno));
+		free(line);
+		return -1;
 	}
 	free(line);
 

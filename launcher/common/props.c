@@ -9,11 +9,9 @@ static int
 props_add(struct props *p, const char *item, size_t len, char *err,
     size_t errlen)
 {
-	char *s = malloc(len + 1);
+	char *s = xcalloc(1, len + 1);
 	size_t o = 0;
 
-	if (s == NULL)
-		abort();
 	/* un-double commas */
 	for (size_t i = 0; i < len; i++) {
 		s[o++] = item[i];
@@ -26,10 +24,7 @@ props_add(struct props *p, const char *item, size_t len, char *err,
 		free(s);
 		return -1;
 	}
-	struct prop *nv = reallocarray(p->v, p->n + 1, sizeof(*nv));
-	if (nv == NULL)
-		abort();
-	p->v = nv;
+	p->v = xreallocarray(p->v, p->n + 1, sizeof(*p->v));
 	struct prop *pr = &p->v[p->n];
 	memset(pr, 0, sizeof(*pr));
 	/* the key is what comes before the first '=' of the raw item */
@@ -132,9 +127,7 @@ props_escape(const char *s)
 
 	for (const char *c = s; *c; c++)
 		n += *c == ',' ? 2 : 1;
-	char *out = malloc(n + 1), *o = out;
-	if (out == NULL)
-		abort();
+	char *out = xcalloc(1, n + 1), *o = out;
 	for (const char *c = s; *c; c++) {
 		*o++ = *c;
 		if (*c == ',')
