@@ -1,17 +1,11 @@
 /*
- * The control socket: newline-delimited JSON shaped like QMP.
- *
- *   -> {"id": 1, "execute": "start", "arguments": {"name": "web1"}}
- *   <- {"id": 1, "return": {...}}
- *   <- {"id": 1, "error": {"class": "NotFound", "desc": "..."}}
- *   <- {"event": "VM_STATE", "vm": "web1", "data": {...}}   (subscribed)
- *
- * Peers are identified with SO_PEERCRED.  A request that is not valid
- * JSON gets one error reply and the connection is closed, since the
- * stream cannot be trusted after it; a well-formed but wrong request
- * (unknown command, missing or mistyped arguments) gets an error reply
- * and the connection stays open.  After a successful "console" reply the connection
- * becomes a raw byte relay to the VM's serial console.
+ * The control socket: connections, their requests and subscriptions.
+ * See control.h for the protocol.  A request that is not valid JSON gets
+ * one error reply and the connection is closed, since the stream cannot
+ * be trusted after it; a well-formed but wrong request (unknown command,
+ * missing or mistyped arguments) gets an error reply and the connection
+ * stays open.  A handler may take the stream away (console): after its
+ * reply the connection carries raw bytes.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,10 +25,17 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "control.h"
+#include "daemon.h"
+#include "dispatch.h"
+#include "events.h"
+#include "jget.h"
 #include "jstream.h"
 #include "log.h"
-#include "qlaunchd.h"
+#include "names.h"
+#include "req.h"
 #include "util.h"
+#include "vm.h"
 
 #define CONTROL_MAX_REQUEST	(1u << 20)
 #define CONTROL_MAX_OUTPUT	(256u << 20)	/* a client that never reads */
@@ -42,28 +43,31 @@
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
+	struct control		*ctl;
 	struct bufferevent	*bev;
 	struct jstream		 js;
 	uid_t			 uid;
 	pid_t			 pid;
 	TAILQ_HEAD(, req)	 reqs;
 	int			 closing;
-	int			 sub_all;
-	char			 sub_vm[65];
 	int			 subscribed;
-	struct console		*console;
+	int			 sub_all;
+	struct vm		**subs;		/* the VMs it watches */
+	size_t			 nsubs;
+	/* a detach asked for: the stream goes to fn after this request */
+	void			(*handover)(void *, struct bufferevent *);
+	void			*handover_arg;
 };
 
-struct console {
-	struct vm		*vm;
-	struct client		*c;
-	struct bufferevent	*qbev;
+struct control {
+	struct daemon		*d;
+	int			 fd;
+	struct event		*ev;
+	struct sink		*sink;
+	TAILQ_HEAD(, client)	 clients;
 };
-
-static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
 
 static void	client_free(struct client *);
-static void	console_free(struct console *);
 
 static void
 client_send(struct client *c, struct json_object *msg)
@@ -71,7 +75,7 @@ client_send(struct client *c, struct json_object *msg)
 	size_t len;
 	char *s;
 
-	if (c->closing && c->console == NULL && evbuffer_get_length(
+	if (c->closing && evbuffer_get_length(
 	    bufferevent_get_output(c->bev)) == 0)
 		return;
 	if ((s = jstream_render(msg, &len)) == NULL)
@@ -98,141 +102,139 @@ client_send(struct client *c, struct json_object *msg)
 	free(s);
 }
 
+/* ---- requests: the connection's side of req.h ---- */
+
 static void
-req_free(struct req *r)
+conn_send(void *conn, struct json_object *msg)
 {
-	if (r->c != NULL)
-		TAILQ_REMOVE(&r->c->reqs, r, centry);
-	if (r->id != NULL)
-		json_object_put(r->id);
-	if (r->args != NULL)
-		json_object_put(r->args);
-	free(r);
+	client_send(conn, msg);
 }
 
-void
-req_return(struct req *r, struct json_object *ret)
+static void
+conn_forget(void *conn, struct req *r)
 {
-	if (r->c != NULL) {
-		struct json_object *m = json_object_new_object();
-		if (r->id != NULL)
-			json_object_object_add(m, "id", json_object_get(r->id));
-		json_object_object_add(m, "return",
-		    ret != NULL ? ret : json_object_new_object());
-		client_send(r->c, m);
-		json_object_put(m);
-	} else if (ret != NULL)
-		json_object_put(ret);
-	req_free(r);
+	struct client *c = conn;
+
+	TAILQ_REMOVE(&c->reqs, r, centry);
 }
 
-static struct json_object *
-error_msg(struct json_object *id, const char *class, const char *desc)
+static int
+conn_detach(void *conn, void (*fn)(void *, struct bufferevent *), void *arg)
 {
-	struct json_object *m = json_object_new_object(), *e;
+	struct client *c = conn;
 
-	if (id != NULL)
-		json_object_object_add(m, "id", json_object_get(id));
-	e = json_object_new_object();
-	json_object_object_add(e, "class", json_object_new_string(class));
-	json_object_object_add(e, "desc", json_object_new_string(desc));
-	json_object_object_add(m, "error", e);
-	return m;
+	if (c->closing || c->handover != NULL)
+		return -1;
+	c->handover = fn;
+	c->handover_arg = arg;
+	return 0;
 }
 
-void
-req_error(struct req *r, const char *class, const char *fmt, ...)
-{
-	char desc[1024];
-	va_list ap;
+static const struct req_ops conn_ops = { conn_send, conn_forget, conn_detach };
 
-	va_start(ap, fmt);
-	vsnprintf(desc, sizeof(desc), fmt, ap);
-	va_end(ap);
-	if (r->c != NULL) {
-		struct json_object *m = error_msg(r->id, class, desc);
-		client_send(r->c, m);
-		json_object_put(m);
-	}
-	req_free(r);
+/* ---- subscriptions ---- */
+
+static int
+watches(const struct client *c, const struct vm *vm)
+{
+	if (c->sub_all)
+		return 1;
+	for (size_t i = 0; i < c->nsubs; i++)
+		if (c->subs[i] == vm)
+			return 1;
+	return 0;
 }
 
-/* An error QEMU raised: class and desc as QEMU gave them, marked so. */
-void
-req_qemu_error(struct req *r, const char *class, const char *desc)
+static void
+unwatch(struct client *c, const struct vm *vm)
 {
-	if (r->c != NULL) {
-		struct json_object *m = error_msg(r->id, class, desc), *e;
-		/* the QMP library's own Timeout and Disconnected are ours */
-		int own = strcmp(class, "Timeout") == 0 ||
-		    strcmp(class, "Disconnected") == 0;
-		json_object_object_get_ex(m, "error", &e);
-		json_object_object_add(e, "qemu", json_object_new_boolean(!own));
-		client_send(r->c, m);
-		json_object_put(m);
-	}
-	req_free(r);
+	for (size_t i = 0; i < c->nsubs; i++)
+		if (c->subs[i] == vm) {
+			c->subs[i] = c->subs[--c->nsubs];
+			return;
+		}
 }
 
-void
-req_event(struct req *r, const char *event, struct json_object *data)
+/* The VM core's events reach the connections watching that VM. */
+static void
+control_sink(void *arg, const struct vm_event *ev)
 {
-	if (r->c != NULL) {
-		struct json_object *m = json_object_new_object();
-		json_object_object_add(m, "event", json_object_new_string(event));
-		if (r->id != NULL)
-			json_object_object_add(m, "id", json_object_get(r->id));
-		json_object_object_add(m, "data", data);
-		client_send(r->c, m);
-		json_object_put(m);
-	} else
-		json_object_put(data);
-}
-
-void
-control_broadcast(const char *vm, struct json_object *ev)
-{
+	struct control *ctl = arg;
 	struct client *c;
 
-	TAILQ_FOREACH(c, &clients, entry) {
-		if (!c->subscribed || c->closing || c->console != NULL)
+	TAILQ_FOREACH(c, &ctl->clients, entry) {
+		if (ev->kind == VMEV_REMOVED) {
+			unwatch(c, ev->vm);
 			continue;
-		if (c->sub_all || strcmp(c->sub_vm, vm) == 0)
-			client_send(c, ev);
+		}
+		if (ev->kind != VMEV_MESSAGE || !c->subscribed || c->closing)
+			continue;
+		if (watches(c, ev->vm))
+			client_send(c, ev->msg);
 	}
 }
 
-/* The subscription is handled here: it belongs to the connection. */
-static void
-client_subscribe(struct req *r)
+/* One VM more to watch; -1 answered. */
+static int
+watch_name(struct req *r, struct client *c, const char *name)
 {
-	struct json_object *n;
+	struct vm *vm = vm_find(r->d, name);
 
-	r->c->subscribed = 1;
-	if (json_object_object_get_ex(r->args, "name", &n) &&
-	    json_object_is_type(n, json_type_string)) {
-		const char *name = json_object_get_string(n);
-		struct vm *vm = vm_find(name);
-		if (vm == NULL) {
-			r->c->subscribed = 0;
-			req_error(r, "NotFound", "no VM named '%s'", name);
+	if (vm == NULL) {
+		req_error(r, ERR_NOT_FOUND, "no VM named '%s'", name);
+		return -1;
+	}
+	if (!vm_may_use(vm, r->uid)) {
+		req_error(r, ERR_PERMISSION, "VM '%s' belongs to another user",
+		    name);
+		return -1;
+	}
+	if (!watches(c, vm)) {
+		c->subs = xreallocarray(c->subs, c->nsubs + 1, sizeof(*c->subs));
+		c->subs[c->nsubs++] = vm;
+	}
+	return 0;
+}
+
+/*
+ * subscribe {"name": VM} or {"names": [VM, ...]} adds VMs to what the
+ * connection watches; {} watches every VM (admins only).  The
+ * subscription belongs to the connection, so it is handled here.
+ */
+static void
+client_subscribe(struct req *r, struct client *c)
+{
+	struct json_object *names = jget(r->args, "names");
+	const char *name = req_str(r, "name");
+
+	if (names != NULL) {
+		if (!json_object_is_type(names, json_type_array)) {
+			req_error(r, ERR_GENERIC, "\"names\" must be an array "
+			    "of VM names");
 			return;
 		}
-		if (!vm_may_use(vm, r->uid)) {
-			r->c->subscribed = 0;
-			req_error(r, "PermissionDenied", "VM '%s' belongs to "
-			    "another user", name);
-			return;
+		for (size_t i = 0; i < json_object_array_length(names); i++) {
+			struct json_object *n = json_object_array_get_idx(names,
+			    i);
+			if (!json_object_is_type(n, json_type_string)) {
+				req_error(r, ERR_GENERIC, "\"names\" must be an "
+				    "array of VM names");
+				return;
+			}
+			if (watch_name(r, c, json_object_get_string(n)) == -1)
+				return;
 		}
-		strlcpy(r->c->sub_vm, name, sizeof(r->c->sub_vm));
-	} else if (uid_is_admin(r->uid))
-		r->c->sub_all = 1;
+	} else if (name != NULL) {
+		if (watch_name(r, c, name) == -1)
+			return;
+	} else if (uid_is_admin(r->d, r->uid))
+		c->sub_all = 1;
 	else {
-		r->c->subscribed = 0;
-		req_error(r, "PermissionDenied", "only root may watch every VM; "
+		req_error(r, ERR_PERMISSION, "only root may watch every VM; "
 		    "name one");
 		return;
 	}
+	c->subscribed = 1;
 	req_return(r, NULL);
 }
 
@@ -245,7 +247,7 @@ client_message(void *arg, struct json_object *msg)
 	json_object_object_get_ex(msg, "id", &id);
 	if (!json_object_object_get_ex(msg, "execute", &ex) ||
 	    !json_object_is_type(ex, json_type_string)) {
-		struct json_object *m = error_msg(id, "GenericError",
+		struct json_object *m = req_error_msg(id, ERR_GENERIC,
 		    "a request needs \"execute\" with a command name");
 		client_send(c, m);
 		json_object_put(m);
@@ -253,35 +255,32 @@ client_message(void *arg, struct json_object *msg)
 	}
 	if (json_object_object_get_ex(msg, "arguments", &args) &&
 	    !json_object_is_type(args, json_type_object)) {
-		struct json_object *m = error_msg(id, "GenericError",
+		struct json_object *m = req_error_msg(id, ERR_GENERIC,
 		    "\"arguments\" must be an object");
 		client_send(c, m);
 		json_object_put(m);
 		return 0;
 	}
 	const char *cmd = json_object_get_string(ex);
-	struct req *r = xcalloc(1, sizeof(*r));
-	r->c = c;
-	r->id = id != NULL ? json_object_get(id) : NULL;
-	r->args = args != NULL ? json_object_get(args) :
-	    json_object_new_object();
-	r->uid = c->uid;
-	r->pid = c->pid;
-	if (strlcpy(r->cmd, cmd, sizeof(r->cmd)) >= sizeof(r->cmd)) {
-		TAILQ_INSERT_TAIL(&c->reqs, r, centry);
-		req_error(r, "CommandNotFound", "no command '%.40s...'", cmd);
+	struct req *r = req_new(c->ctl->d, &conn_ops, c, cmd,
+	    id != NULL ? json_object_get(id) : NULL,
+	    args != NULL ? json_object_get(args) : NULL, c->uid, c->pid);
+	TAILQ_INSERT_TAIL(&c->reqs, r, centry);
+	if (strlen(cmd) >= sizeof(r->cmd)) {
+		req_error(r, ERR_COMMAND_NOT_FOUND, "no command '%.40s...'", cmd);
 		return 0;
 	}
-	TAILQ_INSERT_TAIL(&c->reqs, r, centry);
 	log_debug("request %s from uid %lu pid %ld", r->cmd,
 	    (unsigned long)r->uid, (long)r->pid);
 	if (strcmp(cmd, "subscribe") == 0)
-		client_subscribe(r);
+		client_subscribe(r, c);
 	else
-		dcmd_dispatch(r);
-	/* a console handover switches the rest of the stream to raw bytes */
-	return c->console != NULL || c->closing;
+		dispatch(r);
+	/* a handover switches the rest of the stream to raw bytes */
+	return c->handover != NULL || c->closing;
 }
+
+static void client_hand_over(struct client *);
 
 static void
 client_close_when_done(struct client *c)
@@ -299,13 +298,6 @@ client_read(struct bufferevent *bev, void *arg)
 	struct client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
-	if (c->console != NULL) {
-		if (c->console->qbev != NULL)
-			bufferevent_write_buffer(c->console->qbev, in);
-		else
-			evbuffer_drain(in, evbuffer_get_length(in));
-		return;
-	}
 	while (evbuffer_get_length(in) > 0 && !c->closing) {
 		struct evbuffer_iovec v;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
@@ -315,7 +307,7 @@ client_read(struct bufferevent *bev, void *arg)
 		if (r == 1)
 			n = c->js.consumed;
 		if (r == -1) {
-			struct json_object *m = error_msg(NULL, "GenericError",
+			struct json_object *m = req_error_msg(NULL, ERR_GENERIC,
 			    c->js.err);
 			client_send(c, m);
 			json_object_put(m);
@@ -324,13 +316,12 @@ client_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		evbuffer_drain(in, n);
-		if (r == 1 && c->console != NULL) {
+		if (r == 1 && c->handover != NULL) {
 			/* everything after the request's newline is raw */
 			unsigned char *nl = evbuffer_pullup(in, 1);
 			if (nl != NULL && *nl == '\n')
 				evbuffer_drain(in, 1);
-			if (evbuffer_get_length(in) > 0)
-				bufferevent_write_buffer(c->console->qbev, in);
+			client_hand_over(c);
 			return;
 		}
 	}
@@ -342,7 +333,7 @@ client_write(struct bufferevent *bev, void *arg)
 	struct client *c = arg;
 
 	(void)bev;
-	if (c->closing && c->console == NULL)
+	if (c->closing)
 		client_free(c);
 }
 
@@ -363,14 +354,26 @@ client_free(struct client *c)
 
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
 		TAILQ_REMOVE(&c->reqs, r, centry);
-		r->c = NULL;	/* its handler answers into the void */
+		r->conn = NULL;	/* its handler answers into the void */
 	}
-	if (c->console != NULL)
-		console_free(c->console);
-	TAILQ_REMOVE(&clients, c, entry);
-	bufferevent_free(c->bev);
+	TAILQ_REMOVE(&c->ctl->clients, c, entry);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
 	jstream_free(&c->js);
+	free(c->subs);
 	free(c);
+}
+
+/* The stream leaves the control protocol for whoever asked for it. */
+static void
+client_hand_over(struct client *c)
+{
+	struct bufferevent *bev = c->bev;
+
+	c->bev = NULL;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	c->handover(c->handover_arg, bev);
+	client_free(c);
 }
 
 static void
@@ -380,8 +383,9 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 	socklen_t len = sizeof(cred);
 	int fd;
 
+	struct control *ctl = arg;
+
 	(void)what;
-	(void)arg;
 	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1) {
 		if (errno != EAGAIN && errno != EINTR)
@@ -394,11 +398,12 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	struct client *c = xcalloc(1, sizeof(*c));
+	c->ctl = ctl;
 	c->uid = cred.uid;
 	c->pid = cred.pid;
 	TAILQ_INIT(&c->reqs);
 	if (jstream_init(&c->js, CONTROL_MAX_REQUEST) == -1 ||
-	    (c->bev = bufferevent_socket_new(D->base, fd,
+	    (c->bev = bufferevent_socket_new(ctl->d->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		log_warnx("out of memory for a client");
 		close(fd);
@@ -408,11 +413,11 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	TAILQ_INSERT_TAIL(&clients, c, entry);
+	TAILQ_INSERT_TAIL(&ctl->clients, c, entry);
 }
 
 int
-control_listen(const char *path, char *err, size_t errlen)
+control_listen(struct daemon *d, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	int fd;
@@ -456,102 +461,32 @@ control_listen(const char *path, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	D->listen_fd = fd;
-	D->listen_ev = event_new(D->base, fd, EV_READ | EV_PERSIST,
-	    control_accept, NULL);
-	event_add(D->listen_ev, NULL);
+	struct control *ctl = xcalloc(1, sizeof(*ctl));
+	ctl->d = d;
+	ctl->fd = fd;
+	TAILQ_INIT(&ctl->clients);
+	ctl->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, control_accept,
+	    ctl);
+	event_add(ctl->ev, NULL);
+	ctl->sink = events_sink(d, control_sink, ctl);
+	d->control = ctl;
 	return 0;
 }
 
 void
-control_close(void)
+control_close(struct daemon *d)
 {
+	struct control *ctl = d->control;
 	struct client *c;
 
-	if (D->listen_ev != NULL) {
-		event_free(D->listen_ev);
-		D->listen_ev = NULL;
-		close(D->listen_fd);
-		unlink(D->sock);
-	}
-	while ((c = TAILQ_FIRST(&clients)) != NULL)
+	if (ctl == NULL)
+		return;
+	event_free(ctl->ev);
+	close(ctl->fd);
+	unlink(d->sock);
+	while ((c = TAILQ_FIRST(&ctl->clients)) != NULL)
 		client_free(c);
-}
-
-/* ---- the serial console relay ---- */
-
-static void
-console_free(struct console *con)
-{
-	if (con->qbev != NULL)
-		bufferevent_free(con->qbev);
-	if (con->vm != NULL)
-		con->vm->console = NULL;
-	if (con->c != NULL)
-		con->c->console = NULL;
-	free(con);
-}
-
-/* The VM side closed (QEMU exited): flush and close the client. */
-static void
-console_end(struct console *con)
-{
-	struct client *c = con->c;
-
-	console_free(con);
-	if (c != NULL)
-		client_close_when_done(c);
-}
-
-static void
-console_qread(struct bufferevent *bev, void *arg)
-{
-	struct console *con = arg;
-
-	if (con->c != NULL)
-		bufferevent_write_buffer(con->c->bev,
-		    bufferevent_get_input(bev));
-}
-
-static void
-console_qevent(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		console_end(arg);
-}
-
-void
-console_close_vm(struct vm *vm)
-{
-	if (vm->console != NULL)
-		console_end(vm->console);
-}
-
-int
-req_take_console(struct req *r, struct vm *vm, int fd)
-{
-	struct client *c = r->c;
-
-	if (c == NULL) {
-		close(fd);
-		req_free(r);
-		return -1;
-	}
-	struct console *con = xcalloc(1, sizeof(*con));
-	con->qbev = bufferevent_socket_new(D->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (con->qbev == NULL) {
-		close(fd);
-		free(con);
-		req_error(r, "GenericError", "out of memory");
-		return -1;
-	}
-	con->vm = vm;
-	con->c = c;
-	vm->console = con;
-	c->console = con;
-	bufferevent_setcb(con->qbev, console_qread, NULL, console_qevent, con);
-	bufferevent_enable(con->qbev, EV_READ | EV_WRITE);
-	req_return(r, NULL);
-	return 0;
+	events_unsink(d, ctl->sink);
+	free(ctl);
+	d->control = NULL;
 }

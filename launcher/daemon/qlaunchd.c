@@ -21,10 +21,14 @@
 
 #include "config.h"
 #include "log.h"
-#include "qlaunchd.h"
+#include "console.h"
+#include "control.h"
+#include "daemon.h"
 #include "util.h"
+#include "vm.h"
 
-struct daemon *D;
+static struct daemon daemon_ctx;
+static struct daemon *const D = &daemon_ctx;
 
 static void __attribute__((noreturn))
 usage(void)
@@ -208,12 +212,8 @@ main(int argc, char *argv[])
 	if (run != NULL)
 		run = absolute_path(run);
 
-	D = xcalloc(1, sizeof(*D));
-	TAILQ_INIT(&D->vms);
-	D->uid = geteuid();
-	D->qemu = qemu;
+	daemon_init(D, NULL, qemu);
 	D->foreground = fg;
-	D->listen_fd = -1;
 	if (default_paths(sock, state, run, err, sizeof(err)) == -1) {
 		fprintf(stderr, "qlaunchd: %s\n", err);
 		return 1;
@@ -265,13 +265,14 @@ main(int argc, char *argv[])
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
 
-	int n = vm_load_all();
+	console_init(D);
+	int n = vm_load_all(D);
 	struct vm *vm, *tvm;
 	int adopted = 0;
 	TAILQ_FOREACH(vm, &D->vms, entry)
 		if (vm_adopt(vm) == 0)
 			adopted++;
-	if (control_listen(D->sock, err, sizeof(err)) == -1)
+	if (control_listen(D, D->sock, err, sizeof(err)) == -1)
 		startup_fail(notify, err);
 	log_info("qlaunchd %s: %d VMs defined, %d re-adopted; listening on %s",
 	    QLAUNCH_VERSION, n < 0 ? 0 : n, adopted, D->sock);
@@ -290,12 +291,12 @@ main(int argc, char *argv[])
 	event_base_dispatch(D->base);
 
 	/* Leave every guest running; the next supervisor re-adopts them. */
-	control_close();
+	control_close(D);
+	console_fini(D);
 	TAILQ_FOREACH_SAFE(vm, &D->vms, entry, tvm)
 		vm_remove(vm);
 	event_free(sigterm);
 	event_free(sigint);
 	event_base_free(D->base);
-	free(D);
 	return 0;
 }

@@ -971,3 +971,12 @@ vmdef_runtime_qmp(const struct vmdef *d)
 	}
 	return arr;
 }
+
+int
+vmdef_set_current_memory(struct vmdef *d, uint64_t mib, char *err,
+    size_t errlen)
+{
+	(void)d;
+	(void)mib;
+	return bad(err, errlen, "the definition has no current memory yet");
+}

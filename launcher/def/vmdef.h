@@ -107,6 +107,10 @@ int		 vmdef_vnc(const struct vmdef *, struct vnc_conf *);
  */
 struct json_object *vmdef_runtime_qmp(const struct vmdef *);
 
+/* currentMemory: the balloon's size at start; rewrites the stored text. */
+int		 vmdef_set_current_memory(struct vmdef *, uint64_t mib,
+		    char *err, size_t errlen);
+
 const char	*accel_name(enum accel);
 const char	*policy_name(enum policy);
 

@@ -1,0 +1,56 @@
+#include <json-c/json.h>
+
+#include "dispatch.h"
+#include "names.h"
+#include "qmp.h"
+#include "req.h"
+#include "vm.h"
+
+void
+reply_qmp_pass(void *arg, struct json_object *ret, const struct qmp_error *err)
+{
+	struct req *r = arg;
+
+	if (err != NULL)
+		req_qemu_error(r, err->class, err->desc);
+	else
+		req_return(r, json_object_get(ret));
+}
+
+void
+reply_qmp_ok(void *arg, struct json_object *ret, const struct qmp_error *err)
+{
+	struct req *r = arg;
+
+	(void)ret;
+	if (err != NULL)
+		req_qemu_error(r, err->class, err->desc);
+	else
+		req_return(r, NULL);
+}
+
+void
+cmd_qmp(struct req *r, struct vm *vm, const char *cmd,
+    struct json_object *args, void (*cb)(void *, struct json_object *,
+    const struct qmp_error *))
+{
+	struct qmp *q = vm_qmp(vm);
+
+	if (q == NULL || qmp_execute(q, cmd, args, QMP_PASS_MS, cb, r) == -1) {
+		if (q == NULL)
+			json_object_put(args);
+		req_error(r, ERR_GENERIC, "VM '%s': QMP is not connected",
+		    vm->name);
+	}
+}
+
+void
+reply_wait(struct vm *vm, void *arg, int ok, const char *err)
+{
+	struct req *r = arg;
+
+	if (ok)
+		req_return(r, vm_info(vm));
+	else
+		req_error(r, ERR_GENERIC, "%s: %s", vm->name, err);
+}

@@ -1,0 +1,300 @@
+/* Definitions: define, create, undefine, rename, dumpconfig, cmdline, autostart. */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "daemon.h"
+#include "dispatch.h"
+#include "jget.h"
+#include "names.h"
+#include "req.h"
+#include "util.h"
+#include "vm.h"
+
+#define START_TIMEOUT_MS	60000
+
+/* A non-admin's new VM belongs to them; they may not give it away. */
+static int
+settle_owner(struct req *r, struct vmdef *d)
+{
+	if (uid_is_admin(r->d, r->uid))
+		return 0;
+	struct passwd *pw = getpwuid(r->uid);
+	char mine[32];
+	snprintf(mine, sizeof(mine), "%lu", (unsigned long)r->uid);
+	if (d->owner == NULL) {
+		d->owner = xstrdup(pw != NULL ? pw->pw_name : mine);
+		return 0;
+	}
+	if (strcmp(d->owner, mine) == 0 ||
+	    (pw != NULL && strcmp(d->owner, pw->pw_name) == 0))
+		return 0;
+	req_error(r, ERR_PERMISSION, "owner: only root may define a VM for "
+	    "another user");
+	return -1;
+}
+
+/* Checks shared by define and create; the definition is freed on error. */
+static int
+admit(struct req *r, struct vmdef *d, struct vm *vm)
+{
+	if (settle_owner(r, d) == -1)
+		goto fail;
+	struct vm *o = vm_uuid_owner(r->d, d->uuid, vm);
+	if (o != NULL) {
+		req_error(r, ERR_EXISTS, "uuid: %s belongs to VM '%s' already",
+		    d->uuid, o->name);
+		goto fail;
+	}
+	return 0;
+fail:
+	vmdef_free(d);
+	return -1;
+}
+
+static void
+d_define(struct req *r, struct vm *unused)
+{
+	const char *text = req_str(r, "text");
+	const char *src = req_str(r, "file");
+	char err[1024];
+
+	(void)unused;
+	if (text == NULL) {
+		req_error(r, ERR_GENERIC, "define needs \"text\"");
+		return;
+	}
+	struct vmdef *d = vmdef_parse(text, src ? src : "definition", err,
+	    sizeof(err));
+	if (d == NULL) {
+		req_error(r, ERR_INVALID_DEF, "%s", err);
+		return;
+	}
+	const char *want = req_str(r, "name");
+	if (want != NULL && strcmp(want, d->name) != 0) {
+		req_error(r, ERR_INVALID_DEF, "name: '%s' is not '%s'; use "
+		    "rename to change a VM's name", d->name, want);
+		vmdef_free(d);
+		return;
+	}
+	struct vm *vm = vm_find(r->d, d->name);
+	if (vm != NULL && !vm_may_use(vm, r->uid)) {
+		req_error(r, ERR_PERMISSION, "VM '%s' belongs to another user",
+		    d->name);
+		vmdef_free(d);
+		return;
+	}
+	if (vm != NULL && d->uuid_generated) {
+		/* a redefinition without a uuid line keeps the VM's */
+		strlcpy(d->uuid, vm_persistent(vm)->uuid, sizeof(d->uuid));
+		vmdef_text_set(d, "uuid", d->uuid);
+	}
+	if (admit(r, d, vm) == -1)
+		return;
+	int replaced = vm != NULL;
+	if (vm_define(r->d, d, &vm, err, sizeof(err)) == -1) {
+		req_error(r, ERR_GENERIC, "%s", err);
+		vmdef_free(d);
+		return;
+	}
+	struct json_object *ret = json_object_new_object();
+	json_object_object_add(ret, "name", json_object_new_string(vm->name));
+	json_object_object_add(ret, "uuid", json_object_new_string(
+	    vm_persistent(vm)->uuid));
+	json_object_object_add(ret, "replaced", json_object_new_boolean(
+	    replaced));
+	req_return(r, ret);
+}
+
+void
+start_and_wait(struct req *r, struct vm *vm)
+{
+	char err[VM_REASON_MAX];
+
+	if (vm_start(vm, req_bool(r, "paused"), err, sizeof(err)) == -1) {
+		req_error(r, ERR_GENERIC, "%s: %s", vm->name, err);
+		return;
+	}
+	vm_wait(vm, 0, START_TIMEOUT_MS, reply_wait, r);
+}
+
+/* Settings {"memory": "2048", "qemu-arg": [..]} into d; -1 answered. */
+static int
+apply_settings(struct req *r, struct vmdef *d, struct json_object *set)
+{
+	char err[1024];
+
+	if (!json_object_is_type(set, json_type_object)) {
+		req_error(r, ERR_GENERIC, "\"settings\" must be an object");
+		return -1;
+	}
+	json_object_object_foreach(set, key, val) {
+		if (strcmp(key, "name") == 0) {
+			req_error(r, ERR_GENERIC, "name: give it as the VM's "
+			    "name");
+			return -1;
+		}
+		int arr = json_object_is_type(val, json_type_array);
+		size_t n = arr ? json_object_array_length(val) : 1;
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *v = arr ?
+			    json_object_array_get_idx(val, i) : val;
+			if (!json_object_is_type(v, json_type_string)) {
+				req_error(r, ERR_GENERIC, "%s: value must be a "
+				    "string", key);
+				return -1;
+			}
+			if (vmdef_set(d, key, json_object_get_string(v), err,
+			    sizeof(err)) == -1) {
+				req_error(r, ERR_INVALID_DEF, "%s", err);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* create: name plus "settings"; "start" and "paused" start it at once */
+static void
+d_create(struct req *r, struct vm *unused)
+{
+	const char *name = req_str(r, "name");
+	struct json_object *set;
+	char err[1024];
+
+	(void)unused;
+	if (name == NULL || !valid_name(name)) {
+		req_error(r, ERR_GENERIC, "name: '%s' is not a valid name "
+		    "([A-Za-z0-9][A-Za-z0-9._-]{0,63})", name ? name : "");
+		return;
+	}
+	if (vm_find(r->d, name) != NULL) {
+		req_error(r, ERR_EXISTS, "VM '%s' exists already (undefine it, "
+		    "or define a changed definition)", name);
+		return;
+	}
+	struct vmdef *d = vmdef_new();
+	strlcpy(d->name, name, sizeof(d->name));
+	if ((set = jget(r->args, "settings")) != NULL &&
+	    apply_settings(r, d, set) == -1) {
+		vmdef_free(d);
+		return;
+	}
+	if (vmdef_check(d, err, sizeof(err)) == -1) {
+		req_error(r, ERR_INVALID_DEF, "%s", err);
+		vmdef_free(d);
+		return;
+	}
+	if (admit(r, d, NULL) == -1)
+		return;
+	struct vm *vm;
+	if (vm_define(r->d, d, &vm, err, sizeof(err)) == -1) {
+		req_error(r, ERR_GENERIC, "%s", err);
+		vmdef_free(d);
+		return;
+	}
+	if (req_bool(r, "start")) {
+		start_and_wait(r, vm);
+		return;
+	}
+	req_return(r, vm_info(vm));
+}
+
+static void
+d_undefine(struct req *r, struct vm *vm)
+{
+	char err[512];
+
+	if (vm_undefine(vm, err, sizeof(err)) == -1) {
+		req_error(r, vm_active(vm) ? ERR_INVALID_STATE : ERR_GENERIC,
+		    "%s", err);
+		return;
+	}
+	req_return(r, NULL);
+}
+
+static void
+d_rename(struct req *r, struct vm *vm)
+{
+	const char *nn = req_str(r, "new_name");
+	char err[512];
+
+	if (nn == NULL || !valid_name(nn)) {
+		req_error(r, ERR_GENERIC, "'%s' is not a valid name",
+		    nn ? nn : "");
+		return;
+	}
+	if (vm_find(r->d, nn) != NULL) {
+		req_error(r, ERR_EXISTS, "VM '%s' exists already", nn);
+		return;
+	}
+	if (vm_active(vm)) {
+		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s; only a shut off "
+		    "VM can be renamed", vm->name, vm_state_name(vm->state));
+		return;
+	}
+	if (vm_rename(vm, nn, err, sizeof(err)) == -1) {
+		req_error(r, ERR_GENERIC, "%s", err);
+		return;
+	}
+	req_return(r, NULL);
+}
+
+static void
+d_dumpconfig(struct req *r, struct vm *vm)
+{
+	char *t = vmdef_text(vm_persistent(vm));
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "text", json_object_new_string(t));
+	free(t);
+	req_return(r, o);
+}
+
+static void
+d_cmdline(struct req *r, struct vm *vm)
+{
+	struct argv a;
+	char err[512];
+	enum accel acc = vm_resolve_accel(vm_persistent(vm)->accel);
+
+	if (cmdline_build(vm_persistent(vm), &vm->paths, acc, r->d->qemu, &a,
+	    err, sizeof(err)) == -1) {
+		req_error(r, ERR_GENERIC, "%s", err);
+		return;
+	}
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < a.n; i++)
+		json_object_array_add(arr, json_object_new_string(a.v[i]));
+	argv_free(&a);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "argv", arr);
+	req_return(r, o);
+}
+
+static void
+d_autostart(struct req *r, struct vm *vm)
+{
+	char err[512];
+
+	if (vm_set_autostart(vm, !req_bool(r, "disable"), err,
+	    sizeof(err)) == -1) {
+		req_error(r, ERR_GENERIC, "%s", err);
+		return;
+	}
+	req_return(r, NULL);
+}
+
+const struct dcmd dcmds_def[] = {
+	{ "define",	d_define,	0 },
+	{ "create",	d_create,	0 },
+	{ "undefine",	d_undefine,	NEEDS_VM },
+	{ "rename",	d_rename,	NEEDS_VM },
+	{ "dumpconfig",	d_dumpconfig,	NEEDS_VM },
+	{ "cmdline",	d_cmdline,	NEEDS_VM },
+	{ "autostart",	d_autostart,	NEEDS_VM },
+	{ NULL, NULL, 0 }
+};

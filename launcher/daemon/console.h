@@ -1,0 +1,28 @@
+/*
+ * The serial console relay: one client at a time per VM, bytes both ways
+ * between the client's connection and QEMU's console socket, until either
+ * side closes or the VM's QEMU goes.
+ */
+#ifndef LAUNCHER_CONSOLE_H
+#define LAUNCHER_CONSOLE_H
+
+struct daemon;
+struct vm;
+struct bufferevent;
+struct console;
+
+/* Register the relay's event sink (once per daemon). */
+void		 console_init(struct daemon *);
+void		 console_fini(struct daemon *);
+/* Is the VM's console in use? */
+int		 console_busy(const struct vm *);
+/*
+ * Reserve the VM's console for a relay on qemu_fd (taken over); the
+ * client side arrives with console_attach once the reply is out.
+ */
+struct console	*console_open(struct vm *, int qemu_fd);
+/* Give up a relay no client was attached to. */
+void		 console_cancel(struct console *);
+/* The client's stream; the relay owns it from now on. */
+void		 console_attach(void *console, struct bufferevent *client);
+#endif

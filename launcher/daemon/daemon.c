@@ -1,0 +1,15 @@
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+void
+daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
+{
+	memset(d, 0, sizeof(*d));
+	d->base = base;
+	d->qemu = qemu;
+	d->uid = geteuid();
+	TAILQ_INIT(&d->vms);
+	TAILQ_INIT(&d->sinks);
+}

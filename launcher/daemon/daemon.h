@@ -1,0 +1,39 @@
+/*
+ * The supervisor's context: what every part of qlaunchd is handed instead
+ * of reaching for a global.  qlaunchd's main fills it in; the unit tests
+ * build one of their own.
+ */
+#ifndef LAUNCHER_DAEMON_H
+#define LAUNCHER_DAEMON_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <limits.h>
+
+struct event_base;
+struct vm;
+struct sink;
+struct control;
+
+struct daemon {
+	struct event_base	*base;
+	char			 statedir[PATH_MAX];
+	char			 defdir[PATH_MAX];
+	char			 runroot[PATH_MAX];
+	char			 sock[108];
+	const char		*qemu;		/* default emulator */
+	uid_t			 uid;		/* the supervisor's own user */
+	int			 foreground;
+	TAILQ_HEAD(vmlist, vm)	 vms;
+	int			 next_id;	/* ids of running VMs, as virsh's */
+	TAILQ_HEAD(sinklist, sink) sinks;	/* events.c */
+	int			 firing;
+	struct control		*control;
+	int			 quitting;
+};
+
+/* A context with nothing in it yet, on an event base. */
+void	 daemon_init(struct daemon *, struct event_base *, const char *qemu);
+
+#endif

@@ -1,0 +1,71 @@
+#include <string.h>
+
+#include "dispatch.h"
+#include "names.h"
+#include "req.h"
+#include "vm.h"
+
+static const struct dcmd *const areas[] = {
+	dcmds_def,
+	dcmds_life,
+	dcmds_read,
+	dcmds_console,
+	dcmds_mem,
+	dcmds_display,
+	dcmds_qmp,
+};
+
+static const struct dcmd *
+find(const char *name)
+{
+	for (size_t a = 0; a < sizeof(areas) / sizeof(areas[0]); a++)
+		for (const struct dcmd *c = areas[a]; c->name != NULL; c++)
+			if (strcmp(c->name, name) == 0)
+				return c;
+	return NULL;
+}
+
+void
+dispatch(struct req *r)
+{
+	const struct dcmd *c = find(r->cmd);
+	struct vm *vm = NULL;
+
+	if (c == NULL) {
+		req_error(r, ERR_COMMAND_NOT_FOUND, "no command '%s'", r->cmd);
+		return;
+	}
+	if ((c->flags & NEEDS_ADMIN) && !uid_is_admin(r->d, r->uid)) {
+		req_error(r, ERR_PERMISSION, "%s: only root may do that", r->cmd);
+		return;
+	}
+	if (c->flags & NEEDS_VM) {
+		const char *name = req_str(r, "name");
+		if (name == NULL) {
+			req_error(r, ERR_GENERIC, "%s needs \"name\" (a string)",
+			    r->cmd);
+			return;
+		}
+		if ((vm = vm_find(r->d, name)) == NULL) {
+			req_error(r, ERR_NOT_FOUND, "no VM named '%s'", name);
+			return;
+		}
+		if (!vm_may_use(vm, r->uid)) {
+			req_error(r, ERR_PERMISSION, "VM '%s' belongs to "
+			    "another user", name);
+			return;
+		}
+		if ((c->flags & NEEDS_ACTIVE) && !vm_active(vm)) {
+			req_error(r, ERR_INVALID_STATE, "VM '%s' is %s", name,
+			    vm_state_name(vm->state));
+			return;
+		}
+		if ((c->flags & NEEDS_QMP) && vm_qmp(vm) == NULL) {
+			req_error(r, ERR_INVALID_STATE, "VM '%s' is %s and its "
+			    "QMP connection is not ready", name,
+			    vm_state_name(vm->state));
+			return;
+		}
+	}
+	c->fn(r, vm);
+}

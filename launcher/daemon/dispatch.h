@@ -1,0 +1,56 @@
+/*
+ * The supervisor's command table.  Each area's handlers live in their own
+ * cmd-*.c and export their rows; dispatch checks the central
+ * preconditions (flags) before a handler runs.  Every handler answers its
+ * request exactly once, now or later, through req.h; it changes a VM only
+ * through the VM core's functions (vm.h).
+ */
+#ifndef LAUNCHER_DISPATCH_H
+#define LAUNCHER_DISPATCH_H
+
+struct req;
+struct vm;
+struct json_object;
+struct qmp_error;
+
+#define NEEDS_VM	0x01	/* arguments.name names a VM the caller may use */
+#define NEEDS_ACTIVE	0x02	/* ...with a QEMU process */
+#define NEEDS_QMP	0x04	/* ...and a QMP connection that takes commands */
+#define NEEDS_ADMIN	0x08	/* root or the supervisor's own user */
+
+struct dcmd {
+	const char	*name;
+	void		(*fn)(struct req *, struct vm *);
+	int		 flags;
+};
+
+/* the areas, each ending with a row whose name is NULL */
+extern const struct dcmd dcmds_def[];		/* cmd-def.c */
+extern const struct dcmd dcmds_life[];		/* cmd-life.c */
+extern const struct dcmd dcmds_read[];		/* cmd-read.c */
+extern const struct dcmd dcmds_console[];	/* cmd-console.c */
+extern const struct dcmd dcmds_mem[];		/* cmd-mem.c */
+extern const struct dcmd dcmds_display[];	/* cmd-display.c */
+extern const struct dcmd dcmds_qmp[];		/* cmd-qmp.c */
+
+void	 dispatch(struct req *);
+
+/* cmd-common.c: replies shared by the areas */
+#define QMP_PASS_MS	30000
+/* QEMU's answer unchanged */
+void	 reply_qmp_pass(void *req, struct json_object *,
+	    const struct qmp_error *);
+/* {} once QEMU accepted */
+void	 reply_qmp_ok(void *req, struct json_object *,
+	    const struct qmp_error *);
+/* Send a command to the VM's QEMU; the reply answers r through cb. */
+void	 cmd_qmp(struct req *, struct vm *, const char *cmd,
+	    struct json_object *args, void (*cb)(void *, struct json_object *,
+	    const struct qmp_error *));
+/* A vm_wait callback: the VM's info, or the reason it did not get there. */
+void	 reply_wait(struct vm *, void *req, int ok, const char *err);
+
+/* cmd-def.c: start the VM; answer once it runs (or failed to) */
+void	 start_and_wait(struct req *, struct vm *);
+
+#endif

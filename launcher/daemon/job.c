@@ -1,0 +1,279 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "job.h"
+#include "jget.h"
+#include "names.h"
+#include "qmp.h"
+#include "xalloc.h"
+
+#define UNDO_STEP_MS	10000
+
+struct step {
+	char			*cmd;
+	struct json_object	*args;
+	job_check_fn		 check;
+	void			*arg;
+	char			*undo_cmd;
+	struct json_object	*undo_args;
+};
+
+struct job {
+	char			*name;
+	struct qmp		*qmp;
+	struct event		*timer;
+	struct step		*steps;
+	int			 n;
+	int			 cur;		/* running step */
+	int			 undoing;	/* index of the undo running */
+	int64_t			 pending;	/* QMP id of what runs */
+	int			 failed;
+	int			 abandoned;
+	char			 class[64];
+	char			 desc[1024];
+	int			 qemu;
+	job_done_fn		 done;
+	void			*arg;
+	job_progress_fn		 progress;
+	void			*parg;
+};
+
+static void	job_next(struct job *);
+static void	job_rollback(struct job *);
+
+static void
+job_free(struct job *j)
+{
+	for (int i = 0; i < j->n; i++) {
+		free(j->steps[i].cmd);
+		json_object_put(j->steps[i].args);
+		free(j->steps[i].undo_cmd);
+		json_object_put(j->steps[i].undo_args);
+	}
+	free(j->steps);
+	if (j->timer != NULL)
+		event_free(j->timer);
+	free(j->name);
+	free(j);
+}
+
+static void
+job_finish(struct job *j)
+{
+	if (j->timer != NULL)
+		event_del(j->timer);
+	if (!j->abandoned)
+		j->done(j->arg, !j->failed, j->failed ? j->class : NULL,
+		    j->failed ? j->desc : NULL, j->qemu);
+	job_free(j);
+}
+
+static void
+job_fail(struct job *j, const char *class, const char *desc, int qemu)
+{
+	if (j->failed)
+		return;
+	j->failed = 1;
+	strlcpy(j->class, class, sizeof(j->class));
+	snprintf(j->desc, sizeof(j->desc), "%s", desc);
+	j->qemu = qemu;
+}
+
+static void
+timed_out(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+	char desc[256];
+
+	(void)fd;
+	(void)what;
+	/* the step in flight is forgotten; its late reply is dropped */
+	if (j->pending > 0)
+		qmp_cancel(j->qmp, j->pending);
+	j->pending = 0;
+	snprintf(desc, sizeof(desc), "%s: timed out at step %d of %d (%s)",
+	    j->name, j->cur + 1, j->n, j->cur < j->n ? j->steps[j->cur].cmd :
+	    "end");
+	job_fail(j, ERR_TIMEOUT, desc, 0);
+	j->undoing = j->cur;
+	job_rollback(j);
+}
+
+struct job *
+job_new(struct event_base *base, struct qmp *q, const char *name,
+    int timeout_ms, job_done_fn done, void *arg)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+
+	j->name = xstrdup(name);
+	j->qmp = q;
+	j->done = done;
+	j->arg = arg;
+	if (timeout_ms > 0) {
+		struct timeval tv = { timeout_ms / 1000,
+		    (timeout_ms % 1000) * 1000 };
+		j->timer = evtimer_new(base, timed_out, j);
+		evtimer_add(j->timer, &tv);
+	}
+	return j;
+}
+
+void
+job_step(struct job *j, const char *cmd, struct json_object *args,
+    job_check_fn check, void *arg)
+{
+	j->steps = xreallocarray(j->steps, (size_t)j->n + 1, sizeof(*j->steps));
+	struct step *s = &j->steps[j->n++];
+	memset(s, 0, sizeof(*s));
+	s->cmd = xstrdup(cmd);
+	s->args = args;
+	s->check = check;
+	s->arg = arg;
+}
+
+void
+job_undo(struct job *j, const char *cmd, struct json_object *args)
+{
+	struct step *s = &j->steps[j->n - 1];
+
+	free(s->undo_cmd);
+	json_object_put(s->undo_args);
+	s->undo_cmd = xstrdup(cmd);
+	s->undo_args = args;
+}
+
+void
+job_progress(struct job *j, job_progress_fn fn, void *arg)
+{
+	j->progress = fn;
+	j->parg = arg;
+}
+
+void
+job_steps_from(struct job *j, struct json_object *cmds)
+{
+	size_t n = json_object_array_length(cmds);
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(cmds, i);
+		struct json_object *a = jget(c, "arguments");
+		job_step(j, jstr(c, "execute"), a != NULL ?
+		    json_object_get(a) : NULL, NULL, NULL);
+	}
+}
+
+int
+job_nsteps(const struct job *j)
+{
+	return j->n;
+}
+
+static void
+undo_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
+{
+	struct job *j = arg;
+
+	(void)ret;
+	(void)err;	/* an undo that fails leaves nothing better to do */
+	j->pending = 0;
+	job_rollback(j);
+}
+
+/* Run the undo of the step before j->undoing, going down to the first. */
+static void
+job_rollback(struct job *j)
+{
+	if (j->abandoned) {
+		job_finish(j);
+		return;
+	}
+	while (j->undoing > 0) {
+		struct step *s = &j->steps[--j->undoing];
+		if (s->undo_cmd == NULL)
+			continue;
+		struct json_object *a = s->undo_args;
+		s->undo_args = NULL;
+		j->pending = qmp_execute(j->qmp, s->undo_cmd, a, UNDO_STEP_MS,
+		    undo_reply, j);
+		if (j->pending > 0)
+			return;
+		/* the connection is gone: the rest cannot run either */
+		break;
+	}
+	job_finish(j);
+}
+
+static void
+step_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
+{
+	struct job *j = arg;
+	struct step *s = &j->steps[j->cur];
+	char why[512];
+
+	j->pending = 0;
+	if (j->abandoned) {
+		job_finish(j);
+		return;
+	}
+	if (err != NULL) {
+		int own = strcmp(err->class, QMP_ERR_TIMEOUT) == 0 ||
+		    strcmp(err->class, QMP_ERR_DISCONNECTED) == 0;
+		job_fail(j, err->class, err->desc, !own);
+		/* QEMU gone: nothing can be undone in it */
+		j->undoing = strcmp(err->class, QMP_ERR_DISCONNECTED) == 0 ?
+		    0 : j->cur;
+		job_rollback(j);
+		return;
+	}
+	if (s->check != NULL && s->check(s->arg, ret, why, sizeof(why)) == -1) {
+		job_fail(j, ERR_GENERIC, why, 0);
+		j->undoing = j->cur + 1;	/* the step itself took effect */
+		job_rollback(j);
+		return;
+	}
+	j->cur++;
+	job_next(j);
+}
+
+static void
+job_next(struct job *j)
+{
+	if (j->cur >= j->n) {
+		job_finish(j);
+		return;
+	}
+	struct step *s = &j->steps[j->cur];
+	if (j->progress != NULL)
+		j->progress(j->parg, j->cur + 1, j->n, s->cmd);
+	struct json_object *a = s->args;
+	s->args = NULL;
+	j->pending = qmp_execute(j->qmp, s->cmd, a, 0, step_reply, j);
+	if (j->pending < 0) {
+		j->pending = 0;
+		job_fail(j, ERR_DISCONNECTED, "the QMP connection is closed", 0);
+		j->undoing = 0;
+		job_finish(j);
+	}
+}
+
+void
+job_start(struct job *j)
+{
+	job_next(j);
+}
+
+void
+job_abandon(struct job *j)
+{
+	if (j->pending > 0) {
+		/* forget the reply; the job goes now */
+		qmp_cancel(j->qmp, j->pending);
+		j->pending = 0;
+	}
+	j->abandoned = 1;
+	job_finish(j);
+}

@@ -1,0 +1,125 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "jget.h"
+#include "names.h"
+#include "req.h"
+#include "xalloc.h"
+
+struct req *
+req_new(struct daemon *d, const struct req_ops *ops, void *conn,
+    const char *cmd, struct json_object *id, struct json_object *args,
+    uid_t uid, pid_t pid)
+{
+	struct req *r = xcalloc(1, sizeof(*r));
+
+	r->d = d;
+	r->ops = ops;
+	r->conn = conn;
+	r->id = id;
+	r->args = args != NULL ? args : json_object_new_object();
+	r->uid = uid;
+	r->pid = pid;
+	strlcpy(r->cmd, cmd, sizeof(r->cmd));
+	return r;
+}
+
+static void
+req_free(struct req *r)
+{
+	if (r->conn != NULL && r->ops->forget != NULL)
+		r->ops->forget(r->conn, r);
+	json_object_put(r->id);
+	json_object_put(r->args);
+	free(r);
+}
+
+static void
+send_msg(struct req *r, struct json_object *m)
+{
+	if (r->conn != NULL)
+		r->ops->send(r->conn, m);
+	json_object_put(m);
+}
+
+void
+req_return(struct req *r, struct json_object *ret)
+{
+	struct json_object *m = json_object_new_object();
+
+	if (r->id != NULL)
+		json_object_object_add(m, "id", json_object_get(r->id));
+	json_object_object_add(m, "return",
+	    ret != NULL ? ret : json_object_new_object());
+	send_msg(r, m);
+	req_free(r);
+}
+
+struct json_object *
+req_error_msg(struct json_object *id, const char *class, const char *desc)
+{
+	struct json_object *m = json_object_new_object(), *e;
+
+	if (id != NULL)
+		json_object_object_add(m, "id", json_object_get(id));
+	e = json_object_new_object();
+	json_object_object_add(e, "class", json_object_new_string(class));
+	json_object_object_add(e, "desc", json_object_new_string(desc));
+	json_object_object_add(m, "error", e);
+	return m;
+}
+
+void
+req_error(struct req *r, const char *class, const char *fmt, ...)
+{
+	char desc[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	send_msg(r, req_error_msg(r->id, class, desc));
+	req_free(r);
+}
+
+void
+req_qemu_error(struct req *r, const char *class, const char *desc)
+{
+	struct json_object *m = req_error_msg(r->id, class, desc);
+	/* the QMP library's own Timeout and Disconnected are ours */
+	int own = strcmp(class, ERR_TIMEOUT) == 0 ||
+	    strcmp(class, ERR_DISCONNECTED) == 0;
+
+	json_object_object_add(jget(m, "error"), "qemu",
+	    json_object_new_boolean(!own));
+	send_msg(r, m);
+	req_free(r);
+}
+
+void
+req_event(struct req *r, const char *event, struct json_object *data)
+{
+	struct json_object *m = json_object_new_object();
+
+	json_object_object_add(m, "event", json_object_new_string(event));
+	if (r->id != NULL)
+		json_object_object_add(m, "id", json_object_get(r->id));
+	json_object_object_add(m, "data", data);
+	send_msg(r, m);
+}
+
+const char *
+req_str(struct req *r, const char *key)
+{
+	return jstr(r->args, key);
+}
+
+int
+req_bool(struct req *r, const char *key)
+{
+	return jbool(r->args, key);
+}

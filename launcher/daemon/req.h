@@ -1,0 +1,64 @@
+/*
+ * A control request being served.  It is answered exactly once
+ * (req_return, req_error, req_qemu_error), now or later, and freed by the
+ * answer.  The connection it came on is reached only through its ops, so
+ * handlers never depend on the control socket; a request whose client
+ * left (conn NULL) answers into the void.
+ */
+#ifndef LAUNCHER_REQ_H
+#define LAUNCHER_REQ_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+struct json_object;
+struct daemon;
+struct req;
+struct bufferevent;
+
+struct req_ops {
+	void	(*send)(void *conn, struct json_object *msg);
+	/* the request is freed: the connection forgets it */
+	void	(*forget)(void *conn, struct req *);
+	/*
+	 * Take the connection's stream away from the control protocol once
+	 * the reply is out: from then on it carries raw bytes, handed to
+	 * fn (which owns the bufferevent).  -1 if the connection cannot.
+	 */
+	int	(*detach)(void *conn, void (*fn)(void *, struct bufferevent *),
+		    void *arg);
+};
+
+struct req {
+	TAILQ_ENTRY(req)	 centry;	/* in its connection's list */
+	void			*conn;		/* NULL once the client left */
+	const struct req_ops	*ops;
+	struct daemon		*d;
+	struct json_object	*id;
+	struct json_object	*args;
+	char			 cmd[32];
+	uid_t			 uid;
+	pid_t			 pid;
+};
+
+/* A request; id and args are taken over (args NULL: {}). */
+struct req	*req_new(struct daemon *, const struct req_ops *, void *conn,
+		    const char *cmd, struct json_object *id,
+		    struct json_object *args, uid_t, pid_t);
+/* ret is consumed (NULL: {}). */
+void		 req_return(struct req *, struct json_object *ret);
+void		 req_error(struct req *, const char *class, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+/* An error QEMU raised: class and desc unchanged, marked "qemu": true. */
+void		 req_qemu_error(struct req *, const char *class,
+		    const char *desc);
+/* A progress event tied to the request's id; data consumed. */
+void		 req_event(struct req *, const char *event, struct json_object *);
+/* The error reply as a message, for connections without a request. */
+struct json_object *req_error_msg(struct json_object *id, const char *class,
+		    const char *desc);
+/* Arguments. */
+const char	*req_str(struct req *, const char *key);
+int		 req_bool(struct req *, const char *key);
+
+#endif

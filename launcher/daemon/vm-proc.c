@@ -1,0 +1,477 @@
+/*
+ * The QEMU process: spawning it (runtime directories, privileges), its
+ * exit through the pidfd, destroy's escalation, and the crash policy.
+ */
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "daemon.h"
+#include "events.h"
+#include "job.h"
+#include "log.h"
+#include "proc.h"
+#include "qmp.h"
+#include "util.h"
+#include "vm.h"
+
+#define CRASH_WINDOW_S		60
+#define CRASH_MAX_RESTARTS	5
+#define KILL_TERM_MS		3000
+#define KILL_KILL_MS		6000
+
+enum accel
+vm_resolve_accel(enum accel a)
+{
+	if (a != ACCEL_AUTO)
+		return a;
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd == -1)
+		return ACCEL_TCG;
+	close(fd);
+	return ACCEL_KVM;
+}
+
+/* The last non-empty line of QEMU's stderr: why it refused to start. */
+static void
+qemu_last_error(struct vm *vm, char *buf, size_t len)
+{
+	size_t n;
+	char *log = read_tail_untrusted(vm->paths.qemulog, 4096, &n);
+
+	buf[0] = '\0';
+	if (log == NULL)
+		return;
+	char *end = log + strlen(log);
+	while (end > log && (end[-1] == '\n' || end[-1] == '\r' ||
+	    end[-1] == ' '))
+		*--end = '\0';
+	char *line = strrchr(log, '\n');
+	strlcpy(buf, line != NULL ? line + 1 : log, len);
+	free(log);
+}
+
+char *
+vm_console_log(struct vm *vm, size_t max, size_t *lenp)
+{
+	size_t len;
+	char *log = read_tail_untrusted(vm->paths.log, max, &len);
+
+	if (log == NULL)
+		return NULL;
+	if (lenp != NULL)
+		*lenp = len;
+	return log;
+}
+
+char *
+vm_console_tail(struct vm *vm, int lines)
+{
+	size_t len;
+	char *log = vm_console_log(vm, 64 * 1024, &len);
+
+	if (log == NULL)
+		return NULL;
+	char *p = log + len;
+	int n = 0;
+	while (p > log) {
+		if (p[-1] == '\n' && p != log + len && ++n > lines)
+			break;
+		p--;
+	}
+	char *tail = xstrdup(p);
+	free(log);
+	return tail;
+}
+
+static void
+kill_timers_release(struct vm *vm)
+{
+	if (vm->killev != NULL)
+		event_free(vm->killev);
+	vm->killev = NULL;
+	vm->kill_stage = 0;
+	if (vm->reconnev != NULL)
+		event_free(vm->reconnev);
+	vm->reconnev = NULL;
+}
+
+static void
+cleanup_process(struct vm *vm)
+{
+	if (vm->job != NULL)
+		job_abandon(vm->job);
+	vm->job = NULL;
+	if (vm->qmp != NULL) {
+		qmp_free(vm->qmp);
+		vm->qmp = NULL;
+	}
+	if (vm->pidev != NULL) {
+		event_free(vm->pidev);
+		vm->pidev = NULL;
+	}
+	if (vm->pidfd != -1) {
+		close(vm->pidfd);
+		vm->pidfd = -1;
+	}
+	kill_timers_release(vm);
+	vm->pid = 0;
+	vm->id = 0;
+	vm->vnc_port = 0;
+	unlink(vm->paths.qmp);
+	unlink(vm->paths.console);
+	unlink(vm->paths.pid);
+	unlink(vm->paths.state);
+	vm_fire(vm, VMEV_STOPPED);
+}
+
+static void crash_policy(struct vm *, const char *why);
+
+static void
+vm_exited(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+	siginfo_t si;
+	char why[160], qerr[VM_REASON_MAX];
+
+	(void)fd;
+	(void)what;
+	memset(&si, 0, sizeof(si));
+	vm->exit_code = vm->exit_signal = -1;
+	if (waitid(P_PIDFD, (id_t)vm->pidfd, &si, WEXITED | WNOHANG) == 0 &&
+	    si.si_pid != 0) {
+		if (si.si_code == CLD_EXITED) {
+			vm->exit_code = si.si_status;
+			snprintf(why, sizeof(why), "QEMU exited with status %d",
+			    si.si_status);
+		} else {
+			vm->exit_signal = si.si_status;
+			snprintf(why, sizeof(why), "QEMU killed by signal %d (%s)",
+			    si.si_status, strsignal(si.si_status));
+		}
+	} else
+		snprintf(why, sizeof(why), "QEMU exited");	/* adopted */
+
+	enum vm_state was = vm->state;
+	int expected = vm->expect_exit;
+	qemu_last_error(vm, qerr, sizeof(qerr));
+	cleanup_process(vm);
+	if (vm->next_def != NULL) {
+		vmdef_free(vm->def);
+		vm->def = vm->next_def;
+		vm->next_def = NULL;
+	}
+	vm->expect_exit = 0;
+	vm->shutdown_req = 0;
+	vm->reboot_req = 0;
+
+	if (expected) {
+		char r[VM_REASON_MAX];
+		strlcpy(r, vm->stop_reason[0] ? vm->stop_reason : "destroyed",
+		    sizeof(r));
+		vm->stop_reason[0] = '\0';
+		vm_set_state(vm, was == VM_CRASHED ? VM_CRASHED : VM_SHUTOFF, r);
+		return;
+	}
+	if (was == VM_STARTING) {
+		vm_set_state(vm, VM_SHUTOFF, qerr[0] ? qerr : why);
+		return;
+	}
+	vm_crashed(vm, why);
+	if (qerr[0])
+		log_warnx("%s: %s: %s", vm->name, why, qerr);
+}
+
+/* One more crash restart allowed?  At most 5 in any 60 s window. */
+int
+vm_crash_budget(struct vm *vm)
+{
+	time_t now = time(NULL);
+
+	if (now - vm->crash_window > CRASH_WINDOW_S) {
+		vm->crash_window = now;
+		vm->crashes = 0;
+	}
+	return ++vm->crashes <= CRASH_MAX_RESTARTS;
+}
+
+void
+vm_crashed(struct vm *vm, const char *why)
+{
+	free(vm->crash_log);
+	vm->crash_log = vm_console_tail(vm, 10);
+	log_warnx("%s: %s", vm->name, why);
+	crash_policy(vm, why);
+}
+
+static void
+crash_policy(struct vm *vm, const char *why)
+{
+	char err[VM_REASON_MAX];
+
+	if (vm->def->on_crash != POLICY_RESTART) {
+		vm_set_state(vm, VM_CRASHED, why);
+		return;
+	}
+	if (!vm_crash_budget(vm)) {
+		char r[VM_REASON_MAX];
+		snprintf(r, sizeof(r), "%s; on_crash restart gave up after "
+		    "%d restarts in %d s", why, CRASH_MAX_RESTARTS,
+		    CRASH_WINDOW_S);
+		vm_set_state(vm, VM_CRASHED, r);
+		return;
+	}
+	vm_set_state(vm, VM_CRASHED, why);
+	log_info("%s: on_crash restart", vm->name);
+	if (vm_start(vm, 0, err, sizeof(err)) == -1)
+		log_warnx("%s: restart failed: %s", vm->name, err);
+}
+
+static void
+kill_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+
+	(void)fd;
+	(void)what;
+	if (vm->pidfd == -1)
+		return;
+	if (vm->kill_stage == 0) {
+		log_info("%s: QEMU did not quit; SIGTERM", vm->name);
+		pidfd_send_signal(vm->pidfd, SIGTERM, NULL, 0);
+		vm->kill_stage = 1;
+		struct timeval tv = { (KILL_KILL_MS - KILL_TERM_MS) / 1000, 0 };
+		evtimer_add(vm->killev, &tv);
+	} else {
+		log_info("%s: QEMU ignored SIGTERM; SIGKILL", vm->name);
+		pidfd_send_signal(vm->pidfd, SIGKILL, NULL, 0);
+	}
+}
+
+void
+vm_destroy(struct vm *vm, const char *reason)
+{
+	if (!vm_active(vm))
+		return;
+	if (!vm->expect_exit || reason != NULL)
+		strlcpy(vm->stop_reason, reason != NULL ? reason : "destroyed",
+		    sizeof(vm->stop_reason));
+	vm->expect_exit = 1;
+	if (vm->qmp != NULL &&
+	    qmp_execute(vm->qmp, "quit", NULL, 2000, NULL, NULL) != -1)
+		;
+	else if (vm->pidfd != -1)
+		pidfd_send_signal(vm->pidfd, SIGTERM, NULL, 0);
+	if (vm->killev == NULL) {
+		vm->killev = evtimer_new(vm->d->base, kill_step, vm);
+		vm->kill_stage = 0;
+		struct timeval tv = { KILL_TERM_MS / 1000, 0 };
+		evtimer_add(vm->killev, &tv);
+	}
+}
+
+int
+vm_watch_pid(struct vm *vm)
+{
+	vm->pidfd = pidfd_open(vm->pid, 0);
+	if (vm->pidfd == -1)
+		return -1;
+	vm->pidev = event_new(vm->d->base, vm->pidfd, EV_READ, vm_exited, vm);
+	event_add(vm->pidev, NULL);
+	return 0;
+}
+
+static int
+check_file(const char *key, const char *path, char *err, size_t errlen)
+{
+	if (path != NULL && access(path, R_OK) == -1) {
+		snprintf(err, errlen, "%s: cannot read %s: %s", key, path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The owner QEMU runs as, when root runs a VM that has one. */
+struct runas {
+	uid_t	uid;
+	gid_t	gid;
+	char	name[64];
+};
+
+static int
+prepare_dirs(struct vm *vm, struct runas *ra, int *efd, char *err,
+    size_t errlen)
+{
+	struct daemon *d = vm->d;
+
+	/*
+	 * dir holds the supervisor's files; a fresh qemu/ below it QEMU's
+	 * (sockets, pidfile, and the console log, which so holds what the
+	 * guest wrote since this start).
+	 */
+	if (mkdirs(d->runroot, 0711) == -1 ||
+	    (mkdir(vm->paths.dir, 0700) == -1 && errno != EEXIST) ||
+	    rmtree(vm->paths.qdir) == -1 ||
+	    mkdir(vm->paths.qdir, 0700) == -1) {
+		snprintf(err, errlen, "cannot create %s: %s", vm->paths.qdir,
+		    strerror(errno));
+		return -1;
+	}
+	*efd = open(vm->paths.qemulog, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*efd == -1) {
+		snprintf(err, errlen, "cannot create %s: %s", vm->paths.qemulog,
+		    strerror(errno));
+		return -1;
+	}
+	/*
+	 * A root supervisor runs a VM that has an owner as that owner, so
+	 * the owner's QEMU opens only what the owner may open.
+	 */
+	memset(ra, 0, sizeof(*ra));
+	if (geteuid() != 0 || vm->def->owner == NULL)
+		return 0;
+	struct passwd *pw = NULL;
+	if (vm_owner_uid(vm, &ra->uid) == 0)
+		pw = getpwuid(ra->uid);
+	if (pw == NULL) {
+		snprintf(err, errlen, "owner: no user '%s' on this host",
+		    vm->def->owner);
+		goto fail;
+	}
+	ra->gid = pw->pw_gid;
+	strlcpy(ra->name, pw->pw_name, sizeof(ra->name));
+	/* QEMU (the owner) may enter dir but own only qemu/ */
+	if (ra->uid != 0 && (chmod(vm->paths.dir, 0711) == -1 ||
+	    chown(vm->paths.qdir, ra->uid, ra->gid) == -1)) {
+		snprintf(err, errlen, "cannot give %s to %s: %s",
+		    vm->paths.qdir, ra->name, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	close(*efd);
+	*efd = -1;
+	return -1;
+}
+
+static pid_t
+spawn(const struct argv *a, const struct runas *ra, int efd)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	/* own session: the guest outlives the supervisor */
+	setsid();
+	int nul = open("/dev/null", O_RDWR);
+	dup2(nul, 0);
+	dup2(efd, 1);
+	dup2(efd, 2);
+	close_range(3, ~0U, 0);
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (ra->uid != 0 && (initgroups(ra->name, ra->gid) == -1 ||
+	    setgid(ra->gid) == -1 || setuid(ra->uid) == -1)) {
+		dprintf(2, "qlaunchd: cannot run QEMU as %s: %s\n", ra->name,
+		    strerror(errno));
+		_exit(127);
+	}
+	execv(a->v[0], a->v);
+	dprintf(2, "qlaunchd: cannot execute %s: %s\n", a->v[0],
+	    strerror(errno));
+	_exit(127);
+}
+
+int
+vm_start(struct vm *vm, int paused, char *err, size_t errlen)
+{
+	struct daemon *d = vm->d;
+	struct argv a;
+	struct runas ra;
+	int efd;
+
+	if (vm_active(vm)) {
+		snprintf(err, errlen, "VM '%s' is already %s", vm->name,
+		    vm_state_name(vm->state));
+		return -1;
+	}
+	if (vm->paths.qmp[0] == '\0' && vmpaths_init(&vm->paths, d->runroot,
+	    vm->name, err, errlen) == -1)
+		return -1;
+	if (check_file("kernel", vm->def->kernel, err, errlen) == -1 ||
+	    check_file("initrd", vm->def->initrd, err, errlen) == -1)
+		return -1;
+	const char *emu = vm->def->emulator ? vm->def->emulator : d->qemu;
+	if (access(emu, X_OK) == -1) {
+		snprintf(err, errlen, "emulator: cannot execute %s: %s", emu,
+		    strerror(errno));
+		return -1;
+	}
+	vm->accel = vm_resolve_accel(vm->def->accel);
+	if (cmdline_build(vm->def, &vm->paths, vm->accel, d->qemu, &a, err,
+	    errlen) == -1)
+		return -1;
+	if (prepare_dirs(vm, &ra, &efd, err, errlen) == -1) {
+		argv_free(&a);
+		return -1;
+	}
+	pid_t pid = spawn(&a, &ra, efd);
+	close(efd);
+	if (pid == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		argv_free(&a);
+		return -1;
+	}
+	strlcpy(vm->emulator, a.v[0], sizeof(vm->emulator));
+	argv_free(&a);
+	vm->pid = pid;
+	vm->pstart = proc_starttime(pid);
+	vm->started = time(NULL);
+	vm->paused_start = paused;
+	if (vm_watch_pid(vm) == -1) {
+		snprintf(err, errlen, "pidfd_open: %s", strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		vm->pid = 0;
+		return -1;
+	}
+	vm_process_started(vm);
+	vm_write_runstate(vm);
+	vm_set_state(vm, VM_STARTING, "booting");
+	if (vm_qmp_open(vm) == -1) {
+		snprintf(err, errlen, "cannot connect to %s", vm->paths.qmp);
+		vm_destroy(vm, "cannot connect to QMP");
+		return -1;
+	}
+	return 0;
+}
+
+/* A QEMU process is ours now (started or re-adopted): give it an id. */
+void
+vm_process_started(struct vm *vm)
+{
+	vm->id = ++vm->d->next_id;
+	vm->qemu_major = vm->qemu_minor = vm->qemu_micro = -1;
+	vm->expect_exit = 0;
+	vm->stop_reason[0] = '\0';
+	vm->shutdown_req = 0;
+	vm->reboot_req = 0;
+}

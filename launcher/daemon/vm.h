@@ -1,0 +1,170 @@
+/*
+ * The VM core: one VM's life in the supervisor.  Command handlers call
+ * these functions; they never edit a VM's fields.  The core fires events
+ * (events.h) and never calls the control socket.
+ *
+ *   vm-registry.c  the list of VMs, definitions on disk, ids, rename,
+ *                  ownership and authorization
+ *   vm-state.c     states, reasons, waiters
+ *   vm-proc.c      spawning QEMU, its exit, destroy, crash policy
+ *   vm-qmp.c       the QMP connection, start's job, events, policies
+ *   vm-adopt.c     the runtime state file and re-adoption
+ *   vm-info.c      a VM as JSON
+ */
+#ifndef LAUNCHER_VM_H
+#define LAUNCHER_VM_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cmdline.h"
+#include "vmdef.h"
+
+struct daemon;
+struct event;
+struct json_object;
+struct qmp;
+struct job;
+
+enum vm_state {
+	VM_SHUTOFF,
+	VM_STARTING,
+	VM_RUNNING,
+	VM_PAUSED,
+	VM_SHUTDOWN,	/* shutting down */
+	VM_CRASHED
+};
+
+#define VM_REASON_MAX	512	/* QEMU's start errors run this long */
+
+struct vm;
+/* ok 1, or 0 with why */
+typedef void (*vm_wait_cb)(struct vm *, void *arg, int ok, const char *err);
+struct waiter;
+
+struct vm {
+	TAILQ_ENTRY(vm)		 entry;
+	struct daemon		*d;
+	char			 name[65];
+	int			 id;		/* while running; 0 otherwise */
+	struct vmdef		*def;		/* what runs (or will run) */
+	struct vmdef		*next_def;	/* defined while running */
+	struct vmpaths		 paths;
+	enum vm_state		 state;
+	char			 reason[VM_REASON_MAX];
+
+	pid_t			 pid;
+	int			 pidfd;
+	struct event		*pidev;
+	unsigned long long	 pstart;	/* /proc/PID/stat starttime */
+	struct qmp		*qmp;
+	struct job		*job;		/* start's settings, while they run */
+	enum accel		 accel;		/* resolved */
+	char			 emulator[PATH_MAX];
+	int			 qemu_major, qemu_minor, qemu_micro;
+	time_t			 started;	/* wall clock */
+	int			 vnc_port;	/* actual, 0: none */
+	int			 paused_start;	/* start --paused */
+
+	int			 expect_exit;	/* we asked QEMU to go */
+	char			 stop_reason[VM_REASON_MAX]; /* ...and why */
+	struct event		*killev;	/* quit, SIGTERM, SIGKILL */
+	struct event		*reconnev;	/* QMP lost, QEMU alive */
+	int			 kill_stage;
+	int			 shutdown_req;	/* ACPI shutdown asked */
+	time_t			 reboot_req;	/* fake reboot asked, when */
+	int			 exit_code;	/* last exit, -1 unknown */
+	int			 exit_signal;	/* last fatal signal, -1 none */
+	char			*crash_log;	/* last console lines */
+	int			 crashes;	/* restarts in the window */
+	time_t			 crash_window;
+
+	TAILQ_HEAD(, waiter)	 waiters;
+};
+
+/* vm-registry.c */
+struct vm	*vm_find(struct daemon *, const char *name);
+struct vm	*vm_find_id(struct daemon *, int id);
+/* The VM other than self whose definition has that UUID, if any. */
+struct vm	*vm_uuid_owner(struct daemon *, const char *uuid,
+		    const struct vm *self);
+struct vm	*vm_add(struct daemon *, struct vmdef *);
+/* Forget a VM (a live QEMU goes on running); fires VMEV_REMOVED. */
+void		 vm_remove(struct vm *);
+/* The definition on disk: the next start's, when it was changed. */
+struct vmdef	*vm_persistent(struct vm *);
+/*
+ * Store a definition and take it: a new VM, or now for a shut off one,
+ * at the next start for a running one.  *vmp is the VM.
+ */
+int		 vm_define(struct daemon *, struct vmdef *, struct vm **vmp,
+		    char *err, size_t errlen);
+/* Remove the definition file and the runtime directory; frees vm. */
+int		 vm_undefine(struct vm *, char *err, size_t errlen);
+/* Only shut off.  Subscribers stay with the VM. */
+int		 vm_rename(struct vm *, const char *newname, char *err,
+		    size_t errlen);
+int		 vm_set_autostart(struct vm *, int on, char *err, size_t errlen);
+/* currentMemory in the definition, for the next start */
+int		 vm_set_config_memory(struct vm *, uint64_t mib, char *err,
+		    size_t errlen);
+int		 vm_load_all(struct daemon *);
+int		 vm_owner_uid(const struct vm *, uid_t *);
+/* root and the supervisor's own user may do anything */
+int		 uid_is_admin(const struct daemon *, uid_t);
+/* an admin, or the VM's owner */
+int		 vm_may_use(const struct vm *, uid_t);
+
+/* vm-state.c */
+const char	*vm_state_name(enum vm_state);
+int		 vm_active(const struct vm *);
+void		 vm_set_state(struct vm *, enum vm_state, const char *reason);
+/* want_off: until shut off; else until started.  timeout_ms 0: none. */
+void		 vm_wait(struct vm *, int want_off, int timeout_ms, vm_wait_cb,
+		    void *arg);
+/* An event for clients about this VM; data consumed. */
+void		 vm_emit(struct vm *, const char *event, struct json_object *);
+void		 vm_fire(struct vm *, int kind);
+void		 vm_fail_waiters(struct vm *, const char *why);
+
+/* vm-proc.c */
+/* auto: kvm when /dev/kvm opens read-write, else tcg */
+enum accel	 vm_resolve_accel(enum accel);
+int		 vm_start(struct vm *, int paused, char *err, size_t errlen);
+/* quit, then SIGTERM, then SIGKILL; the VM ends shut off with reason */
+void		 vm_destroy(struct vm *, const char *reason);
+void		 vm_process_started(struct vm *);
+int		 vm_watch_pid(struct vm *);
+void		 vm_crashed(struct vm *, const char *why);
+/* One more crash restart allowed?  At most 5 in any 60 s window. */
+int		 vm_crash_budget(struct vm *);
+char		*vm_console_log(struct vm *, size_t max, size_t *lenp);
+char		*vm_console_tail(struct vm *, int lines);
+
+/* vm-qmp.c */
+int		 vm_qmp_open(struct vm *);
+/* The connection when it takes commands, else NULL. */
+struct qmp	*vm_qmp(const struct vm *);
+/* ACPI power button; the VM shuts off when the guest obeys. */
+int		 vm_shutdown(struct vm *, char *err, size_t errlen);
+/* The guest ignored the shutdown request: back to running. */
+void		 vm_shutdown_ignored(struct vm *, int seconds);
+/* ACPI power button; the SHUTDOWN that follows becomes a reset. */
+void		 vm_reboot_requested(struct vm *);
+/* What to do after QMP negotiation (used by tests with a fake QEMU). */
+void		 vm_qmp_ready_cb(void *arg, struct qmp *);
+void		 vm_qmp_closed_cb(void *arg, struct qmp *, const char *);
+void		 vm_qmp_event_cb(void *arg, const char *, struct json_object *);
+
+/* vm-adopt.c */
+void		 vm_write_runstate(struct vm *);
+int		 vm_adopt(struct vm *);
+
+/* vm-info.c */
+struct json_object *vm_info(struct vm *);
+
+#endif
