@@ -205,12 +205,12 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	/* the daemon works from /: relative paths are taken from here */
-	if (sock != NULL)
-		sock = absolute_path(sock);
-	if (state != NULL)
-		state = absolute_path(state);
-	if (run != NULL)
-		run = absolute_path(run);
+	char *abs_sock = sock != NULL ? absolute_path(sock) : NULL;
+	char *abs_state = state != NULL ? absolute_path(state) : NULL;
+	char *abs_run = run != NULL ? absolute_path(run) : NULL;
+	sock = abs_sock;
+	state = abs_state;
+	run = abs_run;
 
 	daemon_init(D, NULL, qemu);
 	D->foreground = fg;
@@ -298,5 +298,8 @@ main(int argc, char *argv[])
 	event_free(sigterm);
 	event_free(sigint);
 	event_base_free(D->base);
+	free(abs_sock);
+	free(abs_state);
+	free(abs_run);
 	return 0;
 }

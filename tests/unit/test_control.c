@@ -172,6 +172,89 @@ test_oversized_request(void **state)
 	close(fd);
 }
 
+/* The next line that is an event (replies skipped), parsed. */
+static struct json_object *
+next_event(int fd)
+{
+	for (;;) {
+		char *line = tu_read_line(fd, NULL, 5000);
+		assert_non_null(line);
+		struct json_object *o = json_tokener_parse(line), *e;
+		free(line);
+		assert_non_null(o);
+		if (json_object_object_get_ex(o, "event", &e))
+			return o;
+		json_object_put(o);
+	}
+}
+
+static void
+expect_event(int fd, const char *name, const char *vm)
+{
+	struct json_object *o = next_event(fd), *e, *v;
+
+	assert_true(json_object_object_get_ex(o, "event", &e));
+	assert_true(json_object_object_get_ex(o, "vm", &v));
+	if (strcmp(json_object_get_string(e), name) != 0 ||
+	    strcmp(json_object_get_string(v), vm) != 0)
+		fail_msg("got %s, want %s of %s", json_object_to_json_string(o),
+		    name, vm);
+	json_object_put(o);
+}
+
+static void
+define(int fd, const char *name, const char *extra)
+{
+	char req[512];
+
+	snprintf(req, sizeof(req), "{\"execute\":\"define\",\"arguments\":"
+	    "{\"text\":\"name: %s\\nmemory: 128\\n%s\"}}\n", name, extra);
+	tu_write_str(fd, req);
+}
+
+/*
+ * One connection watches two VMs of three; a renamed VM keeps its
+ * watcher; an undefined one ends the watch.
+ */
+static void
+test_subscriptions(void **state)
+{
+	int ctl = tu_connect_unix(sock, 5000);
+	int w = tu_connect_unix(sock, 5000);
+
+	(void)state;
+	define(ctl, "sa", "");
+	define(ctl, "sb", "");
+	define(ctl, "sc", "");
+	for (int i = 0; i < 3; i++)
+		json_object_put(exchange(ctl, ""));
+	expect_error(exchange(w, "{\"execute\":\"subscribe\",\"arguments\":"
+	    "{\"names\":[\"sa\",\"nope\"]}}\n"), "NotFound",
+	    "no VM named 'nope'");
+	struct json_object *o = exchange(w, "{\"execute\":\"subscribe\","
+	    "\"arguments\":{\"names\":[\"sa\",\"sb\"]}}\n");
+	assert_true(json_object_object_get_ex(o, "return", NULL));
+	json_object_put(o);
+	/* sc is not watched: its change must not arrive before sa's */
+	define(ctl, "sc", "autostart: no\\n");
+	define(ctl, "sa", "autostart: no\\n");
+	expect_event(w, "VM_DEFINED", "sa");
+	tu_write_str(ctl, "{\"execute\":\"rename\",\"arguments\":"
+	    "{\"name\":\"sb\",\"new_name\":\"sb2\"}}\n");
+	expect_event(w, "VM_RENAMED", "sb2");
+	define(ctl, "sb2", "autostart: yes\\n");
+	expect_event(w, "VM_DEFINED", "sb2");
+	tu_write_str(ctl, "{\"execute\":\"undefine\",\"arguments\":"
+	    "{\"name\":\"sa\"}}\n");
+	expect_event(w, "VM_UNDEFINED", "sa");
+	/* a new VM named sa is another VM: not watched */
+	define(ctl, "sa", "");
+	define(ctl, "sb2", "");
+	expect_event(w, "VM_DEFINED", "sb2");
+	close(w);
+	close(ctl);
+}
+
 /* After all that, the supervisor still serves everyone. */
 static void
 test_still_serving(void **state)
@@ -195,6 +278,7 @@ main(void)
 		cmocka_unit_test(test_errors_keep_connection),
 		cmocka_unit_test(test_malformed_json_closes),
 		cmocka_unit_test(test_oversized_request),
+		cmocka_unit_test(test_subscriptions),
 		cmocka_unit_test(test_still_serving),
 	};
 	return cmocka_run_group_tests_name("control", tests, setup, teardown);

@@ -1,0 +1,778 @@
+/*
+ * The supervisor's parts as a library, against a fake QEMU on the other
+ * end of a socketpair: jobs (steps checked in order, undo in reverse,
+ * timeout, QEMU vanishing), the VM core's start job, and command handlers
+ * through dispatch (error replies passed through, preconditions,
+ * shutdown's timeout, screenshot, send-key).  No qlaunchd, no QEMU.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "base64.h"
+#include "daemon.h"
+#include "dispatch.h"
+#include "events.h"
+#include "jget.h"
+#include "job.h"
+#include "log.h"
+#include "qmp.h"
+#include "req.h"
+#include "testutil.h"
+#include "vm.h"
+
+#define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, " \
+	"\"minor\": 2, \"major\": 7}, \"package\": \"\"}, \"capabilities\": []}}\r\n"
+
+struct fx {
+	struct event_base	*base;
+	struct daemon		 d;
+	char			*dir;
+	struct vm		*vm;
+	struct qmp		*q;		/* job tests: a bare connection */
+	int			 peer;
+	int			 ready;
+	struct json_object	*msgs[32];	/* what requests sent back */
+	int			 nmsgs;
+};
+
+static struct fx *F;
+
+/* ---- the fake QEMU ---- */
+
+static struct json_object *
+peer_recv(struct fx *f)
+{
+	char *line = tu_read_line(f->peer, f->base, 5000);
+
+	if (line == NULL)
+		fail_msg("the supervisor sent nothing to QEMU");
+	struct json_object *o = json_tokener_parse(line);
+	if (o == NULL)
+		fail_msg("not JSON: %s", line);
+	free(line);
+	return o;
+}
+
+/* Read one command, check its name, return its id. */
+static long long
+expect_cmd(struct fx *f, const char *name, struct json_object **argsp)
+{
+	struct json_object *c = peer_recv(f);
+	const char *got = jstr(c, "execute");
+
+	if (got == NULL || strcmp(got, name) != 0)
+		fail_msg("QEMU got %s, expected %s",
+		    json_object_to_json_string(c), name);
+	long long id = jint(c, "id", -1);
+	if (argsp != NULL)
+		*argsp = json_object_get(jget(c, "arguments"));
+	json_object_put(c);
+	return id;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+peer_send(struct fx *f, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	tu_write_str(f->peer, buf);
+	tu_write_str(f->peer, "\r\n");
+}
+
+static void
+answer(struct fx *f, long long id, const char *ret)
+{
+	peer_send(f, "{\"return\": %s, \"id\": %lld}", ret, id);
+}
+
+static void
+answer_error(struct fx *f, long long id, const char *class, const char *desc)
+{
+	peer_send(f, "{\"error\": {\"class\": \"%s\", \"desc\": \"%s\"}, "
+	    "\"id\": %lld}", class, desc, id);
+}
+
+static void
+pump(struct fx *f, int ms)
+{
+	long long end = tu_now_ms() + ms;
+
+	while (tu_now_ms() < end) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		usleep(200);
+	}
+}
+
+static void
+handshake(struct fx *f)
+{
+	tu_write_str(f->peer, GREETING);
+	answer(f, expect_cmd(f, "qmp_capabilities", NULL), "{}");
+}
+
+/* ---- fixtures ---- */
+
+static void
+bare_ready(void *arg, struct qmp *q)
+{
+	(void)q;
+	((struct fx *)arg)->ready = 1;
+}
+
+static void
+bare_closed(void *arg, struct qmp *q, const char *why)
+{
+	(void)arg;
+	(void)q;
+	(void)why;
+}
+
+static struct fx *
+fx_new(void)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->base = event_base_new();
+	daemon_init(&f->d, f->base, "/usr/bin/qemu-system-x86_64");
+	f->dir = tu_mkdtemp("daemon");
+	snprintf(f->d.statedir, sizeof(f->d.statedir), "%s", f->dir);
+	snprintf(f->d.defdir, sizeof(f->d.defdir), "%s/vms", f->dir);
+	snprintf(f->d.runroot, sizeof(f->d.runroot), "%s/run", f->dir);
+	assert_int_equal(mkdir(f->d.defdir, 0700), 0);
+	assert_int_equal(mkdir(f->d.runroot, 0700), 0);
+	f->peer = -1;
+	F = f;
+	return f;
+}
+
+/* A bare QMP connection to the fake QEMU, negotiated. */
+static void
+fx_bare_qmp(struct fx *f)
+{
+	static const struct qmp_callbacks cbs = { bare_ready, bare_closed };
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	f->q = qmp_new(f->base, NULL, &cbs, f);
+	assert_int_equal(qmp_attach_fd(f->q, sv[0]), 0);
+	f->peer = sv[1];
+	handshake(f);
+	assert_true(tu_pump(f->base, &f->ready, 3000));
+}
+
+/*
+ * A defined VM whose "QEMU" is the fake peer, as if just spawned: the
+ * supervisor's own pid stands in for QEMU's (the socketpair's peer).
+ */
+static struct vm *
+fx_vm(struct fx *f, const char *text)
+{
+	static const struct qmp_callbacks cbs = { vm_qmp_ready_cb,
+	    vm_qmp_closed_cb };
+	char err[512];
+	int sv[2];
+
+	struct vmdef *def = vmdef_parse(text, "test", err, sizeof(err));
+	if (def == NULL)
+		fail_msg("%s", err);
+	struct vm *vm = vm_add(&f->d, def);
+	assert_int_equal(mkdir(vm->paths.dir, 0700), 0);
+	assert_int_equal(mkdir(vm->paths.qdir, 0700), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	vm->pid = getpid();
+	vm->qmp = qmp_new(f->base, NULL, &cbs, vm);
+	qmp_subscribe(vm->qmp, NULL, vm_qmp_event_cb, vm);
+	assert_int_equal(qmp_attach_fd(vm->qmp, sv[0]), 0);
+	vm_process_started(vm);
+	vm_set_state(vm, VM_STARTING, "booting");
+	f->peer = sv[1];
+	f->vm = vm;
+	return vm;
+}
+
+#define PLAIN_VM "name: t1\nmemory: 256\nballoon: off\nconsole: none\n"
+
+/* The VM started, through its start job: cont only. */
+static struct vm *
+fx_running_vm(struct fx *f, const char *text)
+{
+	struct vm *vm = fx_vm(f, text);
+
+	handshake(f);
+	for (;;) {
+		struct json_object *c = peer_recv(f);
+		const char *name = jstr(c, "execute");
+		int cont = strcmp(name, "cont") == 0;
+		answer(f, jint(c, "id", -1), strcmp(name, "query-vnc") == 0 ?
+		    "{\"service\": \"5900\"}" : "{}");
+		json_object_put(c);
+		if (cont)
+			break;
+	}
+	for (int i = 0; i < 3000 && vm->state != VM_RUNNING; i++)
+		pump(f, 1);
+	assert_int_equal(vm->state, VM_RUNNING);
+	return vm;
+}
+
+static void
+fx_free(struct fx *f)
+{
+	struct vm *vm, *t;
+
+	TAILQ_FOREACH_SAFE(vm, &f->d.vms, entry, t) {
+		vm->pid = 0;	/* nothing to signal: it was us */
+		vm_remove(vm);
+	}
+	if (f->q != NULL)
+		qmp_free(f->q);
+	if (f->peer != -1)
+		close(f->peer);
+	for (int i = 0; i < f->nmsgs; i++)
+		json_object_put(f->msgs[i]);
+	event_base_free(f->base);
+	tu_rmtree(f->dir);
+	free(f->dir);
+	free(f);
+	F = NULL;
+}
+
+/* ---- requests ---- */
+
+static void
+conn_send(void *conn, struct json_object *m)
+{
+	struct fx *f = conn;
+
+	assert_true(f->nmsgs < 32);
+	f->msgs[f->nmsgs++] = json_object_get(m);
+}
+
+static const struct req_ops test_ops = { conn_send, NULL, NULL };
+
+static void
+request(struct fx *f, const char *cmd, const char *args)
+{
+	struct json_object *a = json_tokener_parse(args);
+
+	assert_non_null(a);
+	dispatch(req_new(&f->d, &test_ops, f, cmd, json_object_new_int(1), a,
+	    0, 1));
+}
+
+/* The next reply, waiting for it; removed from the list. */
+static struct json_object *
+reply(struct fx *f)
+{
+	for (int i = 0; i < 5000 && f->nmsgs == 0; i++)
+		pump(f, 1);
+	if (f->nmsgs == 0)
+		fail_msg("no reply");
+	struct json_object *m = f->msgs[0];
+	memmove(f->msgs, f->msgs + 1, (size_t)--f->nmsgs * sizeof(f->msgs[0]));
+	return m;
+}
+
+static void
+expect_error(struct fx *f, const char *class, const char *desc_part,
+    int qemu)
+{
+	struct json_object *m = reply(f), *e = jget(m, "error");
+
+	if (e == NULL)
+		fail_msg("not an error: %s", json_object_to_json_string(m));
+	assert_string_equal(jstr(e, "class"), class);
+	if (strstr(jstr(e, "desc"), desc_part) == NULL)
+		fail_msg("desc '%s' lacks '%s'", jstr(e, "desc"), desc_part);
+	assert_int_equal(jbool(e, "qemu"), qemu);
+	json_object_put(m);
+}
+
+static struct json_object *
+expect_return(struct fx *f)
+{
+	struct json_object *m = reply(f), *r = jget(m, "return");
+
+	if (r == NULL)
+		fail_msg("not a return: %s", json_object_to_json_string(m));
+	json_object_get(r);
+	json_object_put(m);
+	return r;
+}
+
+/* ---- jobs ---- */
+
+struct outcome {
+	int	done;
+	int	ok;
+	char	class[64];
+	char	desc[256];
+	int	qemu;
+	char	progress[256];
+};
+
+static void
+job_done(void *arg, int ok, const char *class, const char *desc, int qemu)
+{
+	struct outcome *o = arg;
+
+	o->done++;
+	o->ok = ok;
+	o->qemu = qemu;
+	if (!ok) {
+		strlcpy(o->class, class, sizeof(o->class));
+		strlcpy(o->desc, desc, sizeof(o->desc));
+	}
+}
+
+static void
+job_prog(void *arg, int step, int n, const char *what)
+{
+	struct outcome *o = arg;
+	char s[64];
+
+	snprintf(s, sizeof(s), "%d/%d:%s ", step, n, what);
+	strlcat(o->progress, s, sizeof(o->progress));
+}
+
+static int
+want_answer_42(void *arg, struct json_object *ret, char *err, size_t errlen)
+{
+	(void)arg;
+	if (jint(ret, "answer", 0) == 42)
+		return 0;
+	snprintf(err, errlen, "the answer was not 42");
+	return -1;
+}
+
+static struct json_object *
+jarg(const char *s)
+{
+	return json_tokener_parse(s);
+}
+
+/* Steps in order, each checked; the third fails: undo 2 then 1. */
+static void
+test_job_undo_in_reverse(void **state)
+{
+	struct fx *f = fx_new();
+	struct outcome o = { 0 };
+
+	(void)state;
+	fx_bare_qmp(f);
+	struct job *j = job_new(f->base, f->q, "plug", 10000, job_done, &o);
+	job_step(j, "object-add", jarg("{\"id\": \"a\"}"), NULL, NULL);
+	job_undo(j, "object-del", jarg("{\"id\": \"a\"}"));
+	job_step(j, "device_add", jarg("{\"id\": \"b\"}"), NULL, NULL);
+	job_undo(j, "device_del", jarg("{\"id\": \"b\"}"));
+	job_step(j, "qom-set", NULL, NULL, NULL);
+	job_progress(j, job_prog, &o);
+	job_start(j);
+	answer(f, expect_cmd(f, "object-add", NULL), "{}");
+	answer(f, expect_cmd(f, "device_add", NULL), "{}");
+	answer_error(f, expect_cmd(f, "qom-set", NULL), "GenericError",
+	    "Property not found");
+	struct json_object *a;
+	answer(f, expect_cmd(f, "device_del", &a), "{}");
+	assert_string_equal(jstr(a, "id"), "b");
+	json_object_put(a);
+	answer(f, expect_cmd(f, "object-del", &a), "{}");
+	assert_string_equal(jstr(a, "id"), "a");
+	json_object_put(a);
+	assert_true(tu_pump(f->base, &o.done, 3000));
+	assert_int_equal(o.ok, 0);
+	assert_int_equal(o.qemu, 1);
+	assert_string_equal(o.class, "GenericError");
+	assert_string_equal(o.desc, "Property not found");
+	assert_string_equal(o.progress,
+	    "1/3:object-add 2/3:device_add 3/3:qom-set ");
+	pump(f, 20);
+	assert_int_equal(o.done, 1);
+	fx_free(f);
+}
+
+/* A check that fails undoes its own step too. */
+static void
+test_job_check_fails(void **state)
+{
+	struct fx *f = fx_new();
+	struct outcome o = { 0 };
+
+	(void)state;
+	fx_bare_qmp(f);
+	struct job *j = job_new(f->base, f->q, "ask", 10000, job_done, &o);
+	job_step(j, "query-answer", NULL, want_answer_42, NULL);
+	job_undo(j, "forget-answer", NULL);
+	job_start(j);
+	answer(f, expect_cmd(f, "query-answer", NULL), "{\"answer\": 41}");
+	answer(f, expect_cmd(f, "forget-answer", NULL), "{}");
+	assert_true(tu_pump(f->base, &o.done, 3000));
+	assert_int_equal(o.ok, 0);
+	assert_int_equal(o.qemu, 0);
+	assert_string_equal(o.desc, "the answer was not 42");
+	fx_free(f);
+}
+
+/* QEMU never answers: one timeout for the job, then the undo. */
+static void
+test_job_timeout(void **state)
+{
+	struct fx *f = fx_new();
+	struct outcome o = { 0 };
+
+	(void)state;
+	fx_bare_qmp(f);
+	struct job *j = job_new(f->base, f->q, "slow", 300, job_done, &o);
+	job_step(j, "first", NULL, NULL, NULL);
+	job_undo(j, "unfirst", NULL);
+	job_step(j, "stuck", NULL, NULL, NULL);
+	job_start(j);
+	answer(f, expect_cmd(f, "first", NULL), "{}");
+	long long stuck = expect_cmd(f, "stuck", NULL);
+	answer(f, expect_cmd(f, "unfirst", NULL), "{}");
+	assert_true(tu_pump(f->base, &o.done, 3000));
+	assert_int_equal(o.ok, 0);
+	assert_string_equal(o.class, "Timeout");
+	assert_non_null(strstr(o.desc, "step 2 of 2 (stuck)"));
+	/* the late reply is dropped, not given to a freed job */
+	answer(f, stuck, "{}");
+	pump(f, 50);
+	assert_int_equal(o.done, 1);
+	fx_free(f);
+}
+
+/* QEMU vanishes mid-job: Disconnected, and nothing to undo in it. */
+static void
+test_job_qemu_vanishes(void **state)
+{
+	struct fx *f = fx_new();
+	struct outcome o = { 0 };
+
+	(void)state;
+	fx_bare_qmp(f);
+	struct job *j = job_new(f->base, f->q, "gone", 10000, job_done, &o);
+	job_step(j, "first", NULL, NULL, NULL);
+	job_undo(j, "unfirst", NULL);
+	job_step(j, "second", NULL, NULL, NULL);
+	job_start(j);
+	answer(f, expect_cmd(f, "first", NULL), "{}");
+	expect_cmd(f, "second", NULL);
+	close(f->peer);
+	f->peer = -1;
+	assert_true(tu_pump(f->base, &o.done, 3000));
+	assert_int_equal(o.ok, 0);
+	assert_string_equal(o.class, "Disconnected");
+	assert_int_equal(o.qemu, 0);
+	fx_free(f);
+}
+
+/* ---- the VM core ---- */
+
+/* start: the devices' settings, the VNC port, cont; each reply checked. */
+static void
+test_start_job(void **state)
+{
+	struct fx *f = fx_new();
+	struct vm *vm = fx_vm(f, "name: s1\nmemory: 256\nconsole: none\n"
+	    "graphics: vnc,password=secret\n");
+
+	(void)state;
+	handshake(f);
+	answer(f, expect_cmd(f, "qom-set", NULL), "{}");
+	struct json_object *a;
+	answer(f, expect_cmd(f, "set_password", &a), "{}");
+	assert_string_equal(jstr(a, "password"), "secret");
+	json_object_put(a);
+	answer(f, expect_cmd(f, "query-vnc", NULL),
+	    "{\"enabled\": true, \"service\": \"5907\"}");
+	answer(f, expect_cmd(f, "cont", NULL), "{}");
+	for (int i = 0; i < 3000 && vm->state != VM_RUNNING; i++)
+		pump(f, 1);
+	assert_int_equal(vm->state, VM_RUNNING);
+	assert_string_equal(vm->reason, "booted");
+	assert_int_equal(vm->vnc_port, 5907);
+	assert_true(vm->id > 0);
+	fx_free(f);
+}
+
+/* A runtime setting QEMU refuses stops the VM, and says why. */
+static void
+test_start_job_fails(void **state)
+{
+	struct fx *f = fx_new();
+	struct vm *vm = fx_vm(f, "name: s2\nmemory: 256\nconsole: none\n");
+
+	(void)state;
+	handshake(f);
+	answer_error(f, expect_cmd(f, "qom-set", NULL), "GenericError",
+	    "Device 'balloon0' not found");
+	/* no cont: the VM is stopped instead */
+	expect_cmd(f, "quit", NULL);
+	assert_int_equal(vm->expect_exit, 1);
+	assert_non_null(strstr(vm->reason, "start failed: GenericError: "
+	    "Device 'balloon0' not found"));
+	assert_non_null(strstr(vm->stop_reason, "balloon0"));
+	fx_free(f);
+}
+
+/* A VNC port that is not a port fails the start (no atoi guessing). */
+static void
+test_start_bad_vnc_port(void **state)
+{
+	struct fx *f = fx_new();
+	struct vm *vm = fx_vm(f, "name: s3\nmemory: 256\nconsole: none\n"
+	    "balloon: off\ngraphics: vnc\n");
+
+	(void)state;
+	handshake(f);
+	answer(f, expect_cmd(f, "query-vnc", NULL),
+	    "{\"enabled\": true, \"service\": \"59x1\"}");
+	expect_cmd(f, "quit", NULL);
+	assert_non_null(strstr(vm->reason, "query-vnc gave port '59x1'"));
+	assert_int_equal(vm->vnc_port, 0);
+	fx_free(f);
+}
+
+/* ---- handlers ---- */
+
+static void
+test_dispatch_preconditions(void **state)
+{
+	struct fx *f = fx_new();
+	char err[256];
+
+	(void)state;
+	request(f, "frobnicate", "{}");
+	expect_error(f, "CommandNotFound", "no command 'frobnicate'", 0);
+	request(f, "info", "{}");
+	expect_error(f, "GenericError", "info needs \"name\"", 0);
+	request(f, "info", "{\"name\": \"nope\"}");
+	expect_error(f, "NotFound", "no VM named 'nope'", 0);
+	struct vmdef *d = vmdef_parse(PLAIN_VM, "t", err, sizeof(err));
+	vm_add(&f->d, d);
+	request(f, "suspend", "{\"name\": \"t1\"}");
+	expect_error(f, "InvalidState", "VM 't1' is shut off", 0);
+	/* another user's VM */
+	struct vmdef *o = vmdef_parse("name: t2\nowner: 4242\n", "t", err,
+	    sizeof(err));
+	vm_add(&f->d, o);
+	dispatch(req_new(&f->d, &test_ops, f, "info",
+	    json_object_new_int(2), jarg("{\"name\": \"t2\"}"), 4243, 1));
+	expect_error(f, "PermissionDenied", "belongs to another user", 0);
+	fx_free(f);
+}
+
+/* QEMU's error reaches the client unchanged, marked as QEMU's. */
+static void
+test_qemu_error_passes_through(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	fx_running_vm(f, "name: m1\nmemory: 512\nconsole: none\n"
+	    "balloon: on\n");
+	request(f, "setmem", "{\"name\": \"m1\", \"size_mib\": 256}");
+	answer_error(f, expect_cmd(f, "balloon", NULL), "DeviceNotActive",
+	    "No balloon device has been activated");
+	expect_error(f, "DeviceNotActive", "No balloon device", 1);
+	request(f, "setmem", "{\"name\": \"m1\", \"size_mib\": 1024}");
+	expect_error(f, "GenericError", "more than the VM's memory", 0);
+	fx_free(f);
+}
+
+/* shutdown --wait: the guest ignores it; the VM is running again. */
+static void
+test_shutdown_ignored(void **state)
+{
+	struct fx *f = fx_new();
+	struct vm *vm = fx_running_vm(f, PLAIN_VM);
+
+	(void)state;
+	request(f, "shutdown", "{\"name\": \"t1\", \"wait\": 1}");
+	answer(f, expect_cmd(f, "system_powerdown", NULL), "{}");
+	expect_error(f, "Timeout", "ignored the shutdown request for 1 s", 0);
+	assert_int_equal(vm->state, VM_RUNNING);
+	assert_string_equal(vm->reason,
+	    "the guest ignored a shutdown request for 1 s");
+	request(f, "shutdown", "{\"name\": \"t1\", \"mode\": \"agent\"}");
+	expect_error(f, "GenericError", "the only mode is acpi", 0);
+	fx_free(f);
+}
+
+/* shutdown --wait --force: destroyed after the timeout, and says so. */
+static void
+test_shutdown_force(void **state)
+{
+	struct fx *f = fx_new();
+	struct vm *vm = fx_running_vm(f, PLAIN_VM);
+
+	(void)state;
+	request(f, "shutdown", "{\"name\": \"t1\", \"wait\": 1, \"force\": true}");
+	answer(f, expect_cmd(f, "system_powerdown", NULL), "{}");
+	expect_cmd(f, "quit", NULL);
+	assert_int_equal(vm->expect_exit, 1);
+	assert_string_equal(vm->stop_reason,
+	    "destroyed after the guest ignored shutdown for 1 s");
+	fx_free(f);
+}
+
+static void
+test_send_key(void **state)
+{
+	struct fx *f = fx_new();
+	struct json_object *a;
+
+	(void)state;
+	fx_running_vm(f, PLAIN_VM);
+	request(f, "send-key", "{\"name\": \"t1\", \"keys\": []}");
+	expect_error(f, "GenericError", "1 to 16 keys", 0);
+	request(f, "send-key", "{\"name\": \"t1\", \"keys\": [{\"type\": "
+	    "\"scancode\", \"data\": 1}]}");
+	expect_error(f, "GenericError", "item 1 is not", 0);
+	request(f, "send-key", "{\"name\": \"t1\", \"hold_time\": 50, "
+	    "\"keys\": [{\"type\": \"qcode\", \"data\": \"ctrl\"}, "
+	    "{\"type\": \"number\", \"data\": 56}]}");
+	answer(f, expect_cmd(f, "send-key", &a), "{}");
+	assert_string_equal(json_object_to_json_string_ext(jget(a, "keys"),
+	    JSON_C_TO_STRING_PLAIN), "[{\"type\":\"qcode\",\"data\":\"ctrl\"},"
+	    "{\"type\":\"number\",\"data\":56}]");
+	assert_int_equal(jint(a, "hold-time", 0), 50);
+	json_object_put(a);
+	json_object_put(expect_return(f));
+	fx_free(f);
+}
+
+/* screendump: PNG, or PPM from a QEMU without PNG; bytes come back. */
+static void
+test_screenshot(void **state)
+{
+	struct fx *f = fx_new();
+	struct json_object *a;
+	static const char img[] = "P6\n2 1\n255\n\x01\x02\x03\x04\x05\x06";
+
+	(void)state;
+	fx_running_vm(f, PLAIN_VM);
+	request(f, "screenshot", "{\"name\": \"t1\"}");
+	long long id = expect_cmd(f, "screendump", &a);
+	assert_string_equal(jstr(a, "format"), "png");
+	json_object_put(a);
+	answer_error(f, id, "GenericError",
+	    "Parameter 'format' does not accept value 'png'");
+	id = expect_cmd(f, "screendump", &a);
+	assert_null(jget(a, "format"));
+	/* QEMU writes the file where it was told */
+	FILE *fp = fopen(jstr(a, "filename"), "w");
+	assert_non_null(fp);
+	fwrite(img, 1, sizeof(img) - 1, fp);
+	fclose(fp);
+	char path[512];
+	strlcpy(path, jstr(a, "filename"), sizeof(path));
+	json_object_put(a);
+	answer(f, id, "{}");
+	struct json_object *r = expect_return(f);
+	assert_string_equal(jstr(r, "format"), "ppm");
+	size_t len;
+	char *data = base64_decode(jstr(r, "data"), &len);
+	assert_non_null(data);
+	assert_int_equal(len, sizeof(img) - 1);
+	assert_memory_equal(data, img, len);
+	free(data);
+	json_object_put(r);
+	assert_int_equal(access(path, F_OK), -1);	/* cleaned up */
+	fx_free(f);
+}
+
+/* ---- events ---- */
+
+struct seen {
+	char	names[8][32];
+	int	n;
+	int	removed;
+};
+
+static void
+seen_sink(void *arg, const struct vm_event *ev)
+{
+	struct seen *s = arg;
+
+	if (ev->kind == VMEV_REMOVED)
+		s->removed++;
+	if (ev->kind == VMEV_MESSAGE && s->n < 8)
+		strlcpy(s->names[s->n++], ev->name, sizeof(s->names[0]));
+}
+
+static void
+unsink_in_sink(void *arg, const struct vm_event *ev)
+{
+	(void)ev;
+	events_unsink(&F->d, *(struct sink **)arg);
+}
+
+/* Sinks see the core's events; renamed VMs keep their identity. */
+static void
+test_events_and_rename(void **state)
+{
+	struct fx *f = fx_new();
+	struct seen s = { 0 };
+	char err[256];
+	struct vm *vm;
+
+	(void)state;
+	struct sink *mine = events_sink(&f->d, seen_sink, &s);
+	struct sink *self = NULL;
+	self = events_sink(&f->d, unsink_in_sink, &self);
+	struct vmdef *d = vmdef_parse(PLAIN_VM, "t", err, sizeof(err));
+	assert_int_equal(vm_define(&f->d, d, &vm, err, sizeof(err)), 0);
+	assert_int_equal(vm_rename(vm, "t9", err, sizeof(err)), 0);
+	assert_string_equal(vm->name, "t9");
+	assert_non_null(vm_find(&f->d, "t9"));
+	assert_null(vm_find(&f->d, "t1"));
+	assert_int_equal(vm_undefine(vm, err, sizeof(err)), 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.names[0], "VM_DEFINED");
+	assert_string_equal(s.names[1], "VM_RENAMED");
+	assert_string_equal(s.names[2], "VM_UNDEFINED");
+	assert_int_equal(s.removed, 1);
+	events_unsink(&f->d, mine);
+	fx_free(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_job_undo_in_reverse),
+		cmocka_unit_test(test_job_check_fails),
+		cmocka_unit_test(test_job_timeout),
+		cmocka_unit_test(test_job_qemu_vanishes),
+		cmocka_unit_test(test_start_job),
+		cmocka_unit_test(test_start_job_fails),
+		cmocka_unit_test(test_start_bad_vnc_port),
+		cmocka_unit_test(test_dispatch_preconditions),
+		cmocka_unit_test(test_qemu_error_passes_through),
+		cmocka_unit_test(test_shutdown_ignored),
+		cmocka_unit_test(test_shutdown_force),
+		cmocka_unit_test(test_send_key),
+		cmocka_unit_test(test_screenshot),
+		cmocka_unit_test(test_events_and_rename),
+	};
+
+	log_init("test_daemon", 1, 0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
