@@ -79,6 +79,32 @@ t_destroy() {
 	gone "$pid" || fail "QEMU $pid still runs"
 }
 
+# A guest that ignores the power button: shutdown --wait gives up, the
+# VM runs on and says why; destroy then says destroyed.
+t_shutdown_ignored() {
+	up g1
+	gx g1 'killall acpid; echo acpid-gone' | grep -q acpid-gone
+	q shutdown g1 --wait=3 2>"$T/err" && fail "shutdown --wait worked"
+	grep -q "the guest ignored the shutdown request for 3 s and is still running" "$T/err" ||
+	    fail "$(cat "$T/err")"
+	[ "$(q state --reason g1)" = "running (the guest ignored a shutdown request for 3 s)" ] ||
+	    fail "$(q state --reason g1)"
+	gx g1 'echo still-$((5+5))' | grep -q still-10
+	q destroy g1 >/dev/null
+	[ "$(q state --reason g1)" = "shut off (destroyed)" ] || fail "$(q state --reason g1)"
+}
+
+# QEMU's reasons for refusing to start run long; they reach the user whole.
+t_long_start_error() {
+	long=a-device-model-whose-name-goes-on-and-on-well-past-ninety-six-characters-to-the-end
+	create_guest g7 --qemu-arg=-device --qemu-arg="$long"
+	q start g7 2>"$T/err" && fail "start worked"
+	grep -q -- "'$long' is not a valid device model name" "$T/err" || fail "$(cat "$T/err")"
+	q state --reason g7 | grep -q -- "$long' is not a valid device model name)$" ||
+	    fail "$(q state --reason g7)"
+	q undefine g7 >/dev/null
+}
+
 t_crash_restart() {
 	create_guest g2 --on-crash restart --start
 	wait_ready g2
@@ -207,7 +233,8 @@ t_two_supervisors() {
 start_daemon || exit 1
 run_tests create_start console_command console_interactive \
     guest_sees_balloon setmem \
-    suspend_resume shutdown_acpi destroy crash_restart \
+    suspend_resume shutdown_acpi destroy shutdown_ignored long_start_error \
+    crash_restart \
     crash_default_destroy readopt_after_kill9 sigterm_leaves_guests reboot \
     on_poweroff_preserve on_poweroff_restart on_reboot_destroy autostart \
     two_supervisors
