@@ -1,6 +1,7 @@
 /*
- * The QEMU process: spawning it (runtime directories, privileges), its
- * exit through the pidfd, destroy's escalation, and the crash policy.
+ * The QEMU process: spawning it (runtime directories, privileges),
+ * watching it through a pidfd, destroy's escalation, and what it leaves
+ * behind (its console log, its last error).  No policy: vm-life.c.
  */
 #include <sys/pidfd.h>
 #include <sys/stat.h>
@@ -29,8 +30,6 @@
 #include "util.h"
 #include "vm.h"
 
-#define CRASH_WINDOW_S		60
-#define CRASH_MAX_RESTARTS	5
 #define KILL_TERM_MS		3000
 #define KILL_KILL_MS		6000
 
@@ -47,8 +46,8 @@ vm_resolve_accel(enum accel a)
 }
 
 /* The last non-empty line of QEMU's stderr: why it refused to start. */
-static void
-qemu_last_error(struct vm *vm, char *buf, size_t len)
+void
+vm_qemu_last_error(struct vm *vm, char *buf, size_t len)
 {
 	size_t n;
 	char *log = read_tail_untrusted(vm->paths.qemulog, 4096, &n);
@@ -110,8 +109,8 @@ kill_timers_release(struct vm *vm)
 	vm->reconnev = NULL;
 }
 
-static void
-cleanup_process(struct vm *vm)
+void
+vm_cleanup_process(struct vm *vm)
 {
 	if (vm->job != NULL)
 		job_abandon(vm->job);
@@ -139,63 +138,6 @@ cleanup_process(struct vm *vm)
 	vm_fire(vm, VMEV_STOPPED);
 }
 
-static void crash_policy(struct vm *, const char *why);
-
-static void
-vm_exited(evutil_socket_t fd, short what, void *arg)
-{
-	struct vm *vm = arg;
-	siginfo_t si;
-	char why[160], qerr[VM_REASON_MAX];
-
-	(void)fd;
-	(void)what;
-	memset(&si, 0, sizeof(si));
-	vm->exit_code = vm->exit_signal = -1;
-	if (waitid(P_PIDFD, (id_t)vm->pidfd, &si, WEXITED | WNOHANG) == 0 &&
-	    si.si_pid != 0) {
-		if (si.si_code == CLD_EXITED) {
-			vm->exit_code = si.si_status;
-			snprintf(why, sizeof(why), "QEMU exited with status %d",
-			    si.si_status);
-		} else {
-			vm->exit_signal = si.si_status;
-			snprintf(why, sizeof(why), "QEMU killed by signal %d (%s)",
-			    si.si_status, strsignal(si.si_status));
-		}
-	} else
-		snprintf(why, sizeof(why), "QEMU exited");	/* adopted */
-
-	enum vm_state was = vm->state;
-	int expected = vm->expect_exit;
-	qemu_last_error(vm, qerr, sizeof(qerr));
-	cleanup_process(vm);
-	if (vm->next_def != NULL) {
-		vmdef_free(vm->def);
-		vm->def = vm->next_def;
-		vm->next_def = NULL;
-	}
-	vm->expect_exit = 0;
-	vm->shutdown_req = 0;
-	vm->reboot_req = 0;
-
-	if (expected) {
-		char r[VM_REASON_MAX];
-		strlcpy(r, vm->stop_reason[0] ? vm->stop_reason : "destroyed",
-		    sizeof(r));
-		vm->stop_reason[0] = '\0';
-		vm_set_state(vm, was == VM_CRASHED ? VM_CRASHED : VM_SHUTOFF, r);
-		return;
-	}
-	if (was == VM_STARTING) {
-		vm_set_state(vm, VM_SHUTOFF, qerr[0] ? qerr : why);
-		return;
-	}
-	vm_crashed(vm, why);
-	if (qerr[0])
-		log_warnx("%s: %s: %s", vm->name, why, qerr);
-}
-
 /* One more crash restart allowed?  At most 5 in any 60 s window. */
 int
 vm_crash_budget(struct vm *vm)
@@ -207,38 +149,6 @@ vm_crash_budget(struct vm *vm)
 		vm->crashes = 0;
 	}
 	return ++vm->crashes <= CRASH_MAX_RESTARTS;
-}
-
-void
-vm_crashed(struct vm *vm, const char *why)
-{
-	free(vm->crash_log);
-	vm->crash_log = vm_console_tail(vm, 10);
-	log_warnx("%s: %s", vm->name, why);
-	crash_policy(vm, why);
-}
-
-static void
-crash_policy(struct vm *vm, const char *why)
-{
-	char err[VM_REASON_MAX];
-
-	if (vm->def->on_crash != POLICY_RESTART) {
-		vm_set_state(vm, VM_CRASHED, why);
-		return;
-	}
-	if (!vm_crash_budget(vm)) {
-		char r[VM_REASON_MAX];
-		snprintf(r, sizeof(r), "%s; on_crash restart gave up after "
-		    "%d restarts in %d s", why, CRASH_MAX_RESTARTS,
-		    CRASH_WINDOW_S);
-		vm_set_state(vm, VM_CRASHED, r);
-		return;
-	}
-	vm_set_state(vm, VM_CRASHED, why);
-	log_info("%s: on_crash restart", vm->name);
-	if (vm_start(vm, 0, err, sizeof(err)) == -1)
-		log_warnx("%s: restart failed: %s", vm->name, err);
 }
 
 static void
@@ -285,18 +195,18 @@ vm_destroy(struct vm *vm, const char *reason)
 }
 
 int
-vm_watch_pid(struct vm *vm)
+vm_watch_pid(struct vm *vm, void (*on_exit)(int, short, void *))
 {
 	vm->pidfd = pidfd_open(vm->pid, 0);
 	if (vm->pidfd == -1)
 		return -1;
-	vm->pidev = event_new(vm->d->base, vm->pidfd, EV_READ, vm_exited, vm);
+	vm->pidev = event_new(vm->d->base, vm->pidfd, EV_READ, on_exit, vm);
 	event_add(vm->pidev, NULL);
 	return 0;
 }
 
-static int
-check_file(const char *key, const char *path, char *err, size_t errlen)
+int
+vm_check_file(const char *key, const char *path, char *err, size_t errlen)
 {
 	if (path != NULL && access(path, R_OK) == -1) {
 		snprintf(err, errlen, "%s: cannot read %s: %s", key, path,
@@ -400,68 +310,23 @@ spawn(const struct argv *a, const struct runas *ra, int efd)
 	_exit(127);
 }
 
-int
-vm_start(struct vm *vm, int paused, char *err, size_t errlen)
+/*
+ * Fork and exec argv as the VM's QEMU, in a fresh runtime directory, as
+ * the VM's owner when it has one; -1 with err.
+ */
+pid_t
+vm_spawn(struct vm *vm, const struct argv *a, char *err, size_t errlen)
 {
-	struct daemon *d = vm->d;
-	struct argv a;
 	struct runas ra;
 	int efd;
 
-	if (vm_active(vm)) {
-		snprintf(err, errlen, "VM '%s' is already %s", vm->name,
-		    vm_state_name(vm->state));
+	if (prepare_dirs(vm, &ra, &efd, err, errlen) == -1)
 		return -1;
-	}
-	if (vm->paths.qmp[0] == '\0' && vmpaths_init(&vm->paths, d->runroot,
-	    vm->name, err, errlen) == -1)
-		return -1;
-	if (check_file("kernel", vm->def->kernel, err, errlen) == -1 ||
-	    check_file("initrd", vm->def->initrd, err, errlen) == -1)
-		return -1;
-	const char *emu = vm->def->emulator ? vm->def->emulator : d->qemu;
-	if (access(emu, X_OK) == -1) {
-		snprintf(err, errlen, "emulator: cannot execute %s: %s", emu,
-		    strerror(errno));
-		return -1;
-	}
-	vm->accel = vm_resolve_accel(vm->def->accel);
-	if (cmdline_build(vm->def, &vm->paths, vm->accel, d->qemu, &a, err,
-	    errlen) == -1)
-		return -1;
-	if (prepare_dirs(vm, &ra, &efd, err, errlen) == -1) {
-		argv_free(&a);
-		return -1;
-	}
-	pid_t pid = spawn(&a, &ra, efd);
+	pid_t pid = spawn(a, &ra, efd);
 	close(efd);
-	if (pid == -1) {
+	if (pid == -1)
 		snprintf(err, errlen, "fork: %s", strerror(errno));
-		argv_free(&a);
-		return -1;
-	}
-	strlcpy(vm->emulator, a.v[0], sizeof(vm->emulator));
-	argv_free(&a);
-	vm->pid = pid;
-	vm->pstart = proc_starttime(pid);
-	vm->started = time(NULL);
-	vm->paused_start = paused;
-	if (vm_watch_pid(vm) == -1) {
-		snprintf(err, errlen, "pidfd_open: %s", strerror(errno));
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		vm->pid = 0;
-		return -1;
-	}
-	vm_process_started(vm);
-	vm_write_runstate(vm);
-	vm_set_state(vm, VM_STARTING, "booting");
-	if (vm_qmp_open(vm) == -1) {
-		snprintf(err, errlen, "cannot connect to %s", vm->paths.qmp);
-		vm_destroy(vm, "cannot connect to QMP");
-		return -1;
-	}
-	return 0;
+	return pid;
 }
 
 /* A QEMU process is ours now (started or re-adopted): give it an id. */

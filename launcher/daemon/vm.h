@@ -3,12 +3,15 @@
  * these functions; they never edit a VM's fields.  The core fires events
  * (events.h) and never calls the control socket.
  *
- *   vm-registry.c  the list of VMs, definitions on disk, ids, rename,
+ * From the top down (each calls only those below it):
+ *   vm-life.c      start, what QEMU's exit means (on_crash), re-adoption
+ *   vm-qmp.c       the QMP connection, start's job, QEMU's events, the
+ *                  on_poweroff/on_reboot/on_crash-by-panic policies
+ *   vm-proc.c      spawning QEMU, watching it, destroy's escalation
+ *   vm-runstate.c  the runtime state file
+ *   vm-registry.c  the list of VMs, definitions on disk, rename,
  *                  ownership and authorization
- *   vm-state.c     states, reasons, waiters
- *   vm-proc.c      spawning QEMU, its exit, destroy, crash policy
- *   vm-qmp.c       the QMP connection, start's job, events, policies
- *   vm-adopt.c     the runtime state file and re-adoption
+ *   vm-state.c     states, reasons, waiters, events
  *   vm-info.c      a VM as JSON
  */
 #ifndef LAUNCHER_VM_H
@@ -40,6 +43,8 @@ enum vm_state {
 };
 
 #define VM_REASON_MAX	512	/* QEMU's start errors run this long */
+#define CRASH_WINDOW_S		60	/* on_crash restart: at most */
+#define CRASH_MAX_RESTARTS	5	/* ...this many in the window */
 
 struct vm;
 /* ok 1, or 0 with why */
@@ -131,15 +136,27 @@ void		 vm_emit(struct vm *, const char *event, struct json_object *);
 void		 vm_fire(struct vm *, int kind);
 void		 vm_fail_waiters(struct vm *, const char *why);
 
+/* vm-life.c */
+int		 vm_start(struct vm *, int paused, char *err, size_t errlen);
+/* QEMU died unasked: on_crash decides. */
+void		 vm_crashed(struct vm *, const char *why);
+int		 vm_adopt(struct vm *);
+
 /* vm-proc.c */
 /* auto: kvm when /dev/kvm opens read-write, else tcg */
 enum accel	 vm_resolve_accel(enum accel);
-int		 vm_start(struct vm *, int paused, char *err, size_t errlen);
+int		 vm_check_file(const char *key, const char *path, char *err,
+		    size_t errlen);
+pid_t		 vm_spawn(struct vm *, const struct argv *, char *err,
+		    size_t errlen);
 /* quit, then SIGTERM, then SIGKILL; the VM ends shut off with reason */
 void		 vm_destroy(struct vm *, const char *reason);
 void		 vm_process_started(struct vm *);
-int		 vm_watch_pid(struct vm *);
-void		 vm_crashed(struct vm *, const char *why);
+int		 vm_watch_pid(struct vm *, void (*on_exit)(int, short, void *));
+/* Everything of the process goes (QMP, pidfd, timers, sockets). */
+void		 vm_cleanup_process(struct vm *);
+/* The last line of QEMU's stderr: why it refused to start. */
+void		 vm_qemu_last_error(struct vm *, char *buf, size_t len);
 /* One more crash restart allowed?  At most 5 in any 60 s window. */
 int		 vm_crash_budget(struct vm *);
 char		*vm_console_log(struct vm *, size_t max, size_t *lenp);
@@ -160,9 +177,8 @@ void		 vm_qmp_ready_cb(void *arg, struct qmp *);
 void		 vm_qmp_closed_cb(void *arg, struct qmp *, const char *);
 void		 vm_qmp_event_cb(void *arg, const char *, struct json_object *);
 
-/* vm-adopt.c */
+/* vm-runstate.c */
 void		 vm_write_runstate(struct vm *);
-int		 vm_adopt(struct vm *);
 
 /* vm-info.c */
 struct json_object *vm_info(struct vm *);
