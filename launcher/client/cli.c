@@ -231,6 +231,8 @@ cli_lookup(struct cli *cli, const char *arg, int by)
 	isuuid = (by & LOOKUP_UUID) && valid_uuid(arg);
 	json_object_object_add(a, "all", json_object_new_boolean(1));
 	list = cli_call(cli, "list", a);
+	if (!json_object_is_type(list, json_type_array))
+		cli_die("the list from qlaunchd is not an array");
 	found = NULL;
 	for (int pass = 0; pass < 3 && found == NULL; pass++) {
 		for (size_t i = 0; i < json_object_array_length(list); i++) {

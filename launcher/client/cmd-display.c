@@ -67,7 +67,8 @@ c_screenshot(struct cli *cli, int argc, char **argv)
 	const char *format = jstr(ret, "format"), *data = jstr(ret, "data");
 	size_t t, len;
 	for (t = 0; t < nitems(image_types); t++)
-		if (format != NULL && strcmp(format, image_types[t].format) == 0)
+		if (format != NULL &&
+		    strcmp(format, image_types[t].format) == 0)
 			break;
 	if (t == nitems(image_types) || data == NULL)
 		cli_die("screenshot: the reply of qlaunchd has no image");

@@ -99,11 +99,14 @@ c_list(struct cli *cli, int argc, char **argv)
 	struct json_object *a = json_object_new_object();
 	json_object_object_add(a, "all", json_object_new_boolean(all));
 	struct json_object *ret = cli_call(cli, "list", a);
+	if (!json_object_is_type(ret, json_type_array))
+		cli_die("the list from qlaunchd is not an array");
 	if (json)
 		cli_print_json(ret);
 	else if (name || uuid) {
 		for (size_t i = 0; i < json_object_array_length(ret); i++) {
-			struct json_object *v = json_object_array_get_idx(ret, i);
+			struct json_object *v;
+			v = json_object_array_get_idx(ret, i);
 			if (name && uuid)
 				printf("%-36s  %s\n", js(v, "uuid"),
 				    js(v, "name"));
