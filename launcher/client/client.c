@@ -13,7 +13,10 @@
 #include <json-c/json.h>
 
 #include "client.h"
+#include "jget.h"
+#include "names.h"
 #include "util.h"
+#include "xalloc.h"
 
 #define CLIENT_MAX_MESSAGE	(256u << 20)
 
@@ -73,6 +76,7 @@ client_open(struct client_conn *c, const char *path, int autostart,
     char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
+	TAILQ_INIT(&c->queue);
 	c->fd = -1;
 	c->next_id = 1;
 	if (strlcpy(c->path, path, sizeof(c->path)) >= sizeof(c->path)) {
@@ -103,9 +107,13 @@ client_open(struct client_conn *c, const char *path, int autostart,
 void
 client_close(struct client_conn *c)
 {
-	for (size_t i = 0; i < c->nqueue; i++)
-		json_object_put(c->queue[i]);
-	c->nqueue = 0;
+	struct client_msg *q;
+
+	while ((q = TAILQ_FIRST(&c->queue)) != NULL) {
+		TAILQ_REMOVE(&c->queue, q, entry);
+		json_object_put(q->msg);
+		free(q);
+	}
 	free(c->rest);
 	c->rest = NULL;
 	jstream_free(&c->js);
@@ -118,21 +126,17 @@ static int
 enqueue(void *arg, struct json_object *msg)
 {
 	struct client_conn *c = arg;
+	struct client_msg *q = xcalloc(1, sizeof(*q));
 
-	if (c->nqueue == sizeof(c->queue) / sizeof(c->queue[0])) {
-		/* drop the oldest event rather than block forever */
-		json_object_put(c->queue[0]);
-		memmove(c->queue, c->queue + 1,
-		    (c->nqueue - 1) * sizeof(c->queue[0]));
-		c->nqueue--;
-	}
-	c->queue[c->nqueue++] = json_object_get(msg);
+	q->msg = json_object_get(msg);
+	TAILQ_INSERT_TAIL(&c->queue, q, entry);
+	c->nread++;
 	/* stop after each message so a console reply leaves raw bytes */
 	return 1;
 }
 
 /*
- * Read until at least one message is queued.  Bytes that follow it in the
+ * Read until one more message is queued.  Bytes that follow it in the
  * same read are kept in rest (they are console output after a console
  * reply, or the start of the next message).  Returns -1 on EOF/error.
  */
@@ -140,8 +144,9 @@ static int
 read_message(struct client_conn *c, int timeout_ms, char *err, size_t errlen)
 {
 	char buf[65536];
+	unsigned long long before = c->nread;
 
-	while (c->nqueue == 0) {
+	while (c->nread == before) {
 		if (c->nrest > 0) {
 			char *tmp = c->rest;
 			size_t n = c->nrest;
@@ -182,15 +187,39 @@ read_message(struct client_conn *c, int timeout_ms, char *err, size_t errlen)
 	return 1;
 }
 
+/* Unlink a queued message; the caller owns it. */
 static struct json_object *
-take(struct client_conn *c, size_t i)
+take(struct client_conn *c, struct client_msg *q)
 {
-	struct json_object *m = c->queue[i];
+	struct json_object *m = q->msg;
 
-	memmove(c->queue + i, c->queue + i + 1,
-	    (c->nqueue - i - 1) * sizeof(c->queue[0]));
-	c->nqueue--;
+	TAILQ_REMOVE(&c->queue, q, entry);
+	free(q);
 	return m;
+}
+
+static int
+has(struct json_object *m, const char *key)
+{
+	return json_object_is_type(m, json_type_object) &&
+	    json_object_object_get_ex(m, key, NULL);
+}
+
+/* Fill eclass/edesc from an error message; 0 when it is not one. */
+static int
+error_of(struct json_object *m, char *eclass, size_t eclasslen, char *edesc,
+    size_t edesclen)
+{
+	struct json_object *e;
+	const char *cl, *d;
+
+	if ((e = jget(m, "error")) == NULL)
+		return 0;
+	cl = jstr(e, "class");
+	d = jstr(e, "desc");
+	strlcpy(eclass, cl != NULL ? cl : ERR_GENERIC, eclasslen);
+	strlcpy(edesc, d != NULL ? d : "", edesclen);
+	return 1;
 }
 
 int
@@ -211,7 +240,7 @@ client_call(struct client_conn *c, const char *cmd, struct json_object *args,
 	char *line = jstream_render(m, &len);
 	json_object_put(m);
 	if (write_all(c->fd, line, len) == -1) {
-		strlcpy(eclass, "Disconnected", eclasslen);
+		strlcpy(eclass, ERR_DISCONNECTED, eclasslen);
 		snprintf(edesc, edesclen, "cannot send to qlaunchd: %s",
 		    strerror(errno));
 		free(line);
@@ -220,58 +249,50 @@ client_call(struct client_conn *c, const char *cmd, struct json_object *args,
 	free(line);
 
 	for (;;) {
-		for (size_t i = 0; i < c->nqueue; i++) {
-			struct json_object *q = c->queue[i], *jid, *v;
-			if (json_object_object_get_ex(q, "event", NULL) &&
-			    !json_object_object_get_ex(q, "return", NULL)) {
-				m = take(c, i);
-				if (on_event != NULL)
+		struct client_msg *q, *tq;
+		TAILQ_FOREACH_SAFE(q, &c->queue, entry, tq) {
+			struct json_object *jid;
+			if (has(q->msg, "event") && !has(q->msg, "return")) {
+				/* an event: the caller's, or left for later */
+				if (on_event != NULL) {
+					m = take(c, q);
 					on_event(m, arg);
-				json_object_put(m);
-				i--;
-				continue;
-			}
-			if (!json_object_object_get_ex(q, "id", &jid) ||
-			    json_object_get_int64(jid) != id) {
-				if (!json_object_object_get_ex(q, "id", NULL)) {
-					/* a protocol error without an id */
-					m = take(c, i);
-					struct json_object *e, *cl, *d;
-					if (json_object_object_get_ex(m, "error", &e) &&
-					    json_object_object_get_ex(e, "class", &cl) &&
-					    json_object_object_get_ex(e, "desc", &d)) {
-						strlcpy(eclass, json_object_get_string(cl), eclasslen);
-						strlcpy(edesc, json_object_get_string(d), edesclen);
-						json_object_put(m);
-						return -1;
-					}
 					json_object_put(m);
-					i--;
 				}
 				continue;
 			}
-			m = take(c, i);
+			if ((jid = jget(q->msg, "id")) == NULL) {
+				/* a protocol error without an id */
+				m = take(c, q);
+				int iserr = error_of(m, eclass, eclasslen,
+				    edesc, edesclen);
+				json_object_put(m);
+				if (iserr)
+					return -1;
+				continue;
+			}
+			if (json_object_get_int64(jid) != id)
+				continue;
+			m = take(c, q);
+			struct json_object *v;
 			if (json_object_object_get_ex(m, "return", &v)) {
+				/* "return": null is a reply too */
 				*ret = json_object_get(v);
 				json_object_put(m);
 				return 0;
 			}
-			struct json_object *e, *cl = NULL, *d = NULL, *fq;
-			json_object_object_get_ex(m, "error", &e);
-			c->error_from_qemu = json_object_object_get_ex(e, "qemu",
-			    &fq) && json_object_get_boolean(fq);
-			json_object_object_get_ex(e, "class", &cl);
-			json_object_object_get_ex(e, "desc", &d);
-			strlcpy(eclass, cl ? json_object_get_string(cl) :
-			    "GenericError", eclasslen);
-			strlcpy(edesc, d ? json_object_get_string(d) : "",
-			    edesclen);
+			if (!error_of(m, eclass, eclasslen, edesc, edesclen)) {
+				strlcpy(eclass, ERR_GENERIC, eclasslen);
+				strlcpy(edesc, "a reply from qlaunchd without "
+				    "\"return\" or \"error\"", edesclen);
+			}
+			c->error_from_qemu = jbool(jget(m, "error"), "qemu");
 			json_object_put(m);
 			return -1;
 		}
 		char err[256];
 		if (read_message(c, -1, err, sizeof(err)) <= 0) {
-			strlcpy(eclass, "Disconnected", eclasslen);
+			strlcpy(eclass, ERR_DISCONNECTED, eclasslen);
 			strlcpy(edesc, err, edesclen);
 			return -1;
 		}
@@ -284,8 +305,9 @@ client_next_event(struct client_conn *c, int timeout_ms)
 	char err[256];
 
 	for (;;) {
-		if (c->nqueue > 0)
-			return take(c, 0);
+		struct client_msg *q = TAILQ_FIRST(&c->queue);
+		if (q != NULL)
+			return take(c, q);
 		if (read_message(c, timeout_ms, err, sizeof(err)) <= 0)
 			return NULL;
 	}

@@ -2,19 +2,31 @@
 #ifndef LAUNCHER_CLIENT_H
 #define LAUNCHER_CLIENT_H
 
+#include <sys/queue.h>
+
 #include <stddef.h>
 
 #include "jstream.h"
 
 struct json_object;
 
+/* A message read but not yet taken. */
+struct client_msg {
+	struct json_object		*msg;
+	TAILQ_ENTRY(client_msg)		 entry;
+};
+TAILQ_HEAD(client_msgq, client_msg);
+
 struct client_conn {
 	int		 fd;
 	struct jstream	 js;
 	long long	 next_id;
-	/* messages read but not yet taken (events, out-of-order replies) */
-	struct json_object *queue[64];
-	size_t		 nqueue;
+	/*
+	 * Messages read but not yet taken (events, out-of-order replies).
+	 * Unbounded: an event stream never loses an event here.
+	 */
+	struct client_msgq queue;
+	unsigned long long nread;	/* messages read so far */
 	/* bytes read after the last message (console output) */
 	char		*rest;
 	size_t		 nrest;
@@ -33,7 +45,8 @@ void	 client_close(struct client_conn *);
 
 /*
  * Send a request and wait for its reply.  args is consumed.  Events that
- * arrive meanwhile go to on_event when given (and are dropped otherwise).
+ * arrive meanwhile go to on_event when given; otherwise they stay queued
+ * for client_next_event.
  * Returns 0 with *ret (owned by the caller, may be NULL), or -1 with the
  * error class and desc (QEMU's unchanged, when it came from QEMU) in
  * eclass/edesc.

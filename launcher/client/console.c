@@ -1,6 +1,6 @@
 /*
- * qlaunch console: after the supervisor answers the console request, the
- * connection carries the guest's serial console both ways.  On a terminal
+ * The console relay: after the supervisor answers the console request,
+ * the connection carries the guest's serial console both ways.  On a terminal
  * it is interactive (raw mode, Ctrl-] leaves); otherwise stdin goes to
  * the guest and the guest's output to stdout, unbuffered, until stdin has
  * ended and the guest has been quiet for a while (or --timeout).
@@ -13,9 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
-#include "cli.h"
+#include "console.h"
 #include "util.h"
 
 #define ESCAPE_CHAR	0x1d	/* Ctrl-] */
@@ -32,14 +30,13 @@ restore_tty(void)
 }
 
 int
-cli_console(const char *name, int timeout_s, int quiet_ms)
+console_relay(struct client_conn *c, const char *name, int timeout_s,
+    int quiet_ms)
 {
-	struct client_conn *c = &C->conn;
 	int tty = isatty(0);
 	char buf[16384];
-
-	json_object_put(cli_call("console", cli_name_args(name)));
 	int sock = c->fd;
+
 	/* bytes that came with the reply belong to the console */
 	if (c->nrest > 0) {
 		write_all(1, c->rest, c->nrest);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The client's surface: flags, definitions, errors (one line, nothing
-# changed), edit, rename, undefine, cmdline, owners.  Boots QEMU only
+# changed), edit, rename, undefine, cmdline, owners, lookups by id and
+# uuid, and the checks made before anything is sent.  Boots QEMU only
 # where the failure must come from QEMU itself.
 . "$(dirname "$0")/lib.sh"
 
@@ -12,6 +13,13 @@ one_line_error() {
 	fi
 	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
 	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
+}
+
+# exit_status N COMMAND...: the command exits with status N
+exit_status() {
+	local want=$1 rc=0; shift
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	[ $rc -eq "$want" ] || fail "'$*': exit status $rc, not $want ($(cat "$T/err"))"
 }
 
 t_usage_errors() {
@@ -270,8 +278,125 @@ t_host_check() {
 	q host-check --json | grep -q '"result": "PASS"' || fail json
 }
 
+# list's Id column, --name and --uuid, with VMs that are defined only
+t_list_names_uuids() {
+	q create ln1 --accel tcg >/dev/null
+	q create ln2 --accel tcg >/dev/null
+	u1=$(q dumpconfig ln1 | sed -n 's/^uuid: //p')
+	u2=$(q dumpconfig ln2 | sed -n 's/^uuid: //p')
+	[ -n "$u1" ] && [ -n "$u2" ] || fail "no uuids"
+	q list --all >"$T/list"
+	head -1 "$T/list" | grep -q '^ Id  *Name  *State ' || fail "header: $(head -1 "$T/list")"
+	sed -n 2p "$T/list" | grep -q '^---*$' || fail "no dashes: $(cat "$T/list")"
+	grep -q '^ -  *ln1  *shut off ' "$T/list" || fail "no row for ln1: $(cat "$T/list")"
+	q list --all --name >"$T/names"
+	grep -qx ln1 "$T/names" && grep -qx ln2 "$T/names" || fail "names: $(cat "$T/names")"
+	grep -q ' ' "$T/names" && fail "not bare names: $(cat "$T/names")"
+	q list --name | grep -qx ln1 && fail "ln1 listed without --all"
+	q list --all --uuid >"$T/uuids"
+	grep -qx "$u1" "$T/uuids" && grep -qx "$u2" "$T/uuids" || fail "uuids: $(cat "$T/uuids")"
+	q list --all --uuid --name | grep -qx "$u1  ln1" || fail "uuid and name"
+	q list --uuid | grep -qx "$u1" && fail "ln1's uuid listed without --all"
+	exit_status 2 q list --json --name
+	grep -q "mutually exclusive" "$T/err" || fail "$(cat "$T/err")"
+	q list --all --json | grep -q '"name": "ln1"' || fail "json"
+}
+
+# domid, domname and domuuid resolve names, ids and uuids from list
+t_domid_domname_domuuid() {
+	u1=$(q dumpconfig ln1 | sed -n 's/^uuid: //p')
+	[ "$(q domuuid ln1)" = "$u1" ] || fail "domuuid: $(q domuuid ln1)"
+	[ "$(q domname "$u1")" = ln1 ] || fail "domname by uuid"
+	upper=$(echo "$u1" | tr a-f A-F)
+	[ "$(q domname "$upper")" = ln1 ] || fail "domname by upper-case uuid"
+	[ "$(q domid ln1)" = - ] || fail "domid of a shut off VM: $(q domid ln1)"
+	[ "$(q domid "$u1")" = - ] || fail "domid by uuid"
+	q domuuid ln1 --json | grep -q "\"uuid\": \"$u1\"" || fail "json"
+	q domid ln1 --json | grep -q '"id": null' || fail "json id: $(q domid ln1 --json)"
+	one_line_error "no VM with id 4242" q domname 4242
+	one_line_error "no VM with id 4242" q domuuid 4242
+	one_line_error "no VM with uuid 00000000-0000-4000-8000-000000000000" \
+	    q domname 00000000-0000-4000-8000-000000000000
+	one_line_error "no VM named 'nope'" q domuuid nope
+	one_line_error "no VM named 'nope'" q domid nope
+	one_line_error "'ln1' is not a VM id or uuid" q domname ln1
+	exit_status 2 q domname
+}
+
+t_dominfo_alias() {
+	q dominfo ln1 >"$T/a"
+	q info ln1 >"$T/b"
+	cmp -s "$T/a" "$T/b" || fail "dominfo differs from info"
+	grep -q '^Name: *ln1$' "$T/a" || fail "$(cat "$T/a")"
+	grep -q '^Id:' "$T/a" && fail "an Id for a shut off VM"
+	q dominfo ln1 --json | grep -q '"name": "ln1"' || fail "json"
+}
+
+# virsh's scope flags: checked before anything is sent
+t_setmem_flags() {
+	one_line_error "setmem: 'lots': not a size" q setmem ln1 lots --live --config
+	one_line_error "setmem: '100K' is not a whole number of MiB" \
+	    q setmem ln1 100K --config
+	exit_status 2 q setmem ln1 64 --current --live
+	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "not one line: $(cat "$T/err")"
+	grep -q "qlaunch setmem: --current and --live are mutually exclusive" "$T/err" ||
+	    fail "$(cat "$T/err")"
+	exit_status 2 q setmem ln1 64 --current --config
+	exit_status 2 q setmem ln1 64 --bogus
+	exit_status 2 q memstat ln1 --current --live
+	one_line_error "setmem: --live=1 takes no value" q setmem ln1 64 --live=1
+}
+
+# send-key checks every key before anything is sent
+t_send_key_errors() {
+	one_line_error "send-key: unknown key 'KEY_BOGUS' in codeset linux" \
+	    q send-key ln1 KEY_A KEY_BOGUS
+	one_line_error "send-key: unknown codeset 'atset1' (the codesets are linux, xt, qnum, qcode)" \
+	    q send-key ln1 --codeset atset1 30
+	one_line_error "send-key: unknown key 'ctrl' in codeset linux" q send-key ln1 ctrl
+	one_line_error "send-key: unknown key 'KEY_LEFTCTRL' in codeset qcode" \
+	    q send-key ln1 --codeset qcode KEY_LEFTCTRL
+	one_line_error "send-key: unknown key '84' in codeset xt" q send-key ln1 --codeset xt 84
+	one_line_error "send-key: unknown key '0x300' in codeset linux" q send-key ln1 0x300
+	one_line_error "send-key: 17 keys; at most 16 at once" \
+	    q send-key ln1 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17
+	one_line_error "--holdtime 'long': not a number" q send-key ln1 --holdtime long KEY_A
+	exit_status 2 q send-key ln1
+	# the keys are good: the supervisor has the word (ln1 is not running)
+	q send-key ln1 KEY_LEFTCTRL key_a 0x1e 30 >/dev/null 2>"$T/err" && fail "sent to a shut off VM"
+	grep -q "unknown key\|codeset" "$T/err" && fail "$(cat "$T/err")"
+	true
+}
+
+t_lifecycle_flags() {
+	one_line_error "shutdown: mode 'agent' is not supported; the only mode is acpi" \
+	    q shutdown ln1 --mode agent
+	one_line_error "shutdown: mode 'signal' is not supported" q shutdown ln1 --mode acpi,signal
+	one_line_error "reboot: mode 'initctl' is not supported; the only mode is acpi" \
+	    q reboot ln1 --mode initctl
+	exit_status 2 q shutdown ln1 --force
+	grep -q "qlaunch shutdown: --force needs --wait" "$T/err" || fail "$(cat "$T/err")"
+	one_line_error "--wait '0': " q shutdown ln1 --wait=0 --force
+	# accepted: the supervisor answers that ln1 is not running
+	for c in "destroy ln1 --graceful" "shutdown ln1 --mode acpi" \
+	    "reboot ln1 --mode acpi" "shutdown ln1 --wait=5 --force"; do
+		one_line_error "VM 'ln1' is" q $c
+	done
+}
+
+t_screenshot_errors() {
+	one_line_error "screenshot: only screen 0 is supported" q screenshot ln1 --screen 1
+	one_line_error "--screen 'x': not a number" q screenshot ln1 --screen x
+	exit_status 2 q screenshot ln1 a.png b.png
+	exit_status 2 q screenshot
+	q undefine ln1 >/dev/null
+	q undefine ln2 >/dev/null
+}
+
 start_daemon || exit 1
 run_tests usage_errors create_bad_values_change_nothing \
     create_flags_and_dumpconfig define_round_trip edit cmdline \
     rename_undefine start_failures_are_clear running_vm_guards vnc \
-    owner_refused full_disk autostart_supervisor host_check
+    owner_refused full_disk autostart_supervisor host_check \
+    list_names_uuids domid_domname_domuuid dominfo_alias setmem_flags \
+    send_key_errors lifecycle_flags screenshot_errors

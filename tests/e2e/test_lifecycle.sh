@@ -7,7 +7,7 @@ t_create_start() {
 	create_guest g1 --start
 	[ "$(q state g1)" = running ] || fail "state $(q state g1)"
 	wait_ready g1
-	q list | grep -q '^ g1 *running' || fail "list: $(q list)"
+	q list | grep -q '^ [-0-9]*  *g1  *running' || fail "list: $(q list)"
 }
 
 t_console_command() {
