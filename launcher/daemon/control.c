@@ -178,7 +178,7 @@ control_sink(void *arg, const struct vm_event *ev)
 static int
 watch_name(struct req *r, struct client *c, const char *name)
 {
-	struct vm *vm = vm_find(r->d, name);
+	struct vm *vm = vm_lookup(r->d, name);
 
 	if (vm == NULL) {
 		req_error(r, ERR_NOT_FOUND, "no VM named '%s'", name);

@@ -46,7 +46,7 @@ dispatch(struct req *r)
 			    r->cmd);
 			return;
 		}
-		if ((vm = vm_find(r->d, name)) == NULL) {
+		if ((vm = vm_lookup(r->d, name)) == NULL) {
 			req_error(r, ERR_NOT_FOUND, "no VM named '%s'", name);
 			return;
 		}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -42,6 +43,23 @@ vm_find_id(struct daemon *d, int id)
 		if (id > 0 && vm->id == id)
 			return vm;
 	return NULL;
+}
+
+struct vm *
+vm_lookup(struct daemon *d, const char *s)
+{
+	struct vm *vm;
+	const char *e;
+
+	/* as virsh takes a domain: an id, a UUID, then a name */
+	long long id = strtonum(s, 1, INT_MAX, &e);
+	if (e == NULL && (vm = vm_find_id(d, (int)id)) != NULL)
+		return vm;
+	if (valid_uuid(s))
+		TAILQ_FOREACH(vm, &d->vms, entry)
+			if (strcasecmp(vm->def->uuid, s) == 0)
+				return vm;
+	return vm_find(d, s);
 }
 
 struct vm *

@@ -94,6 +94,8 @@ struct vm {
 /* vm-registry.c */
 struct vm	*vm_find(struct daemon *, const char *name);
 struct vm	*vm_find_id(struct daemon *, int id);
+/* As virsh takes a domain: a running VM's id, a UUID, or a name. */
+struct vm	*vm_lookup(struct daemon *, const char *);
 /* The VM other than self whose definition has that UUID, if any. */
 struct vm	*vm_uuid_owner(struct daemon *, const char *uuid,
 		    const struct vm *self);

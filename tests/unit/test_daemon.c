@@ -596,6 +596,32 @@ test_qemu_error_passes_through(void **state)
 	fx_free(f);
 }
 
+/* A VM named as virsh names a domain: by id, by UUID, by name. */
+static void
+test_lookup(void **state)
+{
+	struct fx *f = fx_new();
+	struct vm *vm = fx_running_vm(f, PLAIN_VM
+	    "uuid: 0b6c1a2e-3f4d-4e5f-8a9b-0c1d2e3f4a5b\n");
+	char req[128];
+
+	(void)state;
+	snprintf(req, sizeof(req), "{\"name\": \"%d\"}", vm->id);
+	request(f, "state", req);
+	struct json_object *r = expect_return(f);
+	assert_string_equal(jstr(r, "state"), "running");
+	json_object_put(r);
+	request(f, "state",
+	    "{\"name\": \"0B6C1A2E-3F4D-4E5F-8A9B-0C1D2E3F4A5B\"}");
+	json_object_put(expect_return(f));
+	request(f, "state", "{\"name\": \"t1\"}");
+	json_object_put(expect_return(f));
+	snprintf(req, sizeof(req), "{\"name\": \"%d\"}", vm->id + 1);
+	request(f, "state", req);
+	expect_error(f, "NotFound", "no VM named", 0);
+	fx_free(f);
+}
+
 /* shutdown --wait: the guest ignores it; the VM is running again. */
 static void
 test_shutdown_ignored(void **state)
@@ -766,6 +792,7 @@ main(void)
 		cmocka_unit_test(test_start_bad_vnc_port),
 		cmocka_unit_test(test_dispatch_preconditions),
 		cmocka_unit_test(test_qemu_error_passes_through),
+		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_shutdown_ignored),
 		cmocka_unit_test(test_shutdown_force),
 		cmocka_unit_test(test_send_key),

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The client against the supervisor's newer commands: ids of running VMs,
+# virsh's newer commands against the supervisor: ids of running VMs,
 # screenshot, send-key, shutdown --force, setmem's scope flags and events
 # of several VMs.  Boots the test guest where the guest must see it.
 . "$(dirname "$0")/lib.sh"
