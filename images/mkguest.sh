@@ -18,7 +18,9 @@
 # The guest (see guest-init) loads its modules, starts acpid (an ACPI power
 # button press powers it off) and runs a root shell on ttyS0 that prints
 # QLAUNCH-GUEST-READY once, just before its first "# " prompt. The console
-# does not echo input. Kernel command line: console=ttyS0 panic=-1 quiet
+# does not echo input. Another root shell runs on tty1, the VGA text console
+# (seen over VNC when the VM has a video device). Kernel command line:
+# console=ttyS0 panic=-1 quiet
 #
 # The result is cached: when OUTDIR holds every output and they were built
 # from the current mkguest.sh and guest-init (.stamp holds their hashes),

@@ -12,7 +12,8 @@ libjson-c-dev libevent-dev libbsd-dev libcmocka-dev
 qemu-system-x86 qemu-utils
 cpio lz4 xz-utils zstd gzip
 clang libclang-rt-14-dev
-iproute2 procps psmisc"
+iproute2 procps psmisc
+vncsnapshot libjpeg-turbo-progs python3"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
