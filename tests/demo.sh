@@ -45,15 +45,27 @@ echo
 run qlaunch list
 run qlaunch info demo
 run qlaunch vncdisplay demo
+run qlaunch domid demo
+run qlaunch screenshot demo "$D/screen.png"
+say "qlaunch send-key demo KEY_LEFTALT KEY_SYSRQ KEY_H   (after sysrq is enabled)"
+printf 'echo 1 > /proc/sys/kernel/sysrq\n' | qlaunch console demo --quiet 500 >/dev/null
+qlaunch send-key demo KEY_LEFTALT KEY_SYSRQ KEY_H
+sleep 1
+qlaunch console demo --log | grep 'sysrq: HELP' | tail -1
 guest 'uname -r; cat /sys/bus/virtio/devices/*/device'
 guest 'grep MemTotal /proc/meminfo'
 run qlaunch setmem demo 160M
 sleep 2
 guest 'grep MemTotal /proc/meminfo'
 run qlaunch memstat demo
+say "qlaunch events demo --json --timeout 3 &"
+qlaunch events demo --json --timeout 3 &
+EV=$!
+sleep 0.3
 run qlaunch suspend demo
 run qlaunch state demo
 run qlaunch resume demo
+wait $EV || true
 run qlaunch qmp demo '{"execute": "query-status"}'
 run qlaunch hmp demo 'info cpus'
 run qlaunch shutdown demo --wait=60
