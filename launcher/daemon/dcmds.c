@@ -598,7 +598,7 @@ d_info(struct req *r, struct vm *vm)
 {
 	struct json_object *info = vm_info(vm);
 
-	if (vm->qmp == NULL || !vm->def->balloon ||
+	if (vm->qmp == NULL || !vmdef_has_balloon(vm->def) ||
 	    qmp_state(vm->qmp) != QMP_READY) {
 		req_return(r, info);
 		return;
@@ -616,7 +616,9 @@ d_info(struct req *r, struct vm *vm)
 static void
 d_vncdisplay(struct req *r, struct vm *vm)
 {
-	if (vm->def->graphics != GRAPHICS_VNC) {
+	struct vnc_conf vc;
+
+	if (vmdef_vnc(vm->def, &vc) == -1) {
 		req_error(r, "GenericError", "VM '%s' has no VNC display "
 		    "(graphics: none)", vm->name);
 		return;
@@ -632,7 +634,7 @@ d_vncdisplay(struct req *r, struct vm *vm)
 	}
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "listen",
-	    json_object_new_string(vm->def->vnc_listen));
+	    json_object_new_string(vc.listen));
 	json_object_object_add(o, "port", json_object_new_int(vm->vnc_port));
 	json_object_object_add(o, "display",
 	    json_object_new_int(vm->vnc_port - 5900));
@@ -687,7 +689,7 @@ d_console_log(struct req *r, struct vm *vm)
 static void
 d_console(struct req *r, struct vm *vm)
 {
-	if (!vm->def->serial) {
+	if (!vmdef_has_serial(vm->def)) {
 		req_error(r, "GenericError", "VM '%s' has no serial console "
 		    "(console: none)", vm->name);
 		return;
@@ -726,7 +728,7 @@ d_setmem(struct req *r, struct vm *vm)
 		    "MiB is needed");
 		return;
 	}
-	if (!vm->def->balloon) {
+	if (!vmdef_has_balloon(vm->def)) {
 		req_error(r, "GenericError", "VM '%s' has no balloon "
 		    "(balloon: off)", vm->name);
 		return;
@@ -788,7 +790,7 @@ memstat_balloon(void *arg, struct json_object *ret, const struct qmp_error *err)
 static void
 d_memstat(struct req *r, struct vm *vm)
 {
-	if (!vm->def->balloon) {
+	if (!vmdef_has_balloon(vm->def)) {
 		req_error(r, "GenericError", "VM '%s' has no balloon "
 		    "(balloon: off)", vm->name);
 		return;

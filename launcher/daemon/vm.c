@@ -870,31 +870,21 @@ status_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 static void
 apply_runtime_settings(struct vm *vm)
 {
-	const struct vmdef *d = vm->def;
+	struct json_object *cmds = vmdef_runtime_qmp(vm->def), *c, *name, *args;
+	struct vnc_conf vc;
 
-	if (d->balloon) {
-		/* the guest's memory statistics, for memstat */
-		struct json_object *a = json_object_new_object();
-		json_object_object_add(a, "path",
-		    json_object_new_string("/machine/peripheral/balloon0"));
-		json_object_object_add(a, "property",
-		    json_object_new_string("guest-stats-polling-interval"));
-		json_object_object_add(a, "value", json_object_new_int(2));
-		qmp_execute(vm->qmp, "qom-set", a, QMP_CMD_MS, NULL, NULL);
+	for (size_t i = 0; i < json_object_array_length(cmds); i++) {
+		c = json_object_array_get_idx(cmds, i);
+		json_object_object_get_ex(c, "execute", &name);
+		if (!json_object_object_get_ex(c, "arguments", &args))
+			args = NULL;
+		qmp_execute(vm->qmp, json_object_get_string(name),
+		    json_object_get(args), QMP_CMD_MS, NULL, NULL);
 	}
-	if (d->graphics == GRAPHICS_VNC) {
-		if (d->vnc_password != NULL) {
-			struct json_object *a = json_object_new_object();
-			json_object_object_add(a, "protocol",
-			    json_object_new_string("vnc"));
-			json_object_object_add(a, "password",
-			    json_object_new_string(d->vnc_password));
-			qmp_execute(vm->qmp, "set_password", a, QMP_CMD_MS,
-			    NULL, NULL);
-		}
+	json_object_put(cmds);
+	if (vmdef_vnc(vm->def, &vc) == 0)
 		qmp_execute(vm->qmp, "query-vnc", NULL, QMP_CMD_MS, vnc_reply,
 		    vm);
-	}
 }
 
 static void
@@ -918,7 +908,8 @@ vm_qmp_ready(void *arg, struct qmp *q)
 		/* re-adopted, or reconnected: ask where it stands */
 		qmp_execute(q, "query-status", NULL, QMP_CMD_MS, status_reply,
 		    vm);
-		if (vm->def->graphics == GRAPHICS_VNC)
+		struct vnc_conf vc;
+		if (vmdef_vnc(vm->def, &vc) == 0)
 			qmp_execute(q, "query-vnc", NULL, QMP_CMD_MS,
 			    vnc_reply, vm);
 		return;
@@ -1208,10 +1199,10 @@ vm_info(struct vm *vm)
 	}
 	json_object_object_add(o, "emulator",
 	    json_object_new_string(vm->emulator));
-	if (vm->vnc_port > 0) {
+	struct vnc_conf vc;
+	if (vm->vnc_port > 0 && vmdef_vnc(vm->def, &vc) == 0) {
 		char v[96];
-		snprintf(v, sizeof(v), "%s:%d", vm->def->vnc_listen,
-		    vm->vnc_port);
+		snprintf(v, sizeof(v), "%s:%d", vc.listen, vm->vnc_port);
 		json_object_object_add(o, "vnc", json_object_new_string(v));
 	}
 	return o;
