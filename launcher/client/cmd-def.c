@@ -91,11 +91,12 @@ c_create(struct cli *cli, int argc, char **argv)
 		if (!vmdef_known_key(key))
 			cli_die("create: unknown option --%.*s", (int)klen, a + 2);
 		struct json_object *old;
+		int repeats = vmdef_key_repeats(key);
 		if (json_object_object_get_ex(set, key, &old)) {
-			if (strcmp(key, "qemu-arg") != 0)
+			if (!repeats)
 				cli_die("create: --%s given twice", key);
 			json_object_array_add(old, json_object_new_string(val));
-		} else if (strcmp(key, "qemu-arg") == 0) {
+		} else if (repeats) {
 			struct json_object *arr = json_object_new_array();
 			json_object_array_add(arr, json_object_new_string(val));
 			json_object_object_add(set, key, arr);

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "cmdline.h"
+#include "dev.h"
 #include "props.h"
 #include "util.h"
 
@@ -77,25 +78,6 @@ machine_type(const struct vmdef *d, char *buf, size_t len)
 	return buf;
 }
 
-static int
-is_microvm(const struct vmdef *d)
-{
-	char t[64];
-
-	return strcmp(machine_type(d, t, sizeof(t)), "microvm") == 0;
-}
-
-struct json_object *
-dev_balloon(const struct vmdef *d)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "driver", json_object_new_string(
-	    is_microvm(d) ? "virtio-balloon-device" : "virtio-balloon-pci"));
-	json_object_object_add(o, "id", json_object_new_string("balloon0"));
-	return o;
-}
-
 static void
 add_json(struct argv *a, const char *opt, struct json_object *o)
 {
@@ -103,6 +85,59 @@ add_json(struct argv *a, const char *opt, struct json_object *o)
 	argv_add(a, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
+}
+
+struct render {
+	struct argv		*a;
+	const struct vmpaths	*p;
+	struct argv		 ids;	/* of the controllers added */
+};
+
+static int
+add_options(const struct vmdef *d, const struct devset *s, void *arg)
+{
+	struct render *r = arg;
+
+	for (size_t i = 0; s->kind->options != NULL && i < s->n; i++)
+		s->kind->options(d, s->confs[i], r->p, r->a);
+	return 0;
+}
+
+/* A controller goes on the command line once, before its first device. */
+static void
+add_controller(struct render *r, struct json_object *c)
+{
+	struct json_object *id;
+
+	if (!json_object_object_get_ex(c, "id", &id)) {
+		add_json(r->a, "-device", c);
+		return;
+	}
+	for (size_t i = 0; i < r->ids.n; i++)
+		if (strcmp(r->ids.v[i], json_object_get_string(id)) == 0) {
+			json_object_put(c);
+			return;
+		}
+	argv_add(&r->ids, json_object_get_string(id));
+	add_json(r->a, "-device", c);
+}
+
+static int
+add_devices(const struct vmdef *d, const struct devset *s, void *arg)
+{
+	const struct devkind *k = s->kind;
+	struct render *r = arg;
+	struct json_object *o;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (k->controller != NULL &&
+		    (o = k->controller(d, s->confs[i])) != NULL)
+			add_controller(r, o);
+		if (k->device != NULL &&
+		    (o = k->device(d, s->confs[i], (unsigned)i)) != NULL)
+			add_json(r->a, "-device", o);
+	}
+	return 0;
 }
 
 /* "hd,cdrom,menu=on" -> "order=cd,menu=on" */
@@ -137,6 +172,7 @@ int
 cmdline_build(const struct vmdef *d, const struct vmpaths *p, enum accel accel,
     const char *qemu, struct argv *a, char *err, size_t errlen)
 {
+	struct render r = { .a = a, .p = p };
 	char *e;
 
 	memset(a, 0, sizeof(*a));
@@ -199,40 +235,7 @@ cmdline_build(const struct vmdef *d, const struct vmpaths *p, enum accel accel,
 	argv_add(a, "chardev=qmp,mode=control");
 	argv_add(a, "-pidfile");
 	argv_add(a, p->pid);
-	if (d->serial) {
-		char *ec = props_escape(p->console), *el = props_escape(p->log);
-		argv_add(a, "-chardev");
-		argv_addf(a, "socket,id=serial0,path=%s,server=on,wait=off,"
-		    "logfile=%s,logappend=on", ec, el);
-		free(ec);
-		free(el);
-		argv_add(a, "-serial");
-		argv_add(a, "chardev:serial0");
-	}
-	argv_add(a, "-display");
-	argv_add(a, "none");
-	if (d->graphics == GRAPHICS_VNC) {
-		/* QEMU takes a display number: port 5900 + N */
-		const char *l = d->vnc_listen;
-		int v6 = strchr(l, ':') != NULL && l[0] != '[';
-		char vnc[160];
-		n = snprintf(vnc, sizeof(vnc), "%s%s%s:", v6 ? "[" : "", l,
-		    v6 ? "]" : "");
-		if (d->vnc_port == VNC_PORT_AUTO)
-			n += snprintf(vnc + n, sizeof(vnc) - (size_t)n, "0,to=99");
-		else
-			n += snprintf(vnc + n, sizeof(vnc) - (size_t)n, "%d",
-			    d->vnc_port - 5900);
-		if (d->vnc_password != NULL)
-			n += snprintf(vnc + n, sizeof(vnc) - (size_t)n,
-			    ",password=on");
-		if (d->vnc_websocket)	/* on the same address as VNC */
-			snprintf(vnc + n, sizeof(vnc) - (size_t)n,
-			    ",websocket=%s%s%s:%d", v6 ? "[" : "", l,
-			    v6 ? "]" : "", d->vnc_websocket);
-		argv_add(a, "-vnc");
-		argv_add(a, vnc);
-	}
+	dev_walk(d, NULL, add_options, &r);
 	if (d->kernel != NULL) {
 		argv_add(a, "-kernel");
 		argv_add(a, d->kernel);
@@ -248,8 +251,8 @@ cmdline_build(const struct vmdef *d, const struct vmpaths *p, enum accel accel,
 		argv_add(a, "-boot");
 		add_boot(a, d->boot);
 	}
-	if (d->balloon)
-		add_json(a, "-device", dev_balloon(d));
+	dev_walk(d, NULL, add_devices, &r);
+	argv_free(&r.ids);
 	for (size_t i = 0; i < d->nqemu_args; i++)
 		argv_add(a, d->qemu_args[i]);
 	return 0;

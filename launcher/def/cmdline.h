@@ -50,8 +50,6 @@ int	 cmdline_build(const struct vmdef *, const struct vmpaths *,
 	    enum accel accel, const char *qemu, struct argv *,
 	    char *err, size_t errlen);
 
-/* Devices as json-c objects, for -device JSON and device_add alike. */
-struct json_object *dev_balloon(const struct vmdef *);
 const char *machine_type(const struct vmdef *, char *buf, size_t len);
 
 #endif

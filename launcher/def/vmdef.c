@@ -1,3 +1,8 @@
+/*
+ * The core keys of a definition (its table below), parsing a file,
+ * checks between keys, the canonical text, and what the supervisor asks
+ * of the devices.  Device keys are the modules' (dev.h).
+ */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,6 +11,8 @@
 
 #include <json-c/json.h>
 
+#include "defutil.h"
+#include "dev.h"
 #include "props.h"
 #include "util.h"
 #include "vmdef.h"
@@ -13,19 +20,9 @@
 #define MIN_MEMORY_MIB	16
 #define MAX_MEMORY_MIB	(16ULL << 20)	/* 16 TiB */
 #define MAX_VCPUS	288
+#define MAX_DEVLINES	32	/* lines of one repeatable device key */
 
 typedef int (*setter)(struct vmdef *, const char *, char *, size_t);
-
-static int __attribute__((format(printf, 3, 4)))
-bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 const char *
 accel_name(enum accel a)
@@ -66,7 +63,7 @@ check_props_text(const char *v, char *err, size_t errlen)
 {
 	for (const char *c = v; *c; c++)
 		if (iscntrl((unsigned char)*c) || *c == ' ')
-			return bad(err, errlen, "spaces and control characters "
+			return def_err(err, errlen, "spaces and control characters "
 			    "are not allowed in '%s'", v);
 	return 0;
 }
@@ -78,49 +75,23 @@ get_mib(const char *v, uint64_t *mib, char *err, size_t errlen)
 	const char *e;
 
 	if (parse_size(v, &bytes, &e) == -1)
-		return bad(err, errlen, "'%s': %s", v, e);
+		return def_err(err, errlen, "'%s': %s", v, e);
 	if (bytes % (1 << 20) != 0)
-		return bad(err, errlen, "'%s' is not a whole number of MiB", v);
+		return def_err(err, errlen, "'%s' is not a whole number of MiB", v);
 	*mib = bytes >> 20;
 	if (*mib < MIN_MEMORY_MIB)
-		return bad(err, errlen, "'%s' is less than %d MiB", v,
+		return def_err(err, errlen, "'%s' is less than %d MiB", v,
 		    MIN_MEMORY_MIB);
 	if (*mib > MAX_MEMORY_MIB)
-		return bad(err, errlen, "'%s' is more than 16 TiB", v);
+		return def_err(err, errlen, "'%s' is more than 16 TiB", v);
 	return 0;
-}
-
-static int
-get_uint(const char *what, const char *v, long long min, long long max,
-    unsigned *out, char *err, size_t errlen)
-{
-	long long n;
-	const char *e;
-
-	if (parse_uint(v, min, max, &n, &e) == -1)
-		return bad(err, errlen, "%s '%s': %s (%lld to %lld)", what, v,
-		    e, min, max);
-	*out = (unsigned)n;
-	return 0;
-}
-
-static int
-unused_prop(struct props *p, char *err, size_t errlen)
-{
-	const struct prop *u = props_unused(p);
-
-	if (u == NULL)
-		return 0;
-	if (u->key != NULL)
-		return bad(err, errlen, "unknown property '%s'", u->key);
-	return bad(err, errlen, "unexpected value '%s'", u->val);
 }
 
 static int
 k_name(struct vmdef *d, const char *v, char *err, size_t errlen)
 {
 	if (!valid_name(v))
-		return bad(err, errlen, "'%s' is not a valid name "
+		return def_err(err, errlen, "'%s' is not a valid name "
 		    "([A-Za-z0-9][A-Za-z0-9._-]{0,63})", v);
 	strlcpy(d->name, v, sizeof(d->name));
 	return 0;
@@ -130,7 +101,7 @@ static int
 k_uuid(struct vmdef *d, const char *v, char *err, size_t errlen)
 {
 	if (!valid_uuid(v))
-		return bad(err, errlen, "'%s' is not a UUID "
+		return def_err(err, errlen, "'%s' is not a UUID "
 		    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", v);
 	for (int i = 0; i < 36; i++)
 		d->uuid[i] = (char)tolower((unsigned char)v[i]);
@@ -147,11 +118,46 @@ k_description(struct vmdef *d, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* The memory at start, not above memory; 0 when it is all of it. */
+static int
+check_current(uint64_t *cur, uint64_t mem, char *err, size_t errlen)
+{
+	if (*cur > mem)
+		return def_err(err, errlen, "currentMemory %lluM is more than "
+		    "memory %lluM", (unsigned long long)*cur,
+		    (unsigned long long)mem);
+	if (*cur != 0 && *cur < MIN_MEMORY_MIB)
+		return def_err(err, errlen, "currentMemory %lluM is less than "
+		    "%d MiB", (unsigned long long)*cur, MIN_MEMORY_MIB);
+	if (*cur == mem)
+		*cur = 0;
+	return 0;
+}
+
+/* virt-install's currentMemory=, or current= for short */
+static int
+get_current(struct props *p, uint64_t mem, uint64_t *cur, char *err,
+    size_t errlen)
+{
+	const char *s = props_get(p, "currentMemory"), *c;
+	char why[200];
+
+	*cur = 0;
+	if ((c = props_get(p, "current")) != NULL && s != NULL)
+		return def_err(err, errlen, "currentMemory is given twice "
+		    "(current is its short name)");
+	if (s == NULL && (s = c) == NULL)
+		return 0;
+	if (strcmp(s, "0") != 0 && get_mib(s, cur, why, sizeof(why)) == -1)
+		return def_err(err, errlen, "currentMemory %s", why);
+	return check_current(cur, mem, err, errlen);
+}
+
 static int
 k_memory(struct vmdef *d, const char *v, char *err, size_t errlen)
 {
 	struct props p;
-	uint64_t mem, max = 0;
+	uint64_t mem, max = 0, cur;
 	unsigned slots = 0;
 	const char *s;
 	int r = -1;
@@ -159,29 +165,32 @@ k_memory(struct vmdef *d, const char *v, char *err, size_t errlen)
 	if (props_parse(v, &p, err, errlen) == -1)
 		return -1;
 	if ((s = props_pos(&p, 0)) == NULL) {
-		bad(err, errlen, "no size given (e.g. 1024 or 2G)");
+		def_err(err, errlen, "no size given (e.g. 1024 or 2G)");
 		goto out;
 	}
 	if (get_mib(s, &mem, err, errlen) == -1)
+		goto out;
+	if (get_current(&p, mem, &cur, err, errlen) == -1)
 		goto out;
 	if ((s = props_get(&p, "maxmemory")) != NULL &&
 	    get_mib(s, &max, err, errlen) == -1)
 		goto out;
 	if ((s = props_get(&p, "slots")) != NULL &&
-	    get_uint("slots", s, 1, 256, &slots, err, errlen) == -1)
+	    def_uint("slots", s, 1, 256, &slots, err, errlen) == -1)
 		goto out;
-	if (unused_prop(&p, err, errlen) == -1)
+	if (def_unused(&p, err, errlen) == -1)
 		goto out;
 	if (max != 0 && max < mem) {
-		bad(err, errlen, "maxmemory %lluM is less than memory %lluM",
+		def_err(err, errlen, "maxmemory %lluM is less than memory %lluM",
 		    (unsigned long long)max, (unsigned long long)mem);
 		goto out;
 	}
 	if (slots != 0 && max == 0) {
-		bad(err, errlen, "slots needs maxmemory");
+		def_err(err, errlen, "slots needs maxmemory");
 		goto out;
 	}
 	d->memory_mib = mem;
+	d->current_mib = cur;
 	d->maxmem_mib = max;
 	d->slots = max != 0 ? (slots ? slots : 16) : 0;
 	r = 0;
@@ -201,22 +210,22 @@ k_vcpus(struct vmdef *d, const char *v, char *err, size_t errlen)
 	if (props_parse(v, &p, err, errlen) == -1)
 		return -1;
 	if ((s = props_pos(&p, 0)) == NULL) {
-		bad(err, errlen, "no count given");
+		def_err(err, errlen, "no count given");
 		goto out;
 	}
-	if (get_uint("count", s, 1, MAX_VCPUS, &n, err, errlen) == -1 ||
+	if (def_uint("count", s, 1, MAX_VCPUS, &n, err, errlen) == -1 ||
 	    ((s = props_get(&p, "maxvcpus")) != NULL &&
-	    get_uint("maxvcpus", s, 1, MAX_VCPUS, &max, err, errlen) == -1) ||
+	    def_uint("maxvcpus", s, 1, MAX_VCPUS, &max, err, errlen) == -1) ||
 	    ((s = props_get(&p, "sockets")) != NULL &&
-	    get_uint("sockets", s, 1, MAX_VCPUS, &so, err, errlen) == -1) ||
+	    def_uint("sockets", s, 1, MAX_VCPUS, &so, err, errlen) == -1) ||
 	    ((s = props_get(&p, "cores")) != NULL &&
-	    get_uint("cores", s, 1, MAX_VCPUS, &co, err, errlen) == -1) ||
+	    def_uint("cores", s, 1, MAX_VCPUS, &co, err, errlen) == -1) ||
 	    ((s = props_get(&p, "threads")) != NULL &&
-	    get_uint("threads", s, 1, MAX_VCPUS, &th, err, errlen) == -1) ||
-	    unused_prop(&p, err, errlen) == -1)
+	    def_uint("threads", s, 1, MAX_VCPUS, &th, err, errlen) == -1) ||
+	    def_unused(&p, err, errlen) == -1)
 		goto out;
 	if (max != 0 && max < n) {
-		bad(err, errlen, "maxvcpus %u is less than %u", max, n);
+		def_err(err, errlen, "maxvcpus %u is less than %u", max, n);
 		goto out;
 	}
 	d->vcpus = n;
@@ -241,7 +250,7 @@ k_cpu(struct vmdef *d, const char *v, char *err, size_t errlen)
 	int ok = model != NULL && plain_token(model);
 	props_free(&p);
 	if (!ok)
-		return bad(err, errlen, "'%s' does not start with a CPU model "
+		return def_err(err, errlen, "'%s' does not start with a CPU model "
 		    "(host, max, Skylake-Server, ...)", v);
 	if (check_props_text(v, err, errlen) == -1)
 		return -1;
@@ -268,7 +277,7 @@ k_machine(struct vmdef *d, const char *v, char *err, size_t errlen)
 	int ok = type != NULL && plain_token(type);
 	props_free(&p);
 	if (!ok)
-		return bad(err, errlen, "'%s' does not start with a machine type "
+		return def_err(err, errlen, "'%s' does not start with a machine type "
 		    "(pc, q35, microvm, ...)", v);
 	if (check_props_text(v, err, errlen) == -1)
 		return -1;
@@ -290,12 +299,12 @@ k_accel(struct vmdef *d, const char *v, char *err, size_t errlen)
 	else if (n == 4 && strncmp(v, "auto", 4) == 0)
 		a = ACCEL_AUTO;
 	else
-		return bad(err, errlen, "'%.*s' is not kvm, tcg or auto",
+		return def_err(err, errlen, "'%.*s' is not kvm, tcg or auto",
 		    (int)n, v);
 	if (comma != NULL) {
 		struct props p;
 		if (a == ACCEL_AUTO)
-			return bad(err, errlen, "auto takes no properties; "
+			return def_err(err, errlen, "auto takes no properties; "
 			    "name kvm or tcg");
 		if (props_parse(comma + 1, &p, err, errlen) == -1)
 			return -1;
@@ -313,10 +322,10 @@ static int
 k_path(char **dst, const char *v, char *err, size_t errlen)
 {
 	if (v[0] != '/')
-		return bad(err, errlen, "'%s' is not an absolute path", v);
+		return def_err(err, errlen, "'%s' is not an absolute path", v);
 	for (const char *c = v; *c; c++)
 		if (iscntrl((unsigned char)*c))
-			return bad(err, errlen, "control character in path");
+			return def_err(err, errlen, "control character in path");
 	set_str(dst, v);
 	return 0;
 }
@@ -374,16 +383,16 @@ k_boot(struct vmdef *d, const char *v, char *err, size_t errlen)
 		return -1;
 	for (size_t i = 0; (s = props_pos(&p, i)) != NULL; i++)
 		if (boot_letter(s) == 0) {
-			bad(err, errlen, "unknown boot device '%s' "
+			def_err(err, errlen, "unknown boot device '%s' "
 			    "(hd, cdrom, network, fd)", s);
 			goto out;
 		}
 	int b;
 	if ((s = props_get(&p, "menu")) != NULL && parse_bool(s, &b) == -1) {
-		bad(err, errlen, "menu '%s' is not on or off", s);
+		def_err(err, errlen, "menu '%s' is not on or off", s);
 		goto out;
 	}
-	if (unused_prop(&p, err, errlen) == -1)
+	if (def_unused(&p, err, errlen) == -1)
 		goto out;
 	set_str(&d->boot, v);
 	r = 0;
@@ -393,89 +402,11 @@ out:
 }
 
 static int
-k_graphics(struct vmdef *d, const char *v, char *err, size_t errlen)
-{
-	struct props p;
-	const char *s, *type;
-	int r = -1;
-
-	if (props_parse(v, &p, err, errlen) == -1)
-		return -1;
-	type = props_pos(&p, 0);
-	if (type == NULL || (strcmp(type, "none") != 0 &&
-	    strcmp(type, "vnc") != 0)) {
-		bad(err, errlen, "'%s' is not vnc or none", type ? type : v);
-		goto out;
-	}
-	if (strcmp(type, "none") == 0) {
-		if (unused_prop(&p, err, errlen) == -1)
-			goto out;
-		d->graphics = GRAPHICS_NONE;
-		r = 0;
-		goto out;
-	}
-	char listen[64] = "127.0.0.1";
-	int port = VNC_PORT_AUTO;
-	unsigned ws = 0, n = 0;
-	if ((s = props_get(&p, "listen")) != NULL) {
-		if (strlcpy(listen, s, sizeof(listen)) >= sizeof(listen) ||
-		    !*s || strspn(s, "0123456789abcdefABCDEF.:[]") != strlen(s)) {
-			bad(err, errlen, "listen '%s' is not an IP address", s);
-			goto out;
-		}
-	}
-	if ((s = props_get(&p, "port")) != NULL && strcmp(s, "auto") != 0) {
-		if (get_uint("port", s, 5900, 65535, &n, err, errlen) == -1)
-			goto out;
-		port = (int)n;
-	}
-	if ((s = props_get(&p, "websocket")) != NULL) {
-		if (get_uint("websocket", s, 1, 65535, &ws, err, errlen) == -1)
-			goto out;
-	}
-	const char *pw = props_get(&p, "password");
-	if (pw != NULL && (strlen(pw) == 0 || strlen(pw) > 8)) {
-		bad(err, errlen, "a VNC password has 1 to 8 characters");
-		goto out;
-	}
-	if (unused_prop(&p, err, errlen) == -1)
-		goto out;
-	d->graphics = GRAPHICS_VNC;
-	strlcpy(d->vnc_listen, listen, sizeof(d->vnc_listen));
-	d->vnc_port = port;
-	d->vnc_websocket = (int)ws;
-	free(d->vnc_password);
-	d->vnc_password = pw ? xstrdup(pw) : NULL;
-	r = 0;
-out:
-	props_free(&p);
-	return r;
-}
-
-static int
-k_console(struct vmdef *d, const char *v, char *err, size_t errlen)
-{
-	if (strcmp(v, "serial") == 0)
-		d->serial = 1;
-	else if (strcmp(v, "none") == 0)
-		d->serial = 0;
-	else
-		return bad(err, errlen, "'%s' is not serial or none", v);
-	return 0;
-}
-
-static int
 k_bool(int *dst, const char *v, char *err, size_t errlen)
 {
 	if (parse_bool(v, dst) == -1)
-		return bad(err, errlen, "'%s' is not yes or no", v);
+		return def_err(err, errlen, "'%s' is not yes or no", v);
 	return 0;
-}
-
-static int
-k_balloon(struct vmdef *d, const char *v, char *err, size_t errlen)
-{
-	return k_bool(&d->balloon, v, err, errlen);
 }
 
 static int
@@ -494,7 +425,7 @@ k_policy(enum policy *dst, const char *v, char *err, size_t errlen)
 	else if (strcmp(v, "preserve") == 0)
 		*dst = POLICY_PRESERVE;
 	else
-		return bad(err, errlen, "'%s' is not destroy, restart or "
+		return def_err(err, errlen, "'%s' is not destroy, restart or "
 		    "preserve", v);
 	return 0;
 }
@@ -521,7 +452,7 @@ static int
 k_owner(struct vmdef *d, const char *v, char *err, size_t errlen)
 {
 	if (!valid_name(v) && strspn(v, "0123456789") != strlen(v))
-		return bad(err, errlen, "'%s' is not a user name or uid", v);
+		return def_err(err, errlen, "'%s' is not a user name or uid", v);
 	set_str(&d->owner, v);
 	return 0;
 }
@@ -554,9 +485,6 @@ static const struct key {
 	{ "initrd",		k_initrd,	0 },
 	{ "append",		k_append,	0 },
 	{ "boot",		k_boot,		0 },
-	{ "graphics",		k_graphics,	0 },
-	{ "console",		k_console,	0 },
-	{ "balloon",		k_balloon,	0 },
 	{ "on_poweroff",	k_on_poweroff,	0 },
 	{ "on_reboot",		k_on_reboot,	0 },
 	{ "on_crash",		k_on_crash,	0 },
@@ -565,11 +493,12 @@ static const struct key {
 	{ "emulator",		k_emulator,	0 },
 	{ "qemu-arg",		k_qemu_arg,	1 },
 };
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
 static const struct key *
 find_key(const char *name)
 {
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].name, name) == 0)
 			return &keys[i];
 	return NULL;
@@ -578,7 +507,16 @@ find_key(const char *name)
 int
 vmdef_known_key(const char *key)
 {
-	return find_key(key) != NULL;
+	return find_key(key) != NULL || devkind_find(key) != NULL;
+}
+
+int
+vmdef_key_repeats(const char *key)
+{
+	const struct key *k = find_key(key);
+	const struct devkind *dk = devkind_find(key);
+
+	return (k != NULL && k->repeat) || (dk != NULL && dk->repeat);
 }
 
 struct vmdef *
@@ -590,11 +528,6 @@ vmdef_new(void)
 	d->vcpus = 1;
 	d->machine = xstrdup("pc");
 	d->accel = ACCEL_AUTO;
-	d->graphics = GRAPHICS_NONE;
-	d->vnc_port = VNC_PORT_AUTO;
-	strlcpy(d->vnc_listen, "127.0.0.1", sizeof(d->vnc_listen));
-	d->serial = 1;
-	d->balloon = 1;
 	d->on_poweroff = POLICY_DESTROY;
 	d->on_reboot = POLICY_RESTART;
 	d->on_crash = POLICY_DESTROY;
@@ -614,20 +547,16 @@ vmdef_free(struct vmdef *d)
 	free(d->initrd);
 	free(d->append);
 	free(d->boot);
-	free(d->vnc_password);
 	free(d->owner);
 	free(d->emulator);
 	free(d->text);
 	for (size_t i = 0; i < d->nqemu_args; i++)
 		free(d->qemu_args[i]);
 	free(d->qemu_args);
+	for (size_t i = 0; i < d->ndevs; i++)
+		d->devs[i].kind->free(d->devs[i].conf);
+	free(d->devs);
 	free(d);
-}
-
-static char *
-dupnull(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
 }
 
 struct vmdef *
@@ -636,23 +565,54 @@ vmdef_dup(const struct vmdef *s)
 	struct vmdef *d = xcalloc(1, sizeof(*d));
 
 	*d = *s;
-	d->description = dupnull(s->description);
-	d->cpu = dupnull(s->cpu);
-	d->machine = dupnull(s->machine);
-	d->accel_opts = dupnull(s->accel_opts);
-	d->kernel = dupnull(s->kernel);
-	d->initrd = dupnull(s->initrd);
-	d->append = dupnull(s->append);
-	d->boot = dupnull(s->boot);
-	d->vnc_password = dupnull(s->vnc_password);
-	d->owner = dupnull(s->owner);
-	d->emulator = dupnull(s->emulator);
-	d->text = dupnull(s->text);
+	d->description = xstrdup_null(s->description);
+	d->cpu = xstrdup_null(s->cpu);
+	d->machine = xstrdup_null(s->machine);
+	d->accel_opts = xstrdup_null(s->accel_opts);
+	d->kernel = xstrdup_null(s->kernel);
+	d->initrd = xstrdup_null(s->initrd);
+	d->append = xstrdup_null(s->append);
+	d->boot = xstrdup_null(s->boot);
+	d->owner = xstrdup_null(s->owner);
+	d->emulator = xstrdup_null(s->emulator);
+	d->text = xstrdup_null(s->text);
 	d->qemu_args = s->nqemu_args ? xcalloc(s->nqemu_args, sizeof(char *)) :
 	    NULL;
 	for (size_t i = 0; i < s->nqemu_args; i++)
 		d->qemu_args[i] = xstrdup(s->qemu_args[i]);
+	d->devs = s->ndevs ? xcalloc(s->ndevs, sizeof(*d->devs)) : NULL;
+	for (size_t i = 0; i < s->ndevs; i++) {
+		d->devs[i].kind = s->devs[i].kind;
+		d->devs[i].conf = s->devs[i].kind->dup(s->devs[i].conf);
+	}
 	return d;
+}
+
+/* A device line: a repeatable kind adds an instance, another replaces. */
+static int
+set_device(struct vmdef *d, const struct devkind *k, const char *value,
+    char *err, size_t errlen)
+{
+	size_t n = 0, i;
+	void *conf;
+
+	for (i = 0; i < d->ndevs; i++)
+		if (d->devs[i].kind == k)
+			n++;
+	if (k->repeat && n >= MAX_DEVLINES)
+		return def_err(err, errlen, "at most %d lines", MAX_DEVLINES);
+	if ((conf = k->parse(value, err, errlen)) == NULL)
+		return -1;
+	for (i = 0; !k->repeat && i < d->ndevs; i++)
+		if (d->devs[i].kind == k) {
+			k->free(d->devs[i].conf);
+			d->devs[i].conf = conf;
+			return 0;
+		}
+	d->devs = xreallocarray(d->devs, d->ndevs + 1, sizeof(*d->devs));
+	d->devs[d->ndevs].kind = k;
+	d->devs[d->ndevs++].conf = conf;
+	return 0;
 }
 
 int
@@ -660,25 +620,51 @@ vmdef_set(struct vmdef *d, const char *key, const char *value, char *err,
     size_t errlen)
 {
 	const struct key *k = find_key(key);
+	const struct devkind *dk = devkind_find(key);
 	char why[400];
+	int r;
 
-	if (k == NULL)
-		return bad(err, errlen, "%s: unknown key", key);
+	if (k == NULL && dk == NULL)
+		return def_err(err, errlen, "%s: unknown key", key);
 	for (const char *c = value; *c; c++)
 		if (*c == '\n' || *c == '\r')
-			return bad(err, errlen, "%s: value spans lines", key);
+			return def_err(err, errlen, "%s: value spans lines", key);
 	if (*value == '\0')
-		return bad(err, errlen, "%s: empty value", key);
-	if (k->set(d, value, why, sizeof(why)) == -1)
-		return bad(err, errlen, "%s: %s", key, why);
+		return def_err(err, errlen, "%s: empty value", key);
+	if (k != NULL)
+		r = k->set(d, value, why, sizeof(why));
+	else
+		r = set_device(d, dk, value, why, sizeof(why));
+	if (r == -1)
+		return def_err(err, errlen, "%s: %s", key, why);
 	return 0;
+}
+
+struct check_arg {
+	char	*err;
+	size_t	 errlen;
+};
+
+static int
+check_kind(const struct vmdef *d, const struct devset *s, void *arg)
+{
+	struct check_arg *c = arg;
+	char why[400];
+
+	if (s->kind->check == NULL ||
+	    s->kind->check(d, s->confs, s->n, why, sizeof(why)) == 0)
+		return 0;
+	return def_err(c->err, c->errlen, "%s: %s", s->kind->key, why);
 }
 
 int
 vmdef_check(struct vmdef *d, char *err, size_t errlen)
 {
+	struct check_arg c = { err, errlen };
+	struct devfacts f;
+
 	if (d->name[0] == '\0')
-		return bad(err, errlen, "name: missing");
+		return def_err(err, errlen, "name: missing");
 	if (d->uuid[0] == '\0')
 		uuid_generate_str(d->uuid);
 	unsigned max = d->maxvcpus ? d->maxvcpus : d->vcpus;
@@ -686,18 +672,21 @@ vmdef_check(struct vmdef *d, char *err, size_t errlen)
 		unsigned prod = (d->sockets ? d->sockets : 1) *
 		    (d->cores ? d->cores : 1) * (d->threads ? d->threads : 1);
 		if (d->sockets && d->cores && d->threads && prod != max)
-			return bad(err, errlen, "vcpus: sockets*cores*threads "
+			return def_err(err, errlen, "vcpus: sockets*cores*threads "
 			    "= %u, but maxvcpus is %u", prod, max);
 		if (prod > max)
-			return bad(err, errlen, "vcpus: sockets*cores*threads "
+			return def_err(err, errlen, "vcpus: sockets*cores*threads "
 			    "= %u is more than maxvcpus %u", prod, max);
 	}
 	if (d->initrd != NULL && d->kernel == NULL)
-		return bad(err, errlen, "initrd: needs kernel");
+		return def_err(err, errlen, "initrd: needs kernel");
 	if (d->append != NULL && d->kernel == NULL)
-		return bad(err, errlen, "append: needs kernel");
-	if (d->vnc_websocket != 0 && d->graphics != GRAPHICS_VNC)
-		return bad(err, errlen, "graphics: websocket needs vnc");
+		return def_err(err, errlen, "append: needs kernel");
+	if (dev_walk(d, &f, check_kind, &c) != 0)
+		return -1;
+	if (d->current_mib != 0 && !f.balloon)
+		return def_err(err, errlen, "memory: currentMemory needs a "
+		    "balloon (balloon: on)");
 	return 0;
 }
 
@@ -714,14 +703,35 @@ trim(char *s)
 	return s;
 }
 
+/* The key's index among the core keys and then the device kinds. */
+static int
+key_index(const char *key, int *repeat)
+{
+	const struct key *k = find_key(key);
+	const struct devkind *dk;
+
+	if (k != NULL) {
+		*repeat = k->repeat;
+		return (int)(k - keys);
+	}
+	for (size_t i = 0; i < ndevkinds; i++) {
+		dk = devkinds[i];
+		if (strcmp(dk->key, key) == 0) {
+			*repeat = dk->repeat;
+			return (int)(NKEYS + i);
+		}
+	}
+	return -1;
+}
+
 struct vmdef *
 vmdef_parse(const char *text, const char *fname, char *err, size_t errlen)
 {
 	struct vmdef *d = vmdef_new();
 	char *copy = xstrdup(text), *line, *next;
-	char seen[sizeof(keys) / sizeof(keys[0])] = { 0 };
+	char *seen = xcalloc(NKEYS + ndevkinds, 1);
 	char why[512];
-	int lineno = 0;
+	int lineno = 0, ki, repeat;
 
 	for (line = copy; line != NULL; line = next) {
 		lineno++;
@@ -733,36 +743,35 @@ vmdef_parse(const char *text, const char *fname, char *err, size_t errlen)
 			continue;
 		char *colon = strchr(l, ':');
 		if (colon == NULL) {
-			bad(err, errlen, "%s:%d: expected 'key: value'", fname,
-			    lineno);
+			def_err(err, errlen, "%s:%d: expected 'key: value'",
+			    fname, lineno);
 			goto fail;
 		}
 		*colon = '\0';
 		char *key = trim(l), *val = trim(colon + 1);
-		const struct key *k = find_key(key);
-		if (k == NULL) {
-			bad(err, errlen, "%s:%d: %s: unknown key", fname,
+		if ((ki = key_index(key, &repeat)) == -1) {
+			def_err(err, errlen, "%s:%d: %s: unknown key", fname,
 			    lineno, key);
 			goto fail;
 		}
-		size_t ki = (size_t)(k - keys);
-		if (seen[ki] && !k->repeat) {
-			bad(err, errlen, "%s:%d: %s: given twice", fname, lineno,
-			    key);
+		if (seen[ki] && !repeat) {
+			def_err(err, errlen, "%s:%d: %s: given twice", fname,
+			    lineno, key);
 			goto fail;
 		}
 		seen[ki] = 1;
 		if (vmdef_set(d, key, val, why, sizeof(why)) == -1) {
-			bad(err, errlen, "%s:%d: %s", fname, lineno, why);
+			def_err(err, errlen, "%s:%d: %s", fname, lineno, why);
 			goto fail;
 		}
 	}
 	int had_uuid = d->uuid[0] != '\0';
 	if (vmdef_check(d, why, sizeof(why)) == -1) {
-		bad(err, errlen, "%s: %s", fname, why);
+		def_err(err, errlen, "%s: %s", fname, why);
 		goto fail;
 	}
 	free(copy);
+	free(seen);
 	d->text = xstrdup(text);
 	if (!had_uuid) {	/* the generated one is kept with the file */
 		d->uuid_generated = 1;
@@ -771,6 +780,7 @@ vmdef_parse(const char *text, const char *fname, char *err, size_t errlen)
 	return d;
 fail:
 	free(copy);
+	free(seen);
 	vmdef_free(d);
 	return NULL;
 }
@@ -789,18 +799,15 @@ bprintf(struct buf *b, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	int n = vasprintf(&s, fmt, ap);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		abort();
-	if (b->len + (size_t)n + 1 > b->cap) {
-		b->cap = (b->len + (size_t)n + 1) * 2;
-		b->s = realloc(b->s, b->cap);
-		if (b->s == NULL)
-			abort();
+	size_t n = strlen(s);
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->s = xreallocarray(b->s, b->cap, 1);
 	}
-	memcpy(b->s + b->len, s, (size_t)n + 1);
-	b->len += (size_t)n;
+	memcpy(b->s + b->len, s, n + 1);
+	b->len += n;
 	free(s);
 }
 
@@ -842,6 +849,54 @@ vmdef_text_set(struct vmdef *d, const char *key, const char *value)
 	d->text = nt;
 }
 
+/* The canonical value of memory: */
+static char *
+memory_value(const struct vmdef *d)
+{
+	char cur[48] = "", max[64] = "";
+
+	if (d->current_mib)
+		snprintf(cur, sizeof(cur), ",currentMemory=%llu",
+		    (unsigned long long)d->current_mib);
+	if (d->maxmem_mib)
+		snprintf(max, sizeof(max), ",maxmemory=%llu,slots=%u",
+		    (unsigned long long)d->maxmem_mib, d->slots);
+	return xasprintf("%llu%s%s", (unsigned long long)d->memory_mib, cur,
+	    max);
+}
+
+int
+vmdef_set_current_memory(struct vmdef *d, uint64_t mib, char *err,
+    size_t errlen)
+{
+	char why[200];
+
+	if (check_current(&mib, d->memory_mib, why, sizeof(why)) == -1)
+		return def_err(err, errlen, "memory: %s", why);
+	if (mib != 0 && !vmdef_has_balloon(d))
+		return def_err(err, errlen, "memory: currentMemory needs a "
+		    "balloon (balloon: on)");
+	d->current_mib = mib;
+	char *v = memory_value(d);
+	vmdef_text_set(d, "memory", v);
+	free(v);
+	return 0;
+}
+
+static int
+print_kind(const struct vmdef *d, const struct devset *s, void *arg)
+{
+	struct buf *b = arg;
+
+	(void)d;
+	for (size_t i = 0; i < s->n; i++) {
+		char *v = s->kind->print(s->confs[i]);
+		bprintf(b, "%s: %s\n", s->kind->key, v);
+		free(v);
+	}
+	return 0;
+}
+
 char *
 vmdef_print(const struct vmdef *d)
 {
@@ -851,11 +906,10 @@ vmdef_print(const struct vmdef *d)
 	bprintf(&b, "uuid: %s\n", d->uuid);
 	if (d->description != NULL)
 		bprintf(&b, "description: %s\n", d->description);
-	bprintf(&b, "memory: %llu", (unsigned long long)d->memory_mib);
-	if (d->maxmem_mib)
-		bprintf(&b, ",maxmemory=%llu,slots=%u",
-		    (unsigned long long)d->maxmem_mib, d->slots);
-	bprintf(&b, "\nvcpus: %u", d->vcpus);
+	char *mem = memory_value(d);
+	bprintf(&b, "memory: %s\n", mem);
+	free(mem);
+	bprintf(&b, "vcpus: %u", d->vcpus);
 	if (d->maxvcpus)
 		bprintf(&b, ",maxvcpus=%u", d->maxvcpus);
 	if (d->sockets)
@@ -878,24 +932,8 @@ vmdef_print(const struct vmdef *d)
 		bprintf(&b, "append: %s\n", d->append);
 	if (d->boot != NULL)
 		bprintf(&b, "boot: %s\n", d->boot);
-	if (d->graphics == GRAPHICS_VNC) {
-		bprintf(&b, "graphics: vnc,listen=%s,port=", d->vnc_listen);
-		if (d->vnc_port == VNC_PORT_AUTO)
-			bprintf(&b, "auto");
-		else
-			bprintf(&b, "%d", d->vnc_port);
-		if (d->vnc_password != NULL) {
-			char *e = props_escape(d->vnc_password);
-			bprintf(&b, ",password=%s", e);
-			free(e);
-		}
-		if (d->vnc_websocket)
-			bprintf(&b, ",websocket=%d", d->vnc_websocket);
-		bprintf(&b, "\n");
-	} else
-		bprintf(&b, "graphics: none\n");
-	bprintf(&b, "console: %s\n", d->serial ? "serial" : "none");
-	bprintf(&b, "balloon: %s\n", d->balloon ? "on" : "off");
+	/* every device the VM has, defaults included */
+	dev_walk(d, NULL, print_kind, &b);
 	bprintf(&b, "on_poweroff: %s\n", policy_name(d->on_poweroff));
 	bprintf(&b, "on_reboot: %s\n", policy_name(d->on_reboot));
 	bprintf(&b, "on_crash: %s\n", policy_name(d->on_crash));
@@ -914,36 +952,40 @@ vmdef_print(const struct vmdef *d)
 int
 vmdef_has_balloon(const struct vmdef *d)
 {
-	return d->balloon;
+	struct devfacts f;
+
+	dev_walk(d, &f, NULL, NULL);
+	return f.balloon;
 }
 
 int
 vmdef_has_serial(const struct vmdef *d)
 {
-	return d->serial;
+	struct devfacts f;
+
+	dev_walk(d, &f, NULL, NULL);
+	return f.serial;
 }
 
 int
 vmdef_vnc(const struct vmdef *d, struct vnc_conf *v)
 {
-	if (d->graphics != GRAPHICS_VNC)
+	struct devfacts f;
+
+	dev_walk(d, &f, NULL, NULL);
+	if (!f.vnc)
 		return -1;
-	v->listen = d->vnc_listen;
-	v->port = d->vnc_port;
-	v->password = d->vnc_password;
-	v->websocket = d->vnc_websocket;
+	if (v != NULL)
+		*v = f.vnc_conf;
 	return 0;
 }
 
-static void
-add_cmd(struct json_object *arr, const char *cmd, struct json_object *args)
+static int
+runtime_kind(const struct vmdef *d, const struct devset *s, void *arg)
 {
-	struct json_object *c = json_object_new_object();
-
-	json_object_object_add(c, "execute", json_object_new_string(cmd));
-	if (args != NULL)
-		json_object_object_add(c, "arguments", args);
-	json_object_array_add(arr, c);
+	for (size_t i = 0; s->kind->runtime != NULL && i < s->n; i++)
+		s->kind->runtime(d, s->confs[i], arg);
+	return 0;
 }
 
 struct json_object *
@@ -951,32 +993,6 @@ vmdef_runtime_qmp(const struct vmdef *d)
 {
 	struct json_object *arr = json_object_new_array();
 
-	if (d->balloon) {
-		/* the guest's memory statistics, for memstat */
-		struct json_object *a = json_object_new_object();
-		json_object_object_add(a, "path",
-		    json_object_new_string("/machine/peripheral/balloon0"));
-		json_object_object_add(a, "property",
-		    json_object_new_string("guest-stats-polling-interval"));
-		json_object_object_add(a, "value", json_object_new_int(2));
-		add_cmd(arr, "qom-set", a);
-	}
-	if (d->graphics == GRAPHICS_VNC && d->vnc_password != NULL) {
-		struct json_object *a = json_object_new_object();
-		json_object_object_add(a, "protocol",
-		    json_object_new_string("vnc"));
-		json_object_object_add(a, "password",
-		    json_object_new_string(d->vnc_password));
-		add_cmd(arr, "set_password", a);
-	}
+	dev_walk(d, NULL, runtime_kind, arr);
 	return arr;
-}
-
-int
-vmdef_set_current_memory(struct vmdef *d, uint64_t mib, char *err,
-    size_t errlen)
-{
-	(void)d;
-	(void)mib;
-	return bad(err, errlen, "the definition has no current memory yet");
 }

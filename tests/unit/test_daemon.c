@@ -494,11 +494,12 @@ test_start_job(void **state)
 
 	(void)state;
 	handshake(f);
-	answer(f, expect_cmd(f, "qom-set", NULL), "{}");
+	/* the devices' settings, in the order of the device kinds */
 	struct json_object *a;
 	answer(f, expect_cmd(f, "set_password", &a), "{}");
 	assert_string_equal(jstr(a, "password"), "secret");
 	json_object_put(a);
+	answer(f, expect_cmd(f, "qom-set", NULL), "{}");
 	answer(f, expect_cmd(f, "query-vnc", NULL),
 	    "{\"enabled\": true, \"service\": \"5907\"}");
 	answer(f, expect_cmd(f, "cont", NULL), "{}");

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "config.h"
 #include "cmdline.h"
 #include "props.h"
@@ -131,6 +133,10 @@ static const char full[] =
     "initrd: /boot/initrd.img\n"
     "append: console=ttyS0 root=/dev/vda rw\n"
     "  graphics  :   vnc,listen=0.0.0.0,port=5901,password=se,,cret,websocket=5701  \n"
+    "video: model.type=qxl,model.vram=65536,heads=2\n"
+    "input: type=tablet,bus=virtio\n"
+    "input: keyboard,bus=usb\n"
+    "input: mouse\n"
     "console: serial\n"
     "balloon: off\n"
     "on_poweroff: preserve\n"
@@ -163,12 +169,15 @@ test_parse_full(void **state)
 	assert_int_equal(d->accel, ACCEL_TCG);
 	assert_string_equal(d->accel_opts, "tb-size=32");
 	assert_string_equal(d->append, "console=ttyS0 root=/dev/vda rw");
-	assert_int_equal(d->graphics, GRAPHICS_VNC);
-	assert_string_equal(d->vnc_listen, "0.0.0.0");
-	assert_int_equal(d->vnc_port, 5901);
-	assert_string_equal(d->vnc_password, "se,cret");
-	assert_int_equal(d->vnc_websocket, 5701);
-	assert_int_equal(d->balloon, 0);
+	struct vnc_conf vc;
+	assert_int_equal(vmdef_vnc(d, &vc), 0);
+	assert_string_equal(vc.listen, "0.0.0.0");
+	assert_int_equal(vc.port, 5901);
+	assert_string_equal(vc.password, "se,cret");
+	assert_int_equal(vc.websocket, 5701);
+	assert_int_equal(vmdef_has_balloon(d), 0);
+	assert_int_equal(vmdef_has_serial(d), 1);
+	assert_int_equal(d->current_mib, 0);
 	assert_int_equal(d->on_poweroff, POLICY_PRESERVE);
 	assert_int_equal(d->on_reboot, POLICY_DESTROY);
 	assert_int_equal(d->on_crash, POLICY_RESTART);
@@ -178,6 +187,12 @@ test_parse_full(void **state)
 
 	/* print, parse, print: the same text and the same definition */
 	char *t1 = vmdef_print(d);
+	/* the device lines in canonical form */
+	assert_non_null(strstr(t1, "\nconsole: serial\n"
+	    "graphics: vnc,listen=0.0.0.0,port=5901,password=se,,cret,"
+	    "websocket=5701\nvideo: qxl,vram=64M,heads=2\n"
+	    "input: tablet,bus=virtio\ninput: keyboard,bus=usb\n"
+	    "input: mouse\nballoon: off\n"));
 	struct vmdef *d2 = vmdef_parse(t1, "printed", err, sizeof(err));
 	if (d2 == NULL)
 		fail_msg("reparse: %s\n%s", err, t1);
@@ -208,9 +223,9 @@ test_defaults(void **state)
 	assert_int_equal(d->vcpus, 1);
 	assert_string_equal(d->machine, "pc");
 	assert_int_equal(d->accel, ACCEL_AUTO);
-	assert_int_equal(d->graphics, GRAPHICS_NONE);
-	assert_int_equal(d->serial, 1);
-	assert_int_equal(d->balloon, 1);
+	assert_int_equal(vmdef_vnc(d, NULL), -1);
+	assert_int_equal(vmdef_has_serial(d), 1);
+	assert_int_equal(vmdef_has_balloon(d), 1);
 	assert_int_equal(d->on_poweroff, POLICY_DESTROY);
 	assert_int_equal(d->on_reboot, POLICY_RESTART);
 	assert_int_equal(d->on_crash, POLICY_DESTROY);
@@ -269,6 +284,45 @@ test_errors(void **state)
 		{ "name: a\nautostart:\n", "vm.conf:2: autostart: empty value" },
 		{ "name: a\nowner: a b\n", "vm.conf:2: owner: 'a b' is not a user name or uid" },
 		{ "memory: 512\n", "vm.conf: name: missing" },
+		/* currentMemory */
+		{ "name: a\nmemory: 1G,currentMemory=2G\n", "vm.conf:2: memory: currentMemory 2048M is more than memory 1024M" },
+		{ "name: a\nmemory: 1G,current=8\n", "vm.conf:2: memory: currentMemory '8' is less than 16 MiB" },
+		{ "name: a\nmemory: 1G,current=half\n", "vm.conf:2: memory: currentMemory 'half': not a size (a number of MiB, or with a K/M/G/T suffix)" },
+		{ "name: a\nmemory: 1G,current=512,currentMemory=512\n", "vm.conf:2: memory: currentMemory is given twice (current is its short name)" },
+		{ "name: a\nmemory: 1G,currentMemory=512\nballoon: off\n", "vm.conf: memory: currentMemory needs a balloon (balloon: on)" },
+		/* video */
+		{ "name: a\nvideo: matrox\n", "vm.conf:2: video: 'matrox' is not std, virtio, cirrus, qxl, bochs, ramfb or none" },
+		{ "name: a\nvideo: vram=16M\n", "vm.conf:2: video: no model given (std, virtio, cirrus, qxl, bochs, ramfb, none)" },
+		{ "name: a\nvideo: virtio,model=qxl\n", "vm.conf:2: video: the model is given twice" },
+		{ "name: a\nvideo: std,vram=16M,model.vram=32M\n", "vm.conf:2: video: vram is given twice" },
+		{ "name: a\nvideo: virtio,vram=16384\n", "vm.conf:2: video: virtio has no vram (std, cirrus, qxl and bochs have)" },
+		{ "name: a\nvideo: ramfb,vram=16M\n", "vm.conf:2: video: ramfb has no vram (std, cirrus, qxl and bochs have)" },
+		{ "name: a\nvideo: none,vram=16M\n", "vm.conf:2: video: none has no vram (std, cirrus, qxl and bochs have)" },
+		{ "name: a\nvideo: std,heads=2\n", "vm.conf:2: video: std has no heads (virtio and qxl have)" },
+		{ "name: a\nvideo: virtio,heads=17\n", "vm.conf:2: video: heads '17': too large (1 to 16)" },
+		{ "name: a\nvideo: qxl,heads=0\n", "vm.conf:2: video: heads '0': too small (1 to 16)" },
+		{ "name: a\nvideo: cirrus,vram=32M\n", "vm.conf:2: video: vram '32M': cirrus takes a power of two from 4 to 16 MiB" },
+		{ "name: a\nvideo: std,vram=3M\n", "vm.conf:2: video: vram '3M': std takes a power of two from 1 to 512 MiB" },
+		{ "name: a\nvideo: bochs,vram=2048\n", "vm.conf:2: video: vram '2048': bochs takes a power of two from 4 to 256 MiB" },
+		{ "name: a\nvideo: std,vram=1536\n", "vm.conf:2: video: vram '1536' is not a whole number of MiB (a bare number is KiB)" },
+		{ "name: a\nvideo: std,vram=lots\n", "vm.conf:2: video: vram 'lots': not a size (a number of MiB, or with a K/M/G/T suffix)" },
+		{ "name: a\nvideo: std,accel3d=on\n", "vm.conf:2: video: unknown property 'accel3d'" },
+		{ "name: a\nvideo: std,virtio\n", "vm.conf:2: video: unexpected value 'virtio'" },
+		{ "name: a\nvideo: std\nvideo: virtio\n", "vm.conf:3: video: given twice" },
+		{ "name: a\nmachine: microvm\nvideo: virtio\n", "vm.conf: video: virtio is not possible on microvm, which has no PCI bus (video: none)" },
+		{ "name: a\nmachine: microvm,x-option-roms=off\nvideo: ramfb\n", "vm.conf: video: ramfb is not possible on microvm, which has no PCI bus (video: none)" },
+		/* input */
+		{ "name: a\ninput: joystick\n", "vm.conf:2: input: 'joystick' is not tablet, mouse, keyboard or none" },
+		{ "name: a\ninput: bus=usb\n", "vm.conf:2: input: no type given (tablet, mouse, keyboard, none)" },
+		{ "name: a\ninput: tablet,type=mouse\n", "vm.conf:2: input: the type is given twice" },
+		{ "name: a\ninput: tablet,bus=ps2\n", "vm.conf:2: input: a tablet is on usb or virtio, not ps2" },
+		{ "name: a\ninput: mouse,bus=serial\n", "vm.conf:2: input: bus 'serial' is not usb, virtio or ps2" },
+		{ "name: a\ninput: none,bus=usb\n", "vm.conf:2: input: unknown property 'bus'" },
+		{ "name: a\ninput: tablet,model=x\n", "vm.conf:2: input: unknown property 'model'" },
+		{ "name: a\ninput: none\ninput: tablet\n", "vm.conf: input: none cannot be combined with other input devices" },
+		{ "name: a\ninput: mouse\ninput: mouse,bus=ps2\n", "vm.conf: input: the machine has one PS/2 mouse; it is given twice" },
+		{ "name: a\nmachine: microvm\ninput: tablet,bus=usb\n", "vm.conf: input: bus usb is not possible on microvm, which has no PCI bus (bus=virtio)" },
+		{ "name: a\nmachine: microvm\ninput: keyboard,bus=ps2\n", "vm.conf: input: bus ps2 is not possible on microvm, which has no PS/2 controller (bus=virtio)" },
 	};
 	char err[512];
 
@@ -290,6 +344,179 @@ test_errors(void **state)
 	assert_string_equal(err, "disk9: unknown key");
 	assert_int_equal(vmdef_set(d, "memory", "4G", err, sizeof(err)), 0);
 	assert_int_equal(d->memory_mib, 4096);
+	assert_int_equal(vmdef_set(d, "video", "virtio,vram=1M", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "video: virtio has no vram (std, cirrus, qxl "
+	    "and bochs have)");
+	/* a repeatable device key has a limit */
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(vmdef_set(d, "input", "tablet", err,
+		    sizeof(err)), 0);
+	assert_int_equal(vmdef_set(d, "input", "tablet", err, sizeof(err)), -1);
+	assert_string_equal(err, "input: at most 32 lines");
+	vmdef_free(d);
+	assert_true(vmdef_known_key("video"));
+	assert_true(vmdef_known_key("input"));
+	assert_true(vmdef_key_repeats("input"));
+	assert_true(vmdef_key_repeats("qemu-arg"));
+	assert_false(vmdef_key_repeats("video"));
+	assert_false(vmdef_key_repeats("memory"));
+	assert_false(vmdef_key_repeats("bogus"));
+}
+
+static char *
+print_of(const char *text)
+{
+	char err[512];
+	struct vmdef *d = vmdef_parse(text, "t.conf", err, sizeof(err));
+
+	if (d == NULL)
+		fail_msg("%s", err);
+	char *t = vmdef_print(d);
+	/* and it reads back to the same */
+	struct vmdef *d2 = vmdef_parse(t, "printed", err, sizeof(err));
+	if (d2 == NULL)
+		fail_msg("reparse: %s\n%s", err, t);
+	char *t2 = vmdef_print(d2);
+	assert_string_equal(t, t2);
+	free(t2);
+	vmdef_free(d2);
+	vmdef_free(d);
+	return t;
+}
+
+static int
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return 1;
+	return 0;
+}
+
+/* The devices a definition has without their keys, and their spellings. */
+static void
+test_device_defaults(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*lines[4];	/* in the canonical text */
+		const char	*absent[3];	/* keys not in it */
+	} cases[] = {
+		{ "name: a\n", { "console: serial", "graphics: none",
+		    "balloon: on" }, { "video:", "input:" } },
+		/* virt-install's defaults with a display: std VGA, USB tablet */
+		{ "name: a\ngraphics: vnc\n", { "video: std",
+		    "input: tablet,bus=usb" }, { NULL } },
+		{ "name: a\nmachine: q35\ngraphics: vnc\n", { "video: std",
+		    "input: tablet,bus=usb" }, { NULL } },
+		/* no PCI display on microvm, and no USB */
+		{ "name: a\nmachine: microvm\ngraphics: vnc\n",
+		    { "graphics: vnc,listen=127.0.0.1,port=auto" },
+		    { "video:", "input:" } },
+		{ "name: a\nmachine: microvm\ninput: tablet\n",
+		    { "input: tablet" }, { "video:" } },
+		/* a line replaces the default */
+		{ "name: a\ngraphics: vnc\nvideo: none\ninput: none\n",
+		    { "video: none", "input: none" }, { NULL } },
+		{ "name: a\ngraphics: vnc\nvideo: model=virtio\n"
+		    "input: type=keyboard,bus=virtio\n",
+		    { "video: virtio", "input: keyboard,bus=virtio" },
+		    { "input: tablet" } },
+		{ "name: a\nvideo: vga,vram=16384\n", { "video: std,vram=16M" },
+		    { "input:" } },
+		{ "name: a\nvideo: bochs,model.vram=8M\n",
+		    { "video: bochs,vram=8M" }, { NULL } },
+		{ "name: a\nconsole: none\nballoon: no\n",
+		    { "console: none", "balloon: off" }, { NULL } },
+		{ "name: a\nmemory: 2G,currentMemory=1G\n",
+		    { "memory: 2048,currentMemory=1024" }, { NULL } },
+		{ "name: a\nmemory: 2G,current=2048,maxmemory=4G\n",
+		    { "memory: 2048,maxmemory=4096,slots=16" }, { NULL } },
+		{ "name: a\nmemory: 1G,currentMemory=0\n", { "memory: 1024" },
+		    { NULL } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = print_of(cases[i].text);
+		for (size_t j = 0; j < 4 && cases[i].lines[j] != NULL; j++)
+			if (!has_line(t, cases[i].lines[j]))
+				fail_msg("case %zu: no '%s' in:\n%s", i,
+				    cases[i].lines[j], t);
+		for (size_t j = 0; j < 3 && cases[i].absent[j] != NULL; j++)
+			if (strstr(t, cases[i].absent[j]) != NULL)
+				fail_msg("case %zu: '%s' in:\n%s", i,
+				    cases[i].absent[j], t);
+		free(t);
+	}
+}
+
+static char *
+qmp_text(const struct vmdef *d)
+{
+	struct json_object *c = vmdef_runtime_qmp(d);
+	char *s = xstrdup(json_object_to_json_string_ext(c,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(c);
+	return s;
+}
+
+/* currentMemory: parsed, kept in the text, given to the balloon. */
+static void
+test_current_memory(void **state)
+{
+	char err[512];
+	struct vmdef *d = vmdef_parse("name: m\n# sizes\nmemory: 2G\n"
+	    "graphics: vnc,password=pw\n", "m.conf", err, sizeof(err));
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(d->current_mib, 0);
+	char *q = qmp_text(d);
+	assert_string_equal(q, "[{\"execute\":\"set_password\",\"arguments\":"
+	    "{\"protocol\":\"vnc\",\"password\":\"pw\"}},"
+	    "{\"execute\":\"qom-set\",\"arguments\":{\"path\":"
+	    "\"/machine/peripheral/balloon0\",\"property\":"
+	    "\"guest-stats-polling-interval\",\"value\":2}}]");
+	free(q);
+
+	assert_int_equal(vmdef_set_current_memory(d, 1024, err, sizeof(err)), 0);
+	assert_int_equal(d->current_mib, 1024);
+	char *t = vmdef_text(d);
+	assert_non_null(strstr(t, "# sizes\nmemory: 2048,currentMemory=1024\n"));
+	free(t);
+	q = qmp_text(d);
+	assert_non_null(strstr(q, "{\"execute\":\"balloon\",\"arguments\":"
+	    "{\"value\":1073741824}}"));
+	free(q);
+
+	/* back to all of it: no balloon command, no currentMemory */
+	assert_int_equal(vmdef_set_current_memory(d, 2048, err, sizeof(err)), 0);
+	assert_int_equal(d->current_mib, 0);
+	t = vmdef_text(d);
+	assert_non_null(strstr(t, "\nmemory: 2048\n"));
+	free(t);
+	q = qmp_text(d);
+	assert_null(strstr(q, "\"balloon\""));
+	free(q);
+
+	assert_int_equal(vmdef_set_current_memory(d, 4096, err, sizeof(err)), -1);
+	assert_string_equal(err, "memory: currentMemory 4096M is more than "
+	    "memory 2048M");
+	assert_int_equal(vmdef_set_current_memory(d, 8, err, sizeof(err)), -1);
+	assert_string_equal(err, "memory: currentMemory 8M is less than 16 MiB");
+	assert_int_equal(vmdef_set(d, "balloon", "off", err, sizeof(err)), 0);
+	assert_int_equal(vmdef_set_current_memory(d, 512, err, sizeof(err)), -1);
+	assert_string_equal(err, "memory: currentMemory needs a balloon "
+	    "(balloon: on)");
+	assert_int_equal(vmdef_set_current_memory(d, 0, err, sizeof(err)), 0);
+	q = qmp_text(d);
+	assert_null(strstr(q, "balloon"));
+	free(q);
 	vmdef_free(d);
 }
 
@@ -475,6 +702,8 @@ main(void)
 		cmocka_unit_test(test_parse_full),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_device_defaults),
+		cmocka_unit_test(test_current_memory),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_path_escaping),
 		cmocka_unit_test(test_rmtree),

@@ -1,0 +1,66 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cmdline.h"
+#include "defutil.h"
+#include "props.h"
+#include "util.h"
+
+int
+def_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+def_uint(const char *what, const char *v, long long min, long long max,
+    unsigned *out, char *err, size_t errlen)
+{
+	long long n;
+	const char *e;
+
+	if (parse_uint(v, min, max, &n, &e) == -1)
+		return def_err(err, errlen, "%s '%s': %s (%lld to %lld)", what,
+		    v, e, min, max);
+	*out = (unsigned)n;
+	return 0;
+}
+
+int
+def_unused(const struct props *p, char *err, size_t errlen)
+{
+	const struct prop *u = props_unused(p);
+
+	if (u == NULL)
+		return 0;
+	if (u->key != NULL)
+		return def_err(err, errlen, "unknown property '%s'", u->key);
+	return def_err(err, errlen, "unexpected value '%s'", u->val);
+}
+
+int
+def_microvm(const struct vmdef *d)
+{
+	char t[64];
+
+	return strcmp(machine_type(d, t, sizeof(t)), "microvm") == 0;
+}
+
+void
+def_cmd(struct json_object *cmds, const char *cmd, struct json_object *args)
+{
+	struct json_object *c = json_object_new_object();
+
+	json_object_object_add(c, "execute", json_object_new_string(cmd));
+	if (args != NULL)
+		json_object_object_add(c, "arguments", args);
+	json_object_array_add(cmds, c);
+}

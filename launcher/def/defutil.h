@@ -1,0 +1,29 @@
+/*
+ * What the files of the definition share: errors in the "reason" form
+ * that vmdef_set prefixes with the key, numbers from property values, and
+ * the QMP command shape of vmdef_runtime_qmp.
+ */
+#ifndef LAUNCHER_DEFUTIL_H
+#define LAUNCHER_DEFUTIL_H
+
+#include <stddef.h>
+
+struct json_object;
+struct props;
+struct vmdef;
+
+/* Format the reason into err; returns -1, so "return def_err(...)". */
+int	 def_err(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* A number in [min, max]; the error reads "WHAT 'V': why (MIN to MAX)". */
+int	 def_uint(const char *what, const char *v, long long min,
+	    long long max, unsigned *out, char *err, size_t errlen);
+/* "unknown property 'k'" or "unexpected value 'v'" for what was not read. */
+int	 def_unused(const struct props *, char *err, size_t errlen);
+/* Does the machine type (the first word of machine:) name microvm? */
+int	 def_microvm(const struct vmdef *);
+/* Append {"execute": cmd, "arguments": args} to the array cmds. */
+void	 def_cmd(struct json_object *cmds, const char *cmd,
+	    struct json_object *args);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * The device kinds of a definition, in the order of the canonical form
+ * and of QEMU's command line: a new kind is its file and one row here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev.h"
+#include "util.h"
+
+extern const struct devkind devkind_serial;	/* dev-serial.c */
+extern const struct devkind devkind_display;	/* dev-display.c */
+extern const struct devkind devkind_video;	/* dev-video.c */
+extern const struct devkind devkind_input;	/* dev-input.c */
+extern const struct devkind devkind_balloon;	/* dev-balloon.c */
+
+/*
+ * The serial console comes before the display so that its -chardev pair
+ * precedes -display; video and input follow the display, whose facts
+ * give their defaults; the balloon's PCI slot comes after theirs.
+ */
+const struct devkind *const devkinds[] = {
+	&devkind_serial,
+	&devkind_display,
+	&devkind_video,
+	&devkind_input,
+	&devkind_balloon,
+};
+const size_t ndevkinds = sizeof(devkinds) / sizeof(devkinds[0]);
+
+const struct devkind *
+devkind_find(const char *key)
+{
+	for (size_t i = 0; i < ndevkinds; i++)
+		if (strcmp(devkinds[i]->key, key) == 0)
+			return devkinds[i];
+	return NULL;
+}
+
+int
+dev_walk(const struct vmdef *d, struct devfacts *facts, dev_fn fn, void *arg)
+{
+	struct devfacts f = { 0 };
+	const void **confs = xcalloc(d->ndevs + 1, sizeof(*confs));
+	int r = 0;
+
+	for (size_t i = 0; i < ndevkinds && r == 0; i++) {
+		const struct devkind *k = devkinds[i];
+		struct devset s = { .kind = k, .confs = confs };
+
+		for (size_t j = 0; j < d->ndevs; j++)
+			if (d->devs[j].kind == k)
+				confs[s.n++] = d->devs[j].conf;
+		if (s.n == 0 && k->dflt != NULL &&
+		    (confs[0] = k->dflt(d, &f)) != NULL) {
+			s.n = 1;
+			s.dflt = 1;
+		}
+		if (s.n == 0)
+			continue;
+		for (size_t j = 0; k->facts != NULL && j < s.n; j++)
+			k->facts(confs[j], &f);
+		if (fn != NULL)
+			r = fn(d, &s, arg);
+	}
+	free(confs);
+	if (facts != NULL)
+		*facts = f;
+	return r;
+}
