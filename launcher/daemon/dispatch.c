@@ -5,6 +5,9 @@
 #include "req.h"
 #include "vm.h"
 
+extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
+    dcmds_console[], dcmds_mem[], dcmds_display[], dcmds_qmp[];
+
 static const struct dcmd *const areas[] = {
 	dcmds_def,
 	dcmds_life,

@@ -18,20 +18,15 @@ struct qmp_error;
 #define NEEDS_QMP	0x04	/* ...and a QMP connection that takes commands */
 #define NEEDS_ADMIN	0x08	/* root or the supervisor's own user */
 
+/*
+ * Each cmd-AREA.c exports "const struct dcmd dcmds_AREA[]", ended by a
+ * row whose name is NULL; dispatch.c lists the areas.
+ */
 struct dcmd {
 	const char	*name;
 	void		(*fn)(struct req *, struct vm *);
 	int		 flags;
 };
-
-/* the areas, each ending with a row whose name is NULL */
-extern const struct dcmd dcmds_def[];		/* cmd-def.c */
-extern const struct dcmd dcmds_life[];		/* cmd-life.c */
-extern const struct dcmd dcmds_read[];		/* cmd-read.c */
-extern const struct dcmd dcmds_console[];	/* cmd-console.c */
-extern const struct dcmd dcmds_mem[];		/* cmd-mem.c */
-extern const struct dcmd dcmds_display[];	/* cmd-display.c */
-extern const struct dcmd dcmds_qmp[];		/* cmd-qmp.c */
 
 void	 dispatch(struct req *);
 

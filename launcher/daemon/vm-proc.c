@@ -172,6 +172,28 @@ kill_step(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* No quit over QMP: a signal does it. */
+static void
+quit_refused(struct vm *vm)
+{
+	if (vm->pidfd != -1)
+		pidfd_send_signal(vm->pidfd, SIGTERM, NULL, 0);
+}
+
+static void
+quit_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
+{
+	struct vm *vm = arg;
+
+	(void)ret;
+	/* QEMU may go before its reply to quit does: that is a yes */
+	if (err == NULL || strcmp(err->class, QMP_ERR_DISCONNECTED) == 0)
+		return;
+	log_warnx("%s: quit: %s: %s; SIGTERM", vm->name, err->class,
+	    err->desc);
+	quit_refused(vm);
+}
+
 void
 vm_destroy(struct vm *vm, const char *reason)
 {
@@ -181,11 +203,9 @@ vm_destroy(struct vm *vm, const char *reason)
 		strlcpy(vm->stop_reason, reason != NULL ? reason : "destroyed",
 		    sizeof(vm->stop_reason));
 	vm->expect_exit = 1;
-	if (vm->qmp != NULL &&
-	    qmp_execute(vm->qmp, "quit", NULL, 2000, NULL, NULL) != -1)
-		;
-	else if (vm->pidfd != -1)
-		pidfd_send_signal(vm->pidfd, SIGTERM, NULL, 0);
+	if (vm->qmp == NULL ||
+	    qmp_execute(vm->qmp, "quit", NULL, 2000, quit_reply, vm) == -1)
+		quit_refused(vm);
 	if (vm->killev == NULL) {
 		vm->killev = evtimer_new(vm->d->base, kill_step, vm);
 		vm->kill_stage = 0;
