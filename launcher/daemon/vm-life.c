@@ -66,9 +66,9 @@ vm_exited(evutil_socket_t fd, short what, void *arg)
 
 	if (expected) {
 		char r[VM_REASON_MAX];
-		strlcpy(r, vm->stop_reason[0] ? vm->stop_reason : "destroyed",
-		    sizeof(r));
-		vm->stop_reason[0] = '\0';
+		strlcpy(r, vm->stop_reason != NULL ? vm->stop_reason :
+		    "destroyed", sizeof(r));
+		vm_set_stop_reason(vm, NULL);
 		vm_set_state(vm, was == VM_CRASHED ? VM_CRASHED : VM_SHUTOFF, r);
 		return;
 	}

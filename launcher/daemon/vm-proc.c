@@ -200,8 +200,7 @@ vm_destroy(struct vm *vm, const char *reason)
 	if (!vm_active(vm))
 		return;
 	if (!vm->expect_exit || reason != NULL)
-		strlcpy(vm->stop_reason, reason != NULL ? reason : "destroyed",
-		    sizeof(vm->stop_reason));
+		vm_set_stop_reason(vm, reason != NULL ? reason : "destroyed");
 	vm->expect_exit = 1;
 	if (vm->qmp == NULL ||
 	    qmp_execute(vm->qmp, "quit", NULL, 2000, quit_reply, vm) == -1)
@@ -356,7 +355,7 @@ vm_process_started(struct vm *vm)
 	vm->id = ++vm->d->next_id;
 	vm->qemu_major = vm->qemu_minor = vm->qemu_micro = -1;
 	vm->expect_exit = 0;
-	vm->stop_reason[0] = '\0';
+	vm_set_stop_reason(vm, NULL);
 	vm->shutdown_req = 0;
 	vm->reboot_req = 0;
 }

@@ -294,7 +294,7 @@ on_shutdown_event(struct vm *vm, struct json_object *data)
 			const char *r = strcmp(reason, "host-qmp-quit") == 0 ?
 			    "quit over QMP" : "QEMU got a signal to stop";
 			vm->expect_exit = 1;
-			strlcpy(vm->stop_reason, r, sizeof(vm->stop_reason));
+			vm_set_stop_reason(vm, r);
 			vm_set_state(vm, VM_SHUTDOWN, r);
 		}
 		return;

@@ -90,7 +90,7 @@ vm_add(struct daemon *d, struct vmdef *def)
 	vm->exit_code = vm->exit_signal = -1;
 	vm->qemu_major = vm->qemu_minor = vm->qemu_micro = -1;
 	vm->state = VM_SHUTOFF;
-	strlcpy(vm->reason, "defined", sizeof(vm->reason));
+	vm->reason = xstrdup("defined");
 	TAILQ_INIT(&vm->waiters);
 	if (vmpaths_init(&vm->paths, d->runroot, vm->name, err,
 	    sizeof(err)) == -1)
@@ -123,6 +123,8 @@ vm_remove(struct vm *vm)
 	vmdef_free(vm->def);
 	vmdef_free(vm->next_def);
 	free(vm->crash_log);
+	free(vm->reason);
+	free(vm->stop_reason);
 	free(vm);
 }
 

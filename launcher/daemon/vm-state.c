@@ -103,8 +103,11 @@ vm_set_state(struct vm *vm, enum vm_state s, const char *reason)
 	int changed = vm->state != s || strcmp(vm->reason, reason) != 0;
 
 	vm->state = s;
-	if (reason != vm->reason)
-		strlcpy(vm->reason, reason, sizeof(vm->reason));
+	if (reason != vm->reason) {
+		char *r = xstrdup(reason);
+		free(vm->reason);
+		vm->reason = r;
+	}
 	if (changed) {
 		log_info("%s: %s (%s)", vm->name, vm_state_name(s), vm->reason);
 		struct json_object *d = json_object_new_object();
@@ -115,6 +118,15 @@ vm_set_state(struct vm *vm, enum vm_state s, const char *reason)
 		vm_emit(vm, EV_VM_STATE, d);
 	}
 	wake_waiters(vm);
+}
+
+void
+vm_set_stop_reason(struct vm *vm, const char *why)
+{
+	char *r = why != NULL ? xstrdup(why) : NULL;
+
+	free(vm->stop_reason);
+	vm->stop_reason = r;
 }
 
 static void

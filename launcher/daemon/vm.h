@@ -60,7 +60,7 @@ struct vm {
 	struct vmdef		*next_def;	/* defined while running */
 	struct vmpaths		 paths;
 	enum vm_state		 state;
-	char			 reason[VM_REASON_MAX];
+	char			*reason;	/* never NULL */
 
 	pid_t			 pid;
 	int			 pidfd;
@@ -76,7 +76,7 @@ struct vm {
 	int			 paused_start;	/* start --paused */
 
 	int			 expect_exit;	/* we asked QEMU to go */
-	char			 stop_reason[VM_REASON_MAX]; /* ...and why */
+	char			*stop_reason;	/* ...and why, or NULL */
 	struct event		*killev;	/* quit, SIGTERM, SIGKILL */
 	struct event		*reconnev;	/* QMP lost, QEMU alive */
 	int			 kill_stage;
@@ -136,6 +136,8 @@ void		 vm_wait(struct vm *, int want_off, int timeout_ms, vm_wait_cb,
 /* An event for clients about this VM; data consumed. */
 void		 vm_emit(struct vm *, const char *event, struct json_object *);
 void		 vm_fire(struct vm *, int kind);
+/* Why we asked QEMU to go: the reason of the VM's state once it went. */
+void		 vm_set_stop_reason(struct vm *, const char *);
 void		 vm_fail_waiters(struct vm *, const char *why);
 
 /* vm-life.c */
