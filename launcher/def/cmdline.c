@@ -66,18 +66,6 @@ argv_free(struct argv *a)
 	a->n = 0;
 }
 
-const char *
-machine_type(const struct vmdef *d, char *buf, size_t len)
-{
-	size_t n = strcspn(d->machine, ",");
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, d->machine, n);
-	buf[n] = '\0';
-	return buf;
-}
-
 static void
 add_json(struct argv *a, const char *opt, struct json_object *o)
 {

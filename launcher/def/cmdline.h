@@ -50,6 +50,5 @@ int	 cmdline_build(const struct vmdef *, const struct vmpaths *,
 	    enum accel accel, const char *qemu, struct argv *,
 	    char *err, size_t errlen);
 
-const char *machine_type(const struct vmdef *, char *buf, size_t len);
 
 #endif

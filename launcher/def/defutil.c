@@ -4,10 +4,10 @@
 
 #include <json-c/json.h>
 
-#include "cmdline.h"
 #include "defutil.h"
 #include "props.h"
 #include "util.h"
+#include "vmdef.h"
 
 int
 def_err(char *err, size_t errlen, const char *fmt, ...)
@@ -44,6 +44,18 @@ def_unused(const struct props *p, char *err, size_t errlen)
 	if (u->key != NULL)
 		return def_err(err, errlen, "unknown property '%s'", u->key);
 	return def_err(err, errlen, "unexpected value '%s'", u->val);
+}
+
+const char *
+machine_type(const struct vmdef *d, char *buf, size_t len)
+{
+	size_t n = strcspn(d->machine, ",");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, d->machine, n);
+	buf[n] = '\0';
+	return buf;
 }
 
 int

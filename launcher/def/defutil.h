@@ -20,6 +20,8 @@ int	 def_uint(const char *what, const char *v, long long min,
 	    long long max, unsigned *out, char *err, size_t errlen);
 /* "unknown property 'k'" or "unexpected value 'v'" for what was not read. */
 int	 def_unused(const struct props *, char *err, size_t errlen);
+/* The machine type: the first word of machine:, in buf. */
+const char *machine_type(const struct vmdef *, char *buf, size_t len);
 /* Does the machine type (the first word of machine:) name microvm? */
 int	 def_microvm(const struct vmdef *);
 /* Append {"execute": cmd, "arguments": args} to the array cmds. */
