@@ -41,6 +41,11 @@ t_running_ids() {
 	q list --json | grep -q "\"id\": $i1" || fail "list json"
 	q info id1 | head -1 | grep -q "^Id: *$i1$" || fail "info: $(q info id1 | head -2)"
 	q info id3 | grep -q '^Id:' && fail "an Id for a shut off VM"
+	# any command takes a VM by id or UUID, as virsh takes a domain
+	q info "$i1" | grep -q '^Name: *id1$' || fail "info by id: $(q info "$i1")"
+	[ "$(q state "$u1")" = paused ] || fail "state by uuid"
+	q resume "$i1" >/dev/null && [ "$(q state id1)" = running ] || fail "resume by id"
+	q suspend "$i1" >/dev/null
 	q list --name | grep -qx id1 || fail "list --name"
 	q list --name | grep -qx id3 && fail "list --name shows a shut off VM"
 	q destroy id2 >/dev/null
