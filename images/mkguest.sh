@@ -40,7 +40,7 @@ init_src=$here/guest-init
 
 # Modules the guest loads (with their dependencies); built-ins are skipped.
 modules="virtio_pci virtio_mmio virtio_blk virtio_net virtio_balloon
-virtio_scsi sd_mod virtio_console button evdev"
+virtio_scsi sd_mod virtio_console virtio_input button evdev"
 # Module parameters, "name:params". scan=sync: SCSI disks exist before the
 # ready line.
 modparams="scsi_mod:scan=sync"

@@ -248,6 +248,52 @@ t_send_key_chord_sysrq() {
 	[ "$(sysrq_help)" -eq $((n0 + 2)) ] || fail "SysRq help with --codeset linux: $(sysrq_help) lines"
 }
 
+# pci_ids NAME: the guest's PCI devices, one "VENDOR:DEVICE" a line
+pci_ids() {
+	gx "$1" 'for d in /sys/bus/pci/devices/*; do echo "pci=$(cat $d/vendor):$(cat $d/device)"; done' |
+	    sed -n 's/^pci=0x\([0-9a-f]*\):0x\([0-9a-f]*\).*/\1:\2/p'
+}
+
+# What the devices are, seen from inside the guest: with graphics vnc the
+# std VGA (1234:1111) and the USB controller of the tablet (qemu-xhci,
+# 1b36:000d; the test guest's kernel has no USB, so QEMU tells the tablet:
+# an absolute pointer, which is what lets the VNC pointer track).
+t_guest_sees_display_devices() {
+	ids=$(pci_ids "$VM")
+	echo "$ids" | grep -qx 1234:1111 || fail "no VGA in the guest: $ids"
+	echo "$ids" | grep -qx 1b36:000d || fail "no xHCI in the guest: $ids"
+	q qmp "$VM" '{"execute": "query-mice"}' >"$T/mice"
+	python3 - "$T/mice" <<'PY' || fail "no absolute tablet: $(cat "$T/mice")"
+import json, sys
+mice = json.load(open(sys.argv[1]))
+sys.exit(0 if any(m["absolute"] and "Tablet" in m["name"] for m in mice) else 1)
+PY
+}
+
+# Other models, as virt-install's --video and --input give them; the guest
+# sees the virtio GPU (1af4:1050) and a virtio tablet with absolute axes.
+t_guest_sees_virtio_display() {
+	create_guest d2 --graphics vnc --video virtio --input tablet,bus=virtio --start
+	wait_ready d2
+	ids=$(pci_ids d2)
+	echo "$ids" | grep -qx 1af4:1050 || fail "no virtio GPU in the guest: $ids"
+	echo "$ids" | grep -qx 1234:1111 && fail "a std VGA besides the virtio GPU"
+	gx d2 'cat /proc/bus/input/devices' >"$T/input"
+	grep -q 'N: Name="QEMU Virtio Tablet"' "$T/input" || fail "no virtio tablet: $(cat "$T/input")"
+	sed -n '/QEMU Virtio Tablet/,/^$/p' "$T/input" | grep -q '^B: ABS=' || fail "no absolute axes"
+	q destroy d2 >/dev/null
+}
+
+# graphics none: no display device at all in the guest
+t_no_graphics_no_display() {
+	create_guest d3 --start
+	wait_ready d3
+	ids=$(pci_ids d3)
+	[ -n "$ids" ] || fail "no PCI devices read"
+	echo "$ids" | grep -qE '^(1234:1111|1b36:000d|1af4:1050)$' && fail "display devices: $ids"
+	q destroy d3 >/dev/null
+}
+
 t_destroy() {
 	q destroy "$VM" >/dev/null
 	[ "$(q state "$VM")" = "shut off" ] || fail "state $(q state "$VM")"
@@ -256,4 +302,5 @@ t_destroy() {
 start_daemon || exit 1
 run_tests no_display_reference vnc_shows_guest_console \
     vnc_follows_guest_writes screenshot_png send_key_types_on_console \
-    send_key_chord_sysrq destroy
+    send_key_chord_sysrq guest_sees_display_devices guest_sees_virtio_display \
+    no_graphics_no_display destroy
