@@ -20,11 +20,17 @@ struct step {
 	void			*arg;
 	char			*undo_cmd;
 	struct json_object	*undo_args;
+	/* an event the step waits for besides its reply */
+	char			*event;
+	char			*ev_key;
+	char			*ev_value;
+	int			 ev_timeout_ms;
 };
 
 struct job {
 	char			*name;
 	struct qmp		*qmp;
+	struct event_base	*base;
 	struct event		*timer;
 	struct step		*steps;
 	int			 n;
@@ -33,6 +39,11 @@ struct job {
 	int64_t			 pending;	/* QMP id of what runs */
 	int			 failed;
 	int			 abandoned;
+	/* the running step's event wait */
+	void			*ev_sub;
+	struct event		*ev_timer;
+	int			 ev_seen;
+	int			 reply_seen;
 	char			 class[64];
 	char			 desc[1024];
 	int			 qemu;
@@ -44,6 +55,7 @@ struct job {
 
 static void	job_next(struct job *);
 static void	job_rollback(struct job *);
+static void	event_wait_end(struct job *);
 
 static void
 job_free(struct job *j)
@@ -53,7 +65,11 @@ job_free(struct job *j)
 		json_object_put(j->steps[i].args);
 		free(j->steps[i].undo_cmd);
 		json_object_put(j->steps[i].undo_args);
+		free(j->steps[i].event);
+		free(j->steps[i].ev_key);
+		free(j->steps[i].ev_value);
 	}
+	event_wait_end(j);
 	free(j->steps);
 	if (j->timer != NULL)
 		event_free(j->timer);
@@ -95,6 +111,7 @@ timed_out(evutil_socket_t fd, short what, void *arg)
 	if (j->pending > 0)
 		qmp_cancel(j->qmp, j->pending);
 	j->pending = 0;
+	event_wait_end(j);
 	snprintf(desc, sizeof(desc), "%s: timed out at step %d of %d (%s)",
 	    j->name, j->cur + 1, j->n, j->cur < j->n ? j->steps[j->cur].cmd :
 	    "end");
@@ -110,6 +127,7 @@ job_new(struct event_base *base, struct qmp *q, const char *name,
 	struct job *j = xcalloc(1, sizeof(*j));
 
 	j->name = xstrdup(name);
+	j->base = base;
 	j->qmp = q;
 	j->done = done;
 	j->arg = arg;
@@ -147,6 +165,18 @@ job_undo(struct job *j, const char *cmd, struct json_object *args)
 }
 
 void
+job_expect_event(struct job *j, const char *event, const char *key,
+    const char *value, int timeout_ms)
+{
+	struct step *s = &j->steps[j->n - 1];
+
+	s->event = xstrdup(event);
+	s->ev_key = xstrdup(key);
+	s->ev_value = xstrdup(value);
+	s->ev_timeout_ms = timeout_ms;
+}
+
+void
 job_progress(struct job *j, job_progress_fn fn, void *arg)
 {
 	j->progress = fn;
@@ -161,8 +191,14 @@ job_steps_from(struct job *j, struct json_object *cmds)
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(cmds, i);
 		struct json_object *a = jget(c, "arguments");
+		struct json_object *u = jget(c, "undo"), *ua;
 		job_step(j, jstr(c, "execute"), a != NULL ?
 		    json_object_get(a) : NULL, NULL, NULL);
+		if (u != NULL && jstr(u, "execute") != NULL) {
+			ua = jget(u, "arguments");
+			job_undo(j, jstr(u, "execute"), ua != NULL ?
+			    json_object_get(ua) : NULL);
+		}
 	}
 }
 
@@ -222,6 +258,7 @@ step_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 	if (err != NULL) {
 		int own = strcmp(err->class, QMP_ERR_TIMEOUT) == 0 ||
 		    strcmp(err->class, QMP_ERR_DISCONNECTED) == 0;
+		event_wait_end(j);
 		job_fail(j, err->class, err->desc, !own);
 		/* QEMU gone: nothing can be undone in it */
 		j->undoing = strcmp(err->class, QMP_ERR_DISCONNECTED) == 0 ?
@@ -230,13 +267,82 @@ step_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 		return;
 	}
 	if (s->check != NULL && s->check(s->arg, ret, why, sizeof(why)) == -1) {
+		event_wait_end(j);
 		job_fail(j, ERR_GENERIC, why, 0);
 		j->undoing = j->cur + 1;	/* the step itself took effect */
 		job_rollback(j);
 		return;
 	}
+	if (s->event != NULL && !j->ev_seen) {
+		/* the reply came; the event is still to come */
+		j->reply_seen = 1;
+		struct timeval tv = { s->ev_timeout_ms / 1000,
+		    (s->ev_timeout_ms % 1000) * 1000 };
+		evtimer_add(j->ev_timer, &tv);
+		return;
+	}
+	event_wait_end(j);
 	j->cur++;
 	job_next(j);
+}
+
+/* The event a step waits for: when it matches, and the reply came, on. */
+static void
+event_came(void *arg, const char *name, struct json_object *msg)
+{
+	struct job *j = arg;
+	struct step *s = &j->steps[j->cur];
+	const char *v = jstr(jget(msg, "data"), s->ev_key);
+
+	(void)name;
+	if (v == NULL || strcmp(v, s->ev_value) != 0 || j->ev_seen)
+		return;
+	j->ev_seen = 1;
+	if (!j->reply_seen)
+		return;
+	event_wait_end(j);
+	j->cur++;
+	job_next(j);
+}
+
+static void
+event_timed_out(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+	struct step *s = &j->steps[j->cur];
+	char desc[256];
+
+	(void)fd;
+	(void)what;
+	snprintf(desc, sizeof(desc), "%s: no %s for %s %s within %d s after "
+	    "%s", j->name, s->event, s->ev_key, s->ev_value,
+	    s->ev_timeout_ms / 1000, s->cmd);
+	event_wait_end(j);
+	job_fail(j, ERR_TIMEOUT, desc, 0);
+	j->undoing = j->cur + 1;
+	job_rollback(j);
+}
+
+/* Start waiting for the running step's event, before its command goes. */
+static void
+event_wait_begin(struct job *j, struct step *s)
+{
+	j->ev_seen = j->reply_seen = 0;
+	if (s->event == NULL)
+		return;
+	j->ev_sub = qmp_subscribe(j->qmp, s->event, event_came, j);
+	j->ev_timer = evtimer_new(j->base, event_timed_out, j);
+}
+
+static void
+event_wait_end(struct job *j)
+{
+	if (j->ev_sub != NULL)
+		qmp_unsubscribe(j->qmp, j->ev_sub);
+	j->ev_sub = NULL;
+	if (j->ev_timer != NULL)
+		event_free(j->ev_timer);
+	j->ev_timer = NULL;
 }
 
 static void
@@ -251,6 +357,7 @@ job_next(struct job *j)
 		j->progress(j->parg, j->cur + 1, j->n, s->cmd);
 	struct json_object *a = s->args;
 	s->args = NULL;
+	event_wait_begin(j, s);
 	j->pending = qmp_execute(j->qmp, s->cmd, a, 0, step_reply, j);
 	if (j->pending < 0) {
 		j->pending = 0;

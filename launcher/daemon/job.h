@@ -38,8 +38,20 @@ void		 job_step(struct job *, const char *cmd, struct json_object *args,
 		    job_check_fn check, void *arg);
 /* The undo of the last step added; args consumed. */
 void		 job_undo(struct job *, const char *cmd, struct json_object *args);
+/*
+ * The last step added also waits for an event: it is done when its reply
+ * has come and an event named event whose data member key equals value
+ * (DEVICE_DELETED with "device": "vdb"), within timeout_ms of the reply;
+ * else the job fails with a Timeout that names the event.
+ */
+void		 job_expect_event(struct job *, const char *event,
+		    const char *key, const char *value, int timeout_ms);
 void		 job_progress(struct job *, job_progress_fn, void *arg);
-/* Steps from an array of {"execute", "arguments"} (vmdef_runtime_qmp). */
+/*
+ * Steps from an array of {"execute", "arguments", "undo": {"execute",
+ * "arguments"}} (vmdef_runtime_qmp, the hot-plug steps); arguments and
+ * undo may be absent.
+ */
 void		 job_steps_from(struct job *, struct json_object *cmds);
 int		 job_nsteps(const struct job *);
 /* Run it.  done may be called before this returns (an empty job). */

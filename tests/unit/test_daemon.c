@@ -482,6 +482,79 @@ test_job_qemu_vanishes(void **state)
 	fx_free(f);
 }
 
+/* A step that waits for its event: after the reply, or before it. */
+static void
+test_job_waits_for_event(void **state)
+{
+	struct fx *f = fx_new();
+	struct outcome o = { 0 };
+
+	(void)state;
+	fx_bare_qmp(f);
+	struct job *j = job_new(f->base, f->q, "unplug", 10000, job_done, &o);
+	job_step(j, "device_del", jarg("{\"id\": \"vdb\"}"), NULL, NULL);
+	job_expect_event(j, "DEVICE_DELETED", "device", "vdb", 3000);
+	job_step(j, "blockdev-del", jarg("{\"node-name\": \"fmt-vdb\"}"),
+	    NULL, NULL);
+	job_step(j, "device_del", jarg("{\"id\": \"vdc\"}"), NULL, NULL);
+	job_expect_event(j, "DEVICE_DELETED", "device", "vdc", 3000);
+	job_start(j);
+	long long id = expect_cmd(f, "device_del", NULL);
+	answer(f, id, "{}");
+	/* another device's event does not count */
+	peer_send(f, "{\"event\": \"DEVICE_DELETED\", \"data\": "
+	    "{\"device\": \"vdz\"}, \"timestamp\": {\"seconds\": 1, "
+	    "\"microseconds\": 0}}");
+	pump(f, 50);
+	assert_int_equal(o.done, 0);
+	peer_send(f, "{\"event\": \"DEVICE_DELETED\", \"data\": "
+	    "{\"device\": \"vdb\", \"path\": \"/machine/peripheral/vdb\"}, "
+	    "\"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}");
+	answer(f, expect_cmd(f, "blockdev-del", NULL), "{}");
+	/* the event before the reply */
+	id = expect_cmd(f, "device_del", NULL);
+	peer_send(f, "{\"event\": \"DEVICE_DELETED\", \"data\": "
+	    "{\"device\": \"vdc\"}, \"timestamp\": {\"seconds\": 1, "
+	    "\"microseconds\": 0}}");
+	answer(f, id, "{}");
+	assert_true(tu_pump(f->base, &o.done, 3000));
+	assert_int_equal(o.ok, 1);
+	fx_free(f);
+}
+
+/* The guest never lets go: a Timeout that names the event. */
+static void
+test_job_event_timeout(void **state)
+{
+	struct fx *f = fx_new();
+	struct outcome o = { 0 };
+
+	(void)state;
+	fx_bare_qmp(f);
+	struct json_object *steps = jarg("[{\"execute\": \"blockdev-add\", "
+	    "\"arguments\": {\"node-name\": \"fmt-vdb\"}, \"undo\": "
+	    "{\"execute\": \"blockdev-del\", \"arguments\": "
+	    "{\"node-name\": \"fmt-vdb\"}}}]");
+	struct job *j = job_new(f->base, f->q, "detach", 10000, job_done, &o);
+	job_steps_from(j, steps);
+	json_object_put(steps);
+	job_step(j, "device_del", jarg("{\"id\": \"vdb\"}"), NULL, NULL);
+	job_expect_event(j, "DEVICE_DELETED", "device", "vdb", 300);
+	job_start(j);
+	answer(f, expect_cmd(f, "blockdev-add", NULL), "{}");
+	answer(f, expect_cmd(f, "device_del", NULL), "{}");
+	/* the undo of the steps before, from the array's "undo" */
+	struct json_object *a;
+	answer(f, expect_cmd(f, "blockdev-del", &a), "{}");
+	assert_string_equal(jstr(a, "node-name"), "fmt-vdb");
+	json_object_put(a);
+	assert_true(tu_pump(f->base, &o.done, 3000));
+	assert_int_equal(o.ok, 0);
+	assert_string_equal(o.class, "Timeout");
+	assert_non_null(strstr(o.desc, "no DEVICE_DELETED for device vdb"));
+	fx_free(f);
+}
+
 /* ---- the VM core ---- */
 
 /* start: the devices' settings, the VNC port, cont; each reply checked. */
@@ -788,6 +861,8 @@ main(void)
 		cmocka_unit_test(test_job_check_fails),
 		cmocka_unit_test(test_job_timeout),
 		cmocka_unit_test(test_job_qemu_vanishes),
+		cmocka_unit_test(test_job_waits_for_event),
+		cmocka_unit_test(test_job_event_timeout),
 		cmocka_unit_test(test_start_job),
 		cmocka_unit_test(test_start_job_fails),
 		cmocka_unit_test(test_start_bad_vnc_port),
