@@ -23,6 +23,8 @@ snippet(const char *buf, size_t len, char *out, size_t outlen)
 
 	while (i < len && isspace((unsigned char)buf[i]))
 		i++;
+	while (len > i && isspace((unsigned char)buf[len - 1]))
+		len--;
 	for (; i < len && o + 4 < outlen && o < 40; i++) {
 		unsigned char c = (unsigned char)buf[i];
 		out[o++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
