@@ -433,11 +433,13 @@ c_image(struct cli *cli, int argc, char **argv)
 {
 	const struct cmd *sub;
 
+	static const char *const help[] = { "help", "-h", "--help" };
+
 	if (argc < 2)
 		image_usage(stderr, 2);
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0)
-		image_usage(stdout, 0);
+	for (size_t i = 0; i < nitems(help); i++)
+		if (strcmp(argv[1], help[i]) == 0)
+			image_usage(stdout, 0);
 	if ((sub = find_sub(argv[1])) == NULL) {
 		fprintf(stderr, "qlaunch image: unknown subcommand '%s' "
 		    "(qlaunch image help lists them)\n", argv[1]);
