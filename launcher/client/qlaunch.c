@@ -23,6 +23,7 @@ extern const struct cmd cmds_console[];
 extern const struct cmd cmds_mem[];
 extern const struct cmd cmds_display[];
 extern const struct cmd cmds_qmp[];
+extern const struct cmd cmds_image[];
 extern const struct cmd cmds_host[];
 
 /* The areas, in the order qlaunch -h lists them. */
@@ -34,6 +35,7 @@ static const struct cmd *const areas[] = {
 	cmds_mem,
 	cmds_display,
 	cmds_qmp,
+	cmds_image,
 	cmds_host,
 };
 
