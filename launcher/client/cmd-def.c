@@ -14,112 +14,145 @@
 
 #include "cli.h"
 #include "jget.h"
+#include "names.h"
 #include "util.h"
+#include "virtinst.h"
 #include "vmdef.h"
 #include "xalloc.h"
 
-/* --key value and --key=value become definition settings. */
+/* Print what create would send: the definition's lines. */
+static void
+print_definition(const struct virtinst *vi)
+{
+	printf("name: %s\n", vi->name);
+	json_object_object_foreach(vi->settings, key, val) {
+		if (!json_object_is_type(val, json_type_array)) {
+			printf("%s: %s\n", key, json_object_get_string(val));
+			continue;
+		}
+		for (size_t i = 0; i < json_object_array_length(val); i++)
+			printf("%s: %s\n", key, json_object_get_string(
+			    json_object_array_get_idx(val, i)));
+	}
+	/* the install: arguments of create, not definition keys */
+	json_object_object_foreach(vi->args, akey, aval)
+		printf("# %s: %s\n", akey, json_object_get_string(aval));
+}
+
+/* --dry-run: the settings checked here, as the supervisor checks them. */
+static void
+check_definition(const struct virtinst *vi)
+{
+	struct vmdef *d = vmdef_new();
+	char err[1024];
+
+	strlcpy(d->name, vi->name, sizeof(d->name));
+	json_object_object_foreach(vi->settings, key, val) {
+		int arr = json_object_is_type(val, json_type_array);
+		size_t n = arr ? json_object_array_length(val) : 1;
+		for (size_t i = 0; i < n; i++)
+			if (vmdef_set(d, key, json_object_get_string(arr ?
+			    json_object_array_get_idx(val, i) : val), err,
+			    sizeof(err)) == -1)
+				cli_die("%s", err);
+	}
+	if (vmdef_check(d, err, sizeof(err)) == -1)
+		cli_die("%s", err);
+	vmdef_free(d);
+}
+
+static int
+is_off(const char *state)
+{
+	return state != NULL && (strcmp(state, "shut off") == 0 ||
+	    strcmp(state, "crashed") == 0);
+}
+
+/*
+ * virt-install's --wait: until the VM is shut off, min minutes (< 0:
+ * for ever).  On a connection of its own, as a console may have taken
+ * the first.
+ */
+static void
+wait_shutoff(struct cli *cli, const char *name, long long min)
+{
+	int64_t end = min < 0 ? 0 : mono_ms() + min * 60000;
+	struct json_object *st, *ev;
+	int off;
+
+	if (cli->connected) {
+		client_close(&cli->conn);
+		cli->connected = 0;
+	}
+	json_object_put(cli_call(cli, "subscribe", cli_name_args(name)));
+	st = cli_call(cli, "state", cli_name_args(name));
+	off = is_off(jstr(st, "state"));
+	json_object_put(st);
+	while (!off) {
+		int64_t t0 = mono_ms();
+		int chunk = 60000;
+		if (end != 0 && end - t0 < chunk)
+			chunk = (int)(end - t0);
+		if (chunk <= 0)
+			break;
+		if ((ev = client_next_event(&cli->conn, chunk)) == NULL) {
+			if (mono_ms() - t0 < chunk)
+				cli_die("qlaunchd closed the connection");
+			continue;
+		}
+		const char *e = jstr(ev, "event");
+		if (e != NULL && strcmp(e, EV_VM_STATE) == 0)
+			off = is_off(jstr(jget(ev, "data"), "state"));
+		json_object_put(ev);
+	}
+	if (!off)
+		cli_die("VM %s is still running after %lld minute%s", name,
+		    min, min == 1 ? "" : "s");
+	printf("VM %s is shut off\n", name);
+}
+
+/* create takes virt-install's flags (virtinst.c). */
 static int
 c_create(struct cli *cli, int argc, char **argv)
 {
-	struct json_object *set = json_object_new_object();
-	const char *name = NULL;
-	int start = 0, paused = 0, console = 0;
+	struct virtinst vi;
+	char err[1024];
+	int r = virtinst_parse(argc, argv, &vi, err, sizeof(err));
 
-	for (int i = 1; i < argc; i++) {
-		char *a = argv[i];
-		if (a[0] == '-' && a[1] != '-')
-			cli_die("create: unknown option %s (options are --KEY "
-			    "VALUE)", a);
-		if (strncmp(a, "--", 2) != 0) {
-			if (name != NULL)
-				cli_die("create: unexpected argument '%s'", a);
-			name = a;
-			continue;
-		}
-		char key[64];
-		const char *val = NULL, *eq = strchr(a, '=');
-		size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-		if (klen >= sizeof(key))
-			cli_die("create: unknown option %s", a);
-		memcpy(key, a + 2, klen);
-		key[klen] = '\0';
-		/* --console alone attaches; --console serial|none is the key */
-		int attach = strcmp(key, "console") == 0 && eq == NULL &&
-		    (i + 1 >= argc || (strcmp(argv[i + 1], "serial") != 0 &&
-		    strcmp(argv[i + 1], "none") != 0));
-		if (strcmp(key, "start") == 0 || strcmp(key, "paused") == 0 ||
-		    attach) {
-			if (eq != NULL)
-				cli_die("create: --%s takes no value", key);
-			if (strcmp(key, "start") == 0)
-				start = 1;
-			else if (strcmp(key, "paused") == 0)
-				paused = start = 1;
-			else
-				console = start = 1;
-			continue;
-		}
-		int b;
-		if (strcmp(key, "autostart") == 0 && eq == NULL &&
-		    (i + 1 >= argc || parse_bool(argv[i + 1], &b) == -1)) {
-			json_object_object_add(set, "autostart",
-			    json_object_new_string("yes"));
-			continue;
-		}
-		/* virt-install's spellings */
-		if (strcmp(key, "ram") == 0)
-			strlcpy(key, "memory", sizeof(key));
-		if (strcmp(key, "qemu-commandline") == 0)
-			strlcpy(key, "qemu-arg", sizeof(key));
-		if (strcmp(key, "qemu-arg") != 0)
-			for (char *p = key; *p; p++)
-				if (*p == '-')
-					*p = '_';
-		if (eq != NULL)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else
-			cli_die("create: --%s needs a value", key);
-		if (strcmp(key, "name") == 0) {
-			if (name != NULL)
-				cli_die("create: the name is given twice");
-			name = val;
-			continue;
-		}
-		if (!vmdef_known_key(key))
-			cli_die("create: unknown option --%.*s", (int)klen, a + 2);
-		struct json_object *old;
-		int repeats = vmdef_key_repeats(key);
-		if (json_object_object_get_ex(set, key, &old)) {
-			if (!repeats)
-				cli_die("create: --%s given twice", key);
-			json_object_array_add(old, json_object_new_string(val));
-		} else if (repeats) {
-			struct json_object *arr = json_object_new_array();
-			json_object_array_add(arr, json_object_new_string(val));
-			json_object_object_add(set, key, arr);
-		} else
-			json_object_object_add(set, key,
-			    json_object_new_string(val));
+	if (r == VI_USAGE)
+		cli_usage_error(cli, "%s", err);
+	if (r != VI_OK)
+		cli_die("create: %s", err);
+	for (size_t i = 0; i < vi.nwarnings; i++)
+		fprintf(stderr, "qlaunch: warning: %s\n", vi.warnings[i]);
+	if (vi.print)
+		print_definition(&vi);
+	else if (vi.dry_run)
+		check_definition(&vi);
+	if (vi.print || vi.dry_run) {
+		virtinst_free(&vi);
+		return 0;
 	}
-	if (name == NULL)
-		cli_usage_exit(cli);
-	struct json_object *args = cli_name_args(name);
-	json_object_object_add(args, "settings", set);
-	if (start)
+	struct json_object *args = cli_name_args(vi.name);
+	json_object_object_add(args, "settings", json_object_get(vi.settings));
+	json_object_object_foreach(vi.args, key, val)
+		json_object_object_add(args, key, json_object_get(val));
+	if (vi.start)
 		json_object_object_add(args, "start", json_object_new_boolean(1));
-	if (paused)
+	if (vi.paused)
 		json_object_object_add(args, "paused", json_object_new_boolean(1));
-	struct json_object *ret = cli_call(cli, "create", args);
-	json_object_put(ret);
-	printf("VM %s created%s\n", name, start ? paused ? " and started paused" :
-	    " and started" : "");
-	if (console) {
+	json_object_put(cli_call(cli, "create", args));
+	printf("VM %s created%s\n", vi.name, vi.start ? vi.paused ?
+	    " and started paused" : " and started" : "");
+	if (vi.attach) {
 		fflush(stdout);
-		return cli_attach_console(cli, name, 0, 1500);
+		cli_attach_console(cli, vi.name, 0, 1500);
 	}
+	if (vi.wait) {
+		fflush(stdout);
+		wait_shutoff(cli, vi.name, vi.wait_min);
+	}
+	virtinst_free(&vi);
 	return 0;
 }
 
@@ -343,12 +376,14 @@ c_autostart(struct cli *cli, int argc, char **argv)
 }
 
 const struct cmd cmds_def[] = {
-	{ "create", NULL, c_create, "NAME [--memory SIZE[,maxmemory=SIZE]] "
-	    "[--vcpus N[,maxvcpus=N,...]] [--cpu MODEL[,...]] [--machine TYPE] "
-	    "[--accel kvm|tcg|auto] [--kernel PATH] [--initrd PATH] "
-	    "[--append TEXT] [--boot hd,cdrom,...] [--graphics vnc,...|none] "
-	    "[--qemu-arg ARG]... [--KEY VALUE]... [--autostart] [--start] "
-	    "[--paused] [--console]" },
+	{ "create", "virt-install", c_create, "[NAME | --name NAME] "
+	    "[--memory SIZE[,...]] [--vcpus N[,...]] [--cpu MODEL] "
+	    "[--machine TYPE] [--virt-type kvm|qemu] [--disk SPEC]... "
+	    "[--network SPEC]... [--graphics vnc,...|none] [--nographics] "
+	    "[--os-variant NAME] [--cdrom ISO | --location ISO "
+	    "[--extra-args TEXT] | --import] [--boot ...] [--KEY VALUE]... "
+	    "[--autostart] [--start] [--paused] [--console] [--noautoconsole] "
+	    "[--wait [MIN]] [--print-xml] [--dry-run]" },
 	{ "define", NULL, c_define, "FILE|-" },
 	{ "dumpconfig", "dumpxml", c_dumpconfig, "NAME" },
 	{ "edit", NULL, c_edit, "NAME" },

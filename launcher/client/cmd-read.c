@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "jget.h"
-#include "xalloc.h"
+#include "table.h"
 
 /* A string member for printing: "-" when absent. */
 static const char *
@@ -21,63 +21,24 @@ js(struct json_object *o, const char *key)
 	return s != NULL ? s : "-";
 }
 
-/*
- * list's table, laid out as virsh lays out its own: a blank, columns as
- * wide as their widest cell three blanks apart, and a line of dashes
- * under the heading.
- */
-#define LIST_COLS	5
-#define LIST_CELL	80
-
+/* list's table, laid out as virsh lays out its own (table.h). */
 static void
 print_list(struct json_object *list)
 {
-	static const char *const head[LIST_COLS] = {
-		"Id", "Name", "State", "PID", "Uptime"
-	};
-	size_t n = json_object_array_length(list), w[LIST_COLS], total = 0;
-	char (*cell)[LIST_COLS][LIST_CELL];
+	struct table *t = table_new(5, "Id", "Name", "State", "PID", "Uptime");
+	char id[24], pid[24], up[32];
 
-	cell = xreallocarray(NULL, n + 1, sizeof(*cell));
-	for (int c = 0; c < LIST_COLS; c++)
-		strlcpy(cell[0][c], head[c], LIST_CELL);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		struct json_object *v = json_object_array_get_idx(list, i);
-		char (*r)[LIST_CELL] = cell[i + 1];
-		long long id = jint(v, "id", -1), pid = jint(v, "pid", -1);
-		if (id >= 0)
-			snprintf(r[0], LIST_CELL, "%lld", id);
-		else
-			strlcpy(r[0], "-", LIST_CELL);
-		strlcpy(r[1], js(v, "name"), LIST_CELL);
-		strlcpy(r[2], js(v, "state"), LIST_CELL);
-		if (pid > 0)
-			snprintf(r[3], LIST_CELL, "%lld", pid);
-		else
-			strlcpy(r[3], "-", LIST_CELL);
-		cli_duration(jint(v, "uptime_s", -1), r[4], LIST_CELL);
+		long long n = jint(v, "id", -1), p = jint(v, "pid", -1);
+		snprintf(id, sizeof(id), "%lld", n);
+		snprintf(pid, sizeof(pid), "%lld", p);
+		cli_duration(jint(v, "uptime_s", -1), up, sizeof(up));
+		table_row(t, n >= 0 ? id : "-", js(v, "name"), js(v, "state"),
+		    p > 0 ? pid : "-", up);
 	}
-	for (int c = 0; c < LIST_COLS; c++) {
-		w[c] = 0;
-		for (size_t i = 0; i <= n; i++)
-			if (strlen(cell[i][c]) > w[c])
-				w[c] = strlen(cell[i][c]);
-		total += w[c] + 3;
-	}
-	for (size_t i = 0; i <= n; i++) {
-		for (int c = 0; c < LIST_COLS; c++) {
-			if (c == LIST_COLS - 1)
-				printf(" %s\n", cell[i][c]);
-			else
-				printf(" %-*s  ", (int)w[c], cell[i][c]);
-		}
-		if (i == 0) {
-			for (size_t k = 0; k < total; k++)
-				putchar('-');
-			putchar('\n');
-		}
-	}
-	free(cell);
+	table_print(t, stdout);
+	table_free(t);
 }
 
 static int

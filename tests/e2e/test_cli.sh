@@ -393,8 +393,138 @@ t_screenshot_errors() {
 	q undefine ln2 >/dev/null
 }
 
+# usage_error TEXT COMMAND...: exit 2, one line on stderr holding TEXT
+usage_error() {
+	local want=$1; shift
+	exit_status 2 "$@"
+	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
+	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
+}
+
+# virt-install's command line, translated without sending anything
+t_virt_install_print() {
+	q virt-install --name vm1 --ram 2048 --vcpus 2 \
+	    --disk path=/var/lib/libvirt/images/vm1.qcow2,size=20,format=qcow2 \
+	    --os-variant ubuntu22.04 --network bridge=br0,model=virtio \
+	    --graphics vnc,listen=0.0.0.0 --noautoconsole --cdrom /tmp/x,y.iso \
+	    --print-xml >"$T/out" 2>"$T/err" || fail "$(cat "$T/err")"
+	[ ! -s "$T/err" ] || fail "stderr: $(cat "$T/err")"
+	cat >"$T/want" <<'END'
+name: vm1
+memory: 2048
+vcpus: 2
+graphics: vnc,listen=0.0.0.0
+disk: path=/var/lib/libvirt/images/vm1.qcow2,size=20,format=qcow2,bus=virtio
+disk: path=/tmp/x,,y.iso,device=cdrom
+network: bridge=br0,model=virtio
+video: virtio
+# install: cdrom
+END
+	diff -u "$T/want" "$T/out" || fail "print-xml differs"
+	# old Windows on q35: SATA, e1000, std VGA; --location's arguments
+	q create -n w7 --machine q35 --os-variant win7 --disk /w.img -w bridge=br0 \
+	    --graphics vnc -l /srv/inst -x "console=ttyS0 ks=x" --print-xml >"$T/out"
+	for l in 'disk: /w.img,bus=sata' 'network: bridge=br0,model=e1000' \
+	    'video: std' '# location: /srv/inst' '# extra_args: console=ttyS0 ks=x'; do
+		grep -qxF -- "$l" "$T/out" || fail "lacks '$l': $(cat "$T/out")"
+	done
+	# an unknown OS: one warning line, and on
+	q create w --os-variant plan9 --disk /g.img --print-xml >"$T/out" 2>"$T/err"
+	[ "$(cat "$T/err")" = "qlaunch: warning: unknown --os-variant 'plan9'; using generic defaults" ] ||
+	    fail "warning: $(cat "$T/err")"
+	grep -qx 'disk: /g.img' "$T/out" || fail "$(cat "$T/out")"
+	# --dry-run checks here as the supervisor would, and sends nothing
+	q create dr --memory 64 --virt-type qemu --dry-run >"$T/out" || fail "dry run"
+	[ ! -s "$T/out" ] || fail "dry run printed $(cat "$T/out")"
+	one_line_error "memory: 'lots': not a size" q create dr --memory lots --dry-run
+	one_line_error "no VM named 'dr'" q info dr
+}
+
+t_virt_install_errors() {
+	before=$(q list --all --json)
+	usage_error "qlaunch create: unknown option --colour" q virt-install -n v1 --colour red
+	usage_error "qlaunch create: unknown option -Z" q create v1 -Z
+	usage_error "qlaunch create: --disk needs a value" q create v1 --disk
+	usage_error "qlaunch create: --vcpus is given twice" q create v1 --vcpus 1 --vcpus=2
+	usage_error "qlaunch create: --memory: memory is set already by --ram" \
+	    q create v1 --ram 512 --memory 1G
+	usage_error "qlaunch create: the name is given twice" q create --name a -n b
+	usage_error "qlaunch create: no name given (--name NAME)" q create --memory 64
+	usage_error "qlaunch create: --cdrom and --import: give one install method" \
+	    q create v1 --cdrom /x.iso --import
+	usage_error "qlaunch create: --extra-args needs --location" q create v1 -x quiet
+	one_line_error "create: --connect 'qemu+ssh://h/system': qlaunch talks to its own qlaunchd only" \
+	    q create v1 --connect qemu+ssh://h/system
+	one_line_error "create: -n: 'a b' is not a valid name" q create -n 'a b'
+	one_line_error "create: --virt-type 'xen': qlaunch runs kvm or qemu (TCG)" \
+	    q create v1 --virt-type xen
+	one_line_error "create: --pxe: network installs are not supported" q create v1 --pxe
+	[ "$(q list --all --json)" = "$before" ] || fail "something was created"
+}
+
+# a virt-install line the supervisor takes today: defined, not started
+t_virt_install_create() {
+	q virt-install --name vi1 --ram 128 --vcpus 2,maxvcpus=4 --cpu host-passthrough \
+	    --machine q35 --virt-type qemu --os-variant ubuntu22.04 \
+	    --graphics vnc,listen=127.0.0.1 --connect qemu:///system \
+	    --metadata description="a web box" --console pty,target_type=serial \
+	    --qemu-commandline="-global kvm-pit.lost_tick_policy=discard" \
+	    --boot hd,menu=on --events on_crash=restart --force --os-type linux \
+	    >"$T/out" || fail "create"
+	grep -qx "VM vi1 created" "$T/out" || fail "$(cat "$T/out")"
+	[ "$(q state vi1)" = "shut off" ] || fail "started"
+	d=$(q dumpconfig vi1)
+	for l in 'memory: 128' 'vcpus: 2,maxvcpus=4' 'cpu: host' 'machine: q35' \
+	    'accel: tcg' 'graphics: vnc,listen=127.0.0.1,port=auto' 'video: virtio' \
+	    'description: a web box' 'console: serial' 'qemu-arg: -global' \
+	    'qemu-arg: kvm-pit.lost_tick_policy=discard' 'boot: hd,menu=on' \
+	    'on_crash: restart'; do
+		echo "$d" | grep -qxF "$l" || fail "dumpconfig lacks '$l': $d"
+	done
+	q cmdline vi1 | grep -q '"driver":"virtio-vga"' || fail "no virtio-vga: $(q cmdline vi1)"
+	q undefine vi1 >/dev/null
+}
+
+# the disk commands' flags, checked before anything is sent
+t_disk_flags() {
+	q attach-disk kvm2 /data/add01.qcow2 vdb --live --cache=none \
+	    --subdriver=qcow2 --print-xml >"$T/out" || fail "print-xml"
+	[ "$(cat "$T/out")" = "disk: path=/data/add01.qcow2,target=vdb,format=qcow2,cache=none" ] ||
+	    fail "$(cat "$T/out")"
+	(cd "$T" && q attach-disk k a,b.img vdc --type cdrom --mode readonly \
+	    --io native --targetbus sata --serial S1 --print-xml) >"$T/out"
+	[ "$(cat "$T/out")" = "disk: path=$T/a,,b.img,target=vdc,bus=sata,aio=native,device=cdrom,serial=S1,readonly=on" ] ||
+	    fail "$(cat "$T/out")"
+	q attach-disk --domain k --source "" --target hdc --type cdrom --print-xml >"$T/out"
+	[ "$(cat "$T/out")" = "disk: target=hdc,device=cdrom" ] || fail "$(cat "$T/out")"
+	usage_error "qlaunch attach-disk: unknown option --bogus" q attach-disk k /x vdb --bogus
+	usage_error "usage: qlaunch attach-disk" q attach-disk k /x
+	usage_error "--current and --live are mutually exclusive" \
+	    q attach-disk k /x vdb --current --live
+	usage_error "--persistent and --current are mutually exclusive" \
+	    q attach-disk k /x vdb --persistent --current
+	usage_error "--type 'lun': not disk, cdrom or floppy" q attach-disk k /x vdb --type lun
+	usage_error "--mode 'rw': not readonly or shareable" q attach-disk k /x vdb --mode rw
+	usage_error "--io 'aio': not threads, native, io_uring or default" \
+	    q attach-disk k /x vdb --io aio
+	usage_error "--driver 'file': not qemu" q attach-disk k /x vdb --driver file
+	usage_error "usage: qlaunch detach-disk" q detach-disk k
+	usage_error "--current and --config are mutually exclusive" \
+	    q detach-disk k vdb --config --current
+	usage_error "--eject, --insert and --update are mutually exclusive" \
+	    q change-media k hdc --eject --insert /x.iso
+	usage_error "--eject takes no source" q change-media k hdc /x.iso --eject
+	usage_error "--insert needs a source" q change-media k hdc --insert
+	usage_error "--current and --live are mutually exclusive" \
+	    q change-media k hdc /x.iso --live --current
+	usage_error "usage: qlaunch blkinfo" q blkinfo k
+	usage_error "--all and a target are mutually exclusive" q domblkinfo k vda --all
+	usage_error "usage: qlaunch blklist" q domblklist
+}
+
 start_daemon || exit 1
 run_tests usage_errors create_bad_values_change_nothing \
+    virt_install_print virt_install_errors virt_install_create disk_flags \
     create_flags_and_dumpconfig define_round_trip edit cmdline \
     rename_undefine start_failures_are_clear running_vm_guards vnc \
     owner_refused full_disk autostart_supervisor host_check \

@@ -230,6 +230,26 @@ t_two_supervisors() {
 	kill "$(cat "$T/d2.pid")"
 }
 
+# virt-install's --import starts the VM it defines; --wait waits until it
+# is shut off (here: the guest powers itself off)
+t_virt_install_import_wait() {
+	q virt-install --name vw --memory 256 --accel tcg,tb-size=32 \
+	    --boot kernel="$GUEST/bzImage",initrd="$GUEST/initrd.img",kernel_args="$APPEND" \
+	    --import --noautoconsole --wait 5 >"$T/vw.out" 2>"$T/vw.err" &
+	pid=$!
+	wait_ready vw
+	kill -0 "$pid" 2>/dev/null || fail "did not wait: $(cat "$T/vw.out" "$T/vw.err")"
+	gx vw 'poweroff -f' >/dev/null || true
+	rc=0
+	wait "$pid" || rc=$?
+	[ $rc -eq 0 ] || fail "exit $rc: $(cat "$T/vw.err")"
+	[ "$(cat "$T/vw.out")" = "VM vw created and started
+VM vw is shut off" ] || fail "said: $(cat "$T/vw.out")"
+	[ "$(q state vw)" = "shut off" ] || fail "state $(q state vw)"
+	q dumpconfig vw | grep -qx "kernel: $GUEST/bzImage" || fail "$(q dumpconfig vw)"
+	q undefine vw >/dev/null
+}
+
 start_daemon || exit 1
 run_tests create_start console_command console_interactive \
     guest_sees_balloon setmem \
@@ -237,4 +257,4 @@ run_tests create_start console_command console_interactive \
     crash_restart \
     crash_default_destroy readopt_after_kill9 sigterm_leaves_guests reboot \
     on_poweroff_preserve on_poweroff_restart on_reboot_destroy autostart \
-    two_supervisors
+    two_supervisors virt_install_import_wait
