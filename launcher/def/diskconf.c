@@ -5,6 +5,7 @@
  * of the values are the tables here.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,45 +365,45 @@ static int
 parse_disk_size(const char *v, uint64_t *bytes, char *err, size_t errlen)
 {
 	const char *e, *dot = strchr(v, '.');
-	uint64_t b = 0;
-	long long whole, frac = 0;
-	size_t nd = 0;
+	size_t wl = dot != NULL ? (size_t)(dot - v) : strlen(v), nd = 0;
+	long long whole = 0, frac = 0;
+	uint64_t b, p10 = 1;
+	char num[32];
 
 	if (*v != '\0' && isalpha((unsigned char)v[strlen(v) - 1])) {
 		if (parse_size(v, &b, &e) == -1)
-			return def_err(err, errlen, "size '%s': %s", v, e);
+			goto bad;
 	} else {
-		char num[32];
-		size_t wl = dot != NULL ? (size_t)(dot - v) : strlen(v);
 		if (wl >= sizeof(num))
-			return def_err(err, errlen, "size '%s': too large", v);
+			goto large;
 		memcpy(num, v, wl);
 		num[wl] = '\0';
-		if (dot != NULL) {
-			nd = strlen(dot + 1);
-			if (nd == 0 || nd > 9 || strspn(dot + 1, "0123456789") !=
-			    nd || parse_uint(dot + 1, 0, 999999999, &frac,
-			    &e) == -1)
-				return def_err(err, errlen, "size '%s' is not a "
-				    "number of GiB (10, 0.5, or 512M)", v);
-		}
-		if (parse_uint(*num != '\0' || dot == NULL ? num : "0", 0,
-		    (long long)(MAX_DISK_SIZE / GIB), &whole, &e) == -1)
-			return def_err(err, errlen, "size '%s': %s (a number "
-			    "of GiB, 10, 0.5, or 512M)", v, e);
-		uint64_t p10 = 1;
+		if (dot != NULL && ((nd = strlen(dot + 1)) == 0 || nd > 9 ||
+		    strspn(dot + 1, "0123456789") != nd ||
+		    parse_uint(dot + 1, 0, 999999999, &frac, &e) == -1))
+			goto bad;
+		if ((wl > 0 || dot == NULL) &&
+		    parse_uint(num, 0, LLONG_MAX, &whole, &e) == -1)
+			goto bad;
+		if ((uint64_t)whole > MAX_DISK_SIZE / GIB)
+			goto large;
 		for (size_t i = 0; i < nd; i++)
 			p10 *= 10;
 		b = (uint64_t)whole * GIB +
 		    ((uint64_t)frac * GIB + p10 - 1) / p10;
 	}
+	if (b > MAX_DISK_SIZE)
+		goto large;
 	b = (b + 511) & ~511ULL;
 	if (b == 0)
 		return def_err(err, errlen, "size '%s' is not more than 0", v);
-	if (b > MAX_DISK_SIZE)
-		return def_err(err, errlen, "size '%s' is more than 1 PiB", v);
 	*bytes = b;
 	return 0;
+bad:
+	return def_err(err, errlen, "size '%s' is not a number of GiB (10, "
+	    "0.5) or a size with a unit (512M)", v);
+large:
+	return def_err(err, errlen, "size '%s' is more than 1 PiB", v);
 }
 
 static int

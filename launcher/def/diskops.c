@@ -238,7 +238,15 @@ vmdef_disk_plug(struct vmdef *d, const char *value, size_t *ip,
 		goto fail;
 	i = disk_count(nd) - 1;
 	k = disk_at(nd, i);
+	disk_resolve(d);
 	disk_resolve(nd);
+	/* an explicit target must not take the name of a disk the VM has */
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(disk_at(nd, j)->r.target, disk_at(d, j)->r.target)) {
+			def_err(err, errlen, "disk %s: the VM has a disk %s "
+			    "already", k->r.target, k->r.target);
+			goto fail;
+		}
 	if (pluggable(nd, k, "hot-plug", err, errlen) == -1 ||
 	    disk_ready(nd, k, err, errlen) == -1)
 		goto fail;
@@ -317,10 +325,25 @@ vmdef_disk_unplug(struct vmdef *d, const char *target,
 		free(pinned);
 		return -1;
 	}
-	struct json_object *s = json_object_new_array();
+	struct json_object *s = json_object_new_array(), *c, *id;
 	step(s, "device_del", args1("id", k->r.target), NULL, NULL);
 	if (k->path != NULL)
 		del_medium(s, k);
+	/* the controller goes with its last disk, as plug brings it */
+	if ((c = disk_controller(d, k)) != NULL) {
+		int used = 0;
+		for (size_t j = 0; j + 1 < n && !used; j++) {
+			struct json_object *o = disk_controller(nd,
+			    disk_at(nd, j));
+			used = o != NULL && json_object_equal(o, c);
+			json_object_put(o);
+		}
+		json_object_object_get_ex(c, "id", &id);
+		if (!used)
+			step(s, "device_del", args1("id",
+			    json_object_get_string(id)), NULL, NULL);
+		json_object_put(c);
+	}
 	take(d, nd);
 	vmdef_text_set_nth(d, "disk", i, NULL);
 	for (size_t j = 0; j + 1 < n; j++)

@@ -175,9 +175,11 @@ int		 vmdef_disk_plug(struct vmdef *, const char *value, size_t *ip,
 /*
  * Remove disk target from d and give the steps that unplug it: device_del
  * (the caller waits for DEVICE_DELETED), then blockdev-del of the format
- * node, then of the file node; no undo (a removed device cannot be put
- * back).  Disks whose assigned target would move up get it written into
- * their lines (target=), so that they keep their names.
+ * node, then of the file node, then device_del of its controller (scsi0)
+ * when no other disk is on it, so that the VM stays what d would start;
+ * no undo (a removed device cannot be put back).  Disks whose assigned
+ * target would move up get it written into their lines (target=), so
+ * that they keep their names.
  */
 int		 vmdef_disk_unplug(struct vmdef *, const char *target,
 		    struct json_object **steps, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 /*
- * The golden command lines with disks (tests/golden/NAME.conf) started
- * by the real QEMU under TCG: each image path is replaced by a small
+ * Disks against the real QEMU under TCG.
+ *
+ * The golden command lines with disks (tests/golden/NAME.conf) started: each image path is replaced by a small
  * image made with qemu-img in the format its format node names (a block
  * device by a loop device, as root), a kernel by the test guest's, the
  * runtime directory by a temporary one, KVM by TCG; everything else is
@@ -9,6 +10,12 @@
  * drive on its device with its medium (query-block) and with the cache
  * mode its disk line names as QEMU itself means that mode: the same
  * {writeback, direct, no-flush} as a reference QEMU's "-drive cache=MODE".
+ *
+ * The supervisor's steps (vmdef_disk_plug, _unplug, _change_media) run
+ * one by one, as its jobs run them, on the test guest booted from a
+ * definition: the guest sees a plugged disk by its serial and loses it
+ * again, scsi0 comes and goes with its disks, a cdrom changes media with
+ * the same node names, and the undo steps take a plug back.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -510,11 +517,289 @@ test_goldens_start(void **state)
 	assert_true(n >= 12);
 }
 
+/* ---- the supervisor's steps on a running guest ---- */
+
+struct guest {
+	char		*dir;
+	struct vmdef	*d;
+	pid_t		 pid;
+	struct qmp_sync	*s;
+	int		 con;		/* the serial console */
+};
+
+/* Run one step as a job would: device_del waits for DEVICE_DELETED. */
+static void
+run_one(struct guest *g, const char *cmd, struct json_object *args)
+{
+	struct qmp_reply r;
+	const char *id = strcmp(cmd, "device_del") == 0 ? jstr(args, "id") :
+	    NULL;
+	char idbuf[64] = "";
+
+	if (id != NULL)
+		strlcpy(idbuf, id, sizeof(idbuf));
+	if (qmp_sync_execute(g->s, cmd, json_object_get(args), 20000, &r) != 0)
+		fail_msg("%s %s: %s: %s", cmd, json_object_to_json_string(args),
+		    r.eclass, r.edesc);
+	qmp_reply_clear(&r);
+	while (*idbuf != '\0') {
+		struct json_object *ev = qmp_sync_wait_event(g->s,
+		    "DEVICE_DELETED", 30000), *data;
+		if (ev == NULL)
+			fail_msg("no DEVICE_DELETED for %s", idbuf);
+		const char *dev = json_object_object_get_ex(ev, "data", &data) ?
+		    jstr(data, "device") : NULL;
+		int done = dev != NULL && strcmp(dev, idbuf) == 0;
+		json_object_put(ev);
+		if (done)
+			break;
+	}
+}
+
+/* Steps [0, n) forward; then, if undo, the undos of the same in reverse. */
+static void
+run_steps(struct guest *g, struct json_object *steps, size_t n, int undo)
+{
+	struct json_object *st, *a, *u;
+
+	for (size_t i = 0; i < n; i++) {
+		st = json_object_array_get_idx(steps, i);
+		a = json_object_object_get(st, "arguments");
+		run_one(g, jstr(st, "execute"), a);
+	}
+	for (size_t i = n; undo && i-- > 0;) {
+		st = json_object_array_get_idx(steps, i);
+		if (!json_object_object_get_ex(st, "undo", &u))
+			fail_msg("step %zu has no undo", i);
+		run_one(g, jstr(u, "execute"),
+		    json_object_object_get(u, "arguments"));
+	}
+}
+
+/* A shell command on the guest's console; its output until the marker. */
+static char *
+guest_sh(struct guest *g, const char *cmd)
+{
+	char line[512], *out = xstrdup(""), *l;
+
+	/* output may end without a newline: one before the marker */
+	snprintf(line, sizeof(line), "%s; echo; echo @@DONE\n", cmd);
+	tu_write_str(g->con, line);
+	while ((l = tu_read_line(g->con, NULL, 20000)) != NULL) {
+		l[strcspn(l, "\r")] = '\0';
+		size_t len = strlen(l);
+		/* the marker, after the prompt; not the echoed command */
+		if (len >= 6 && strcmp(l + len - 6, "@@DONE") == 0 &&
+		    strstr(l, "echo @@DONE") == NULL) {
+			free(l);
+			return out;
+		}
+		char *n = xasprintf("%s%s\n", out, l);
+		free(out);
+		free(l);
+		out = n;
+	}
+	fail_msg("no answer from the guest to '%s': %s", cmd, out);
+	return NULL;
+}
+
+static void
+img(const char *dir, const char *name, const char *fmt)
+{
+	char path[700], out[64];
+	char *argv[] = { (char *)qemu_img(), "create", "-q", "-f", (char *)fmt,
+	    path, "16M", NULL };
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(run_out(argv, out, sizeof(out)), 0);
+}
+
+static int
+has_node(struct guest *g, const char *name)
+{
+	struct json_object *nodes = qmp_run(g->s, "query-named-block-nodes");
+	int found = 0;
+
+	for (size_t j = 0; j < json_object_array_length(nodes); j++)
+		found |= strcmp(jstr(json_object_array_get_idx(nodes, j),
+		    "node-name"), name) == 0;
+	json_object_put(nodes);
+	return found;
+}
+
+/* query-block's medium of device id: its file, or "" when empty. */
+static void
+medium_of(struct guest *g, const char *id, char *buf, size_t len)
+{
+	struct json_object *blk = qmp_run(g->s, "query-block"), *ins;
+
+	*buf = '\0';
+	for (size_t j = 0; j < json_object_array_length(blk); j++) {
+		struct json_object *e = json_object_array_get_idx(blk, j);
+		if (jstr(e, "qdev") == NULL || strcmp(jstr(e, "qdev"), id) != 0)
+			continue;
+		if (json_object_object_get_ex(e, "inserted", &ins)) {
+			assert_string_equal(jstr(ins, "node-name"), "fmt-hda");
+			strlcpy(buf, jstr(ins, "file"), len);
+		}
+	}
+	json_object_put(blk);
+}
+
+static void
+plug(struct guest *g, const char *fmt, size_t *ip, struct json_object **steps)
+{
+	char value[700], err[512];
+
+	snprintf(value, sizeof(value), fmt, g->dir);
+	if (vmdef_disk_plug(g->d, value, ip, steps, err, sizeof(err)) == -1)
+		fail_msg("plug %s: %s", value, err);
+}
+
+static void
+test_disk_steps(void **state)
+{
+	const char *gdir = tu_guest_dir();
+	char text[2048], err[512], path[700], buf[700];
+	struct json_object *steps;
+	struct vmpaths p;
+	struct argv a;
+	struct guest g;
+	size_t i;
+
+	(void)state;
+	if (gdir == NULL) {
+		print_message("skipped: no test guest (make guest)\n");
+		skip();
+	}
+	memset(&g, 0, sizeof(g));
+	g.dir = tu_mkdtemp("steps");
+	img(g.dir, "root.qcow2", "qcow2");
+	img(g.dir, "data.raw", "raw");
+	img(g.dir, "s1.qcow2", "qcow2");
+	img(g.dir, "s2.qcow2", "qcow2");
+	img(g.dir, "u.raw", "raw");
+	img(g.dir, "a.iso", "raw");
+	img(g.dir, "b.iso", "raw");
+	snprintf(text, sizeof(text), "name: steps\naccel: tcg,tb-size=32\n"
+	    "memory: 256\nballoon: off\n"
+	    "boot: kernel=%s/bzImage,initrd=%s/initrd.img,"
+	    "kernel_args=console=ttyS0 panic=-1 quiet\n"
+	    "disk: %s/root.qcow2,format=qcow2\n"
+	    "disk: device=cdrom\n", gdir, gdir, g.dir);
+	g.d = vmdef_parse(text, "steps.conf", err, sizeof(err));
+	if (g.d == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(vmpaths_init(&p, g.dir, "steps", err, sizeof(err)), 0);
+	assert_int_equal(mkdirs(p.qdir, 0700), 0);
+	assert_int_equal(cmdline_build(g.d, &p, ACCEL_TCG, tu_qemu(), &a, err,
+	    sizeof(err)), 0);
+	g.pid = tu_spawn(a.v, p.qemulog);
+	argv_free(&a);
+	g.s = qmp_sync_open(p.qmp, 10000, NULL, err, sizeof(err));
+	if (g.s == NULL)
+		fail_msg("QMP: %s", err);
+	g.con = tu_connect_unix(p.console, 10000);
+	assert_true(g.con >= 0);
+	json_object_put(qmp_run(g.s, "cont"));
+	assert_int_equal(tu_wait_file(p.log, "QLAUNCH-GUEST-READY", 60000), 0);
+	free(guest_sh(&g, "true"));	/* the prompt is there */
+
+	/* a virtio disk: the guest sees it by its serial */
+	plug(&g, "%s/data.raw,format=raw,cache=none,aio=native,serial=QLDATA",
+	    &i, &steps);
+	assert_int_equal(i, 2);
+	run_steps(&g, steps, json_object_array_length(steps), 0);
+	json_object_put(steps);
+	char *o = guest_sh(&g, "sleep 1; cat /sys/block/*/serial");
+	if (strstr(o, "QLDATA") == NULL)
+		fail_msg("the guest has no disk QLDATA: %s", o);
+	free(o);
+
+	/* a scsi disk brings scsi0 */
+	plug(&g, "%s/s1.qcow2,format=qcow2,bus=scsi,serial=QLS1", &i, &steps);
+	assert_int_equal(json_object_array_length(steps), 4);
+	run_steps(&g, steps, 4, 0);
+	json_object_put(steps);
+	o = guest_sh(&g, "sleep 1; ls /sys/bus/scsi/devices/*/block");
+	if (strstr(o, "sd") == NULL)
+		fail_msg("the guest has no scsi disk: %s", o);
+	free(o);
+
+	/* media: in, changed (forced), out; the node names stay */
+	struct json_object *cs;
+	snprintf(path, sizeof(path), "%s/a.iso", g.dir);
+	assert_int_equal(vmdef_disk_change_media(g.d, "hda", path, 0, &cs, err,
+	    sizeof(err)), 0);
+	run_steps(&g, cs, json_object_array_length(cs), 0);
+	json_object_put(cs);
+	medium_of(&g, "hda", buf, sizeof(buf));
+	assert_string_equal(buf, path);
+	snprintf(path, sizeof(path), "%s/b.iso", g.dir);
+	assert_int_equal(vmdef_disk_change_media(g.d, "hda", path, 1, &cs, err,
+	    sizeof(err)), 0);
+	run_steps(&g, cs, json_object_array_length(cs), 0);
+	json_object_put(cs);
+	medium_of(&g, "hda", buf, sizeof(buf));
+	assert_string_equal(buf, path);
+	assert_int_equal(vmdef_disk_change_media(g.d, "hda", NULL, 0, &cs, err,
+	    sizeof(err)), 0);
+	run_steps(&g, cs, json_object_array_length(cs), 0);
+	json_object_put(cs);
+	medium_of(&g, "hda", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	assert_false(has_node(&g, "fmt-hda"));
+
+	/* the last scsi disk out takes scsi0 along; a new one brings it back */
+	assert_int_equal(vmdef_disk_unplug(g.d, "sda", &steps, err, sizeof(err)),
+	    0);
+	assert_int_equal(json_object_array_length(steps), 4);
+	run_steps(&g, steps, 4, 0);
+	json_object_put(steps);
+	assert_false(has_node(&g, "fmt-sda"));
+	assert_false(has_node(&g, "file-sda"));
+	plug(&g, "%s/s2.qcow2,format=qcow2,bus=scsi", &i, &steps);
+	assert_int_equal(json_object_array_length(steps), 4);
+	run_steps(&g, steps, 4, 0);
+	json_object_put(steps);
+	assert_true(has_node(&g, "fmt-sda"));
+
+	/* the virtio disk out: the guest loses it */
+	assert_int_equal(vmdef_disk_unplug(g.d, "vdb", &steps, err, sizeof(err)),
+	    0);
+	run_steps(&g, steps, json_object_array_length(steps), 0);
+	json_object_put(steps);
+	o = guest_sh(&g, "sleep 1; cat /sys/block/*/serial");
+	if (strstr(o, "QLDATA") != NULL)
+		fail_msg("the guest still has disk QLDATA: %s", o);
+	free(o);
+	assert_false(has_node(&g, "fmt-vdb"));
+
+	/* undo: a plug failing at its device, then one taken back whole */
+	plug(&g, "%s/u.raw,format=raw", &i, &steps);
+	assert_int_equal(json_object_array_length(steps), 3);
+	run_steps(&g, steps, 2, 1);
+	assert_false(has_node(&g, "fmt-vdb"));
+	assert_false(has_node(&g, "file-vdb"));
+	run_steps(&g, steps, 3, 1);
+	assert_false(has_node(&g, "file-vdb"));
+	json_object_put(steps);
+
+	qmp_sync_close(g.s);
+	close(g.con);
+	kill(g.pid, SIGTERM);
+	tu_reap(g.pid, 5000);
+	vmdef_free(g.d);
+	tu_rmtree(g.dir);
+	free(g.dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_goldens_start),
+		cmocka_unit_test(test_disk_steps),
 	};
-	return cmocka_run_group_tests_name("golden_qemu", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("disk_qemu", tests, NULL, NULL);
 }
