@@ -377,7 +377,9 @@ vmdef_disk_change_media(struct vmdef *d, const char *target, const char *path,
 	free(nk->path);
 	nk->path = xstrdup_null(path);
 	nk->format = path != NULL ? FMT_RAW : FMT_NONE;
-	nk->src = SRC_AUTO;
+	nk->src = SRC_AUTO;	/* the new medium's own */
+	nk->size = 0;		/* it exists: nothing to create */
+	nk->sparse = -1;
 	if (replace(d, i, nk, err, errlen) == -1) {
 		disk_free(old);
 		return -1;

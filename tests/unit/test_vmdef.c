@@ -1376,14 +1376,21 @@ test_disk_change_media(void **state)
 	assert_null(vd.path);
 	vmdef_free(d);
 
-	/* a floppy's medium changes the same way */
-	d = parse_ok("name: f\ndisk: device=floppy\n");
+	/* a floppy's medium changes the same way; it is not created */
+	d = parse_ok("name: f\ndisk: /old.img,device=floppy,size=1M,"
+	    "sparse=no\n");
 	assert_int_equal(vmdef_disk_change_media(d, "fda", "/f.img", 0, &steps,
 	    err, sizeof(err)), 0);
 	json_object_put(steps);
 	assert_int_equal(vmdef_disk_get(d, 0, &vd), 0);
 	assert_string_equal(vd.path, "/f.img");
+	assert_string_equal(vd.format, "raw");
 	assert_int_equal(vd.readonly, 0);
+	assert_int_equal(vd.size, 0);
+	assert_int_equal(vd.sparse, 1);
+	char *t2 = vmdef_text(d);
+	assert_non_null(strstr(t2, "\ndisk: /f.img,format=raw,device=floppy\n"));
+	free(t2);
 	vmdef_free(d);
 }
 
