@@ -7,7 +7,8 @@
  *	      sparse[=yes|no],boot_order=N,type=file|block
  *
  * Each medium is two -blockdev nodes with names from the target, file-vda
- * (the protocol node: file, or host_device for a block device) and
+ * (the protocol node: file, or host_device, host_cdrom for a block
+ * device) and
  * fmt-vda (the format node), and one -device whose id is the target.  The
  * format is never guessed: a disk without one cannot go on a command line
  * (the supervisor probes it when the definition is stored), nor can a
@@ -219,7 +220,7 @@ disk_options(const struct vmdef *d, const void *conf,
 	add_json(a, "-blockdev", disk_fmt_node(k));
 	if (k->r.bus == DBUS_FDC && k->boot_order != 0) {
 		argv_add(a, "-global");
-		argv_addf(a, "isa-fdc.bootindex%c=%u", 'A' + k->r.index,
+		argv_addf(a, "isa-fdc.bootindex%c=%u", (char)('A' + k->r.index),
 		    k->boot_order);
 	}
 }
