@@ -6,13 +6,13 @@
  *	      discard=unmap|ignore,readonly=on|off,serial=S,size=GIB,
  *	      sparse[=yes|no],boot_order=N,type=file|block
  *
- * Each medium is two -blockdev nodes with names from the target, file-vda
- * (the protocol node: file, or host_device, host_cdrom for a block
- * device) and
- * fmt-vda (the format node), and one -device whose id is the target.  The
- * format is never guessed: a disk without one cannot go on a command line
- * (the supervisor probes it when the definition is stored), nor can a
- * size= disk without a path (the supervisor creates one).
+ * Each medium is two -blockdev nodes with names from the target: file-vda,
+ * the protocol node (file; host_device, or host_cdrom for a cdrom, for a
+ * block device), and fmt-vda, the format node; and one -device whose id
+ * is the target.  The format is never guessed: a disk without one cannot
+ * go on a command line (the supervisor probes it when the definition is
+ * stored), nor can a size= disk without a path (the supervisor creates
+ * one).
  *
  * Targets are assigned as virsh assigns them: the explicit ones are kept,
  * then each disk without one gets the lowest free name of its bus, in the
