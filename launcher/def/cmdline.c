@@ -128,9 +128,13 @@ add_devices(const struct vmdef *d, const struct devset *s, void *arg)
 	return 0;
 }
 
-/* "hd,cdrom,menu=on" -> "order=cd,menu=on" */
+/*
+ * "hd,cdrom,menu=on" -> "order=cd,menu=on".  When a device has a boot
+ * order of its own (bootindex), the list of devices is left out, as
+ * libvirt does: only menu= remains, and nothing when it is not given.
+ */
 static void
-add_boot(struct argv *a, const char *boot)
+add_boot(struct argv *a, const char *boot, int bootindex)
 {
 	struct props p;
 	char err[128], order[16] = "", menu[8] = "";
@@ -144,16 +148,35 @@ add_boot(struct argv *a, const char *boot)
 		    'd' : strcmp(s, "network") == 0 ? 'n' : 'a';
 		order[n++] = c;
 	}
-	order[n] = '\0';
+	order[bootindex ? 0 : n] = '\0';
 	int b;
 	if ((s = props_get(&p, "menu")) != NULL && parse_bool(s, &b) == 0)
 		strlcpy(menu, b ? "on" : "off", sizeof(menu));
+	props_free(&p);
+	if (bootindex && *menu == '\0')
+		return;
+	argv_add(a, "-boot");
 	if (*order || *menu)
 		argv_addf(a, "%s%s%s%s%s", *order ? "order=" : "", order,
 		    *order && *menu ? "," : "", *menu ? "menu=" : "", menu);
 	else
 		argv_add(a, "order=c");
-	props_free(&p);
+}
+
+struct ready_arg {
+	char	*err;
+	size_t	 errlen;
+};
+
+static int
+ready_kind(const struct vmdef *d, const struct devset *s, void *arg)
+{
+	struct ready_arg *r = arg;
+
+	for (size_t i = 0; s->kind->ready != NULL && i < s->n; i++)
+		if (s->kind->ready(d, s->confs[i], r->err, r->errlen) == -1)
+			return -1;
+	return 0;
 }
 
 int
@@ -161,6 +184,8 @@ cmdline_build(const struct vmdef *d, const struct vmpaths *p, enum accel accel,
     const char *qemu, struct argv *a, char *err, size_t errlen)
 {
 	struct render r = { .a = a, .p = p };
+	struct ready_arg ra = { err, errlen };
+	struct devfacts f;
 	char *e;
 
 	memset(a, 0, sizeof(*a));
@@ -168,6 +193,8 @@ cmdline_build(const struct vmdef *d, const struct vmpaths *p, enum accel accel,
 		snprintf(err, errlen, "accel: auto must be resolved first");
 		return -1;
 	}
+	if (dev_walk(d, &f, ready_kind, &ra) != 0)
+		return -1;
 	argv_add(a, d->emulator != NULL ? d->emulator : qemu);
 	argv_add(a, "-name");
 	argv_addf(a, "%s,debug-threads=on", d->name);
@@ -235,10 +262,8 @@ cmdline_build(const struct vmdef *d, const struct vmpaths *p, enum accel accel,
 			argv_add(a, "-append");
 			argv_add(a, d->append);
 		}
-	} else if (d->boot != NULL) {
-		argv_add(a, "-boot");
-		add_boot(a, d->boot);
-	}
+	} else if (d->boot != NULL)
+		add_boot(a, d->boot, f.bootindex);
 	dev_walk(d, NULL, add_devices, &r);
 	argv_free(&r.ids);
 	for (size_t i = 0; i < d->nqemu_args; i++)

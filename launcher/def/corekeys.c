@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,13 +320,21 @@ k_accel(struct vmdef *d, const char *v, char *err, size_t errlen)
 }
 
 static int
-k_path(char **dst, const char *v, char *err, size_t errlen)
+check_path(const char *v, char *err, size_t errlen)
 {
 	if (v[0] != '/')
 		return def_err(err, errlen, "'%s' is not an absolute path", v);
 	for (const char *c = v; *c; c++)
 		if (iscntrl((unsigned char)*c))
 			return def_err(err, errlen, "control character in path");
+	return 0;
+}
+
+static int
+k_path(char **dst, const char *v, char *err, size_t errlen)
+{
+	if (check_path(v, err, errlen) == -1)
+		return -1;
 	set_str(dst, v);
 	return 0;
 }
@@ -372,31 +381,79 @@ boot_letter(const char *dev)
 	return 0;
 }
 
+/*
+ * virt-install's --boot: a device list and menu=, which go to -boot, and
+ * kernel=, initrd= and kernel_args=, which are the kernel:, initrd: and
+ * append: keys written its way (the later line wins).  d->boot keeps the
+ * list and menu= only.
+ */
+static const struct {
+	const char	*prop;
+	int		 path;
+	size_t		 off;
+} boot_kernel[] = {
+	{ "kernel", 1, offsetof(struct vmdef, kernel) },
+	{ "initrd", 1, offsetof(struct vmdef, initrd) },
+	{ "kernel_args", 0, offsetof(struct vmdef, append) },
+};
+
 static int
 k_boot(struct vmdef *d, const char *v, char *err, size_t errlen)
 {
 	struct props p;
-	const char *s;
+	const char *s, *kv[3];
+	char *rest = NULL, why[200];
 	int r = -1;
 
 	if (props_parse(v, &p, err, errlen) == -1)
 		return -1;
-	for (size_t i = 0; (s = props_pos(&p, i)) != NULL; i++)
+	for (size_t i = 0; (s = props_pos(&p, i)) != NULL; i++) {
 		if (boot_letter(s) == 0) {
 			def_err(err, errlen, "unknown boot device '%s' "
 			    "(hd, cdrom, network, fd)", s);
 			goto out;
 		}
+		char *e = props_escape(s), *n = xasprintf("%s%s%s",
+		    rest ? rest : "", rest ? "," : "", e);
+		free(e);
+		free(rest);
+		rest = n;
+	}
 	int b;
-	if ((s = props_get(&p, "menu")) != NULL && parse_bool(s, &b) == -1) {
-		def_err(err, errlen, "menu '%s' is not on or off", s);
-		goto out;
+	if ((s = props_get(&p, "menu")) != NULL) {
+		if (parse_bool(s, &b) == -1) {
+			def_err(err, errlen, "menu '%s' is not on or off", s);
+			goto out;
+		}
+		char *n = xasprintf("%s%smenu=%s", rest ? rest : "",
+		    rest ? "," : "", s);
+		free(rest);
+		rest = n;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		kv[i] = props_get(&p, boot_kernel[i].prop);
+		if (kv[i] != NULL && boot_kernel[i].path &&
+		    check_path(kv[i], why, sizeof(why)) == -1) {
+			def_err(err, errlen, "%s %s", boot_kernel[i].prop, why);
+			goto out;
+		}
 	}
 	if (def_unused(&p, err, errlen) == -1)
 		goto out;
-	set_str(&d->boot, v);
+	if ((kv[1] != NULL || kv[2] != NULL) && kv[0] == NULL) {
+		def_err(err, errlen, "%s needs kernel=", kv[1] != NULL ?
+		    "initrd=" : "kernel_args=");
+		goto out;
+	}
+	for (size_t i = 0; i < 3; i++)
+		if (kv[i] != NULL)
+			set_str((char **)((char *)d + boot_kernel[i].off), kv[i]);
+	free(d->boot);
+	d->boot = rest;
+	rest = NULL;
 	r = 0;
 out:
+	free(rest);
 	props_free(&p);
 	return r;
 }

@@ -66,6 +66,15 @@ def_microvm(const struct vmdef *d)
 	return strcmp(machine_type(d, t, sizeof(t)), "microvm") == 0;
 }
 
+int
+def_q35(const struct vmdef *d)
+{
+	char t[64];
+
+	machine_type(d, t, sizeof(t));
+	return strcmp(t, "q35") == 0 || strncmp(t, "pc-q35", 6) == 0;
+}
+
 void
 def_cmd(struct json_object *cmds, const char *cmd, struct json_object *args)
 {

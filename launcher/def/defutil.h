@@ -24,6 +24,16 @@ int	 def_unused(const struct props *, char *err, size_t errlen);
 const char *machine_type(const struct vmdef *, char *buf, size_t len);
 /* Does the machine type (the first word of machine:) name microvm? */
 int	 def_microvm(const struct vmdef *);
+/* Does it name q35 (q35, pc-q35-7.2, ...)? */
+int	 def_q35(const struct vmdef *);
+/*
+ * The i-th line of key (0-based, in the order of the text, comments
+ * skipped) of the stored text becomes "key: value", or goes when value is
+ * NULL; i equal to the number of such lines adds one after the last of
+ * them (at the end when there is none).  Nothing when d has no text.
+ */
+void	 vmdef_text_set_nth(struct vmdef *, const char *key, size_t i,
+	    const char *value);
 /* Append {"execute": cmd, "arguments": args} to the array cmds. */
 void	 def_cmd(struct json_object *cmds, const char *cmd,
 	    struct json_object *args);

@@ -26,6 +26,8 @@ struct devfacts {
 	int		 serial;	/* ttyS0 on the console socket */
 	int		 vnc;		/* a VNC display, described by vnc */
 	struct vnc_conf	 vnc_conf;
+	int		 bootindex;	/* a device has a boot order: -boot
+					   gets no device list */
 };
 
 struct devkind {
@@ -52,6 +54,14 @@ struct devkind {
 	 * the kinds before it in devkinds[].  A static the module keeps.
 	 */
 	const void	*(*dflt)(const struct vmdef *, const struct devfacts *);
+	/*
+	 * Can the instance go on a command line as it is?  Some need what the
+	 * supervisor decides when the definition is stored (a disk's path or
+	 * format).  -1 with the whole message in err, naming the instance
+	 * ("disk vda: no format; ...") (optional).
+	 */
+	int		 (*ready)(const struct vmdef *, const void *conf,
+			    char *err, size_t errlen);
 	/* Add what the instance is to the facts (optional). */
 	void		 (*facts)(const void *conf, struct devfacts *);
 	/*

@@ -12,18 +12,22 @@ extern const struct devkind devkind_serial;	/* dev-serial.c */
 extern const struct devkind devkind_display;	/* dev-display.c */
 extern const struct devkind devkind_video;	/* dev-video.c */
 extern const struct devkind devkind_input;	/* dev-input.c */
+extern const struct devkind devkind_disk;	/* dev-disk.c */
 extern const struct devkind devkind_balloon;	/* dev-balloon.c */
 
 /*
  * The serial console comes before the display so that its -chardev pair
  * precedes -display; video and input follow the display, whose facts
- * give their defaults; the balloon's PCI slot comes after theirs.
+ * give their defaults; the disks follow, in the order of their lines,
+ * each after the controller it needs; the balloon's PCI slot comes after
+ * all of theirs (a definition without disks keeps the slots it had).
  */
 const struct devkind *const devkinds[] = {
 	&devkind_serial,
 	&devkind_display,
 	&devkind_video,
 	&devkind_input,
+	&devkind_disk,
 	&devkind_balloon,
 };
 const size_t ndevkinds = sizeof(devkinds) / sizeof(devkinds[0]);

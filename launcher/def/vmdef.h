@@ -3,8 +3,8 @@
  * comments.  Values of structured keys use the property syntax of
  * props.h, shared with the client's flags (--memory X is memory: X).
  * The core keys are fields here; each device kind (console, graphics,
- * video, input, balloon) is a module of its own (dev.h), asked through
- * the functions at the end.  See qlaunch.conf(5).
+ * video, input, disk, balloon) is a module of its own (dev.h), asked
+ * through the functions at the end.  See qlaunch.conf(5).
  */
 #ifndef LAUNCHER_VMDEF_H
 #define LAUNCHER_VMDEF_H
@@ -120,6 +120,82 @@ int		 vmdef_vnc(const struct vmdef *, struct vnc_conf *);
  * (balloon).
  */
 struct json_object *vmdef_runtime_qmp(const struct vmdef *);
+
+/*
+ * Disks (disk: lines).  Each has a target (vda, sdb, hdc, fda: given, or
+ * assigned in the order of the lines as virsh does), which is also its
+ * QEMU device id; its medium is the protocol node "file-TARGET" and the
+ * format node "fmt-TARGET".  The strings belong to the definition and
+ * last until it changes.
+ */
+struct vmdef_disk {
+	const char	*target;	/* vda, sdb, hdc, fda */
+	const char	*path;		/* NULL: not given (size= only) or an empty cdrom */
+	const char	*format;	/* NULL: not given */
+	const char	*bus;		/* virtio, scsi, sata, ide, fdc */
+	const char	*device;	/* disk, cdrom, floppy */
+	uint64_t	 size;		/* bytes to create it with, 0: none */
+	int		 sparse, readonly;
+	const char	*node;		/* the format node: "fmt-vda"; NULL: no medium */
+};
+size_t		 vmdef_disk_count(const struct vmdef *);
+/* The i-th disk line (0-based, in the order of the file); -1 past the end. */
+int		 vmdef_disk_get(const struct vmdef *, size_t i,
+		    struct vmdef_disk *);
+/* The disk with that target, or -1. */
+int		 vmdef_disk_find(const struct vmdef *, const char *target,
+		    size_t *ip);
+/*
+ * Write what the supervisor decided into disk i: its path (for size= only
+ * disks) or its probed format.  Both the parsed definition and the stored
+ * author text change (the i-th "disk:" line is rewritten in canonical
+ * form, comments and the other lines kept).  A disk without a format, or
+ * a size= disk without a path, cannot go on a command line until then.
+ */
+int		 vmdef_disk_set_path(struct vmdef *, size_t i, const char *path,
+		    char *err, size_t errlen);
+int		 vmdef_disk_set_format(struct vmdef *, size_t i,
+		    const char *format, char *err, size_t errlen);
+/*
+ * Hot-plug: add one "disk:" line (virt-install syntax) to d, checked as
+ * vmdef_set and vmdef_check would, and give the QMP steps that plug it
+ * into a running QEMU started without it: a new array of
+ * {"execute": ..., "arguments": {...}, "undo": {"execute": ...,
+ * "arguments": {...}}} in order (device_add of its controller when no
+ * other disk has it yet, blockdev-add file, blockdev-add format,
+ * device_add), each undo the inverse (device_del id, blockdev-del
+ * node-name).  *ip is its index.  Only virtio and scsi disks can be
+ * plugged (QEMU has no hot-plug on ide, sata and floppy); the value must
+ * name the path and the format (else vmdef_set, vmdef_disk_get, the
+ * supervisor's decision and vmdef_disk_set_path/_format come first, as
+ * for a definition).  d is unchanged on error.
+ */
+int		 vmdef_disk_plug(struct vmdef *, const char *value, size_t *ip,
+		    struct json_object **steps, char *err, size_t errlen);
+/*
+ * Remove disk target from d and give the steps that unplug it: device_del
+ * (the caller waits for DEVICE_DELETED), then blockdev-del of the format
+ * node, then of the file node, then device_del of its controller (scsi0)
+ * when no other disk is on it, so that the VM stays what d would start;
+ * no undo (a removed device cannot be put back).  Disks whose assigned
+ * target would move up get it written into their lines (target=), so
+ * that they keep their names.
+ */
+int		 vmdef_disk_unplug(struct vmdef *, const char *target,
+		    struct json_object **steps, char *err, size_t errlen);
+/*
+ * A cdrom's or floppy's new medium (path, a raw image, or NULL to eject)
+ * for disk target: updates d (its line gets path and format=raw, or
+ * neither) and gives the steps, which keep the node names:
+ * blockdev-open-tray (force: even a tray the guest locked),
+ * blockdev-remove-medium, blockdev-del of the old format and file nodes,
+ * then for a new medium blockdev-add file and format (undo blockdev-del),
+ * blockdev-insert-medium (undo blockdev-remove-medium) and
+ * blockdev-close-tray.  An eject leaves the tray open.
+ */
+int		 vmdef_disk_change_media(struct vmdef *, const char *target,
+		    const char *path, int force, struct json_object **steps,
+		    char *err, size_t errlen);
 
 const char	*accel_name(enum accel);
 const char	*policy_name(enum policy);

@@ -520,6 +520,880 @@ test_current_memory(void **state)
 	vmdef_free(d);
 }
 
+/* ---- disks ---- */
+
+/* Every error of a disk line, by itself and against the others. */
+static void
+test_disk_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} cases[] = {
+		/* one line */
+		{ "disk: /a,", "vm.conf:2: disk: empty item in property list" },
+		{ "disk: a.img,format=raw", "vm.conf:2: disk: path 'a.img' is not an absolute path" },
+		{ "disk: /a,path=/b", "vm.conf:2: disk: the path is given twice" },
+		{ "disk: /a\tb,format=raw", "vm.conf:2: disk: control character in path" },
+		{ "disk: /a,/b", "vm.conf:2: disk: unexpected value '/b'" },
+		{ "disk: /a,format=raw,bogus=1", "vm.conf:2: disk: unknown property 'bogus'" },
+		{ "disk: /a,bus=usb", "vm.conf:2: disk: bus usb: USB storage is not supported yet (virtio, scsi, sata, ide)" },
+		{ "disk: /a,format=vmdk", "vm.conf:2: disk: format 'vmdk' is not raw or qcow2" },
+		{ "disk: /a,bus=pci", "vm.conf:2: disk: bus 'pci' is not virtio, scsi, sata, ide or fdc" },
+		{ "disk: /a,device=lun", "vm.conf:2: disk: device 'lun' is not disk, cdrom or floppy" },
+		{ "disk: /a,cache=fast", "vm.conf:2: disk: cache 'fast' is not none, writeback, writethrough, directsync or unsafe" },
+		{ "disk: /a,aio=posix", "vm.conf:2: disk: aio 'posix' is not threads, native or io_uring" },
+		{ "disk: /a,io=posix", "vm.conf:2: disk: aio 'posix' is not threads, native or io_uring" },
+		{ "disk: /a,discard=on", "vm.conf:2: disk: discard 'on' is not unmap or ignore" },
+		{ "disk: /a,type=network", "vm.conf:2: disk: type 'network' is not file or block" },
+		{ "disk: /a,format=raw,driver.type=qcow2", "vm.conf:2: disk: format is given twice (as format and driver.type)" },
+		{ "disk: /a,io=native,driver.io=threads", "vm.conf:2: disk: aio is given twice (as io and driver.io)" },
+		{ "disk: /a,readonly=maybe", "vm.conf:2: disk: readonly 'maybe' is not on or off" },
+		{ "disk: /a,size=1,sparse,sparse=no", "vm.conf:2: disk: sparse is given twice" },
+		{ "disk: /a,size=1,sparse=maybe", "vm.conf:2: disk: sparse 'maybe' is not yes or no" },
+		{ "disk: /a,serial=a/b", "vm.conf:2: disk: serial 'a/b': 1 to 20 letters, digits, spaces or _.+-" },
+		{ "disk: /a,serial=123456789012345678901", "vm.conf:2: disk: serial '123456789012345678901': 1 to 20 letters, digits, spaces or _.+-" },
+		{ "disk: size=big", "vm.conf:2: disk: size 'big' is not a number of GiB (10, 0.5) or a size with a unit (512M)" },
+		{ "disk: size=1.5G", "vm.conf:2: disk: size '1.5G' is not a number of GiB (10, 0.5) or a size with a unit (512M)" },
+		{ "disk: size=0.1234567891", "vm.conf:2: disk: size '0.1234567891' is not a number of GiB (10, 0.5) or a size with a unit (512M)" },
+		{ "disk: size=1.", "vm.conf:2: disk: size '1.' is not a number of GiB (10, 0.5) or a size with a unit (512M)" },
+		{ "disk: size=-1", "vm.conf:2: disk: size '-1' is not a number of GiB (10, 0.5) or a size with a unit (512M)" },
+		{ "disk: size=0", "vm.conf:2: disk: size '0' is not more than 0" },
+		{ "disk: size=0.0", "vm.conf:2: disk: size '0.0' is not more than 0" },
+		{ "disk: size=1048577", "vm.conf:2: disk: size '1048577' is more than 1 PiB" },
+		{ "disk: size=2P", "vm.conf:2: disk: size '2P' is not a number of GiB (10, 0.5) or a size with a unit (512M)" },
+		{ "disk: size=2048T", "vm.conf:2: disk: size '2048T' is more than 1 PiB" },
+		{ "disk: /a,boot_order=0", "vm.conf:2: disk: boot_order '0': too small (1 to 9999)" },
+		{ "disk: /a,boot_order=first", "vm.conf:2: disk: boot_order 'first': not a number (1 to 9999)" },
+		{ "disk: /a,boot_order=1,boot.order=2", "vm.conf:2: disk: boot_order is given twice (as boot_order and boot.order)" },
+		{ "disk: /a,target=xda", "vm.conf:2: disk: target 'xda' is not a disk name (vda, sdb, hdc, fda, ...)" },
+		{ "disk: /a,target=vd1", "vm.conf:2: disk: target 'vd1' is not a disk name (vda, sdb, hdc, fda, ...)" },
+		{ "disk: /a,target=vdabcd", "vm.conf:2: disk: target 'vdabcd' is not a disk name (vda, sdb, hdc, fda, ...)" },
+		{ "disk: /a,target=vd", "vm.conf:2: disk: target 'vd' is not a disk name (vda, sdb, hdc, fda, ...)" },
+		{ "disk: format=raw", "vm.conf:2: disk: no path or size given" },
+		{ "disk: device=cdrom,readonly=off", "vm.conf:2: disk: a cdrom is read-only (readonly=off)" },
+		{ "disk: /a.iso,device=cdrom,size=1", "vm.conf:2: disk: a cdrom is not created (size=)" },
+		{ "disk: /a,readonly=on,size=1", "vm.conf:2: disk: a read-only disk is not created (size=)" },
+		{ "disk: device=floppy,size=1", "vm.conf:2: disk: a floppy without a path is an empty drive, not created (size=)" },
+		{ "disk: type=block,size=1", "vm.conf:2: disk: type=block needs a path" },
+		{ "disk: /dev/sdb,size=1", "vm.conf:2: disk: a block device is not created (size=)" },
+		{ "disk: /srv/lun,type=block,size=1", "vm.conf:2: disk: a block device is not created (size=)" },
+		{ "disk: /a,aio=native", "vm.conf:2: disk: aio=native needs cache.direct=on: cache=none or cache=directsync" },
+		{ "disk: /a,cache=writeback,io=native", "vm.conf:2: disk: aio=native needs cache.direct=on: cache=none or cache=directsync" },
+		{ "disk: /a,device=floppy,bus=ide", "vm.conf:2: disk: a floppy is on bus fdc, not ide" },
+		{ "disk: /a,bus=fdc", "vm.conf:2: disk: bus fdc is for device=floppy" },
+		{ "disk: /a,device=floppy,serial=X", "vm.conf:2: disk: a floppy has no serial" },
+		{ "disk: /a,device=cdrom,bus=virtio", "vm.conf:2: disk: a cdrom is on scsi, sata or ide, not virtio" },
+		/* against the machine and the other lines */
+		{ "machine: microvm\ndisk: /a,device=floppy", "vm.conf: disk: fda: a floppy is not possible on microvm, which has no floppy controller" },
+		{ "machine: microvm\ndisk: /a,bus=ide", "vm.conf: disk: hda: bus ide is not possible on microvm (bus=virtio or scsi)" },
+		{ "machine: microvm\ndisk: /a,bus=sata", "vm.conf: disk: sda: bus sata is not possible on microvm (bus=virtio or scsi)" },
+		{ "disk: /a,target=sda", "vm.conf: disk: target sda does not fit bus virtio (vda, vdb, ...)" },
+		{ "disk: /a,bus=ide,target=vda", "vm.conf: disk: target vda does not fit bus ide (hda, hdb, ...)" },
+		{ "disk: /a.iso,device=cdrom,target=vdc", "vm.conf: disk: target vdc does not fit bus ide (hda, hdb, ...)" },
+		{ "machine: q35\ndisk: /a.iso,device=cdrom,target=hdc", "vm.conf: disk: target hdc does not fit bus sata (sda, sdb, ...)" },
+		{ "disk: /a,bus=ide,target=hde", "vm.conf: disk: hde: bus ide has hda to hdd only" },
+		{ "disk: /a,bus=sata,target=sdg", "vm.conf: disk: sdg: bus sata has sda to sdf only" },
+		{ "disk: /a,device=floppy,target=fdc", "vm.conf: disk: fdc: bus fdc has fda to fdb only" },
+		{ "disk: /1,bus=ide\ndisk: /2,bus=ide\ndisk: /3,bus=ide\ndisk: /4,bus=ide\ndisk: /5,bus=ide", "vm.conf: disk: hde: more than 4 disks on bus ide (hda to hdd)" },
+		{ "disk: /1,bus=ide\ndisk: /2.iso,device=cdrom\ndisk: /3,bus=ide\ndisk: /4,bus=ide\ndisk: /5.iso,device=cdrom", "vm.conf: disk: hde: more than 4 disks on bus ide (hda to hdd)" },
+		{ "disk: /1,bus=sata\ndisk: /2,bus=sata\ndisk: /3,bus=sata\ndisk: /4,bus=sata\ndisk: /5,bus=sata\ndisk: /6,bus=sata\ndisk: /7,bus=sata", "vm.conf: disk: sdg: more than 6 disks on bus sata (sda to sdf)" },
+		{ "disk: /1,device=floppy\ndisk: /2,device=floppy\ndisk: /3,device=floppy", "vm.conf: disk: fdc: more than 2 disks on bus fdc (fda to fdb)" },
+		{ "disk: /a,bus=ide,readonly=on", "vm.conf: disk: hda: a read-only disk cannot be on bus ide, QEMU refuses it (bus=virtio or scsi)" },
+		{ "machine: q35\ndisk: /a,bus=sata,readonly=on", "vm.conf: disk: sda: a read-only disk cannot be on bus sata, QEMU refuses it (bus=virtio or scsi)" },
+		{ "disk: /a,target=vdb\ndisk: /b,target=vdb", "vm.conf: disk: target vdb is given twice" },
+		{ "disk: /a,bus=scsi,target=sdb\ndisk: /b,bus=sata,target=sdb", "vm.conf: disk: target sdb is given twice" },
+		{ "machine: q35\ndisk: /a,bus=sata\ndisk: /b,bus=ide", "vm.conf: disk: sda and hda are both on port ide.0 of q35's AHCI controller" },
+		{ "machine: q35\ndisk: /a,bus=ide,target=hdc\ndisk: /b.iso,device=cdrom,target=sdc", "vm.conf: disk: hdc and sdc are both on port ide.2 of q35's AHCI controller" },
+		{ "disk: /a\ndisk: /a,bus=scsi", "vm.conf: disk: vda and sda have the same path /a (only read-only disks may share one)" },
+		{ "disk: /a.iso,device=cdrom\ndisk: /a.iso,readonly=off", "vm.conf: disk: hda and vda have the same path /a.iso (only read-only disks may share one)" },
+		{ "disk: /a,boot_order=1\ndisk: /b,boot_order=1", "vm.conf: disk: vda and vdb have the same boot_order 1" },
+		/* boot: the virt-install way */
+		{ "boot: kernel=vmlinuz", "vm.conf:2: boot: kernel 'vmlinuz' is not an absolute path" },
+		{ "boot: kernel=/k,initrd=i", "vm.conf:2: boot: initrd 'i' is not an absolute path" },
+		{ "boot: initrd=/i", "vm.conf:2: boot: initrd= needs kernel=" },
+		{ "boot: kernel_args=quiet", "vm.conf:2: boot: kernel_args= needs kernel=" },
+		{ "boot: hd,kernel=/k,cmdline=quiet", "vm.conf:2: boot: unknown property 'cmdline'" },
+		{ "boot: floppy", "vm.conf:2: boot: unknown boot device 'floppy' (hd, cdrom, network, fd)" },
+	};
+	char err[512], text[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "name: a\n%s\n", cases[i].text);
+		struct vmdef *d = vmdef_parse(text, "vm.conf", err, sizeof(err));
+		if (d != NULL)
+			fail_msg("case %zu parsed: %s", i, cases[i].text);
+		if (strcmp(err, cases[i].want) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, err,
+			    cases[i].want);
+	}
+}
+
+static struct vmdef *
+parse_ok(const char *text)
+{
+	char err[512];
+	struct vmdef *d = vmdef_parse(text, "vm.conf", err, sizeof(err));
+
+	if (d == NULL)
+		fail_msg("%s\n%s", err, text);
+	return d;
+}
+
+/* virt-install's forms of --disk, and what the supervisor reads of them. */
+static void
+test_disk_forms(void **state)
+{
+	static const struct {
+		const char	*machine, *line;
+		const char	*target, *path, *format, *bus, *device;
+		uint64_t	 size;
+		int		 sparse, readonly;
+		const char	*node;
+	} cases[] = {
+		{ "pc", "/var/lib/x.qcow2", "vda", "/var/lib/x.qcow2", NULL, "virtio",
+		    "disk", 0, 1, 0, "fmt-vda" },
+		{ "pc", "/x.img,format=raw,size=10", "vda", "/x.img", "raw", "virtio",
+		    "disk", 10ULL << 30, 1, 0, "fmt-vda" },
+		{ "pc", "path=/x.img,size=120,sparse", "vda", "/x.img", NULL,
+		    "virtio", "disk", 120ULL << 30, 1, 0, "fmt-vda" },
+		{ "pc", "path=/x.img,size=1,sparse=no", "vda", "/x.img", NULL,
+		    "virtio", "disk", 1ULL << 30, 0, 0, "fmt-vda" },
+		{ "pc", "size=10", "vda", NULL, NULL, "virtio", "disk", 10ULL << 30,
+		    1, 0, NULL },
+		{ "pc", "size=0.5,format=qcow2", "vda", NULL, "qcow2", "virtio", "disk",
+		    512ULL << 20, 1, 0, NULL },
+		/* 0.1 GiB rounded up to whole sectors */
+		{ "pc", "size=0.1", "vda", NULL, NULL, "virtio", "disk", 107374592,
+		    1, 0, NULL },
+		{ "pc", "size=512M", "vda", NULL, NULL, "virtio", "disk", 512ULL << 20,
+		    1, 0, NULL },
+		{ "pc", "size=1000B", "vda", NULL, NULL, "virtio", "disk", 1024, 1, 0,
+		    NULL },
+		{ "pc", "/a.iso,device=cdrom", "hda", "/a.iso", NULL, "ide", "cdrom",
+		    0, 1, 1, "fmt-hda" },
+		{ "q35", "/a.iso,device=cdrom", "sda", "/a.iso", NULL, "sata",
+		    "cdrom", 0, 1, 1, "fmt-sda" },
+		{ "pc-q35-7.2", "device=cdrom", "sda", NULL, NULL, "sata", "cdrom", 0,
+		    1, 1, NULL },
+		{ "microvm", "device=cdrom", "sda", NULL, NULL, "scsi", "cdrom", 0, 1,
+		    1, NULL },
+		{ "microvm", "/r.raw,format=raw", "vda", "/r.raw", "raw", "virtio",
+		    "disk", 0, 1, 0, "fmt-vda" },
+		{ "pc", "/f.img,device=floppy", "fda", "/f.img", NULL, "fdc",
+		    "floppy", 0, 1, 0, "fmt-fda" },
+		{ "q35", "/f.img,device=floppy,bus=fdc", "fda", "/f.img", NULL, "fdc",
+		    "floppy", 0, 1, 0, "fmt-fda" },
+		{ "pc", "/a,readonly=on", "vda", "/a", NULL, "virtio", "disk", 0, 1,
+		    1, "fmt-vda" },
+		{ "pc", "/a,bus=scsi,readonly=yes", "sda", "/a", NULL, "scsi", "disk",
+		    0, 1, 1, "fmt-sda" },
+		{ "pc", "/a,bus=sata", "sda", "/a", NULL, "sata", "disk", 0, 1, 0,
+		    "fmt-sda" },
+		{ "pc", "/a,target.bus=ide,target.dev=hdc", "hdc", "/a", NULL, "ide",
+		    "disk", 0, 1, 0, "fmt-hdc" },
+		{ "pc", "/a,driver.type=qcow2", "vda", "/a", "qcow2", "virtio",
+		    "disk", 0, 1, 0, "fmt-vda" },
+		/* ",," is a comma; '=' in a bare path is still the path */
+		{ "pc", "/My Disk,,v2.qcow2,format=qcow2", "vda", "/My Disk,v2.qcow2",
+		    "qcow2", "virtio", "disk", 0, 1, 0, "fmt-vda" },
+		{ "pc", "/srv/a=b,,c.img,format=raw", "vda", "/srv/a=b,c.img", "raw",
+		    "virtio", "disk", 0, 1, 0, "fmt-vda" },
+		{ "pc", "/dev/sdb,format=raw", "vda", "/dev/sdb", "raw", "virtio",
+		    "disk", 0, 1, 0, "fmt-vda" },
+	};
+	char text[512];
+	struct vmdef_disk vd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "name: a\nmachine: %s\ndisk: %s\n",
+		    cases[i].machine, cases[i].line);
+		struct vmdef *d = parse_ok(text);
+		assert_int_equal(vmdef_disk_count(d), 1);
+		assert_int_equal(vmdef_disk_get(d, 0, &vd), 0);
+		assert_int_equal(vmdef_disk_get(d, 1, &vd) == -1, 1);
+		assert_int_equal(vmdef_disk_get(d, 0, &vd), 0);
+		if (strcmp(vd.target, cases[i].target) != 0 ||
+		    strcmp(vd.bus, cases[i].bus) != 0 ||
+		    strcmp(vd.device, cases[i].device) != 0 ||
+		    vd.size != cases[i].size || vd.sparse != cases[i].sparse ||
+		    vd.readonly != cases[i].readonly)
+			fail_msg("case %zu: %s %s %s %llu sparse %d ro %d", i,
+			    vd.target, vd.bus, vd.device,
+			    (unsigned long long)vd.size, vd.sparse, vd.readonly);
+#define SAME(a, b) ((a) == NULL ? (b) == NULL : (b) != NULL && strcmp(a, b) == 0)
+		if (!SAME(vd.path, cases[i].path) ||
+		    !SAME(vd.format, cases[i].format) ||
+		    !SAME(vd.node, cases[i].node))
+			fail_msg("case %zu: path %s format %s node %s", i,
+			    vd.path ? vd.path : "-", vd.format ? vd.format : "-",
+			    vd.node ? vd.node : "-");
+#undef SAME
+		size_t ix = 9;
+		assert_int_equal(vmdef_disk_find(d, cases[i].target, &ix), 0);
+		assert_int_equal(ix, 0);
+		assert_int_equal(vmdef_disk_find(d, "vdz", &ix), -1);
+		vmdef_free(d);
+	}
+}
+
+/* Targets: explicit ones kept, the others the lowest free, line by line. */
+static void
+test_disk_targets(void **state)
+{
+	struct vmdef_disk vd;
+	char text[4096];
+	size_t n;
+
+	(void)state;
+	struct vmdef *d = parse_ok("name: a\n"
+	    "disk: /1\n"			/* vdb: vda is taken below */
+	    "disk: /2,target=vda\n"
+	    "disk: /3,bus=scsi\n"		/* sda */
+	    "disk: /4,bus=sata\n"		/* sdc: sdb is taken below */
+	    "disk: /5,bus=scsi,target=sdb\n"
+	    "disk: /6.iso,device=cdrom\n"	/* hda */
+	    "disk: /7,bus=ide\n"		/* hdb */
+	    "disk: device=floppy\n"		/* fda */
+	    "disk: /8\n");			/* vdc */
+	static const char *const want[] = { "vdb", "vda", "sda", "sdc", "sdb",
+	    "hda", "hdb", "fda", "vdc" };
+	assert_int_equal(vmdef_disk_count(d), 9);
+	for (size_t i = 0; i < 9; i++) {
+		assert_int_equal(vmdef_disk_get(d, i, &vd), 0);
+		assert_string_equal(vd.target, want[i]);
+		assert_int_equal(vmdef_disk_find(d, want[i], &n), 0);
+		assert_int_equal(n, i);
+	}
+	vmdef_free(d);
+
+	/* after vdz comes vdaa, as libvirt names them */
+	n = (size_t)snprintf(text, sizeof(text), "name: a\n");
+	for (int i = 0; i < 28; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "disk: /d%d\n", i);
+	d = parse_ok(text);
+	assert_int_equal(vmdef_disk_get(d, 25, &vd), 0);
+	assert_string_equal(vd.target, "vdz");
+	assert_int_equal(vmdef_disk_get(d, 26, &vd), 0);
+	assert_string_equal(vd.target, "vdaa");
+	assert_string_equal(vd.node, "fmt-vdaa");
+	assert_int_equal(vmdef_disk_get(d, 27, &vd), 0);
+	assert_string_equal(vd.target, "vdab");
+	vmdef_free(d);
+	d = parse_ok("name: a\ndisk: /a,target=vdba\n");
+	assert_int_equal(vmdef_disk_get(d, 0, &vd), 0);
+	assert_string_equal(vd.target, "vdba");
+	vmdef_free(d);
+
+	/* two read-only disks may share a path */
+	d = parse_ok("name: a\ndisk: /s.iso,device=cdrom\n"
+	    "disk: /s.iso,bus=scsi,readonly=on\n");
+	vmdef_free(d);
+}
+
+/* The canonical text of disk lines parses back to the same lines. */
+static void
+test_disk_roundtrip(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} lines[] = {
+		{ "/x.img,format=raw,size=10", "/x.img,format=raw,size=10" },
+		{ "path=/y.img,size=120,sparse", "/y.img,size=120,sparse=yes" },
+		{ "size=0.5,sparse=no", "size=512M,sparse=no" },
+		{ "size=0.1", "size=104858K" },
+		{ "size=1000B", "size=1K" },
+		{ "size=1536K", "size=1536K" },
+		{ "/My Disk,,v2.qcow2,driver.type=qcow2",
+		    "/My Disk,,v2.qcow2,format=qcow2" },
+		{ "/a=b.img,format=raw", "/a=b.img,format=raw" },
+		{ "device=cdrom,target.bus=scsi", "device=cdrom,bus=scsi" },
+		{ "/f.img,device=floppy,boot.order=2",
+		    "/f.img,device=floppy,boot_order=2" },
+		{ "/dev/sdb,sourcetype=file,format=raw,io=io_uring,"
+		    "driver.cache=unsafe,driver.discard=unmap,readonly=off,"
+		    "serial=S 1,target.dev=vdc",
+		    "/dev/sdb,format=raw,target=vdc,type=file,cache=unsafe,"
+		    "aio=io_uring,discard=unmap,readonly=off,serial=S 1" },
+		{ "/srv/lun,type=block,format=raw,cache=none,aio=native",
+		    "/srv/lun,format=raw,type=block,cache=none,aio=native" },
+		{ "/r.qcow2,bus=sata,cache=directsync,readonly=no",
+		    "/r.qcow2,bus=sata,cache=directsync,readonly=off" },
+	};
+	char text[8192], want[256];
+	size_t n = (size_t)snprintf(text, sizeof(text), "name: rt\nmachine: q35\n");
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "disk: %s\n",
+		    lines[i].in);
+	struct vmdef *d = parse_ok(text);
+	char *t1 = vmdef_print(d);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(want, sizeof(want), "\ndisk: %s\n", lines[i].out);
+		if (strstr(t1, want) == NULL)
+			fail_msg("no '%s' in:\n%s", want + 1, t1);
+	}
+	/* the disks after input and before the balloon */
+	assert_non_null(strstr(t1, "sparse=no\ndisk: size=104858K\n"));
+	assert_true(strstr(t1, "\ndisk: ") < strstr(t1, "\nballoon: "));
+	struct vmdef *d2 = parse_ok(t1);
+	char *t2 = vmdef_print(d2);
+	assert_string_equal(t1, t2);
+	struct vmdef *d3 = vmdef_dup(d2);
+	char *t3 = vmdef_print(d3);
+	assert_string_equal(t1, t3);
+	/* the same disks, targets and all */
+	struct vmdef_disk a, b;
+	assert_int_equal(vmdef_disk_count(d), vmdef_disk_count(d3));
+	for (size_t i = 0; i < vmdef_disk_count(d); i++) {
+		assert_int_equal(vmdef_disk_get(d, i, &a), 0);
+		assert_int_equal(vmdef_disk_get(d3, i, &b), 0);
+		assert_string_equal(a.target, b.target);
+		assert_int_equal(a.size, b.size);
+	}
+	free(t1);
+	free(t2);
+	free(t3);
+	vmdef_free(d);
+	vmdef_free(d2);
+	vmdef_free(d3);
+}
+
+static int
+build(const struct vmdef *d, struct argv *a, char *err, size_t errlen)
+{
+	struct vmpaths p;
+
+	assert_int_equal(vmpaths_init(&p, "/run/q", d->name, err, errlen), 0);
+	return cmdline_build(d, &p, ACCEL_TCG, "/q", a, err, errlen);
+}
+
+/* The argument after "-device" whose JSON has that id, or NULL. */
+static const char *
+device_arg(struct argv *a, const char *id)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "\"id\":\"%s\"", id);
+	for (size_t i = 0; i + 1 < a->n; i++)
+		if (strcmp(a->v[i], "-device") == 0 &&
+		    strstr(a->v[i + 1], want) != NULL)
+			return a->v[i + 1];
+	return NULL;
+}
+
+/* A disk without a format, or a size= disk without a path, is not built. */
+static void
+test_disk_not_ready(void **state)
+{
+	char err[512];
+	struct argv a;
+
+	(void)state;
+	struct vmdef *d = parse_ok("name: a\ndisk: /ok.raw,format=raw\n"
+	    "disk: /x.qcow2\n");
+	assert_int_equal(build(d, &a, err, sizeof(err)), -1);
+	assert_string_equal(err, "disk vdb: no format; the supervisor probes "
+	    "it when the definition is stored");
+	vmdef_free(d);
+	d = parse_ok("name: a\ndisk: size=10,format=qcow2\n");
+	assert_int_equal(build(d, &a, err, sizeof(err)), -1);
+	assert_string_equal(err, "disk vda: no path; the supervisor creates "
+	    "one (size=) when the definition is stored");
+	vmdef_free(d);
+	/* empty drives need neither */
+	d = parse_ok("name: a\ndisk: device=cdrom\ndisk: device=floppy\n");
+	assert_int_equal(build(d, &a, err, sizeof(err)), 0);
+	argv_free(&a);
+	vmdef_free(d);
+}
+
+/* boot: kernel=, initrd=, kernel_args= are the kernel keys. */
+static void
+test_boot_kernel(void **state)
+{
+	struct vmdef *d;
+	char *t;
+
+	(void)state;
+	d = parse_ok("name: a\nboot: kernel=/k,initrd=/i,"
+	    "kernel_args=console=ttyS0 root=/dev/vda,,rw\n");
+	assert_string_equal(d->kernel, "/k");
+	assert_string_equal(d->initrd, "/i");
+	assert_string_equal(d->append, "console=ttyS0 root=/dev/vda,rw");
+	assert_null(d->boot);
+	t = vmdef_print(d);
+	assert_non_null(strstr(t, "\nkernel: /k\ninitrd: /i\n"
+	    "append: console=ttyS0 root=/dev/vda,rw\n"));
+	assert_null(strstr(t, "\nboot:"));
+	free(t);
+	vmdef_free(d);
+	d = parse_ok("name: a\nboot: cdrom,hd,menu=on,kernel=/k\n");
+	assert_string_equal(d->boot, "cdrom,hd,menu=on");
+	assert_string_equal(d->kernel, "/k");
+	vmdef_free(d);
+	d = parse_ok("name: a\nboot: network\n");
+	assert_string_equal(d->boot, "network");
+	vmdef_free(d);
+}
+
+static char *
+jtext(struct json_object *o)
+{
+	return xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* The supervisor's decisions go into the definition and its text. */
+static void
+test_disk_set(void **state)
+{
+	char err[512];
+	struct vmdef_disk vd;
+	const char *in = "# web\nname: w\nuuid: 00000000-0000-4000-8000-00000000000a\n"
+	    "disk: size=10\n"
+	    "# disk: /old.img\n"
+	    "memory: 1G\n"
+	    "  disk :  /data.img,bus=scsi\n"
+	    "disk: device=cdrom\n";
+	struct vmdef *d;
+
+	(void)state;
+	d = parse_ok(in);
+	assert_int_equal(vmdef_disk_set_path(d, 0, "/var/lib/qlaunch/w-vda.qcow2",
+	    err, sizeof(err)), 0);
+	assert_int_equal(vmdef_disk_set_format(d, 0, "qcow2", err, sizeof(err)),
+	    0);
+	assert_int_equal(vmdef_disk_set_format(d, 1, "raw", err, sizeof(err)),
+	    0);
+	char *t = vmdef_text(d);
+	assert_string_equal(t, "# web\nname: w\n"
+	    "uuid: 00000000-0000-4000-8000-00000000000a\n"
+	    "disk: /var/lib/qlaunch/w-vda.qcow2,format=qcow2,size=10\n"
+	    "# disk: /old.img\n"
+	    "memory: 1G\n"
+	    "disk: /data.img,format=raw,bus=scsi\n"
+	    "disk: device=cdrom\n");
+	assert_int_equal(vmdef_disk_get(d, 0, &vd), 0);
+	assert_string_equal(vd.path, "/var/lib/qlaunch/w-vda.qcow2");
+	assert_string_equal(vd.format, "qcow2");
+	assert_string_equal(vd.node, "fmt-vda");
+	assert_int_equal(vd.size, 10ULL << 30);
+	/* the text parses back to the same definition */
+	struct vmdef *d2 = parse_ok(t);
+	char *p1 = vmdef_print(d), *p2 = vmdef_print(d2);
+	assert_string_equal(p1, p2);
+	free(p1);
+	free(p2);
+	vmdef_free(d2);
+	free(t);
+
+	/* errors leave d as it was */
+	p1 = vmdef_text(d);
+	assert_int_equal(vmdef_disk_set_path(d, 0, "/y", err, sizeof(err)), -1);
+	assert_string_equal(err, "disk vda: only a disk given by its size "
+	    "(size=, no path) gets a path");
+	assert_int_equal(vmdef_disk_set_path(d, 2, "/y", err, sizeof(err)), -1);
+	assert_string_equal(err, "disk hda: only a disk given by its size "
+	    "(size=, no path) gets a path");
+	assert_int_equal(vmdef_disk_set_path(d, 3, "/y", err, sizeof(err)), -1);
+	assert_string_equal(err, "disk 3: no such disk line (3 in all)");
+	assert_int_equal(vmdef_disk_set_format(d, 0, "vmdk", err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "disk vda: format 'vmdk' is not raw or qcow2");
+	assert_int_equal(vmdef_disk_set_format(d, 7, "raw", err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "disk 7: no such disk line (3 in all)");
+	p2 = vmdef_text(d);
+	assert_string_equal(p1, p2);
+	free(p1);
+	free(p2);
+	vmdef_free(d);
+
+	d = parse_ok("name: w\ndisk: /a.raw,format=raw\ndisk: size=1\n"
+	    "disk: size=2\n");
+	assert_int_equal(vmdef_disk_set_path(d, 1, "rel.img", err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "disk vdb: path 'rel.img' is not an absolute "
+	    "path");
+	assert_int_equal(vmdef_disk_set_path(d, 1, "/dev/sdc", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "disk vdb: a block device is not created "
+	    "(size=)");
+	assert_int_equal(vmdef_disk_set_path(d, 1, "/a.raw", err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "disk: vda and vdb have the same path /a.raw "
+	    "(only read-only disks may share one)");
+	assert_int_equal(vmdef_disk_get(d, 1, &vd), 0);
+	assert_null(vd.path);
+	/* a definition built from flags has no text to change */
+	assert_int_equal(vmdef_disk_set_path(d, 2, "/c.qcow2", err,
+	    sizeof(err)), 0);
+	vmdef_free(d);
+}
+
+static const char *
+step_text(struct json_object *steps, char *buf, size_t len)
+{
+	char *s = jtext(steps);
+
+	strlcpy(buf, s, len);
+	free(s);
+	json_object_put(steps);
+	return buf;
+}
+
+/* Hot-plug: the line added, and the steps with their undo. */
+static void
+test_disk_plug(void **state)
+{
+	char err[512], buf[4096];
+	struct json_object *steps;
+	struct argv a;
+	size_t i;
+
+	(void)state;
+	struct vmdef *d = parse_ok("name: p\n# disks\n"
+	    "disk: /root.qcow2,format=qcow2\n"
+	    "# net\nmemory: 1G\n");
+	assert_int_equal(vmdef_disk_plug(d, "/data.raw,format=raw,cache=none,"
+	    "serial=D1", &i, &steps, err, sizeof(err)), 0);
+	assert_int_equal(i, 1);
+	assert_string_equal(step_text(steps, buf, sizeof(buf)),
+	    "[{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\","
+	    "\"filename\":\"/data.raw\",\"node-name\":\"file-vdb\",\"cache\":"
+	    "{\"direct\":true,\"no-flush\":false},\"read-only\":false},"
+	    "\"undo\":{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"file-vdb\"}}},"
+	    "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"raw\","
+	    "\"node-name\":\"fmt-vdb\",\"file\":\"file-vdb\",\"read-only\":false,"
+	    "\"cache\":{\"direct\":true,\"no-flush\":false}},"
+	    "\"undo\":{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"fmt-vdb\"}}},"
+	    "{\"execute\":\"device_add\",\"arguments\":{\"driver\":"
+	    "\"virtio-blk-pci\",\"id\":\"vdb\",\"drive\":\"fmt-vdb\","
+	    "\"serial\":\"D1\",\"write-cache\":\"on\"},"
+	    "\"undo\":{\"execute\":\"device_del\",\"arguments\":"
+	    "{\"id\":\"vdb\"}}}]");
+	char *t = vmdef_text(d);
+	assert_non_null(strstr(t, "# disks\ndisk: /root.qcow2,format=qcow2\n"
+	    "disk: /data.raw,format=raw,cache=none,serial=D1\n# net\n"));
+	free(t);
+	/* device_add's object is the command line's -device */
+	assert_int_equal(build(d, &a, err, sizeof(err)), 0);
+	assert_string_equal(device_arg(&a, "vdb"), "{\"driver\":"
+	    "\"virtio-blk-pci\",\"id\":\"vdb\",\"drive\":\"fmt-vdb\","
+	    "\"serial\":\"D1\",\"write-cache\":\"on\"}");
+	argv_free(&a);
+
+	/* the first scsi disk brings its controller, the second not */
+	assert_int_equal(vmdef_disk_plug(d, "/s1.qcow2,format=qcow2,bus=scsi",
+	    &i, &steps, err, sizeof(err)), 0);
+	assert_int_equal(i, 2);
+	assert_string_equal(step_text(steps, buf, sizeof(buf)),
+	    "[{\"execute\":\"device_add\",\"arguments\":{\"driver\":"
+	    "\"virtio-scsi-pci\",\"id\":\"scsi0\"},\"undo\":{\"execute\":"
+	    "\"device_del\",\"arguments\":{\"id\":\"scsi0\"}}},"
+	    "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\","
+	    "\"filename\":\"/s1.qcow2\",\"node-name\":\"file-sda\","
+	    "\"read-only\":false},\"undo\":{\"execute\":\"blockdev-del\","
+	    "\"arguments\":{\"node-name\":\"file-sda\"}}},"
+	    "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"qcow2\","
+	    "\"node-name\":\"fmt-sda\",\"file\":\"file-sda\",\"read-only\":false},"
+	    "\"undo\":{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"fmt-sda\"}}},"
+	    "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"scsi-hd\","
+	    "\"id\":\"sda\",\"drive\":\"fmt-sda\",\"bus\":\"scsi0.0\","
+	    "\"scsi-id\":0,\"lun\":0},\"undo\":{\"execute\":\"device_del\","
+	    "\"arguments\":{\"id\":\"sda\"}}}]");
+	assert_int_equal(vmdef_disk_plug(d, "device=cdrom,bus=scsi", &i, &steps,
+	    err, sizeof(err)), 0);
+	assert_int_equal(i, 3);
+	assert_string_equal(step_text(steps, buf, sizeof(buf)),
+	    "[{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"scsi-cd\","
+	    "\"id\":\"sdb\",\"bus\":\"scsi0.0\",\"scsi-id\":1,\"lun\":0},"
+	    "\"undo\":{\"execute\":\"device_del\",\"arguments\":"
+	    "{\"id\":\"sdb\"}}}]");
+	assert_int_equal(build(d, &a, err, sizeof(err)), 0);
+	assert_string_equal(device_arg(&a, "sdb"), "{\"driver\":\"scsi-cd\","
+	    "\"id\":\"sdb\",\"bus\":\"scsi0.0\",\"scsi-id\":1,\"lun\":0}");
+	argv_free(&a);
+
+	/* refused: d, its text and steps untouched */
+	char *before = vmdef_text(d);
+	static const struct {
+		const char *value, *want;
+	} bad[] = {
+		{ "/h.raw,format=raw,bus=ide", "disk hda: QEMU cannot hot-plug "
+		    "a disk on bus ide (virtio and scsi can)" },
+		{ "/h.raw,format=raw,bus=sata", "disk sdc: QEMU cannot hot-plug "
+		    "a disk on bus sata (virtio and scsi can)" },
+		{ "/f.img,format=raw,device=floppy", "disk fda: QEMU cannot "
+		    "hot-plug a disk on bus fdc (virtio and scsi can)" },
+		{ "/n.qcow2", "disk vdc: no format; the supervisor probes it "
+		    "when the definition is stored" },
+		{ "size=4,format=qcow2", "disk vdc: no path; the supervisor "
+		    "creates one (size=) when the definition is stored" },
+		{ "/root.qcow2,format=qcow2", "disk: vda and vdc have the same "
+		    "path /root.qcow2 (only read-only disks may share one)" },
+		{ "/x,format=raw,target=vda", "disk vda: the VM has a disk vda "
+		    "already" },
+		{ "/x,format=raw,target=vdb", "disk vdb: the VM has a disk vdb "
+		    "already" },
+		{ "/x,format=raw,bus=usb", "disk: bus usb: USB storage is not "
+		    "supported yet (virtio, scsi, sata, ide)" },
+		{ "", "disk: empty value" },
+		{ "/x,format=raw\nname: evil", "disk: value spans lines" },
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		steps = NULL;
+		if (vmdef_disk_plug(d, bad[k].value, &i, &steps, err,
+		    sizeof(err)) != -1)
+			fail_msg("case %zu plugged", k);
+		if (strcmp(err, bad[k].want) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", k, err,
+			    bad[k].want);
+		assert_null(steps);
+	}
+	t = vmdef_text(d);
+	assert_string_equal(t, before);
+	assert_int_equal(vmdef_disk_count(d), 4);
+	free(t);
+	free(before);
+	vmdef_free(d);
+
+	d = parse_ok("name: m\nmachine: microvm\n");
+	assert_int_equal(vmdef_disk_plug(d, "/x,format=raw", &i, &steps, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "disk vda: microvm cannot hot-plug devices");
+	vmdef_free(d);
+
+	/* into a definition without disks: the line goes at the end */
+	d = parse_ok("name: e\n# nothing else\n");
+	assert_int_equal(vmdef_disk_plug(d, "/e.raw,format=raw", &i, &steps,
+	    err, sizeof(err)), 0);
+	json_object_put(steps);
+	assert_int_equal(i, 0);
+	t = vmdef_text(d);
+	assert_non_null(strstr(t, "# nothing else\n"));
+	assert_non_null(strstr(t, "\ndisk: /e.raw,format=raw\n"));
+	free(t);
+	vmdef_free(d);
+}
+
+/* Unplug: device_del, then the nodes; the other disks keep their names. */
+static void
+test_disk_unplug(void **state)
+{
+	char err[512], buf[2048];
+	struct json_object *steps;
+	struct vmdef_disk vd;
+
+	(void)state;
+	struct vmdef *d = parse_ok("name: u\n"
+	    "disk: /a.qcow2,format=qcow2   \n"
+	    "# the data disk\n"
+	    "disk: /b.raw,format=raw,serial=B\n"
+	    "disk: /c.raw,format=raw,target=vda\n"
+	    "disk: device=cdrom,bus=scsi\n"
+	    "disk: /d.raw,format=raw\n"
+	    "memory: 1G\n");
+	/* vdb vdc vda sda vdd */
+	assert_int_equal(vmdef_disk_unplug(d, "vdb", &steps, err, sizeof(err)),
+	    0);
+	assert_string_equal(step_text(steps, buf, sizeof(buf)),
+	    "[{\"execute\":\"device_del\",\"arguments\":{\"id\":\"vdb\"}},"
+	    "{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"fmt-vdb\"}},"
+	    "{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"file-vdb\"}}]");
+	/* vdc and vdd would have moved up: their lines name them now */
+	char *t = vmdef_text(d), wtext[512];
+	snprintf(wtext, sizeof(wtext), "name: u\n"
+	    "# the data disk\n"
+	    "disk: /b.raw,format=raw,target=vdc,serial=B\n"
+	    "disk: /c.raw,format=raw,target=vda\n"
+	    "disk: device=cdrom,bus=scsi\n"
+	    "disk: /d.raw,format=raw,target=vdd\n"
+	    "memory: 1G\n"
+	    "uuid: %s\n", d->uuid);
+	assert_string_equal(t, wtext);
+	free(t);
+	static const char *const want[] = { "vdc", "vda", "sda", "vdd" };
+	assert_int_equal(vmdef_disk_count(d), 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(vmdef_disk_get(d, i, &vd), 0);
+		assert_string_equal(vd.target, want[i]);
+	}
+	/* an empty drive has no nodes; its controller goes with it */
+	assert_int_equal(vmdef_disk_unplug(d, "sda", &steps, err, sizeof(err)),
+	    0);
+	assert_string_equal(step_text(steps, buf, sizeof(buf)),
+	    "[{\"execute\":\"device_del\",\"arguments\":{\"id\":\"sda\"}},"
+	    "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"scsi0\"}}]");
+	assert_int_equal(vmdef_disk_unplug(d, "sda", &steps, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "disk sda: no such disk");
+	vmdef_free(d);
+
+	/* not while another disk is on it */
+	d = parse_ok("name: u\ndisk: /a,format=raw,bus=scsi\n"
+	    "disk: /b,format=raw,bus=scsi\n");
+	assert_int_equal(vmdef_disk_unplug(d, "sda", &steps, err, sizeof(err)),
+	    0);
+	assert_string_equal(step_text(steps, buf, sizeof(buf)),
+	    "[{\"execute\":\"device_del\",\"arguments\":{\"id\":\"sda\"}},"
+	    "{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"fmt-sda\"}},"
+	    "{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"file-sda\"}}]");
+	vmdef_free(d);
+
+	d = parse_ok("name: u\ndisk: /a,format=raw,bus=ide\n"
+	    "disk: /f,format=raw,device=floppy\n");
+	assert_int_equal(vmdef_disk_unplug(d, "hda", &steps, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "disk hda: QEMU cannot unplug a disk on bus "
+	    "ide (virtio and scsi can)");
+	assert_int_equal(vmdef_disk_unplug(d, "fda", &steps, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "disk fda: QEMU cannot unplug a disk on bus "
+	    "fdc (virtio and scsi can)");
+	assert_int_equal(vmdef_disk_count(d), 2);
+	vmdef_free(d);
+}
+
+/* A new medium keeps the node names: open, remove, delete, add, insert. */
+static void
+test_disk_change_media(void **state)
+{
+	char err[512], buf[4096];
+	struct json_object *steps;
+	struct vmdef_disk vd;
+
+	(void)state;
+	struct vmdef *d = parse_ok("name: c\nuuid: 00000000-0000-4000-8000-00000000000c\n"
+	    "disk: /r.qcow2,format=qcow2\n"
+	    "# the installer\n"
+	    "disk: device=cdrom,boot_order=1\n");
+	/* into the empty drive: nothing to delete */
+	assert_int_equal(vmdef_disk_change_media(d, "hda", "/isos/a b,,c.iso",
+	    0, &steps, err, sizeof(err)), 0);
+	assert_string_equal(step_text(steps, buf, sizeof(buf)),
+	    "[{\"execute\":\"blockdev-open-tray\",\"arguments\":"
+	    "{\"id\":\"hda\",\"force\":false}},"
+	    "{\"execute\":\"blockdev-remove-medium\",\"arguments\":"
+	    "{\"id\":\"hda\"}},"
+	    "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\","
+	    "\"filename\":\"/isos/a b,,c.iso\",\"node-name\":\"file-hda\","
+	    "\"read-only\":true},\"undo\":{\"execute\":\"blockdev-del\","
+	    "\"arguments\":{\"node-name\":\"file-hda\"}}},"
+	    "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"raw\","
+	    "\"node-name\":\"fmt-hda\",\"file\":\"file-hda\",\"read-only\":true},"
+	    "\"undo\":{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"fmt-hda\"}}},"
+	    "{\"execute\":\"blockdev-insert-medium\",\"arguments\":"
+	    "{\"id\":\"hda\",\"node-name\":\"fmt-hda\"},\"undo\":{\"execute\":"
+	    "\"blockdev-remove-medium\",\"arguments\":{\"id\":\"hda\"}}},"
+	    "{\"execute\":\"blockdev-close-tray\",\"arguments\":"
+	    "{\"id\":\"hda\"}}]");
+	char *t = vmdef_text(d);
+	assert_string_equal(t, "name: c\nuuid: 00000000-0000-4000-8000-00000000000c\n"
+	    "disk: /r.qcow2,format=qcow2\n# the installer\n"
+	    "disk: /isos/a b,,,,c.iso,format=raw,device=cdrom,boot_order=1\n");
+	free(t);
+	assert_int_equal(vmdef_disk_get(d, 1, &vd), 0);
+	assert_string_equal(vd.path, "/isos/a b,,c.iso");
+	assert_string_equal(vd.node, "fmt-hda");
+
+	/* another: the old nodes go first, forced open */
+	assert_int_equal(vmdef_disk_change_media(d, "hda", "/dev/sr0", 1,
+	    &steps, err, sizeof(err)), 0);
+	assert_string_equal(step_text(steps, buf, sizeof(buf)),
+	    "[{\"execute\":\"blockdev-open-tray\",\"arguments\":"
+	    "{\"id\":\"hda\",\"force\":true}},"
+	    "{\"execute\":\"blockdev-remove-medium\",\"arguments\":"
+	    "{\"id\":\"hda\"}},"
+	    "{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"fmt-hda\"}},"
+	    "{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"file-hda\"}},"
+	    "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":"
+	    "\"host_cdrom\",\"filename\":\"/dev/sr0\",\"node-name\":\"file-hda\","
+	    "\"read-only\":true},\"undo\":{\"execute\":\"blockdev-del\","
+	    "\"arguments\":{\"node-name\":\"file-hda\"}}},"
+	    "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"raw\","
+	    "\"node-name\":\"fmt-hda\",\"file\":\"file-hda\",\"read-only\":true},"
+	    "\"undo\":{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"fmt-hda\"}}},"
+	    "{\"execute\":\"blockdev-insert-medium\",\"arguments\":"
+	    "{\"id\":\"hda\",\"node-name\":\"fmt-hda\"},\"undo\":{\"execute\":"
+	    "\"blockdev-remove-medium\",\"arguments\":{\"id\":\"hda\"}}},"
+	    "{\"execute\":\"blockdev-close-tray\",\"arguments\":"
+	    "{\"id\":\"hda\"}}]");
+
+	/* eject: the tray stays open, the line has no medium */
+	assert_int_equal(vmdef_disk_change_media(d, "hda", NULL, 0, &steps, err,
+	    sizeof(err)), 0);
+	assert_string_equal(step_text(steps, buf, sizeof(buf)),
+	    "[{\"execute\":\"blockdev-open-tray\",\"arguments\":"
+	    "{\"id\":\"hda\",\"force\":false}},"
+	    "{\"execute\":\"blockdev-remove-medium\",\"arguments\":"
+	    "{\"id\":\"hda\"}},"
+	    "{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"fmt-hda\"}},"
+	    "{\"execute\":\"blockdev-del\",\"arguments\":"
+	    "{\"node-name\":\"file-hda\"}}]");
+	t = vmdef_text(d);
+	assert_non_null(strstr(t, "# the installer\n"
+	    "disk: device=cdrom,boot_order=1\n"));
+	free(t);
+	assert_int_equal(vmdef_disk_get(d, 1, &vd), 0);
+	assert_null(vd.path);
+	assert_null(vd.node);
+
+	/* errors */
+	assert_int_equal(vmdef_disk_change_media(d, "vda", "/x.iso", 0, &steps,
+	    err, sizeof(err)), -1);
+	assert_string_equal(err, "disk vda: only a cdrom or a floppy has "
+	    "removable media");
+	assert_int_equal(vmdef_disk_change_media(d, "hdc", "/x.iso", 0, &steps,
+	    err, sizeof(err)), -1);
+	assert_string_equal(err, "disk hdc: no such disk");
+	assert_int_equal(vmdef_disk_change_media(d, "hda", "x.iso", 0, &steps,
+	    err, sizeof(err)), -1);
+	assert_string_equal(err, "disk hda: path 'x.iso' is not an absolute "
+	    "path");
+	assert_int_equal(vmdef_disk_change_media(d, "hda", "/r.qcow2", 0,
+	    &steps, err, sizeof(err)), -1);
+	assert_string_equal(err, "disk: vda and hda have the same path "
+	    "/r.qcow2 (only read-only disks may share one)");
+	assert_int_equal(vmdef_disk_get(d, 1, &vd), 0);
+	assert_null(vd.path);
+	vmdef_free(d);
+
+	/* a floppy's medium changes the same way; it is not created */
+	d = parse_ok("name: f\ndisk: /old.img,device=floppy,size=1M,"
+	    "sparse=no\n");
+	assert_int_equal(vmdef_disk_change_media(d, "fda", "/f.img", 0, &steps,
+	    err, sizeof(err)), 0);
+	json_object_put(steps);
+	assert_int_equal(vmdef_disk_get(d, 0, &vd), 0);
+	assert_string_equal(vd.path, "/f.img");
+	assert_string_equal(vd.format, "raw");
+	assert_int_equal(vd.readonly, 0);
+	assert_int_equal(vd.size, 0);
+	assert_int_equal(vd.sparse, 1);
+	char *t2 = vmdef_text(d);
+	assert_non_null(strstr(t2, "\ndisk: /f.img,format=raw,device=floppy\n"));
+	free(t2);
+	vmdef_free(d);
+}
+
 /* ---- golden command lines ---- */
 
 static char *
@@ -704,6 +1578,16 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_device_defaults),
 		cmocka_unit_test(test_current_memory),
+		cmocka_unit_test(test_disk_errors),
+		cmocka_unit_test(test_disk_forms),
+		cmocka_unit_test(test_disk_targets),
+		cmocka_unit_test(test_disk_roundtrip),
+		cmocka_unit_test(test_disk_not_ready),
+		cmocka_unit_test(test_boot_kernel),
+		cmocka_unit_test(test_disk_set),
+		cmocka_unit_test(test_disk_plug),
+		cmocka_unit_test(test_disk_unplug),
+		cmocka_unit_test(test_disk_change_media),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_path_escaping),
 		cmocka_unit_test(test_rmtree),

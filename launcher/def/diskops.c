@@ -1,0 +1,408 @@
+/*
+ * What the supervisor asks of a definition's disks and changes in them
+ * (vmdef.h, vmdef_disk_*): reading a disk line, writing the path or the
+ * format it decided, and hot-plug, unplug and media change as QMP steps
+ * built from the same objects as the command line.  Every change is
+ * checked on a copy first, so that d is unchanged on error, and written
+ * into the author's text as well.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "defutil.h"
+#include "dev.h"
+#include "dev-disk.h"
+#include "util.h"
+#include "vmdef.h"
+
+size_t
+vmdef_disk_count(const struct vmdef *d)
+{
+	return disk_count(d);
+}
+
+int
+vmdef_disk_get(const struct vmdef *d, size_t i, struct vmdef_disk *out)
+{
+	const struct disk *k = disk_at(d, i);
+
+	if (k == NULL)
+		return -1;
+	disk_resolve(d);
+	out->target = k->r.target;
+	out->path = k->path;
+	out->format = k->format != FMT_NONE ? disk_format_name(k->format) :
+	    NULL;
+	out->bus = disk_bus_name(k->r.bus);
+	out->device = disk_device_name(k->device);
+	out->size = k->size;
+	out->sparse = k->sparse != 0;
+	out->readonly = disk_readonly(k);
+	out->node = k->path != NULL ? k->r.fmt : NULL;
+	return 0;
+}
+
+int
+vmdef_disk_find(const struct vmdef *d, const char *target, size_t *ip)
+{
+	size_t n = disk_count(d);
+
+	disk_resolve(d);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(disk_at(d, i)->r.target, target) == 0) {
+			if (ip != NULL)
+				*ip = i;
+			return 0;
+		}
+	return -1;
+}
+
+/* The checked copy becomes d; the copy's shell, holding d's old, goes. */
+static void
+take(struct vmdef *d, struct vmdef *nd)
+{
+	struct vmdef t = *d;
+
+	*d = *nd;
+	*nd = t;
+	vmdef_free(nd);
+}
+
+/* Rewrite the text of disk line i from its configuration. */
+static void
+text_line(struct vmdef *d, size_t i)
+{
+	char *v = disk_print(disk_at(d, i));
+
+	vmdef_text_set_nth(d, "disk", i, v);
+	free(v);
+}
+
+/*
+ * Put disk k (new, owned) in place of disk i on a copy of d, check the
+ * copy as a whole, and make it d.
+ */
+static int
+replace(struct vmdef *d, size_t i, struct disk *k, char *err, size_t errlen)
+{
+	struct vmdef *nd;
+	struct disk *old;
+
+	disk_resolve(d);
+	old = disk_at(d, i);
+	if (disk_check_line(k, err, errlen) == -1) {
+		char why[400];
+		strlcpy(why, err, sizeof(why));
+		disk_free(k);
+		return def_err(err, errlen, "disk %s: %s", old->r.target, why);
+	}
+	nd = vmdef_dup(d);
+	for (size_t j = 0, n = 0; j < nd->ndevs; j++)
+		if (nd->devs[j].kind == &devkind_disk && n++ == i) {
+			disk_free(nd->devs[j].conf);
+			nd->devs[j].conf = k;
+		}
+	if (vmdef_check(nd, err, errlen) == -1) {
+		vmdef_free(nd);
+		return -1;
+	}
+	take(d, nd);
+	text_line(d, i);
+	return 0;
+}
+
+static struct disk *
+get_disk(const struct vmdef *d, size_t i, char *err, size_t errlen)
+{
+	struct disk *k = disk_at(d, i);
+
+	if (k == NULL)
+		def_err(err, errlen, "disk %zu: no such disk line (%zu in all)",
+		    i, disk_count(d));
+	else
+		disk_resolve(d);
+	return k;
+}
+
+int
+vmdef_disk_set_path(struct vmdef *d, size_t i, const char *path, char *err,
+    size_t errlen)
+{
+	struct disk *k = get_disk(d, i, err, errlen), *nk;
+	char why[300];
+
+	if (k == NULL)
+		return -1;
+	if (k->path != NULL || k->size == 0)
+		return def_err(err, errlen, "disk %s: only a disk given by its "
+		    "size (size=, no path) gets a path", k->r.target);
+	if (disk_check_path(path, why, sizeof(why)) == -1)
+		return def_err(err, errlen, "disk %s: %s", k->r.target, why);
+	nk = disk_dup(k);
+	nk->path = xstrdup(path);
+	return replace(d, i, nk, err, errlen);
+}
+
+int
+vmdef_disk_set_format(struct vmdef *d, size_t i, const char *format,
+    char *err, size_t errlen)
+{
+	struct disk *k = get_disk(d, i, err, errlen), *nk;
+	enum dfmt f = disk_format_find(format);
+
+	if (k == NULL)
+		return -1;
+	if (f == FMT_NONE)
+		return def_err(err, errlen, "disk %s: format '%s' is not raw or "
+		    "qcow2", k->r.target, format);
+	nk = disk_dup(k);
+	nk->format = f;
+	return replace(d, i, nk, err, errlen);
+}
+
+/* ---- QMP steps ---- */
+
+static struct json_object *
+args1(const char *key, const char *val)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, key, json_object_new_string(val));
+	return o;
+}
+
+/* Append {"execute", "arguments", "undo": {"execute", "arguments"}}. */
+static void
+step(struct json_object *steps, const char *cmd, struct json_object *args,
+    const char *ucmd, struct json_object *uargs)
+{
+	struct json_object *s = json_object_new_object();
+
+	json_object_object_add(s, "execute", json_object_new_string(cmd));
+	json_object_object_add(s, "arguments", args);
+	if (ucmd != NULL) {
+		struct json_object *u = json_object_new_object();
+		json_object_object_add(u, "execute",
+		    json_object_new_string(ucmd));
+		json_object_object_add(u, "arguments", uargs);
+		json_object_object_add(s, "undo", u);
+	}
+	json_object_array_add(steps, s);
+}
+
+/* The two blockdev-add steps of a medium, each undone by blockdev-del. */
+static void
+add_medium(struct json_object *steps, const struct disk *k)
+{
+	step(steps, "blockdev-add", disk_file_node(k), "blockdev-del",
+	    args1("node-name", k->r.file));
+	step(steps, "blockdev-add", disk_fmt_node(k), "blockdev-del",
+	    args1("node-name", k->r.fmt));
+}
+
+static void
+del_medium(struct json_object *steps, const struct disk *k)
+{
+	step(steps, "blockdev-del", args1("node-name", k->r.fmt), NULL, NULL);
+	step(steps, "blockdev-del", args1("node-name", k->r.file), NULL, NULL);
+}
+
+/* QEMU plugs and unplugs disks on virtio and scsi only. */
+static int
+pluggable(const struct vmdef *d, const struct disk *k, const char *what,
+    char *err, size_t errlen)
+{
+	if (def_microvm(d))
+		return def_err(err, errlen, "disk %s: microvm cannot %s devices",
+		    k->r.target, what);
+	if (k->r.bus != DBUS_VIRTIO && k->r.bus != DBUS_SCSI)
+		return def_err(err, errlen, "disk %s: QEMU cannot %s a disk on "
+		    "bus %s (virtio and scsi can)", k->r.target, what,
+		    disk_bus_name(k->r.bus));
+	return 0;
+}
+
+int
+vmdef_disk_plug(struct vmdef *d, const char *value, size_t *ip,
+    struct json_object **steps, char *err, size_t errlen)
+{
+	struct vmdef *nd = vmdef_dup(d);
+	struct json_object *c, *id, *s;
+	struct disk *k;
+	size_t i;
+
+	if (vmdef_set(nd, "disk", value, err, errlen) == -1 ||
+	    vmdef_check(nd, err, errlen) == -1)
+		goto fail;
+	i = disk_count(nd) - 1;
+	k = disk_at(nd, i);
+	disk_resolve(d);
+	disk_resolve(nd);
+	/* an explicit target must not take the name of a disk the VM has */
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(disk_at(nd, j)->r.target, disk_at(d, j)->r.target)) {
+			def_err(err, errlen, "disk %s: the VM has a disk %s "
+			    "already", k->r.target, k->r.target);
+			goto fail;
+		}
+	if (pluggable(nd, k, "hot-plug", err, errlen) == -1 ||
+	    disk_ready(nd, k, err, errlen) == -1)
+		goto fail;
+	s = json_object_new_array();
+	/* the controller, unless a disk the VM has already brought it */
+	if ((c = disk_controller(nd, k)) != NULL) {
+		json_object_object_get_ex(c, "id", &id);
+		int had = 0;
+		for (size_t j = 0; j < i && !had; j++) {
+			struct json_object *o = disk_controller(nd,
+			    disk_at(nd, j));
+			had = o != NULL && json_object_equal(o, c);
+			json_object_put(o);
+		}
+		if (had)
+			json_object_put(c);
+		else
+			step(s, "device_add", c, "device_del",
+			    args1("id", json_object_get_string(id)));
+	}
+	if (k->path != NULL)
+		add_medium(s, k);
+	step(s, "device_add", disk_device(nd, k), "device_del",
+	    args1("id", k->r.target));
+	take(d, nd);
+	vmdef_text_set_nth(d, "disk", i, value);
+	*ip = i;
+	*steps = s;
+	return 0;
+fail:
+	vmdef_free(nd);
+	return -1;
+}
+
+int
+vmdef_disk_unplug(struct vmdef *d, const char *target,
+    struct json_object **steps, char *err, size_t errlen)
+{
+	struct vmdef *nd;
+	struct disk *k;
+	size_t i, n = disk_count(d);
+	char (*was)[DISK_TARGET_LEN];
+	int *pinned;
+
+	if (vmdef_disk_find(d, target, &i) == -1)
+		return def_err(err, errlen, "disk %s: no such disk", target);
+	k = disk_at(d, i);
+	if (pluggable(d, k, "unplug", err, errlen) == -1)
+		return -1;
+	/* the targets the others have now, which they keep */
+	was = xcalloc(n, sizeof(*was));
+	pinned = xcalloc(n, sizeof(*pinned));
+	for (size_t j = 0; j < n; j++)
+		strlcpy(was[j], disk_at(d, j)->r.target, sizeof(was[j]));
+	nd = vmdef_dup(d);
+	for (size_t j = 0, m = 0; j < nd->ndevs; j++)
+		if (nd->devs[j].kind == &devkind_disk && m++ == i) {
+			disk_free(nd->devs[j].conf);
+			memmove(&nd->devs[j], &nd->devs[j + 1],
+			    (nd->ndevs - j - 1) * sizeof(nd->devs[0]));
+			nd->ndevs--;
+			break;
+		}
+	disk_resolve(nd);
+	for (size_t j = 0; j + 1 < n; j++) {
+		struct disk *o = disk_at(nd, j);
+		const char *t = was[j < i ? j : j + 1];
+		if (strcmp(o->r.target, t) != 0) {
+			o->target = xstrdup(t);
+			pinned[j] = 1;
+		}
+	}
+	if (vmdef_check(nd, err, errlen) == -1) {
+		vmdef_free(nd);
+		free(was);
+		free(pinned);
+		return -1;
+	}
+	struct json_object *s = json_object_new_array(), *c, *id;
+	step(s, "device_del", args1("id", k->r.target), NULL, NULL);
+	if (k->path != NULL)
+		del_medium(s, k);
+	/* the controller goes with its last disk, as plug brings it */
+	if ((c = disk_controller(d, k)) != NULL) {
+		int used = 0;
+		for (size_t j = 0; j + 1 < n && !used; j++) {
+			struct json_object *o = disk_controller(nd,
+			    disk_at(nd, j));
+			used = o != NULL && json_object_equal(o, c);
+			json_object_put(o);
+		}
+		json_object_object_get_ex(c, "id", &id);
+		if (!used)
+			step(s, "device_del", args1("id",
+			    json_object_get_string(id)), NULL, NULL);
+		json_object_put(c);
+	}
+	take(d, nd);
+	vmdef_text_set_nth(d, "disk", i, NULL);
+	for (size_t j = 0; j + 1 < n; j++)
+		if (pinned[j])
+			text_line(d, j);
+	free(was);
+	free(pinned);
+	*steps = s;
+	return 0;
+}
+
+int
+vmdef_disk_change_media(struct vmdef *d, const char *target, const char *path,
+    int force, struct json_object **steps, char *err, size_t errlen)
+{
+	struct json_object *s, *a;
+	struct disk *k, *nk, *old;
+	char why[300];
+	size_t i;
+
+	if (vmdef_disk_find(d, target, &i) == -1)
+		return def_err(err, errlen, "disk %s: no such disk", target);
+	k = disk_at(d, i);
+	if (k->device == DDEV_DISK)
+		return def_err(err, errlen, "disk %s: only a cdrom or a floppy "
+		    "has removable media", target);
+	if (path != NULL && disk_check_path(path, why, sizeof(why)) == -1)
+		return def_err(err, errlen, "disk %s: %s", target, why);
+	old = disk_dup(k);
+	nk = disk_dup(k);
+	free(nk->path);
+	nk->path = xstrdup_null(path);
+	nk->format = path != NULL ? FMT_RAW : FMT_NONE;
+	nk->src = SRC_AUTO;	/* the new medium's own */
+	nk->size = 0;		/* it exists: nothing to create */
+	nk->sparse = -1;
+	if (replace(d, i, nk, err, errlen) == -1) {
+		disk_free(old);
+		return -1;
+	}
+	k = disk_at(d, i);
+	disk_resolve(d);
+	s = json_object_new_array();
+	a = args1("id", target);
+	json_object_object_add(a, "force", json_object_new_boolean(force));
+	step(s, "blockdev-open-tray", a, NULL, NULL);
+	step(s, "blockdev-remove-medium", args1("id", target), NULL, NULL);
+	if (old->path != NULL && old->format != FMT_NONE)
+		del_medium(s, old);
+	if (k->path != NULL) {
+		add_medium(s, k);
+		a = args1("id", target);
+		json_object_object_add(a, "node-name",
+		    json_object_new_string(k->r.fmt));
+		step(s, "blockdev-insert-medium", a, "blockdev-remove-medium",
+		    args1("id", target));
+		step(s, "blockdev-close-tray", args1("id", target), NULL, NULL);
+	}
+	disk_free(old);
+	*steps = s;
+	return 0;
+}
