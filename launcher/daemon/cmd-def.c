@@ -11,6 +11,7 @@
 #include "jget.h"
 #include "names.h"
 #include "req.h"
+#include "storage.h"
 #include "util.h"
 #include "vm.h"
 
@@ -55,6 +56,29 @@ fail:
 	return -1;
 }
 
+/*
+ * Prepare the disks (paths, images, formats) and store the definition;
+ * on failure nothing is left: the images made are removed, the definition
+ * is freed and the request answered.
+ */
+static int
+store(struct req *r, struct vmdef *d, struct vm **vmp)
+{
+	struct created c = { NULL, 0 };
+	char err[1024];
+
+	if (storage_prepare(r->d, d, (size_t)-1, uid_is_admin(r->d, r->uid),
+	    &c, err, sizeof(err)) == -1 ||
+	    vm_define(r->d, d, vmp, err, sizeof(err)) == -1) {
+		storage_undo(&c);
+		req_error(r, ERR_GENERIC, "%s", err);
+		vmdef_free(d);
+		return -1;
+	}
+	storage_keep(&c);
+	return 0;
+}
+
 static void
 d_define(struct req *r, struct vm *unused)
 {
@@ -95,11 +119,8 @@ d_define(struct req *r, struct vm *unused)
 	if (admit(r, d, vm) == -1)
 		return;
 	int replaced = vm != NULL;
-	if (vm_define(r->d, d, &vm, err, sizeof(err)) == -1) {
-		req_error(r, ERR_GENERIC, "%s", err);
-		vmdef_free(d);
+	if (store(r, d, &vm) == -1)
 		return;
-	}
 	struct json_object *ret = json_object_new_object();
 	json_object_object_add(ret, "name", json_object_new_string(vm->name));
 	json_object_object_add(ret, "uuid", json_object_new_string(
@@ -191,11 +212,8 @@ d_create(struct req *r, struct vm *unused)
 	if (admit(r, d, NULL) == -1)
 		return;
 	struct vm *vm;
-	if (vm_define(r->d, d, &vm, err, sizeof(err)) == -1) {
-		req_error(r, ERR_GENERIC, "%s", err);
-		vmdef_free(d);
+	if (store(r, d, &vm) == -1)
 		return;
-	}
 	if (req_bool(r, "start")) {
 		start_and_wait(r, vm);
 		return;

@@ -6,7 +6,7 @@
 #include "vm.h"
 
 extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
-    dcmds_console[], dcmds_mem[], dcmds_display[], dcmds_qmp[];
+    dcmds_console[], dcmds_mem[], dcmds_display[], dcmds_qmp[], dcmds_disk[];
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -15,6 +15,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_console,
 	dcmds_mem,
 	dcmds_display,
+	dcmds_disk,
 	dcmds_qmp,
 };
 

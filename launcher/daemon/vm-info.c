@@ -48,7 +48,7 @@ vm_info(struct vm *vm)
 		add_int(o, "exit_code", vm->exit_code);
 	if (vm->exit_signal != -1 && !vm_active(vm))
 		add_int(o, "exit_signal", vm->exit_signal);
-	if (vm->next_def != NULL)
+	if (vm_redefined(vm))
 		json_object_object_add(o, "redefined",
 		    json_object_new_boolean(1));
 	if (!vm_active(vm))

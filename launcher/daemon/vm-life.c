@@ -25,6 +25,38 @@
 
 static void	crash_policy(struct vm *, const char *why);
 
+/*
+ * QEMU names a disk that it refused by its node ("fmt-vda"); the user
+ * knows it by its file: add which disk and file that is.
+ */
+static void
+name_the_disk(struct vm *vm, char *qerr, size_t len)
+{
+	static const char *const marks[] = { "\"node-name\":\"fmt-",
+	    "\"node-name\":\"file-" };
+	struct vmdef_disk k;
+	char target[16];
+	size_t i;
+
+	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
+		const char *p = strstr(qerr, marks[m]);
+		if (p == NULL)
+			continue;
+		p += strlen(marks[m]);
+		size_t n = strcspn(p, "\"");
+		if (n == 0 || n >= sizeof(target))
+			continue;
+		memcpy(target, p, n);
+		target[n] = '\0';
+		if (vmdef_disk_find(vm->def, target, &i) == -1 ||
+		    vmdef_disk_get(vm->def, i, &k) == -1 || k.path == NULL)
+			continue;
+		size_t l = strlen(qerr);
+		snprintf(qerr + l, len - l, " (disk %s: %s)", target, k.path);
+		return;
+	}
+}
+
 
 static void
 vm_exited(evutil_socket_t fd, short what, void *arg)
@@ -73,6 +105,7 @@ vm_exited(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (was == VM_STARTING) {
+		name_the_disk(vm, qerr, sizeof(qerr));
 		vm_set_state(vm, VM_SHUTOFF, qerr[0] ? qerr : why);
 		return;
 	}

@@ -184,6 +184,29 @@ vm_define(struct daemon *d, struct vmdef *def, struct vm **vmp, char *err,
 	return 0;
 }
 
+void
+vm_set_live_def(struct vm *vm, struct vmdef *live)
+{
+	/* what is stored stays what the next start takes */
+	if (vm->next_def == NULL)
+		vm->next_def = vm->def;
+	else
+		vmdef_free(vm->def);
+	vm->def = live;
+}
+
+int
+vm_redefined(const struct vm *vm)
+{
+	if (vm->next_def == NULL)
+		return 0;
+	char *a = vmdef_print(vm->def), *b = vmdef_print(vm->next_def);
+	int diff = strcmp(a, b) != 0;
+	free(a);
+	free(b);
+	return diff;
+}
+
 int
 vm_undefine(struct vm *vm, char *err, size_t errlen)
 {

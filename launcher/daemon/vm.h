@@ -4,6 +4,7 @@
  * (events.h) and never calls the control socket.
  *
  * From the top down (each calls only those below it):
+ *   vm-info.c      a VM as JSON
  *   vm-life.c      start, what QEMU's exit means (on_crash), re-adoption
  *   vm-qmp.c       the QMP connection, start's job, QEMU's events, the
  *                  on_poweroff/on_reboot/on_crash-by-panic policies
@@ -12,7 +13,6 @@
  *   vm-registry.c  the list of VMs, definitions on disk, rename,
  *                  ownership and authorization
  *   vm-state.c     states, reasons, waiters, events
- *   vm-info.c      a VM as JSON
  */
 #ifndef LAUNCHER_VM_H
 #define LAUNCHER_VM_H
@@ -116,6 +116,13 @@ int		 vm_undefine(struct vm *, char *err, size_t errlen);
 int		 vm_rename(struct vm *, const char *newname, char *err,
 		    size_t errlen);
 int		 vm_set_autostart(struct vm *, int on, char *err, size_t errlen);
+/*
+ * A running VM's devices changed (hot-plug): live is what runs now.  The
+ * stored definition is not changed by this.
+ */
+void		 vm_set_live_def(struct vm *, struct vmdef *live);
+/* Is the stored definition other than what runs (the next start's)? */
+int		 vm_redefined(const struct vm *);
 /* currentMemory in the definition, for the next start */
 int		 vm_set_config_memory(struct vm *, uint64_t mib, char *err,
 		    size_t errlen);

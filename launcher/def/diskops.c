@@ -126,6 +126,22 @@ get_disk(const struct vmdef *d, size_t i, char *err, size_t errlen)
 	return k;
 }
 
+char *
+vmdef_disk_line(const struct vmdef *d, size_t i)
+{
+	struct disk *k = i < disk_count(d) ? disk_at(d, i) : NULL, *c;
+
+	if (k == NULL)
+		return NULL;
+	disk_resolve(d);
+	c = disk_dup(k);
+	if (c->target == NULL)
+		c->target = xstrdup(k->r.target);	/* the same name elsewhere */
+	char *line = disk_print(c);
+	disk_free(c);
+	return line;
+}
+
 int
 vmdef_disk_set_path(struct vmdef *d, size_t i, const char *path, char *err,
     size_t errlen)

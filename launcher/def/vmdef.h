@@ -152,6 +152,12 @@ int		 vmdef_disk_find(const struct vmdef *, const char *target,
  * form, comments and the other lines kept).  A disk without a format, or
  * a size= disk without a path, cannot go on a command line until then.
  */
+/*
+ * Disk i's line, with its target written out, to give another
+ * definition (the stored one, beside what runs) the same disk; malloc'd,
+ * NULL past the end.
+ */
+char		*vmdef_disk_line(const struct vmdef *, size_t i);
 int		 vmdef_disk_set_path(struct vmdef *, size_t i, const char *path,
 		    char *err, size_t errlen);
 int		 vmdef_disk_set_format(struct vmdef *, size_t i,

@@ -798,6 +798,122 @@ test_screenshot(void **state)
 	fx_free(f);
 }
 
+/* ---- disks ---- */
+
+/* An image file in the fixture's directory (its format is given). */
+static const char *
+fx_image(struct fx *f, const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	return path;
+}
+
+static int
+has_disk(struct fx *f, const char *args, const char *target)
+{
+	request(f, "blklist", args);
+	struct json_object *r = expect_return(f);
+	int found = 0;
+
+	for (size_t i = 0; i < json_object_array_length(r); i++)
+		if (strcmp(jstr(json_object_array_get_idx(r, i), "target"),
+		    target) == 0)
+			found = 1;
+	json_object_put(r);
+	return found;
+}
+
+/* Hot-plug: QEMU refuses the device; both blockdevs go, in reverse. */
+static void
+test_attach_disk_rolls_back(void **state)
+{
+	struct fx *f = fx_new();
+	char req[1024];
+	struct json_object *a;
+
+	(void)state;
+	fx_running_vm(f, PLAIN_VM);
+	snprintf(req, sizeof(req), "{\"name\": \"t1\", \"live\": true, "
+	    "\"disk\": \"path=%s,format=qcow2,target=vdb\"}",
+	    fx_image(f, "add.qcow2"));
+	request(f, "attach-disk", req);
+	answer(f, expect_cmd(f, "blockdev-add", &a), "{}");
+	assert_string_equal(jstr(a, "node-name"), "file-vdb");
+	json_object_put(a);
+	answer(f, expect_cmd(f, "blockdev-add", &a), "{}");
+	assert_string_equal(jstr(a, "node-name"), "fmt-vdb");
+	json_object_put(a);
+	answer_error(f, expect_cmd(f, "device_add", &a), "GenericError",
+	    "Bus 'pci.0' does not support hotplugging");
+	assert_string_equal(jstr(a, "id"), "vdb");
+	json_object_put(a);
+	answer(f, expect_cmd(f, "blockdev-del", &a), "{}");
+	assert_string_equal(jstr(a, "node-name"), "fmt-vdb");
+	json_object_put(a);
+	answer(f, expect_cmd(f, "blockdev-del", &a), "{}");
+	assert_string_equal(jstr(a, "node-name"), "file-vdb");
+	json_object_put(a);
+	expect_error(f, "GenericError", "does not support hotplugging", 1);
+	assert_false(has_disk(f, "{\"name\": \"t1\"}", "vdb"));
+	fx_free(f);
+}
+
+/* Hot-plug that works changes what runs, not what is stored. */
+static void
+test_attach_disk_live(void **state)
+{
+	struct fx *f = fx_new();
+	char req[1024];
+
+	(void)state;
+	fx_running_vm(f, PLAIN_VM);
+	snprintf(req, sizeof(req), "{\"name\": \"t1\", \"live\": true, "
+	    "\"disk\": \"%s,format=raw\"}", fx_image(f, "add.img"));
+	request(f, "attach-disk", req);
+	answer(f, expect_cmd(f, "blockdev-add", NULL), "{}");
+	answer(f, expect_cmd(f, "blockdev-add", NULL), "{}");
+	answer(f, expect_cmd(f, "device_add", NULL), "{}");
+	json_object_put(expect_return(f));
+	assert_true(has_disk(f, "{\"name\": \"t1\"}", "vda"));
+	assert_false(has_disk(f, "{\"name\": \"t1\", \"inactive\": true}",
+	    "vda"));
+	fx_free(f);
+}
+
+/* Unplug: device_del, the guest lets go, then the nodes. */
+static void
+test_detach_disk(void **state)
+{
+	struct fx *f = fx_new();
+	char conf[1024];
+
+	(void)state;
+	snprintf(conf, sizeof(conf), PLAIN_VM "disk: %s,format=raw\n",
+	    fx_image(f, "d.img"));
+	fx_running_vm(f, conf);
+	request(f, "detach-disk", "{\"name\": \"t1\", \"target\": \"vda\", "
+	    "\"live\": true, \"config\": true}");
+	long long id = expect_cmd(f, "device_del", NULL);
+	answer(f, id, "{}");
+	peer_send(f, "{\"event\": \"DEVICE_DELETED\", \"data\": "
+	    "{\"device\": \"vda\"}, \"timestamp\": {\"seconds\": 1, "
+	    "\"microseconds\": 0}}");
+	answer(f, expect_cmd(f, "blockdev-del", NULL), "{}");
+	answer(f, expect_cmd(f, "blockdev-del", NULL), "{}");
+	json_object_put(expect_return(f));
+	assert_false(has_disk(f, "{\"name\": \"t1\"}", "vda"));
+	assert_false(has_disk(f, "{\"name\": \"t1\", \"inactive\": true}",
+	    "vda"));
+	request(f, "detach-disk", "{\"name\": \"t1\", \"target\": \"vdq\"}");
+	expect_error(f, "NotFound", "vdq", 0);
+	fx_free(f);
+}
+
 /* ---- events ---- */
 
 struct seen {
@@ -873,6 +989,9 @@ main(void)
 		cmocka_unit_test(test_shutdown_force),
 		cmocka_unit_test(test_send_key),
 		cmocka_unit_test(test_screenshot),
+		cmocka_unit_test(test_attach_disk_rolls_back),
+		cmocka_unit_test(test_attach_disk_live),
+		cmocka_unit_test(test_detach_disk),
 		cmocka_unit_test(test_events_and_rename),
 	};
 

@@ -1,0 +1,37 @@
+/*
+ * Disks of a definition about to be stored.  Each gets a path (a disk
+ * given only a size, as virt-install's --disk size=10, goes to
+ * STATEDIR/images/NAME-TARGET.qcow2), an image (created, sparse unless
+ * sparse=no, when it is missing and has a size) and a format, probed once
+ * with qemu-img and written into the definition, so that a start never
+ * guesses it.  Images created here are removed again when the definition
+ * is not stored after all.
+ */
+#ifndef LAUNCHER_STORAGE_H
+#define LAUNCHER_STORAGE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct daemon;
+struct vmdef;
+
+struct created {
+	char	**paths;
+	size_t	  n;
+};
+
+/*
+ * Prepare disk i, or every disk when i is (size_t)-1.  Only an admin's
+ * definitions have images probed or created by the supervisor; others must
+ * give the format of images that exist.  -1 with err; what was created
+ * before the failure stays in *c for storage_undo.
+ */
+int	 storage_prepare(struct daemon *, struct vmdef *, size_t i, int admin,
+	    struct created *, char *err, size_t errlen);
+/* The definition was not stored: remove what storage_prepare created. */
+void	 storage_undo(struct created *);
+/* It was: keep the images, forget the list. */
+void	 storage_keep(struct created *);
+
+#endif
