@@ -1,0 +1,70 @@
+/*
+ * A fake QEMU for the supervisor's unit tests: the supervisor's library
+ * (struct daemon, the VM core, dispatch) on one end of a socketpair, and
+ * the test writing exactly what QEMU would on the other.  Requests are
+ * sent through dispatch as a client would and their answers collected.
+ */
+#ifndef TESTS_FAKEQEMU_H
+#define TESTS_FAKEQEMU_H
+
+#include <stddef.h>
+
+#include "daemon.h"
+
+struct json_object;
+struct qmp;
+struct vm;
+struct req_ops;
+
+#define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, " \
+	"\"minor\": 2, \"major\": 7}, \"package\": \"\"}, \"capabilities\": []}}\r\n"
+
+struct fx {
+	struct event_base	*base;
+	struct daemon		 d;
+	char			*dir;
+	struct vm		*vm;
+	struct qmp		*q;		/* job tests: a bare connection */
+	int			 peer;
+	int			 ready;
+	struct json_object	*msgs[32];	/* what requests sent back */
+	int			 nmsgs;
+};
+
+/* The fixture being run (one at a time). */
+extern struct fx *F;
+extern const struct req_ops test_ops;
+
+#define PLAIN_VM "name: t1\nmemory: 256\nballoon: off\nconsole: none\n"
+
+/* A daemon context with its state directory; no VM, no QEMU. */
+struct fx	*fx_new(void);
+void		 fx_free(struct fx *);
+/* A bare QMP connection to the fake QEMU, negotiated (f->q). */
+void		 fx_bare_qmp(struct fx *);
+/* A defined VM whose QEMU is the fake peer, starting (not negotiated). */
+struct vm	*fx_vm(struct fx *, const char *text);
+/* The same, through its start job: every start command answered {}. */
+struct vm	*fx_running_vm(struct fx *, const char *text);
+
+/* The fake QEMU's side. */
+struct json_object *peer_recv(struct fx *);
+/* Read one command, check its name; its id (and arguments when asked). */
+long long	 expect_cmd(struct fx *, const char *name,
+		    struct json_object **argsp);
+void		 peer_send(struct fx *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 answer(struct fx *, long long id, const char *ret);
+void		 answer_error(struct fx *, long long id, const char *class,
+		    const char *desc);
+void		 handshake(struct fx *);
+void		 pump(struct fx *, int ms);
+
+/* Requests through dispatch, as uid 0; their answers in order. */
+void		 request(struct fx *, const char *cmd, const char *args);
+struct json_object *reply(struct fx *);
+void		 expect_error(struct fx *, const char *class,
+		    const char *desc_part, int qemu);
+struct json_object *expect_return(struct fx *);
+
+#endif
