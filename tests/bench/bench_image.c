@@ -94,40 +94,6 @@ run_method(int m, int record)
 }
 
 static void
-row(struct bl_series *x)
-{
-	printf("  %-40s %9.1f %9.1f %9.1f\n", x->name, bl_q_ms(x, 0.5),
-	    bl_q_ms(x, 0.9), bl_q_ms(x, 0));
-}
-
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Ratio and difference of the medians, and the median paired difference. */
-static void
-compare(const char *what, struct bl_series *a, struct bl_series *b)
-{
-	size_t n = a->n < b->n ? a->n : b->n;
-	int64_t *d = calloc(n ? n : 1, sizeof(*d));
-
-	if (d == NULL)
-		err(1, "calloc");
-	for (size_t i = 0; i < n; i++)
-		d[i] = (int64_t)a->v[i] - (int64_t)b->v[i];
-	qsort(d, n, sizeof(*d), cmp_i64);
-	double paired = n ? (double)d[(n - 1) / 2] / 1e6 : 0;
-	free(d);
-	double ma = bl_q_ms(a, 0.5), mb = bl_q_ms(b, 0.5);
-	printf("  %-40s %8.3fx %+8.1f ms %+8.1f ms\n", what, bl_ratio(ma, mb),
-	    ma - mb, paired);
-}
-
-static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench_image [-q] [-n runs] [-w warmup]\n");
@@ -193,14 +159,14 @@ main(int argc, char **argv)
 	printf("  %-40s %9s %9s %9s\n", "convert", "median ms", "p90 ms",
 	    "min ms");
 	for (int m = 0; m < NMETHOD; m++)
-		row(&s[m]);
+		bl_row(&s[m]);
 	printf("\n  %-40s %9s %11s %11s\n", "median against baseline", "ratio",
 	    "difference", "paired");
-	compare("qlaunch image convert / qemu-img", &s[M_QLAUNCH],
+	bl_compare("qlaunch image convert / qemu-img", &s[M_QLAUNCH],
 	    &s[M_QIMG]);
-	compare("qlaunch image convert / qemu-img -p", &s[M_QLAUNCH],
+	bl_compare("qlaunch image convert / qemu-img -p", &s[M_QLAUNCH],
 	    &s[M_QIMG_P]);
-	compare("qemu-img -p / qemu-img", &s[M_QIMG_P], &s[M_QIMG]);
+	bl_compare("qemu-img -p / qemu-img", &s[M_QIMG_P], &s[M_QIMG]);
 	printf("\n(qlaunch image convert runs qemu-img convert -p, reads its "
 	    "progress, then\nqemu-img info on the result; the rows include "
 	    "starting each process.)\n");

@@ -164,44 +164,6 @@ run_method(int m, struct client_conn *c, char **rawargv, int record)
 }
 
 static void
-row(struct bl_series *s)
-{
-	printf("  %-44s %9.2f %9.2f %9.2f\n", s->name, bl_q_ms(s, 0.5),
-	    bl_q_ms(s, 0.9), bl_q_ms(s, 0));
-}
-
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * Ratio and difference of the medians, and the median of the paired
- * differences (run i of a minus run i of b: the runs were interleaved,
- * so this cancels slow drift on the host).
- */
-static void
-compare(const char *what, struct bl_series *a, struct bl_series *b)
-{
-	size_t n = a->n < b->n ? a->n : b->n;
-	int64_t *d = calloc(n ? n : 1, sizeof(*d));
-
-	if (d == NULL)
-		err(1, "calloc");
-	for (size_t i = 0; i < n; i++)
-		d[i] = (int64_t)a->v[i] - (int64_t)b->v[i];
-	qsort(d, n, sizeof(*d), cmp_i64);
-	double paired = n ? (double)d[(n - 1) / 2] / 1e6 : 0;
-	free(d);
-	double ma = bl_q_ms(a, 0.5), mb = bl_q_ms(b, 0.5);
-	printf("  %-44s %8.2fx %+8.2f ms %+8.2f ms\n", what, bl_ratio(ma, mb),
-	    ma - mb, paired);
-}
-
-static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench_start [-q] [-n runs] [-w warmup]\n");
@@ -278,28 +240,28 @@ main(int argc, char **argv)
 	    warmup);
 	printf("  %-44s %9s %9s %9s\n", "start until ready", "median ms",
 	    "p90 ms", "min ms");
-	row(&s_conn);
-	row(&s_greet);
-	row(&s_caps);
-	row(&s_cont);
-	row(&s_cli_p);
-	row(&s_cli);
-	row(&s_lib);
+	bl_row(&s_conn);
+	bl_row(&s_greet);
+	bl_row(&s_caps);
+	bl_row(&s_cont);
+	bl_row(&s_cli_p);
+	bl_row(&s_cli);
+	bl_row(&s_lib);
 	if (virsh)
-		row(&s_virsh);
+		bl_row(&s_virsh);
 	else
 		printf("  %-44s (skipped: %s)\n", "virsh start NAME", why);
 
 	printf("\n  %-44s %9s %11s %11s\n", "median against baseline", "ratio",
 	    "difference", "paired");
-	compare("start --paused / raw to qmp_capabilities", &s_cli_p, &s_caps);
-	compare("start / raw to qmp_capabilities", &s_cli, &s_caps);
-	compare("start / raw to cont reply", &s_cli, &s_cont);
-	compare("start request (no client process) / raw cont", &s_lib,
+	bl_compare("start --paused / raw to qmp_capabilities", &s_cli_p, &s_caps);
+	bl_compare("start / raw to qmp_capabilities", &s_cli, &s_caps);
+	bl_compare("start / raw to cont reply", &s_cli, &s_cont);
+	bl_compare("start request (no client process) / raw cont", &s_lib,
 	    &s_cont);
 	if (virsh) {
-		compare("start / virsh start", &s_cli, &s_virsh);
-		compare("virsh start / raw to cont reply", &s_virsh, &s_cont);
+		bl_compare("start / virsh start", &s_cli, &s_virsh);
+		bl_compare("virsh start / raw to cont reply", &s_virsh, &s_cont);
 	} else
 		printf("  %-44s (skipped: libvirt column not measured)\n",
 		    "start / virsh start");

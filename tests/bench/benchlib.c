@@ -1245,3 +1245,43 @@ bl_virsh_quiet(const char *a1, const char *a2)
 	snprintf(out, sizeof(out), "%s/virsh.out", bl_tmp);
 	return bl_run_status(argv, out, 30000);
 }
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double
+bl_paired_ms(const struct bl_series *a, const struct bl_series *b)
+{
+	size_t n = a->n < b->n ? a->n : b->n;
+	int64_t *d = calloc(n ? n : 1, sizeof(*d));
+
+	if (d == NULL)
+		err(1, "calloc");
+	for (size_t i = 0; i < n; i++)
+		d[i] = (int64_t)a->v[i] - (int64_t)b->v[i];
+	qsort(d, n, sizeof(*d), cmp_i64);
+	double paired = n ? (double)d[(n - 1) / 2] / 1e6 : 0;
+	free(d);
+	return paired;
+}
+
+void
+bl_compare(const char *what, struct bl_series *a, struct bl_series *b)
+{
+	double ma = bl_q_ms(a, 0.5), mb = bl_q_ms(b, 0.5);
+
+	printf("  %-44s %8.2fx %+8.2f ms %+8.2f ms\n", what, bl_ratio(ma, mb),
+	    ma - mb, bl_paired_ms(a, b));
+}
+
+void
+bl_row(struct bl_series *s)
+{
+	printf("  %-44s %9.2f %9.2f %9.2f\n", s->name, bl_q_ms(s, 0.5),
+	    bl_q_ms(s, 0.9), bl_q_ms(s, 0));
+}

@@ -59,6 +59,16 @@ double		 bl_q_us(struct bl_series *, double q);
 double		 bl_mean_ms(const struct bl_series *);
 void		 bl_series_free(struct bl_series *);
 double		 bl_ratio(double a, double b);
+/*
+ * The median of the paired differences, run i of a minus run i of b, in
+ * ms: the runs were interleaved, so this cancels slow drift on the host.
+ */
+double		 bl_paired_ms(const struct bl_series *a, const struct bl_series *b);
+/* "  WHAT   1.05x   +1.50 ms   +1.20 ms": ratio, difference, paired. */
+void		 bl_compare(const char *what, struct bl_series *a,
+		    struct bl_series *b);
+/* "  NAME   median   p90   min" in ms. */
+void		 bl_row(struct bl_series *);
 
 /* ---- processes ---- */
 

@@ -124,6 +124,26 @@ vm_pid() { q info "$1" --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'; }
 
 fail() { echo "FAIL: $*"; return 1; }
 
+# usage_error EXPECTED-TEXT COMMAND...: the same with status 2, as a
+# usage error exits
+usage_error() {
+	local want=$1 rc=0; shift
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	[ $rc -eq 2 ] || fail "'$*': exit status $rc, not 2 ($(cat "$T/err"))"
+	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
+	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
+}
+
+# one_line_error EXPECTED-TEXT COMMAND...: it fails with status 1 and
+# exactly one line on stderr, which holds EXPECTED-TEXT
+one_line_error() {
+	local want=$1 rc=0; shift
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	[ $rc -eq 1 ] || fail "'$*': exit status $rc, not 1 ($(cat "$T/err"))"
+	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
+	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
+}
+
 run_tests() {
 	local t
 	# QLT_ONLY="a b" runs just those

@@ -5,16 +5,6 @@
 # where the failure must come from QEMU itself.
 . "$(dirname "$0")/lib.sh"
 
-# one_line_error EXPECTED-TEXT COMMAND...: exit 1, exactly one line on stderr
-one_line_error() {
-	local want=$1; shift
-	if "$@" >"$T/out" 2>"$T/err"; then
-		fail "'$*' succeeded"
-	fi
-	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
-	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
-}
-
 # exit_status N COMMAND...: the command exits with status N
 exit_status() {
 	local want=$1 rc=0; shift
@@ -28,13 +18,13 @@ t_usage_errors() {
 	[ $rc -eq 2 ] || fail "unknown command: exit status $rc, not 2"
 	q sta x 2>&1 | grep -q "ambiguous: start state" || fail "prefix"
 	one_line_error "no VM named 'nope'" q info nope
-	one_line_error "qlaunch start: unknown option --bogus" q start x --bogus
+	usage_error "qlaunch start: unknown option --bogus" q start x --bogus
 }
 
 t_create_bad_values_change_nothing() {
 	before=$(q list --all --json)
 	one_line_error "memory: 'lots': not a size" q create v1 --memory lots
-	one_line_error "create: unknown option --colour" q create v1 --colour red
+	usage_error "create: unknown option --colour" q create v1 --colour red
 	one_line_error "vcpus: maxvcpus 1 is less than 2" q create v1 --vcpus 2,maxvcpus=1
 	one_line_error "graphics: 'spice' is not vnc or none" q create v1 --graphics spice
 	one_line_error "kernel: 'rel/path' is not an absolute path" q create v1 --kernel rel/path
@@ -393,13 +383,6 @@ t_screenshot_errors() {
 	q undefine ln2 >/dev/null
 }
 
-# usage_error TEXT COMMAND...: exit 2, one line on stderr holding TEXT
-usage_error() {
-	local want=$1; shift
-	exit_status 2 "$@"
-	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
-	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
-}
 
 # virt-install's command line, translated without sending anything
 t_virt_install_print() {

@@ -4,16 +4,6 @@
 # of several VMs.  Boots the test guest where the guest must see it.
 . "$(dirname "$0")/lib.sh"
 
-# one_line_error EXPECTED-TEXT COMMAND...: exit 1, exactly one line on stderr
-one_line_error() {
-	local want=$1; shift
-	if "$@" >"$T/out" 2>"$T/err"; then
-		fail "'$*' succeeded"
-	fi
-	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
-	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
-}
-
 # fw NAME [flags]: a VM that stays in its firmware, with a VGA display
 fw() {
 	local name=$1; shift

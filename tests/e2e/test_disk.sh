@@ -12,15 +12,6 @@
 QEMU_IMG=${QEMU_IMG:-qemu-img}
 MARK=QLAUNCH-DISK-MARK-$$
 
-# one_line_error EXPECTED-TEXT COMMAND...: exit 1, one line on stderr
-one_line_error() {
-	local want=$1; shift
-	if "$@" >"$T/out" 2>"$T/err"; then
-		fail "'$*' succeeded"
-	fi
-	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
-	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
-}
 
 # gval NAME 'COMMAND': the value the guest prints as VAL=... for it
 gval() {

@@ -9,15 +9,6 @@ QIMG=${QEMU_IMG:-qemu-img}
 D=$T/img
 mkdir -p "$D"
 
-# one_line_error EXPECTED-TEXT COMMAND...: exit 1, exactly one line on stderr
-one_line_error() {
-	local want=$1 rc=0; shift
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	[ $rc -eq 1 ] || fail "'$*': exit status $rc, not 1 ($(cat "$T/err"))"
-	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
-	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
-}
-
 # KiB allocated on the host
 allocated_k() { du -k "$1" | cut -f1; }
 
