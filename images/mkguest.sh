@@ -14,6 +14,10 @@
 #               evdev modules in dependency order, and images/guest-init
 #               as /init
 #   VERSION     the kernel release (uname -r in the guest), one line
+#   guest.iso   a bootable isolinux CD-ROM (genisoimage): isolinux/vmlinuz
+#               (the bzImage) and isolinux/initrd.img, booted at once on the
+#               serial console with "console=ttyS0 panic=-1 quiet qlt=cdrom",
+#               and the marker file qlaunch-guest.txt (QLAUNCH-GUEST-ISO)
 #
 # The guest (see guest-init) loads its modules, starts acpid (an ACPI power
 # button press powers it off) and runs a root shell on ttyS0 that prints
@@ -27,7 +31,11 @@
 # nothing is downloaded. --force rebuilds. The build runs in a temporary
 # directory inside OUTDIR, removed on exit; outputs are renamed into place
 # and .stamp is written last, so an interrupted build is rebuilt next time.
-# Host tools: apt-get, dpkg-deb, cpio, gzip, lz4, coreutils, findutils.
+# The guest sees a CD-ROM on the IDE bus of pc (ata_piix, sr_mod) and
+# mounts it (isofs); the cloud kernel has no AHCI driver, so a CD-ROM on
+# q35 must be bus=scsi.
+# Host tools: apt-get, dpkg-deb, cpio, gzip, lz4, coreutils, findutils,
+# genisoimage, isolinux and syslinux-common.
 
 # bash is needed (pipefail, local, ${var//x/y}), even when run as "sh mkguest.sh"
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -40,12 +48,17 @@ init_src=$here/guest-init
 
 # Modules the guest loads (with their dependencies); built-ins are skipped.
 modules="virtio_pci virtio_mmio virtio_blk virtio_net virtio_balloon
-virtio_scsi sd_mod virtio_console virtio_input button evdev"
+virtio_scsi sd_mod virtio_console virtio_input button evdev
+ata_piix sr_mod isofs"
 # Module parameters, "name:params". scan=sync: SCSI disks exist before the
 # ready line.
 modparams="scsi_mod:scan=sync"
 
-outputs="bzImage vmlinux initrd.img VERSION"
+outputs="bzImage vmlinux initrd.img VERSION guest.iso"
+
+# isolinux 6 needs ldlinux.c32 beside isolinux.bin
+isolinux_bin=/usr/lib/ISOLINUX/isolinux.bin
+ldlinux_c32=/usr/lib/syslinux/modules/bios/ldlinux.c32
 
 die() {
 	printf '%s: %s\n' "$prog" "$*" >&2
@@ -97,6 +110,9 @@ need od coreutils
 need sha256sum coreutils
 need find findutils
 need dd coreutils
+need genisoimage genisoimage
+[ -r "$isolinux_bin" ] || die "$isolinux_bin not found: install the Debian package isolinux"
+[ -r "$ldlinux_c32" ] || die "$ldlinux_c32 not found: install the Debian package syslinux-common"
 
 mkdir -p "$outdir" || die "cannot create $outdir"
 outdir=$(cd "$outdir" && pwd)
@@ -258,6 +274,31 @@ find "$root" -exec touch -h -d @0 {} +
 	die "cannot create initrd.img (cpio or gzip failed)"
 
 printf '%s\n' "$kver" >"$new/VERSION"
+
+# ---- guest.iso: the same kernel and initrd on an isolinux CD-ROM
+
+iso=$tmp/iso
+mkdir -p "$iso/isolinux"
+cp "$new/bzImage" "$iso/isolinux/vmlinuz"
+cp "$new/initrd.img" "$iso/isolinux/initrd.img"
+cp "$isolinux_bin" "$ldlinux_c32" "$iso/isolinux/"
+cat >"$iso/isolinux/isolinux.cfg" <<'EOF'
+SERIAL 0 115200
+DEFAULT guest
+PROMPT 0
+TIMEOUT 1
+LABEL guest
+  KERNEL /isolinux/vmlinuz
+  INITRD /isolinux/initrd.img
+  APPEND console=ttyS0 panic=-1 quiet qlt=cdrom
+EOF
+printf 'QLAUNCH-GUEST-ISO\n' >"$iso/qlaunch-guest.txt"
+find "$iso" -exec touch -h -d @0 {} +
+if ! genisoimage -quiet -o "$new/guest.iso" -V QLAUNCH_GUEST -R -J \
+	-b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot \
+	-boot-load-size 4 -boot-info-table "$iso" 2>"$tmp/iso.log"; then
+	die "genisoimage failed: $(head -n 1 "$tmp/iso.log")"
+fi
 
 # ---- install: drop the stamp, rename the outputs, write the stamp last
 

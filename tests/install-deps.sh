@@ -8,9 +8,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 PKGS="gcc make pkg-config libc6-dev
-libjson-c-dev libevent-dev libbsd-dev libcmocka-dev
+libjson-c-dev libevent-dev libbsd-dev libcmocka-dev libarchive-dev
 qemu-system-x86 qemu-utils
-cpio lz4 xz-utils zstd gzip
+cpio lz4 xz-utils zstd gzip genisoimage isolinux syslinux-common
 clang libclang-rt-14-dev
 iproute2 procps psmisc
 vncsnapshot libjpeg-turbo-progs python3"

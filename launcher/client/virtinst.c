@@ -410,8 +410,12 @@ fn_location(struct vi *v, const struct viflag *f, const char *val)
 	if ((r = install_method(v)) != 0)
 		return r;
 	v->location = 1;
+	/* the supervisor reads it: a relative path is the client's */
+	char *abs = val[0] != '/' && strstr(val, "://") == NULL ?
+	    absolute_path(val) : xstrdup(val);
 	json_object_object_add(v->out->args, "location",
-	    json_object_new_string(val));
+	    json_object_new_string(abs));
+	free(abs);
 	return 0;
 }
 
@@ -860,7 +864,8 @@ finish(struct vi *v)
 		free(d);
 	}
 	if (r == 0 && v->cdrom != NULL) {
-		char *e = props_escape(v->cdrom), *d;
+		char *a = absolute_path(v->cdrom), *e = props_escape(a), *d;
+		free(a);
 		d = xasprintf("path=%s,device=cdrom", e);
 		r = set_key(v, "disk", d, 1);
 		free(d);

@@ -62,20 +62,19 @@ fail:
  * is freed and the request answered.
  */
 static int
-store(struct req *r, struct vmdef *d, struct vm **vmp)
+store(struct req *r, struct vmdef *d, struct vm **vmp, struct created *c)
 {
-	struct created c = { NULL, 0 };
 	char err[1024];
 
 	if (storage_prepare(r->d, d, (size_t)-1, uid_is_admin(r->d, r->uid),
-	    &c, err, sizeof(err)) == -1 ||
+	    c, err, sizeof(err)) == -1 ||
 	    vm_define(r->d, d, vmp, err, sizeof(err)) == -1) {
-		storage_undo(&c);
+		storage_undo(c);
 		req_error(r, ERR_GENERIC, "%s", err);
 		vmdef_free(d);
 		return -1;
 	}
-	storage_keep(&c);
+	storage_keep(c);
 	return 0;
 }
 
@@ -119,7 +118,8 @@ d_define(struct req *r, struct vm *unused)
 	if (admit(r, d, vm) == -1)
 		return;
 	int replaced = vm != NULL;
-	if (store(r, d, &vm) == -1)
+	struct created c = { NULL, 0 };
+	if (store(r, d, &vm, &c) == -1)
 		return;
 	struct json_object *ret = json_object_new_object();
 	json_object_object_add(ret, "name", json_object_new_string(vm->name));
@@ -178,12 +178,55 @@ apply_settings(struct req *r, struct vmdef *d, struct json_object *set)
 	return 0;
 }
 
-/* create: name plus "settings"; "start" and "paused" start it at once */
+/*
+ * create's install phase, virt-install's: "install": "cdrom" (the
+ * settings have the CD-ROM's disk line), or "location" with
+ * "extra_args" (storage_location).  The boot order after the install is
+ * written too.  -1 answered; what was copied is in *c.
+ */
+static int
+begin_install(struct req *r, struct vmdef *d, struct created *c)
+{
+	const char *inst = req_str(r, "install"), *loc = req_str(r, "location");
+	const char *extra = req_str(r, "extra_args");
+	char err[1024];
+
+	if (extra != NULL && loc == NULL) {
+		req_error(r, ERR_GENERIC, "extra_args: needs \"location\"");
+		return -1;
+	}
+	if (inst != NULL && loc != NULL) {
+		req_error(r, ERR_GENERIC, "install and location: give one "
+		    "install method");
+		return -1;
+	}
+	if (inst != NULL && strcmp(inst, "cdrom") != 0) {
+		req_error(r, ERR_GENERIC, "install: '%s' is not cdrom", inst);
+		return -1;
+	}
+	if (inst != NULL &&
+	    vmdef_set(d, "install", "cdrom", err, sizeof(err)) == -1) {
+		req_error(r, ERR_INVALID_DEF, "%s", err);
+		return -1;
+	}
+	if (loc != NULL && storage_location(r->d, d, loc, extra,
+	    uid_is_admin(r->d, r->uid), c, err, sizeof(err)) == -1) {
+		req_error(r, ERR_GENERIC, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * create: name plus "settings", and an install phase (begin_install);
+ * "start" and "paused" start it at once
+ */
 static void
 d_create(struct req *r, struct vm *unused)
 {
 	const char *name = req_str(r, "name");
 	struct json_object *set;
+	struct created c = { NULL, 0 };
 	char err[1024];
 
 	(void)unused;
@@ -204,21 +247,30 @@ d_create(struct req *r, struct vm *unused)
 		vmdef_free(d);
 		return;
 	}
+	if (begin_install(r, d, &c) == -1)
+		goto fail;
 	if (vmdef_check(d, err, sizeof(err)) == -1) {
 		req_error(r, ERR_INVALID_DEF, "%s", err);
-		vmdef_free(d);
+		goto fail;
+	}
+	if (d->install.kind != INSTALL_NONE)
+		vmdef_install_boot_order(d);
+	if (admit(r, d, NULL) == -1) {
+		storage_undo(&c);
 		return;
 	}
-	if (admit(r, d, NULL) == -1)
-		return;
 	struct vm *vm;
-	if (store(r, d, &vm) == -1)
+	if (store(r, d, &vm, &c) == -1)
 		return;
 	if (req_bool(r, "start")) {
 		start_and_wait(r, vm);
 		return;
 	}
 	req_return(r, vm_info(vm));
+	return;
+fail:
+	storage_undo(&c);
+	vmdef_free(d);
 }
 
 static void

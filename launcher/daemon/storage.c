@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "media.h"
+#include "props.h"
 #include "qimg.h"
 #include "storage.h"
 #include "util.h"
@@ -103,11 +105,72 @@ storage_prepare(struct daemon *d, struct vmdef *def, size_t i, int admin,
 	return 0;
 }
 
+static int
+location_err(char *err, size_t errlen, const char *why)
+{
+	snprintf(err, errlen, "location: %s", why);
+	return -1;
+}
+
+int
+storage_location(struct daemon *d, struct vmdef *def, const char *location,
+    const char *extra_args, int admin, struct created *c, char *err,
+    size_t errlen)
+{
+	char dir[PATH_MAX], k[PATH_MAX], i[PATH_MAX], why[1024];
+	struct stat st;
+	int tree, r;
+
+	if (strstr(location, "://") != NULL) {
+		snprintf(why, sizeof(why), "%s: only an ISO image or an "
+		    "install tree here; a URL is not supported", location);
+		return location_err(err, errlen, why);
+	}
+	if (location[0] != '/') {
+		snprintf(why, sizeof(why), "'%s' is not an absolute path",
+		    location);
+		return location_err(err, errlen, why);
+	}
+	if (!admin)
+		return location_err(err, errlen, "only root has the supervisor "
+		    "read install media (give the installer's kernel with "
+		    "--boot kernel=,initrd=,kernel_args=)");
+	if ((tree = media_is_tree(location, why, sizeof(why))) == -1)
+		return location_err(err, errlen, why);
+	snprintf(dir, sizeof(dir), "%s/boot/%s", d->statedir, def->name);
+	int existed = stat(dir, &st) == 0;
+	if (media_find_kernel(location, dir, k, sizeof(k), i, sizeof(i), NULL,
+	    why, sizeof(why)) == -1)
+		return location_err(err, errlen, why);
+	remember(c, k);
+	remember(c, i);
+	if (!existed)
+		remember(c, dir);	/* after its files: removed last */
+	char *ek = props_escape(k), *ei = props_escape(i), *el =
+	    props_escape(location), *ea = extra_args != NULL ?
+	    props_escape(extra_args) : NULL;
+	char *v = xasprintf("kernel=%s,initrd=%s%s%s,location=%s", ek, ei,
+	    ea != NULL ? ",append=" : "", ea != NULL ? ea : "", el);
+	r = vmdef_set(def, "install", v, err, errlen);
+	free(v);
+	free(ek);
+	free(ei);
+	free(ea);
+	if (r == 0 && !tree) {
+		v = xasprintf("path=%s,device=cdrom", el);
+		r = vmdef_set(def, "disk", v, err, errlen);
+		free(v);
+	}
+	free(el);
+	return r;
+}
+
 void
 storage_undo(struct created *c)
 {
+	/* files, and the directories made for them (empty by then) */
 	for (size_t i = 0; i < c->n; i++)
-		unlink(c->paths[i]);
+		remove(c->paths[i]);
 	storage_keep(c);
 }
 

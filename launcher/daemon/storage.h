@@ -29,7 +29,21 @@ struct created {
  */
 int	 storage_prepare(struct daemon *, struct vmdef *, size_t i, int admin,
 	    struct created *, char *err, size_t errlen);
-/* The definition was not stored: remove what storage_prepare created. */
+/*
+ * create's --location: the installer's kernel and initrd of location (an
+ * ISO image or an install tree) copied to STATEDIR/boot/NAME/, and the
+ * definition's install phase booting them with extra_args (may be NULL);
+ * an ISO image is attached as a CD-ROM too, as virt-install does, for
+ * the installer's packages.  Root only.  -1 with err ("location: ...");
+ * the files copied are in *c for storage_undo.
+ */
+int	 storage_location(struct daemon *, struct vmdef *, const char *location,
+	    const char *extra_args, int admin, struct created *, char *err,
+	    size_t errlen);
+/*
+ * The definition was not stored: remove what storage_prepare and
+ * storage_location created.
+ */
 void	 storage_undo(struct created *);
 /* It was: keep the images, forget the list. */
 void	 storage_keep(struct created *);

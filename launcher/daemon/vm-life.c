@@ -25,6 +25,20 @@
 
 static void	crash_policy(struct vm *, const char *why);
 
+/* The install phase ended with QEMU: the VM starts again without it. */
+static void
+restart_after_install(struct vm *vm)
+{
+	char err[VM_REASON_MAX];
+
+	log_info("%s: starting again after the install", vm->name);
+	if (vm_start(vm, 0, err, sizeof(err)) == -1) {
+		log_warnx("%s: restart after the install failed: %s",
+		    vm->name, err);
+		vm_set_state(vm, VM_SHUTOFF, err);
+	}
+}
+
 /*
  * QEMU names a disk that it refused by its node ("fmt-vda"); the user
  * knows it by its file: add which disk and file that is.
@@ -85,6 +99,7 @@ vm_exited(evutil_socket_t fd, short what, void *arg)
 
 	enum vm_state was = vm->state;
 	int expected = vm->expect_exit;
+	int restart = vm->restart_on_exit;
 	vm_qemu_last_error(vm, qerr, sizeof(qerr));
 	vm_cleanup_process(vm);
 	if (vm->next_def != NULL) {
@@ -95,6 +110,7 @@ vm_exited(evutil_socket_t fd, short what, void *arg)
 	vm->expect_exit = 0;
 	vm->shutdown_req = 0;
 	vm->reboot_req = 0;
+	vm->restart_on_exit = 0;
 
 	if (expected) {
 		char r[VM_REASON_MAX];
@@ -102,6 +118,8 @@ vm_exited(evutil_socket_t fd, short what, void *arg)
 		    "destroyed", sizeof(r));
 		vm_set_stop_reason(vm, NULL);
 		vm_set_state(vm, was == VM_CRASHED ? VM_CRASHED : VM_SHUTOFF, r);
+		if (restart)
+			restart_after_install(vm);
 		return;
 	}
 	if (was == VM_STARTING) {
@@ -161,7 +179,11 @@ vm_start(struct vm *vm, int paused, char *err, size_t errlen)
 	    vm->name, err, errlen) == -1)
 		return -1;
 	if (vm_check_file("kernel", vm->def->kernel, err, errlen) == -1 ||
-	    vm_check_file("initrd", vm->def->initrd, err, errlen) == -1)
+	    vm_check_file("initrd", vm->def->initrd, err, errlen) == -1 ||
+	    vm_check_file("install kernel", vm->def->install.kernel, err,
+	    errlen) == -1 ||
+	    vm_check_file("install initrd", vm->def->install.initrd, err,
+	    errlen) == -1)
 		return -1;
 	const char *emu = vm->def->emulator ? vm->def->emulator : d->qemu;
 	if (access(emu, X_OK) == -1) {

@@ -281,6 +281,33 @@ vm_reboot_requested(struct vm *vm)
 	vm->reboot_req = time(NULL);
 }
 
+/*
+ * The guest rebooted or powered off in its install phase: the install is
+ * over, as when virt-install's install configuration ends.  A reboot
+ * (or a restart on_poweroff) starts a new QEMU from the definition
+ * without the install, booting from the disks; 1 when that was decided,
+ * 0 when the poweroff's policy still applies.  A destroy or a crash
+ * keeps the install phase: the next start installs again.
+ */
+static int
+install_over(struct vm *vm, int reboot)
+{
+	char err[512];
+
+	if (vm_end_install(vm, err, sizeof(err)) == -1)
+		log_warnx("%s: the install is over, but %s", vm->name, err);
+	else
+		log_info("%s: the install is over (the guest %s)", vm->name,
+		    reboot ? "rebooted" : "powered off");
+	if (!reboot && (vm->shutdown_req ||
+	    vm->def->on_poweroff != POLICY_RESTART))
+		return 0;
+	vm->restart_on_exit = 1;
+	quit_now(vm, VM_SHUTDOWN, "install finished; restarting from the "
+	    "disks");
+	return 1;
+}
+
 static void
 on_shutdown_event(struct vm *vm, struct json_object *data)
 {
@@ -299,13 +326,18 @@ on_shutdown_event(struct vm *vm, struct json_object *data)
 		}
 		return;
 	}
+	/* a reboot asked for recently; an old one the guest ignored lapses */
+	if (vm->reboot_req && time(NULL) - vm->reboot_req > REBOOT_LAPSE_S)
+		vm->reboot_req = 0;
+	if (vm->def->install.kind != INSTALL_NONE &&
+	    strcmp(reason, "guest-panic") != 0 &&
+	    install_over(vm, strcmp(reason, "guest-reset") == 0 ||
+	    (vm->reboot_req && !vm->shutdown_req)))
+		return;
 	if (vm->shutdown_req) {
 		quit_now(vm, VM_SHUTDOWN, "shutdown");
 		return;
 	}
-	/* a reboot asked for recently; an old one the guest ignored lapses */
-	if (vm->reboot_req && time(NULL) - vm->reboot_req > REBOOT_LAPSE_S)
-		vm->reboot_req = 0;
 	if (vm->reboot_req) {
 		vm->reboot_req = 0;
 		vm_set_state(vm, VM_SHUTDOWN, "rebooting");

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,30 @@ vm_redefined(const struct vm *vm)
 	return diff;
 }
 
+/*
+ * The installer's files copied for a VM: STATEDIR/boot/NAME, and the
+ * directory of its install kernel when that is another one there (the VM
+ * was renamed since).
+ */
+static void
+remove_boot_files(struct vm *vm)
+{
+	char dir[PATH_MAX], top[PATH_MAX];
+	const char *k = vm_persistent(vm)->install.kernel;
+
+	snprintf(top, sizeof(top), "%s/boot", vm->d->statedir);
+	snprintf(dir, sizeof(dir), "%s/%s", top, vm->name);
+	rmtree(dir);
+	if (k != NULL && path_within(k, top)) {
+		strlcpy(dir, k, sizeof(dir));
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL && slash - dir > (ptrdiff_t)strlen(top)) {
+			*slash = '\0';
+			rmtree(dir);
+		}
+	}
+}
+
 int
 vm_undefine(struct vm *vm, char *err, size_t errlen)
 {
@@ -224,6 +249,7 @@ vm_undefine(struct vm *vm, char *err, size_t errlen)
 		return -1;
 	}
 	rmtree(vm->paths.dir);
+	remove_boot_files(vm);
 	vm_emit(vm, EV_VM_UNDEFINED, NULL);
 	vm_remove(vm);
 	return 0;
@@ -325,6 +351,23 @@ int
 vm_set_config_memory(struct vm *vm, uint64_t mib, char *err, size_t errlen)
 {
 	return update_def(vm, change_memory, &mib, err, errlen);
+}
+
+static int
+change_end_install(struct vmdef *d, const void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	vmdef_install_end(d);
+	return 0;
+}
+
+int
+vm_end_install(struct vm *vm, char *err, size_t errlen)
+{
+	remove_boot_files(vm);
+	return update_def(vm, change_end_install, NULL, err, errlen);
 }
 
 int

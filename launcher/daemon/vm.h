@@ -7,7 +7,8 @@
  *   vm-info.c      a VM as JSON
  *   vm-life.c      start, what QEMU's exit means (on_crash), re-adoption
  *   vm-qmp.c       the QMP connection, start's job, QEMU's events, the
- *                  on_poweroff/on_reboot/on_crash-by-panic policies
+ *                  on_poweroff/on_reboot/on_crash-by-panic policies and
+ *                  the end of an install phase
  *   vm-proc.c      spawning QEMU, watching it, destroy's escalation
  *   vm-runstate.c  the runtime state file
  *   vm-registry.c  the list of VMs, definitions on disk, rename,
@@ -85,6 +86,8 @@ struct vm {
 	int			 exit_code;	/* last exit, -1 unknown */
 	int			 exit_signal;	/* last fatal signal, -1 none */
 	char			*crash_log;	/* last console lines */
+	int			 restart_on_exit; /* start again once QEMU is
+						    gone (the install ended) */
 	int			 crashes;	/* restarts in the window */
 	time_t			 crash_window;
 
@@ -126,6 +129,12 @@ int		 vm_redefined(const struct vm *);
 /* currentMemory in the definition, for the next start */
 int		 vm_set_config_memory(struct vm *, uint64_t mib, char *err,
 		    size_t errlen);
+/*
+ * The install phase is over: the stored definition loses its install:
+ * line, so the next start boots from the disks, and the installer's
+ * files the supervisor copied (STATEDIR/boot/NAME) go.
+ */
+int		 vm_end_install(struct vm *, char *err, size_t errlen);
 int		 vm_load_all(struct daemon *);
 int		 vm_owner_uid(const struct vm *, uid_t *);
 /* root and the supervisor's own user may do anything */

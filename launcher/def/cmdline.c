@@ -189,6 +189,15 @@ cmdline_build(const struct vmdef *d, const struct vmpaths *p, enum accel accel,
 	char *e;
 
 	memset(a, 0, sizeof(*a));
+	if (d->install.kind != INSTALL_NONE) {
+		/* the install phase runs a definition of its own */
+		struct vmdef *ph = vmdef_install_phase(d, err, errlen);
+		if (ph == NULL)
+			return -1;
+		int rc = cmdline_build(ph, p, accel, qemu, a, err, errlen);
+		vmdef_free(ph);
+		return rc;
+	}
 	if (accel == ACCEL_AUTO) {
 		snprintf(err, errlen, "accel: auto must be resolved first");
 		return -1;

@@ -538,6 +538,7 @@ const struct corekey corekeys[] = {
 	{ "initrd",		k_initrd,	0 },
 	{ "append",		k_append,	0 },
 	{ "boot",		k_boot,		0 },
+	{ "install",		corekey_install, 0 },
 	{ "on_poweroff",	k_on_poweroff,	0 },
 	{ "on_reboot",		k_on_reboot,	0 },
 	{ "on_crash",		k_on_crash,	0 },

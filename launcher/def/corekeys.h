@@ -17,6 +17,12 @@ extern const struct corekey corekeys[];
 extern const size_t ncorekeys;
 
 const struct corekey *corekey_find(const char *name);
+/* install: (install.c) */
+int	 corekey_install(struct vmdef *, const char *, char *, size_t);
+char	*corekey_install_value(const struct vmdef *);
+int	 corekey_install_check(const struct vmdef *, char *, size_t);
+void	 corekey_install_free(struct vmdef *);
+void	 corekey_install_dup(struct vmdef *, const struct vmdef *);
 /* The canonical value of the memory key; malloc'd. */
 char	*corekey_memory_value(const struct vmdef *);
 

@@ -113,6 +113,48 @@ replace(struct vmdef *d, size_t i, struct disk *k, char *err, size_t errlen)
 	return 0;
 }
 
+void
+vmdef_disk_boot_first(struct vmdef *d, size_t i)
+{
+	struct disk *k = disk_at(d, i), *o;
+	unsigned was;
+
+	if (k == NULL)
+		return;
+	was = k->boot_order;
+	for (size_t j = 0; j < disk_count(d); j++) {
+		o = disk_at(d, j);
+		if (j == i || o->boot_order == 0 ||
+		    (was != 0 && o->boot_order > was))
+			continue;
+		o->boot_order++;
+		text_line(d, j);
+	}
+	k->boot_order = 1;
+	text_line(d, i);
+}
+
+int
+vmdef_disk_boot_default(struct vmdef *d)
+{
+	static const enum ddev order[] = { DDEV_DISK, DDEV_CDROM };
+	size_t n = disk_count(d);
+	unsigned next = 1;
+
+	for (size_t j = 0; j < n; j++)
+		if (disk_at(d, j)->boot_order != 0)
+			return 0;
+	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++)
+		for (size_t j = 0; j < n; j++) {
+			struct disk *k = disk_at(d, j);
+			if (k->device != order[o])
+				continue;
+			k->boot_order = next++;
+			text_line(d, j);
+		}
+	return next > 1;
+}
+
 static struct disk *
 get_disk(const struct vmdef *d, size_t i, char *err, size_t errlen)
 {

@@ -48,6 +48,7 @@ vmdef_free(struct vmdef *d)
 	free(d->initrd);
 	free(d->append);
 	free(d->boot);
+	corekey_install_free(d);
 	free(d->owner);
 	free(d->emulator);
 	free(d->text);
@@ -74,6 +75,7 @@ vmdef_dup(const struct vmdef *s)
 	d->initrd = xstrdup_null(s->initrd);
 	d->append = xstrdup_null(s->append);
 	d->boot = xstrdup_null(s->boot);
+	corekey_install_dup(d, s);
 	d->owner = xstrdup_null(s->owner);
 	d->emulator = xstrdup_null(s->emulator);
 	d->text = xstrdup_null(s->text);
@@ -184,6 +186,8 @@ vmdef_check(struct vmdef *d, char *err, size_t errlen)
 	if (d->append != NULL && d->kernel == NULL)
 		return def_err(err, errlen, "append: needs kernel");
 	if (dev_walk(d, &f, check_kind, &c) != 0)
+		return -1;
+	if (corekey_install_check(d, err, errlen) == -1)
 		return -1;
 	if (d->current_mib != 0 && !f.balloon)
 		return def_err(err, errlen, "memory: currentMemory needs a "
@@ -367,6 +371,11 @@ vmdef_print(const struct vmdef *d)
 		bprintf(&b, "append: %s\n", d->append);
 	if (d->boot != NULL)
 		bprintf(&b, "boot: %s\n", d->boot);
+	if (d->install.kind != INSTALL_NONE) {
+		char *v = corekey_install_value(d);
+		bprintf(&b, "install: %s\n", v);
+		free(v);
+	}
 	/* every device the VM has, defaults included */
 	dev_walk(d, NULL, print_kind, &b);
 	bprintf(&b, "on_poweroff: %s\n", policy_name(d->on_poweroff));

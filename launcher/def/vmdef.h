@@ -17,6 +17,7 @@ struct json_object;
 
 enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
 enum policy { POLICY_DESTROY, POLICY_RESTART, POLICY_PRESERVE };
+enum install_kind { INSTALL_NONE, INSTALL_CDROM, INSTALL_KERNEL };
 #define VNC_PORT_AUTO	(-1)
 
 struct vmdef {
@@ -38,6 +39,12 @@ struct vmdef {
 	char		*initrd;
 	char		*append;
 	char		*boot;		/* as given: hd,cdrom,menu=on */
+	/* the install phase (install:), until the guest first reboots */
+	struct {
+		enum install_kind kind;
+		char	*kernel, *initrd, *append;	/* INSTALL_KERNEL */
+		char	*location;	/* where they came from, or NULL */
+	}		 install;
 	enum policy	 on_poweroff, on_reboot, on_crash;
 	int		 autostart;
 	char		*owner;
@@ -202,6 +209,34 @@ int		 vmdef_disk_unplug(struct vmdef *, const char *target,
 int		 vmdef_disk_change_media(struct vmdef *, const char *target,
 		    const char *path, int force, struct json_object **steps,
 		    char *err, size_t errlen);
+
+/*
+ * The install phase, as virt-install runs one (install: key): until the
+ * guest first reboots, the VM boots its first CD-ROM with a medium before
+ * anything else (install: cdrom), or the installer's kernel (install:
+ * kernel=PATH,initrd=PATH,append=TEXT), and a reboot of the guest stops
+ * QEMU, whatever on_reboot says.  The supervisor then ends the install
+ * (the key goes) and starts the VM again from what remains: its disks.
+ *
+ * vmdef_install_phase: what the install phase runs, a new definition
+ * (cmdline_build takes it by itself); NULL with err.
+ * vmdef_install_boot_order: for the time after the install, hard disks
+ * first (in the order of their lines), then CD-ROMs, written as their
+ * boot_order, unless a disk has a boot order or boot: a device list
+ * already.  vmdef_install_end: the key goes, from the text too.
+ */
+struct vmdef	*vmdef_install_phase(const struct vmdef *, char *err,
+		    size_t errlen);
+void		 vmdef_install_boot_order(struct vmdef *);
+void		 vmdef_install_end(struct vmdef *);
+/*
+ * Disks' boot orders (boot_order=, written into the text): disk i first,
+ * the others that came before it one later; disks in the order of their
+ * lines, hard disks before CD-ROMs (1 if done, 0 when some disk has a
+ * boot order already).
+ */
+void		 vmdef_disk_boot_first(struct vmdef *, size_t i);
+int		 vmdef_disk_boot_default(struct vmdef *);
 
 const char	*accel_name(enum accel);
 const char	*policy_name(enum policy);

@@ -446,6 +446,91 @@ test_shutdown_force(void **state)
 	fx_free(f);
 }
 
+#define INSTALL_VM PLAIN_VM "install: cdrom\n" \
+	"disk: /srv/install.iso,format=raw,device=cdrom\n"
+
+static void
+guest_event(struct fx *f, const char *reason)
+{
+	peer_send(f, "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, "
+	    "\"reason\": \"%s\"}, \"timestamp\": {\"seconds\": 1, "
+	    "\"microseconds\": 0}}", reason);
+}
+
+/* The stored definition on disk has an install: line? */
+static int
+stored_install(struct fx *f)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/t1.conf", f->d.defdir);
+	char *t = tu_slurp(path, NULL);
+	assert_non_null(t);
+	int r = strstr(t, "install:") != NULL;
+	free(t);
+	return r;
+}
+
+/*
+ * The guest reboots in its install phase: the install is over (the
+ * stored definition loses it), QEMU is asked to quit and the VM is to
+ * start again from what remains.  What runs keeps it until then.
+ */
+static void
+test_install_ends_at_reboot(void **state)
+{
+	struct fx *f = fx_new();
+	struct vm *vm = fx_running_vm(f, INSTALL_VM);
+	char err[512];
+
+	(void)state;
+	vm_define(&f->d, vmdef_dup(vm->def), &vm, err, sizeof(err));
+	assert_true(stored_install(f));
+	guest_event(f, "guest-reset");
+	expect_cmd(f, "quit", NULL);
+	assert_int_equal(vm->restart_on_exit, 1);
+	assert_int_equal(vm->expect_exit, 1);
+	assert_string_equal(vm->stop_reason,
+	    "install finished; restarting from the disks");
+	assert_int_equal(vm->def->install.kind, INSTALL_CDROM);
+	assert_int_equal(vm_persistent(vm)->install.kind, INSTALL_NONE);
+	assert_false(stored_install(f));
+	fx_free(f);
+}
+
+/*
+ * A poweroff ends the install too, with on_poweroff as always (destroy:
+ * no restart); a panic does not; and without an install a reset is what
+ * on_reboot says.
+ */
+static void
+test_install_poweroff_and_panic(void **state)
+{
+	struct fx *f = fx_new();
+	struct vm *vm = fx_running_vm(f, INSTALL_VM);
+	char err[512];
+
+	(void)state;
+	vm_define(&f->d, vmdef_dup(vm->def), &vm, err, sizeof(err));
+	guest_event(f, "guest-panic");
+	pump(f, 50);
+	assert_true(stored_install(f));
+	guest_event(f, "guest-shutdown");
+	expect_cmd(f, "quit", NULL);
+	assert_int_equal(vm->restart_on_exit, 0);
+	assert_string_equal(vm->stop_reason, "guest powered off");
+	assert_false(stored_install(f));
+	fx_free(f);
+
+	f = fx_new();
+	vm = fx_running_vm(f, PLAIN_VM "on_reboot: destroy\n");
+	guest_event(f, "guest-reset");
+	expect_cmd(f, "quit", NULL);
+	assert_int_equal(vm->restart_on_exit, 0);
+	assert_string_equal(vm->stop_reason, "guest rebooted");
+	fx_free(f);
+}
+
 static void
 test_send_key(void **state)
 {
@@ -701,6 +786,8 @@ main(void)
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_shutdown_ignored),
 		cmocka_unit_test(test_shutdown_force),
+		cmocka_unit_test(test_install_ends_at_reboot),
+		cmocka_unit_test(test_install_poweroff_and_panic),
 		cmocka_unit_test(test_send_key),
 		cmocka_unit_test(test_screenshot),
 		cmocka_unit_test(test_attach_disk_rolls_back),

@@ -615,6 +615,17 @@ test_disk_errors(void **state)
 		{ "boot: kernel_args=quiet", "vm.conf:2: boot: kernel_args= needs kernel=" },
 		{ "boot: hd,kernel=/k,cmdline=quiet", "vm.conf:2: boot: unknown property 'cmdline'" },
 		{ "boot: floppy", "vm.conf:2: boot: unknown boot device 'floppy' (hd, cdrom, network, fd)" },
+		/* install: the install phase */
+		{ "install: dvd", "vm.conf:2: install: 'dvd' is not cdrom or kernel=PATH[,initrd=PATH][,append=TEXT]" },
+		{ "install: cdrom,hd", "vm.conf:2: install: 'cdrom,hd' is not cdrom or kernel=PATH[,initrd=PATH][,append=TEXT]" },
+		{ "install: initrd=/i", "vm.conf:2: install: 'initrd=/i' is not cdrom or kernel=PATH[,initrd=PATH][,append=TEXT]" },
+		{ "install: kernel=vmlinuz", "vm.conf:2: install: kernel 'vmlinuz' is not an absolute path" },
+		{ "install: kernel=/k,location=a.iso", "vm.conf:2: install: location 'a.iso' is not an absolute path" },
+		{ "install: kernel=/k,args=quiet", "vm.conf:2: install: unknown property 'args' (kernel, initrd, append, location)" },
+		{ "install: cdrom", "vm.conf: install: cdrom needs a disk with device=cdrom and a path" },
+		{ "install: cdrom\ndisk: device=cdrom", "vm.conf: install: cdrom needs a disk with device=cdrom and a path" },
+		{ "install: cdrom\ndisk: /a.iso,device=cdrom\nkernel: /k", "vm.conf: install: the VM boots the kernel /k; an install boots its CD-ROM or the installer's kernel" },
+		{ "install: cdrom\ninstall: kernel=/k", "vm.conf:3: install: given twice" },
 	};
 	char err[512], text[1024];
 
@@ -938,6 +949,88 @@ test_boot_kernel(void **state)
 	vmdef_free(d);
 	d = parse_ok("name: a\nboot: network\n");
 	assert_string_equal(d->boot, "network");
+	vmdef_free(d);
+}
+
+/*
+ * install: the phase boots the CD-ROM or the installer's kernel and
+ * stops at a reboot; its end leaves the rest of the definition, with its
+ * text; the boot order for afterwards is hard disks first.
+ */
+static void
+test_install(void **state)
+{
+	struct vmdef *d, *ph;
+	struct vmdef_disk k;
+	char err[512], *t;
+
+	(void)state;
+	d = parse_ok("name: a\n# the installer\ninstall: cdrom\n"
+	    "disk: /d.qcow2,format=qcow2\ndisk: /x.iso,device=cdrom\n"
+	    "disk: /e.qcow2,format=qcow2,bus=scsi\n");
+	assert_int_equal(d->install.kind, INSTALL_CDROM);
+	vmdef_install_boot_order(d);
+	t = vmdef_text(d);
+	assert_non_null(strstr(t, "disk: /d.qcow2,format=qcow2,boot_order=1\n"
+	    "disk: /x.iso,device=cdrom,boot_order=3\n"
+	    "disk: /e.qcow2,format=qcow2,bus=scsi,boot_order=2\n"));
+	free(t);
+	/* a second time changes nothing: the disks have their orders */
+	assert_int_equal(vmdef_disk_boot_default(d), 0);
+	ph = vmdef_install_phase(d, err, sizeof(err));
+	assert_non_null(ph);
+	assert_int_equal(ph->install.kind, INSTALL_NONE);
+	assert_int_equal(ph->on_reboot, POLICY_DESTROY);
+	assert_int_equal(d->on_reboot, POLICY_RESTART);
+	t = vmdef_print(ph);
+	assert_non_null(strstr(t, "disk: /d.qcow2,format=qcow2,boot_order=2\n"
+	    "disk: /x.iso,device=cdrom,boot_order=1\n"
+	    "disk: /e.qcow2,format=qcow2,bus=scsi,boot_order=3\n"));
+	assert_null(strstr(t, "install:"));
+	free(t);
+	vmdef_free(ph);
+	/* the end: the key goes, comments and the rest stay */
+	vmdef_install_end(d);
+	assert_int_equal(d->install.kind, INSTALL_NONE);
+	t = vmdef_text(d);
+	assert_null(strstr(t, "install:"));
+	assert_non_null(strstr(t, "# the installer\ndisk: /d.qcow2"));
+	free(t);
+	vmdef_free(d);
+
+	/* boot: with devices is the author's order: left as it is */
+	d = parse_ok("name: a\ninstall: cdrom\nboot: cdrom,hd\n"
+	    "disk: /d.qcow2,format=qcow2\ndisk: /x.iso,device=cdrom\n");
+	vmdef_install_boot_order(d);
+	assert_int_equal(vmdef_disk_get(d, 0, &k), 0);
+	t = vmdef_print(d);
+	assert_null(strstr(t, "boot_order"));
+	free(t);
+	vmdef_free(d);
+
+	/* the installer's kernel, printed back as it was given */
+	d = parse_ok("name: a\ninstall: kernel=/b/vmlinuz,initrd=/b/initrd,"
+	    "append=console=ttyS0 a=b,,c,location=/srv/x.iso\n");
+	assert_int_equal(d->install.kind, INSTALL_KERNEL);
+	assert_string_equal(d->install.append, "console=ttyS0 a=b,c");
+	assert_string_equal(d->install.location, "/srv/x.iso");
+	t = vmdef_print(d);
+	assert_non_null(strstr(t, "\ninstall: kernel=/b/vmlinuz,initrd=/b/initrd,"
+	    "append=console=ttyS0 a=b,,c,location=/srv/x.iso\n"));
+	free(t);
+	struct vmdef *c = vmdef_dup(d);
+	assert_string_equal(c->install.kernel, "/b/vmlinuz");
+	vmdef_free(c);
+	ph = vmdef_install_phase(d, err, sizeof(err));
+	assert_string_equal(ph->kernel, "/b/vmlinuz");
+	assert_string_equal(ph->initrd, "/b/initrd");
+	assert_string_equal(ph->append, "console=ttyS0 a=b,c");
+	vmdef_free(ph);
+	vmdef_install_end(d);
+	assert_null(d->install.kernel);
+	t = vmdef_text(d);
+	assert_null(strstr(t, "install"));
+	free(t);
 	vmdef_free(d);
 }
 
@@ -1584,6 +1677,7 @@ main(void)
 		cmocka_unit_test(test_disk_roundtrip),
 		cmocka_unit_test(test_disk_not_ready),
 		cmocka_unit_test(test_boot_kernel),
+		cmocka_unit_test(test_install),
 		cmocka_unit_test(test_disk_set),
 		cmocka_unit_test(test_disk_plug),
 		cmocka_unit_test(test_disk_unplug),
