@@ -210,6 +210,7 @@ struct change {
 	struct vmdef		*config;	/* NULL: no stored change */
 	struct created		 made;
 	char			 what[64];	/* "attach-disk vdb" */
+	struct job		*job;		/* the live part, while it runs */
 };
 
 static void
@@ -252,6 +253,7 @@ change_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 {
 	struct change *c = arg;
 
+	vm_job_untrack(c->vm, c->job);
 	if (ok) {
 		change_finish(c);
 		return;
@@ -289,6 +291,8 @@ change_run(struct change *c, struct json_object *steps, const char *unplug_id)
 			    unplug_id, UNPLUG_WAIT_MS);
 	}
 	json_object_put(steps);
+	c->job = j;
+	vm_job_track(c->vm, j);
 	job_start(j);
 }
 

@@ -14,8 +14,8 @@
 
 #define DEFAULT_FORMAT	"qcow2"
 
-static void
-remember(struct created *c, const char *path)
+void
+storage_remember(struct created *c, const char *path)
 {
 	c->paths = xreallocarray(c->paths, c->n + 1, sizeof(*c->paths));
 	c->paths[c->n++] = xstrdup(path);
@@ -69,7 +69,7 @@ prepare_one(struct daemon *d, struct vmdef *def, size_t i, int admin,
 			snprintf(err, errlen, "disk %s: %s", k.target, why);
 			return -1;
 		}
-		remember(c, k.path);
+		storage_remember(c, k.path);
 		if (k.format == NULL &&
 		    vmdef_disk_set_format(def, i, fmt, err, errlen) == -1)
 			return -1;

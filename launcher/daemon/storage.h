@@ -29,6 +29,8 @@ struct created {
  */
 int	 storage_prepare(struct daemon *, struct vmdef *, size_t i, int admin,
 	    struct created *, char *err, size_t errlen);
+/* Add a file made for a definition (an overlay) to the list. */
+void	 storage_remember(struct created *, const char *path);
 /* The definition was not stored: remove what storage_prepare created. */
 void	 storage_undo(struct created *);
 /* It was: keep the images, forget the list. */
