@@ -580,12 +580,14 @@ snapshot(const char *path, const char *format, const char *opt,
 		snprintf(msg, sizeof(msg), "an empty snapshot name");
 		goto fail;
 	}
+	/* qemu-img snapshot takes no -f: only a qcow2 image comes here */
+	if (format != NULL && strcmp(format, "qcow2") != 0) {
+		snprintf(msg, sizeof(msg), "a %s image has no snapshots (only "
+		    "qcow2)", format);
+		goto fail;
+	}
 	av_init(&a, "snapshot");
 	av_add(&a, "-q");
-	if (format != NULL) {
-		av_add(&a, "-f");
-		av_add(&a, format);
-	}
 	av_add(&a, opt);
 	av_add(&a, tag);
 	av_file(&a, path);

@@ -91,7 +91,8 @@ int	 qimg_snapshot_list(const char *path, struct json_object **snaps,
 /*
  * Internal snapshots of a qcow2 image that no QEMU has open: qemu-img
  * snapshot -c (create), -a (apply: the image goes back to it), -d
- * (delete) TAG, with the format given (-f).
+ * (delete) TAG.  qemu-img snapshot takes no format: one given other than
+ * qcow2 is refused here.
  */
 int	 qimg_snapshot_create(const char *path, const char *format,
 	    const char *tag, char *err, size_t errlen);

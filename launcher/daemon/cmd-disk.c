@@ -243,6 +243,7 @@ change_finish(struct change *c)
 	if (c->live != NULL) {
 		vm_set_live_def(c->vm, c->live);
 		c->live = NULL;
+		vm_write_runstate(c->vm);	/* the disks' node names */
 	}
 	req_return(c->r, NULL);
 	change_free(c);

@@ -254,12 +254,13 @@ id_arg(const char *id)
 static void	snap_done(void *, int, const char *, const char *, int);
 
 /*
- * The job: QEMU's command, its JOB_STATUS_CHANGE to "concluded", then
- * query-jobs (whose undo, and the step after it, is job-dismiss: the
- * concluded job goes whether it failed or not).
+ * The job: QEMU's command (undone by undo, when not NULL, once it ran),
+ * its JOB_STATUS_CHANGE to "concluded", then query-jobs (whose undo, and
+ * the step after it, is job-dismiss: the concluded job goes whether it
+ * failed or not).
  */
 static struct job *
-qemu_job(struct snap *s)
+qemu_job(struct snap *s, const char *undo)
 {
 	static unsigned seq;
 	struct json_object *a = json_object_new_object();
@@ -276,6 +277,8 @@ qemu_job(struct snap *s)
 	j = job_new(s->r->d->base, vm_qmp(s->vm), s->what, SNAP_JOB_MS,
 	    snap_done, s);
 	job_step(j, s->qcmd, a, NULL, NULL);
+	if (undo != NULL)
+		job_undo(j, undo, NULL);
 	job_expect_event2(j, "JOB_STATUS_CHANGE", "id", s->jobid, "status",
 	    "concluded", SNAP_JOB_MS);
 	job_step(j, "query-jobs", NULL, job_outcome, s);
@@ -584,7 +587,7 @@ d_snapshot_create(struct req *r, struct vm *vm)
 	    sizeof(err)) == -1)
 		goto fail;
 	s->qcmd = "snapshot-save";
-	run(s, qemu_job(s));
+	run(s, qemu_job(s, NULL));
 	return;
 fail:
 	storage_undo(&s->made);
@@ -645,7 +648,8 @@ load(struct snap *s)
 		return;
 	}
 	s->qcmd = "snapshot-load";
-	struct job *j = qemu_job(s);
+	/* QEMU leaves the VM stopped when the load fails: on again */
+	struct job *j = qemu_job(s, was_running ? "cont" : NULL);
 	if (s->want == 1 && !was_running)
 		job_step(j, "cont", NULL, NULL, NULL);
 	else if (s->want == 0 && was_running)
@@ -780,7 +784,7 @@ d_snapshot_delete(struct req *r, struct vm *vm)
 		return;
 	}
 	s->qcmd = "snapshot-delete";
-	run(s, qemu_job(s));
+	run(s, qemu_job(s, NULL));
 }
 
 /* ---- reading ---- */
