@@ -564,6 +564,64 @@ fail:
 	return -1;
 }
 
+/* qemu-img snapshot OPT TAG PATH: -c, -a or -d, named verb in messages */
+static int
+snapshot(const char *path, const char *format, const char *opt,
+    const char *verb, const char *tag, char *err, size_t errlen)
+{
+	struct qimg_run r = { .what = "snapshot", .timeout_ms = QIMG_CHECK_MS };
+	char msg[MSGLEN];
+	struct av a;
+
+	if (check_path(path, msg, sizeof(msg)) == -1 ||
+	    (format != NULL && check_format(format, msg, sizeof(msg)) == -1))
+		goto fail;
+	if (tag == NULL || *tag == '\0') {
+		snprintf(msg, sizeof(msg), "an empty snapshot name");
+		goto fail;
+	}
+	/* qemu-img snapshot takes no -f: only a qcow2 image comes here */
+	if (format != NULL && strcmp(format, "qcow2") != 0) {
+		snprintf(msg, sizeof(msg), "a %s image has no snapshots (only "
+		    "qcow2)", format);
+		goto fail;
+	}
+	av_init(&a, "snapshot");
+	av_add(&a, "-q");
+	av_add(&a, opt);
+	av_add(&a, tag);
+	av_file(&a, path);
+	if (run(&a, &r, 0, msg, sizeof(msg)) == -1)
+		goto fail;
+	qimg_run_free(&r);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot %s snapshot %s of %s: %s", verb, tag,
+	    path, msg);
+	return -1;
+}
+
+int
+qimg_snapshot_create(const char *path, const char *format, const char *tag,
+    char *err, size_t errlen)
+{
+	return snapshot(path, format, "-c", "create", tag, err, errlen);
+}
+
+int
+qimg_snapshot_apply(const char *path, const char *format, const char *tag,
+    char *err, size_t errlen)
+{
+	return snapshot(path, format, "-a", "revert to", tag, err, errlen);
+}
+
+int
+qimg_snapshot_delete(const char *path, const char *format, const char *tag,
+    char *err, size_t errlen)
+{
+	return snapshot(path, format, "-d", "delete", tag, err, errlen);
+}
+
 int
 qimg_snapshot_list(const char *path, struct json_object **snaps, char *err,
     size_t errlen)

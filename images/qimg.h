@@ -88,6 +88,19 @@ int	 qimg_check(const char *path, const char *format,
 int	 qimg_snapshot_list(const char *path, struct json_object **snaps,
 	    char *err, size_t errlen);
 
+/*
+ * Internal snapshots of a qcow2 image that no QEMU has open: qemu-img
+ * snapshot -c (create), -a (apply: the image goes back to it), -d
+ * (delete) TAG.  qemu-img snapshot takes no format: one given other than
+ * qcow2 is refused here.
+ */
+int	 qimg_snapshot_create(const char *path, const char *format,
+	    const char *tag, char *err, size_t errlen);
+int	 qimg_snapshot_apply(const char *path, const char *format,
+	    const char *tag, char *err, size_t errlen);
+int	 qimg_snapshot_delete(const char *path, const char *format,
+	    const char *tag, char *err, size_t errlen);
+
 /* ---- helpers, pure (no qemu-img): tested on their own ---- */
 
 /* The binary that runs: $QEMU_IMG, else the configured one. */

@@ -22,6 +22,7 @@ extern const struct cmd cmds_read[];
 extern const struct cmd cmds_console[];
 extern const struct cmd cmds_mem[];
 extern const struct cmd cmds_disk[];
+extern const struct cmd cmds_snapshot[];
 extern const struct cmd cmds_display[];
 extern const struct cmd cmds_qmp[];
 extern const struct cmd cmds_image[];
@@ -35,6 +36,7 @@ static const struct cmd *const areas[] = {
 	cmds_console,
 	cmds_mem,
 	cmds_disk,
+	cmds_snapshot,
 	cmds_display,
 	cmds_qmp,
 	cmds_image,

@@ -210,6 +210,7 @@ struct change {
 	struct vmdef		*config;	/* NULL: no stored change */
 	struct created		 made;
 	char			 what[64];	/* "attach-disk vdb" */
+	struct job		*job;		/* the live part, while it runs */
 };
 
 static void
@@ -242,6 +243,7 @@ change_finish(struct change *c)
 	if (c->live != NULL) {
 		vm_set_live_def(c->vm, c->live);
 		c->live = NULL;
+		vm_write_runstate(c->vm);	/* the disks' node names */
 	}
 	req_return(c->r, NULL);
 	change_free(c);
@@ -252,6 +254,7 @@ change_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 {
 	struct change *c = arg;
 
+	vm_job_untrack(c->vm, c->job);
 	if (ok) {
 		change_finish(c);
 		return;
@@ -289,6 +292,8 @@ change_run(struct change *c, struct json_object *steps, const char *unplug_id)
 			    unplug_id, UNPLUG_WAIT_MS);
 	}
 	json_object_put(steps);
+	c->job = j;
+	vm_job_track(c->vm, j);
 	job_start(j);
 }
 

@@ -24,6 +24,8 @@ struct step {
 	char			*event;
 	char			*ev_key;
 	char			*ev_value;
+	char			*ev_key2;	/* NULL: one member to match */
+	char			*ev_value2;
 	int			 ev_timeout_ms;
 };
 
@@ -68,6 +70,8 @@ job_free(struct job *j)
 		free(j->steps[i].event);
 		free(j->steps[i].ev_key);
 		free(j->steps[i].ev_value);
+		free(j->steps[i].ev_key2);
+		free(j->steps[i].ev_value2);
 	}
 	event_wait_end(j);
 	free(j->steps);
@@ -174,6 +178,32 @@ job_expect_event(struct job *j, const char *event, const char *key,
 	s->ev_key = xstrdup(key);
 	s->ev_value = xstrdup(value);
 	s->ev_timeout_ms = timeout_ms;
+}
+
+void
+job_expect_event2(struct job *j, const char *event, const char *key,
+    const char *value, const char *key2, const char *value2, int timeout_ms)
+{
+	struct step *s = &j->steps[j->n - 1];
+
+	job_expect_event(j, event, key, value, timeout_ms);
+	free(s->ev_key2);
+	free(s->ev_value2);
+	s->ev_key2 = xstrdup(key2);
+	s->ev_value2 = xstrdup(value2);
+}
+
+void
+job_lost(struct job *j, const char *why)
+{
+	if (j->pending > 0)
+		qmp_cancel(j->qmp, j->pending);
+	j->pending = 0;
+	event_wait_end(j);
+	job_fail(j, ERR_DISCONNECTED, why, 0);
+	/* nothing can be undone in a QEMU that is gone */
+	j->undoing = 0;
+	job_finish(j);
 }
 
 void
@@ -292,10 +322,14 @@ event_came(void *arg, const char *name, struct json_object *msg)
 {
 	struct job *j = arg;
 	struct step *s = &j->steps[j->cur];
-	const char *v = jstr(jget(msg, "data"), s->ev_key);
+	struct json_object *data = jget(msg, "data");
+	const char *v = jstr(data, s->ev_key);
+	const char *v2 = s->ev_key2 != NULL ? jstr(data, s->ev_key2) : NULL;
 
 	(void)name;
 	if (v == NULL || strcmp(v, s->ev_value) != 0 || j->ev_seen)
+		return;
+	if (s->ev_key2 != NULL && (v2 == NULL || strcmp(v2, s->ev_value2) != 0))
 		return;
 	j->ev_seen = 1;
 	if (!j->reply_seen)
@@ -314,9 +348,12 @@ event_timed_out(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	snprintf(desc, sizeof(desc), "%s: no %s for %s %s within %d s after "
-	    "%s", j->name, s->event, s->ev_key, s->ev_value,
-	    s->ev_timeout_ms / 1000, s->cmd);
+	snprintf(desc, sizeof(desc), "%s: no %s for %s %s%s%s%s%s within %d s "
+	    "after %s", j->name, s->event, s->ev_key, s->ev_value,
+	    s->ev_key2 != NULL ? " and " : "", s->ev_key2 != NULL ?
+	    s->ev_key2 : "", s->ev_key2 != NULL ? " " : "",
+	    s->ev_key2 != NULL ? s->ev_value2 : "", s->ev_timeout_ms / 1000,
+	    s->cmd);
 	event_wait_end(j);
 	job_fail(j, ERR_TIMEOUT, desc, 0);
 	j->undoing = j->cur + 1;

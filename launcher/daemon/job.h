@@ -46,6 +46,13 @@ void		 job_undo(struct job *, const char *cmd, struct json_object *args);
  */
 void		 job_expect_event(struct job *, const char *event,
 		    const char *key, const char *value, int timeout_ms);
+/*
+ * The same, matching two data members: JOB_STATUS_CHANGE with "id" the
+ * job's and "status" "concluded".
+ */
+void		 job_expect_event2(struct job *, const char *event,
+		    const char *key, const char *value, const char *key2,
+		    const char *value2, int timeout_ms);
 void		 job_progress(struct job *, job_progress_fn, void *arg);
 /*
  * Steps from an array of {"execute", "arguments", "undo": {"execute",
@@ -61,5 +68,12 @@ void		 job_start(struct job *);
  * Replies still pending are ignored.
  */
 void		 job_abandon(struct job *);
+/*
+ * The QMP connection closed while the job waited for an event (no reply
+ * pending, so QMP itself cannot tell it): it ends now, done called with
+ * Disconnected and why, nothing undone.  The connection may be freed
+ * once this returns.
+ */
+void		 job_lost(struct job *, const char *why);
 
 #endif

@@ -16,8 +16,8 @@
 
 #define DEFAULT_FORMAT	"qcow2"
 
-static void
-remember(struct created *c, const char *path)
+void
+storage_remember(struct created *c, const char *path)
 {
 	c->paths = xreallocarray(c->paths, c->n + 1, sizeof(*c->paths));
 	c->paths[c->n++] = xstrdup(path);
@@ -71,7 +71,7 @@ prepare_one(struct daemon *d, struct vmdef *def, size_t i, int admin,
 			snprintf(err, errlen, "disk %s: %s", k.target, why);
 			return -1;
 		}
-		remember(c, k.path);
+		storage_remember(c, k.path);
 		if (k.format == NULL &&
 		    vmdef_disk_set_format(def, i, fmt, err, errlen) == -1)
 			return -1;
@@ -142,10 +142,10 @@ storage_location(struct daemon *d, struct vmdef *def, const char *location,
 	if (media_find_kernel(location, dir, k, sizeof(k), i, sizeof(i), NULL,
 	    why, sizeof(why)) == -1)
 		return location_err(err, errlen, why);
-	remember(c, k);
-	remember(c, i);
+	storage_remember(c, k);
+	storage_remember(c, i);
 	if (!existed)
-		remember(c, dir);	/* after its files: removed last */
+		storage_remember(c, dir);	/* after its files: removed last */
 	char *ek = props_escape(k), *ei = props_escape(i), *el =
 	    props_escape(location), *ea = extra_args != NULL ?
 	    props_escape(extra_args) : NULL;

@@ -40,9 +40,11 @@ int	 storage_prepare(struct daemon *, struct vmdef *, size_t i, int admin,
 int	 storage_location(struct daemon *, struct vmdef *, const char *location,
 	    const char *extra_args, int admin, struct created *, char *err,
 	    size_t errlen);
+/* Add a file made for a definition (an overlay) to the list. */
+void	 storage_remember(struct created *, const char *path);
 /*
- * The definition was not stored: remove what storage_prepare and
- * storage_location created.
+ * The definition was not stored: remove what storage_prepare,
+ * storage_location and storage_remember's callers created.
  */
 void	 storage_undo(struct created *);
 /* It was: keep the images, forget the list. */

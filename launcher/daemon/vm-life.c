@@ -245,6 +245,17 @@ vm_adopt(struct vm *vm)
 	vm->started = (time_t)jint(o, "started", 0);
 	if ((s = jstr(o, "emulator")) != NULL)
 		strlcpy(vm->emulator, s, sizeof(vm->emulator));
+	/* the node names of disks under external snapshots' overlays */
+	if ((v = jget(o, "overlays")) != NULL &&
+	    json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, target, gen) {
+			size_t i;
+			if (vmdef_disk_find(vm->def, target, &i) == 0 &&
+			    json_object_is_type(gen, json_type_int))
+				vmdef_disk_set_overlays(vm->def, i,
+				    (unsigned)json_object_get_int(gen));
+		}
+	}
 	json_object_put(o);
 	/* the pid must still be the QEMU we started, not a reused pid */
 	if (pid <= 0 || ps == 0 || proc_starttime(pid) != ps ||

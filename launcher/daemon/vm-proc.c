@@ -115,6 +115,7 @@ vm_cleanup_process(struct vm *vm)
 	if (vm->job != NULL)
 		job_abandon(vm->job);
 	vm->job = NULL;
+	vm_jobs_lost(vm, "QEMU exited");
 	if (vm->qmp != NULL) {
 		qmp_free(vm->qmp);
 		vm->qmp = NULL;

@@ -204,6 +204,7 @@ vm_qmp_closed_cb(void *arg, struct qmp *q, const char *reason)
 	if (vm->job != NULL)
 		job_abandon(vm->job);
 	vm->job = NULL;
+	vm_jobs_lost(vm, reason);
 	/* freed from here is safe; the pidfd tells whether QEMU is gone */
 	qmp_free(vm->qmp);
 	vm->qmp = NULL;

@@ -109,6 +109,7 @@ vm_remove(struct vm *vm)
 	if (vm->job != NULL)
 		job_abandon(vm->job);
 	vm->job = NULL;
+	vm_jobs_lost(vm, "the VM was removed");
 	if (vm->qmp != NULL)
 		qmp_free(vm->qmp);
 	vm->qmp = NULL;
@@ -232,6 +233,18 @@ remove_boot_files(struct vm *vm)
 	}
 }
 
+static void
+snapdir_of(const struct daemon *d, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/snapshots/%s", d->statedir, name);
+}
+
+void
+vm_snapdir(const struct vm *vm, char *buf, size_t len)
+{
+	snapdir_of(vm->d, vm->name, buf, len);
+}
+
 int
 vm_undefine(struct vm *vm, char *err, size_t errlen)
 {
@@ -250,6 +263,8 @@ vm_undefine(struct vm *vm, char *err, size_t errlen)
 	}
 	rmtree(vm->paths.dir);
 	remove_boot_files(vm);
+	vm_snapdir(vm, path, sizeof(path));
+	rmtree(path);
 	vm_emit(vm, EV_VM_UNDEFINED, NULL);
 	vm_remove(vm);
 	return 0;
@@ -277,10 +292,20 @@ vm_rename(struct vm *vm, const char *nn, char *err, size_t errlen)
 	struct vmdef *def = vmdef_dup(vm_persistent(vm));
 	strlcpy(def->name, nn, sizeof(def->name));
 	vmdef_text_set(def, "name", nn);
-	if (vmpaths_init(&np, vm->d->runroot, nn, err, errlen) == -1 ||
-	    save_def(vm->d, def, err, errlen) == -1) {
-		vmdef_free(def);
-		return -1;
+	char osnap[PATH_MAX], nsnap[PATH_MAX];
+	vm_snapdir(vm, osnap, sizeof(osnap));
+	snapdir_of(vm->d, nn, nsnap, sizeof(nsnap));
+	if (vmpaths_init(&np, vm->d->runroot, nn, err, errlen) == -1)
+		goto fail;
+	/* the snapshots' metadata first: it is the one that can fail */
+	if (rename(osnap, nsnap) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot move %s to %s: %s", osnap, nsnap,
+		    strerror(errno));
+		goto fail;
+	}
+	if (save_def(vm->d, def, err, errlen) == -1) {
+		rename(nsnap, osnap);
+		goto fail;
 	}
 	def_path(vm->d, vm->name, oldp, sizeof(oldp));
 	unlink(oldp);
@@ -297,6 +322,9 @@ vm_rename(struct vm *vm, const char *nn, char *err, size_t errlen)
 	json_object_object_add(data, "new_name", json_object_new_string(nn));
 	vm_emit(vm, EV_VM_RENAMED, data);
 	return 0;
+fail:
+	vmdef_free(def);
+	return -1;
 }
 
 /* Change the stored definition; on failure nothing changed. */

@@ -24,6 +24,14 @@ vm_write_runstate(struct vm *vm)
 	json_object_object_add(o, "emulator",
 	    json_object_new_string(vm->emulator));
 	json_object_object_add(o, "vnc_port", json_object_new_int(vm->vnc_port));
+	/* the disks' node generations after external snapshots */
+	struct json_object *ov = json_object_new_object();
+	struct vmdef_disk k;
+	for (size_t i = 0; vmdef_disk_get(vm->def, i, &k) == 0; i++)
+		if (k.overlays > 0)
+			json_object_object_add(ov, k.target,
+			    json_object_new_int((int)k.overlays));
+	json_object_object_add(o, "overlays", ov);
 	const char *s = json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN);
 	if (write_file_replace(vm->paths.state, s, strlen(s), 0600) == -1)

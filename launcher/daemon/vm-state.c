@@ -7,6 +7,7 @@
 
 #include "daemon.h"
 #include "events.h"
+#include "job.h"
 #include "log.h"
 #include "names.h"
 #include "vm.h"
@@ -154,4 +155,35 @@ vm_wait(struct vm *vm, int want_off, int timeout_ms, vm_wait_cb cb, void *arg)
 	}
 	TAILQ_INSERT_TAIL(&vm->waiters, w, entry);
 	wake_waiters(vm);
+}
+
+void
+vm_job_track(struct vm *vm, struct job *j)
+{
+	vm->cmdjobs = xreallocarray(vm->cmdjobs, vm->ncmdjobs + 1,
+	    sizeof(*vm->cmdjobs));
+	vm->cmdjobs[vm->ncmdjobs++] = j;
+}
+
+void
+vm_job_untrack(struct vm *vm, struct job *j)
+{
+	for (size_t i = 0; i < vm->ncmdjobs; i++)
+		if (vm->cmdjobs[i] == j) {
+			vm->cmdjobs[i] = vm->cmdjobs[--vm->ncmdjobs];
+			return;
+		}
+}
+
+void
+vm_jobs_lost(struct vm *vm, const char *why)
+{
+	/* each done callback untracks its own job */
+	while (vm->ncmdjobs > 0) {
+		struct job *j = vm->cmdjobs[vm->ncmdjobs - 1];
+		job_lost(j, why);
+		vm_job_untrack(vm, j);	/* in case it did not */
+	}
+	free(vm->cmdjobs);
+	vm->cmdjobs = NULL;
 }

@@ -69,6 +69,8 @@ struct vm {
 	unsigned long long	 pstart;	/* /proc/PID/stat starttime */
 	struct qmp		*qmp;
 	struct job		*job;		/* start's settings, while they run */
+	struct job		**cmdjobs;	/* commands' jobs on the connection */
+	size_t			 ncmdjobs;
 	enum accel		 accel;		/* resolved */
 	char			 emulator[PATH_MAX];
 	int			 qemu_major, qemu_minor, qemu_micro;
@@ -115,6 +117,11 @@ int		 vm_define(struct daemon *, struct vmdef *, struct vm **vmp,
 		    char *err, size_t errlen);
 /* Remove the definition file and the runtime directory; frees vm. */
 int		 vm_undefine(struct vm *, char *err, size_t errlen);
+/*
+ * The VM's snapshot metadata directory, STATEDIR/snapshots/NAME: moved
+ * with rename, removed with undefine.
+ */
+void		 vm_snapdir(const struct vm *, char *buf, size_t len);
 /* Only shut off.  Subscribers stay with the VM. */
 int		 vm_rename(struct vm *, const char *newname, char *err,
 		    size_t errlen);
@@ -155,6 +162,15 @@ void		 vm_fire(struct vm *, int kind);
 /* Why we asked QEMU to go: the reason of the VM's state once it went. */
 void		 vm_set_stop_reason(struct vm *, const char *);
 void		 vm_fail_waiters(struct vm *, const char *why);
+/*
+ * A command's job on the VM's QMP connection: when the connection goes
+ * (QEMU exits, QMP closes, the VM is removed), vm_jobs_lost ends each
+ * with job_lost, so that a job waiting for an event learns it at once.
+ * Its done callback calls vm_job_untrack.
+ */
+void		 vm_job_track(struct vm *, struct job *);
+void		 vm_job_untrack(struct vm *, struct job *);
+void		 vm_jobs_lost(struct vm *, const char *why);
 
 /* vm-life.c */
 int		 vm_start(struct vm *, int paused, char *err, size_t errlen);

@@ -9,7 +9,9 @@
  * Each medium is two -blockdev nodes with names from the target: file-vda,
  * the protocol node (file; host_device, or host_cdrom for a cdrom, for a
  * block device), and fmt-vda, the format node; and one -device whose id
- * is the target.  The format is never guessed: a disk without one cannot
+ * is the target.  Over a running disk an external snapshot's overlay
+ * gets the next generation's names, file-vda.1 and fmt-vda.1 (vmdef.h).
+ * The format is never guessed: a disk without one cannot
  * go on a command line (the supervisor probes it when the definition is
  * stored), nor can a size= disk without a path (the supervisor creates
  * one).

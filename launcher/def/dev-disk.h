@@ -41,19 +41,29 @@ struct disk {
 	int		 sparse;	/* -1: not given (yes) */
 	unsigned	 boot_order;	/* 0: none */
 	/*
+	 * Not a key: the overlays a running QEMU has put over the disk's
+	 * first medium (external snapshots), 0: none.  Generation N's nodes
+	 * are file-vda.N and fmt-vda.N; copied with the disk, never printed.
+	 */
+	unsigned	 gen;
+	/*
 	 * What the rest of the definition decides, filled in by disk_resolve
 	 * each time it is asked: the target, the bus and the node names.
 	 */
 	struct {
 		char		target[DISK_TARGET_LEN];
-		char		file[DISK_TARGET_LEN + 5];	/* file-vda */
-		char		fmt[DISK_TARGET_LEN + 4];	/* fmt-vda */
+		char		file[DISK_TARGET_LEN + 16];	/* file-vda, file-vda.2 */
+		char		fmt[DISK_TARGET_LEN + 16];	/* fmt-vda, fmt-vda.2 */
 		enum dbus	bus;
 		unsigned	index;		/* of the target: vdc is 2 */
 	} r;
 };
 
 extern const struct devkind devkind_disk;
+
+/* The node names of generation gen of disk k ("fmt-vda", "fmt-vda.1"). */
+void		 disk_node_names(const struct disk *k, unsigned gen,
+		    char *file, size_t filelen, char *fmt, size_t fmtlen);
 
 /* The disk lines of d, in their order. */
 size_t		 disk_count(const struct vmdef *);

@@ -241,6 +241,19 @@ bus_of(const struct vmdef *d, const struct disk *k)
 }
 
 void
+disk_node_names(const struct disk *k, unsigned gen, char *file,
+    size_t filelen, char *fmt, size_t fmtlen)
+{
+	if (gen == 0) {
+		snprintf(file, filelen, "file-%s", k->r.target);
+		snprintf(fmt, fmtlen, "fmt-%s", k->r.target);
+	} else {
+		snprintf(file, filelen, "file-%s.%u", k->r.target, gen);
+		snprintf(fmt, fmtlen, "fmt-%s.%u", k->r.target, gen);
+	}
+}
+
+void
 disk_resolve(const struct vmdef *d)
 {
 	size_t n = disk_count(d), nused = 0;
@@ -279,8 +292,8 @@ disk_resolve(const struct vmdef *d)
 	}
 	for (size_t i = 0; i < n; i++) {
 		k = disk_at(d, i);
-		snprintf(k->r.file, sizeof(k->r.file), "file-%s", k->r.target);
-		snprintf(k->r.fmt, sizeof(k->r.fmt), "fmt-%s", k->r.target);
+		disk_node_names(k, k->gen, k->r.file, sizeof(k->r.file),
+		    k->r.fmt, sizeof(k->r.fmt));
 	}
 	free(used);
 }

@@ -41,6 +41,7 @@ vmdef_disk_get(const struct vmdef *d, size_t i, struct vmdef_disk *out)
 	out->sparse = k->sparse != 0;
 	out->readonly = disk_readonly(k);
 	out->node = k->path != NULL ? k->r.fmt : NULL;
+	out->overlays = k->gen;
 	return 0;
 }
 
@@ -220,6 +221,46 @@ vmdef_disk_set_format(struct vmdef *d, size_t i, const char *format,
 	return replace(d, i, nk, err, errlen);
 }
 
+int
+vmdef_disk_set_source(struct vmdef *d, size_t i, const char *path,
+    const char *format, char *err, size_t errlen)
+{
+	struct disk *k = get_disk(d, i, err, errlen), *nk;
+	enum dfmt f = disk_format_find(format);
+	char why[300];
+
+	if (k == NULL)
+		return -1;
+	if (k->path == NULL)
+		return def_err(err, errlen, "disk %s: has no medium",
+		    k->r.target);
+	if (f == FMT_NONE)
+		return def_err(err, errlen, "disk %s: format '%s' is not raw or "
+		    "qcow2", k->r.target, format);
+	if (disk_check_path(path, why, sizeof(why)) == -1)
+		return def_err(err, errlen, "disk %s: %s", k->r.target, why);
+	nk = disk_dup(k);
+	free(nk->path);
+	nk->path = xstrdup(path);
+	nk->format = f;
+	nk->size = 0;
+	nk->sparse = -1;
+	nk->src = SRC_AUTO;
+	return replace(d, i, nk, err, errlen);
+}
+
+int
+vmdef_disk_set_overlays(struct vmdef *d, size_t i, unsigned n)
+{
+	struct disk *k = disk_at(d, i);
+
+	if (k == NULL)
+		return -1;
+	k->gen = n;
+	disk_resolve(d);
+	return 0;
+}
+
 /* ---- QMP steps ---- */
 
 static struct json_object *
@@ -260,11 +301,19 @@ add_medium(struct json_object *steps, const struct disk *k)
 	    args1("node-name", k->r.fmt));
 }
 
+/* Every generation's nodes, the top one first: each frees the next. */
 static void
 del_medium(struct json_object *steps, const struct disk *k)
 {
-	step(steps, "blockdev-del", args1("node-name", k->r.fmt), NULL, NULL);
-	step(steps, "blockdev-del", args1("node-name", k->r.file), NULL, NULL);
+	char file[sizeof(k->r.file)], fmt[sizeof(k->r.fmt)];
+
+	for (unsigned g = k->gen + 1; g-- > 0;) {
+		disk_node_names(k, g, file, sizeof(file), fmt, sizeof(fmt));
+		step(steps, "blockdev-del", args1("node-name", fmt), NULL,
+		    NULL);
+		step(steps, "blockdev-del", args1("node-name", file), NULL,
+		    NULL);
+	}
 }
 
 /* QEMU plugs and unplugs disks on virtio and scsi only. */
@@ -462,5 +511,46 @@ vmdef_disk_change_media(struct vmdef *d, const char *target, const char *path,
 	}
 	disk_free(old);
 	*steps = s;
+	return 0;
+}
+
+int
+vmdef_disk_overlay(struct vmdef *d, size_t i, const char *path,
+    struct json_object **steps, struct json_object **action, char *err,
+    size_t errlen)
+{
+	struct vmdef *nd;
+	struct disk *k;
+	char old[sizeof(k->r.fmt)];
+	struct json_object *fmt, *a, *data;
+
+	if ((k = get_disk(d, i, err, errlen)) == NULL)
+		return -1;
+	if (disk_readonly(k) || k->path == NULL)
+		return def_err(err, errlen, "disk %s: only a writable disk gets "
+		    "an overlay", k->r.target);
+	strlcpy(old, k->r.fmt, sizeof(old));
+	nd = vmdef_dup(d);
+	if (vmdef_disk_set_source(nd, i, path, "qcow2", err, errlen) == -1) {
+		vmdef_free(nd);
+		return -1;
+	}
+	k = disk_at(nd, i);
+	k->gen++;
+	disk_resolve(nd);
+	*steps = json_object_new_array();
+	step(*steps, "blockdev-add", disk_file_node(k), "blockdev-del",
+	    args1("node-name", k->r.file));
+	fmt = disk_fmt_node(k);
+	json_object_object_add(fmt, "backing", NULL);
+	step(*steps, "blockdev-add", fmt, "blockdev-del",
+	    args1("node-name", k->r.fmt));
+	data = args1("node", old);
+	json_object_object_add(data, "overlay",
+	    json_object_new_string(k->r.fmt));
+	a = args1("type", "blockdev-snapshot");
+	json_object_object_add(a, "data", data);
+	*action = a;
+	take(d, nd);
 	return 0;
 }

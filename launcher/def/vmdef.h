@@ -144,6 +144,7 @@ struct vmdef_disk {
 	uint64_t	 size;		/* bytes to create it with, 0: none */
 	int		 sparse, readonly;
 	const char	*node;		/* the format node: "fmt-vda"; NULL: no medium */
+	unsigned	 overlays;	/* external snapshots over it while it runs */
 };
 size_t		 vmdef_disk_count(const struct vmdef *);
 /* The i-th disk line (0-based, in the order of the file); -1 past the end. */
@@ -169,6 +170,40 @@ int		 vmdef_disk_set_path(struct vmdef *, size_t i, const char *path,
 		    char *err, size_t errlen);
 int		 vmdef_disk_set_format(struct vmdef *, size_t i,
 		    const char *format, char *err, size_t errlen);
+/*
+ * Disk i's medium is now path, in format (an external snapshot's
+ * overlay): its line gets them, and loses size= and sparse= (the image
+ * exists) and type= (the new file's own).  The target and the node names
+ * stay.  Only a disk with a medium; d is unchanged on error.
+ */
+int		 vmdef_disk_set_source(struct vmdef *, size_t i,
+		    const char *path, const char *format, char *err,
+		    size_t errlen);
+/*
+ * External snapshots of a running QEMU.  QEMU forbids a second node of
+ * the same name while the first is in use (as the overlay's backing
+ * node), so each overlay's nodes are named by their generation:
+ * file-vda.1 and fmt-vda.1 over file-vda and fmt-vda, then fmt-vda.2
+ * over fmt-vda.1.  The generation is no key of the definition: it
+ * describes what runs (the live definition), is kept in the runtime
+ * state for re-adoption, and a definition as stored or parsed has 0 (a
+ * fresh start opens the overlay as fmt-vda, its backing chain below it
+ * implicitly).  vmdef_disk_get's node is the top node; unplug deletes
+ * every generation's nodes, top down.
+ *
+ * vmdef_disk_overlay: disk i of a running QEMU gets the overlay path
+ * (qcow2, created already with the medium as backing file): d has it as
+ * its medium at the next generation, steps are the two blockdev-add of
+ * its nodes ({"execute", "arguments", "undo"} as for plug; the format
+ * node without a backing, as blockdev-snapshot wants it), and *action is
+ * the transaction's {"type": "blockdev-snapshot", "data": {"node",
+ * "overlay"}}.  d is unchanged on error.
+ */
+int		 vmdef_disk_overlay(struct vmdef *, size_t i, const char *path,
+		    struct json_object **steps, struct json_object **action,
+		    char *err, size_t errlen);
+/* Re-adoption: the generation of disk i (from the runtime state). */
+int		 vmdef_disk_set_overlays(struct vmdef *, size_t i, unsigned n);
 /*
  * Hot-plug: add one "disk:" line (virt-install syntax) to d, checked as
  * vmdef_set and vmdef_check would, and give the QMP steps that plug it
