@@ -161,6 +161,31 @@ vmdef_disk_set_path(struct vmdef *d, size_t i, const char *path, char *err,
 	return replace(d, i, nk, err, errlen);
 }
 
+/*
+ * A disk's image moved or was copied: disk i now reads path.  Only the
+ * path changes (format, bus, cache and the rest stay), in the parsed
+ * definition and in the author's text.
+ */
+int
+vmdef_disk_set_source(struct vmdef *d, size_t i, const char *path, char *err,
+    size_t errlen)
+{
+	struct disk *k = get_disk(d, i, err, errlen), *nk;
+	char why[300];
+
+	if (k == NULL)
+		return -1;
+	if (k->path == NULL)
+		return def_err(err, errlen, "disk %s: has no image to move",
+		    k->r.target);
+	if (disk_check_path(path, why, sizeof(why)) == -1)
+		return def_err(err, errlen, "disk %s: %s", k->r.target, why);
+	nk = disk_dup(k);
+	free(nk->path);
+	nk->path = xstrdup(path);
+	return replace(d, i, nk, err, errlen);
+}
+
 int
 vmdef_disk_set_format(struct vmdef *d, size_t i, const char *format,
     char *err, size_t errlen)

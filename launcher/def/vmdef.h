@@ -160,6 +160,12 @@ int		 vmdef_disk_find(const struct vmdef *, const char *target,
 char		*vmdef_disk_line(const struct vmdef *, size_t i);
 int		 vmdef_disk_set_path(struct vmdef *, size_t i, const char *path,
 		    char *err, size_t errlen);
+/*
+ * Disk i's image is now at path (moved or copied): the path alone is
+ * rewritten, in the parsed definition and the author's text.
+ */
+int		 vmdef_disk_set_source(struct vmdef *, size_t i,
+		    const char *path, char *err, size_t errlen);
 int		 vmdef_disk_set_format(struct vmdef *, size_t i,
 		    const char *format, char *err, size_t errlen);
 /*
