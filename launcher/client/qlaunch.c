@@ -22,6 +22,8 @@ extern const struct cmd cmds_read[];
 extern const struct cmd cmds_console[];
 extern const struct cmd cmds_mem[];
 extern const struct cmd cmds_disk[];
+extern const struct cmd cmds_save[];
+extern const struct cmd cmds_clone[];
 extern const struct cmd cmds_display[];
 extern const struct cmd cmds_qmp[];
 extern const struct cmd cmds_image[];
@@ -35,6 +37,8 @@ static const struct cmd *const areas[] = {
 	cmds_console,
 	cmds_mem,
 	cmds_disk,
+	cmds_save,
+	cmds_clone,
 	cmds_display,
 	cmds_qmp,
 	cmds_image,

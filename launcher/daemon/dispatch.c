@@ -6,7 +6,8 @@
 #include "vm.h"
 
 extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
-    dcmds_console[], dcmds_mem[], dcmds_display[], dcmds_qmp[], dcmds_disk[];
+    dcmds_console[], dcmds_mem[], dcmds_display[], dcmds_qmp[], dcmds_disk[],
+    dcmds_save[], dcmds_clone[];
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -16,6 +17,8 @@ static const struct dcmd *const areas[] = {
 	dcmds_mem,
 	dcmds_display,
 	dcmds_disk,
+	dcmds_save,
+	dcmds_clone,
 	dcmds_qmp,
 };
 
