@@ -80,11 +80,13 @@ open_as(struct req *r, const char *path, int flags, mode_t mode, char *err,
 	if (path == NULL || *path != '/') {
 		snprintf(err, errlen, "'%s' is not an absolute path",
 		    path != NULL ? path : "");
+		errno = EINVAL;
 		return -1;
 	}
 	if (!admin && geteuid() != 0) {
 		snprintf(err, errlen, "%s: qlaunchd does not run as root, so "
 		    "only its own user may have it open files", path);
+		errno = EPERM;
 		return -1;
 	}
 	if (!admin) {
@@ -173,15 +175,19 @@ read_header(int fd, const char *path, uint32_t *flags, char *err,
 	struct stat st;
 	int rc;
 
-	if ((rc = read_full(fd, h, sizeof(h))) == -1) {
+	if (fstat(fd, &st) == -1 || (rc = read_full(fd, h, (size_t)(st.st_size <
+	    SAVE_HDR_LEN ? st.st_size : SAVE_HDR_LEN))) == -1) {
 		snprintf(err, errlen, "cannot read %s: %s", path,
 		    strerror(errno));
 		return NULL;
 	}
-	if (rc == 0 || memcmp(h, SAVE_MAGIC, 8) != 0) {
-		snprintf(err, errlen, "%s is not a qlaunch save file%s", path,
-		    rc == 0 && memcmp(h, SAVE_MAGIC, 4) == 0 ?
-		    " (truncated header)" : "");
+	if (st.st_size < 8 || memcmp(h, SAVE_MAGIC, 8) != 0) {
+		snprintf(err, errlen, "%s is not a qlaunch save file", path);
+		return NULL;
+	}
+	if (st.st_size < SAVE_HDR_LEN) {
+		snprintf(err, errlen, "%s: truncated: the header is incomplete",
+		    path);
 		return NULL;
 	}
 	uint32_t ver = get32(h + 8), len = get32(h + 16);
@@ -199,12 +205,13 @@ read_header(int fd, const char *path, uint32_t *flags, char *err,
 	if ((rc = read_full(fd, text, len)) != 1 || memchr(text, '\0', len)) {
 		snprintf(err, errlen, "%s: %s", path, rc == 1 ? "the definition "
 		    "holds a NUL byte (corrupted header)" : rc == 0 ?
-		    "truncated in its definition" : strerror(errno));
+		    "truncated: the definition is incomplete" :
+		    strerror(errno));
 		free(text);
 		return NULL;
 	}
 	text[len] = '\0';
-	if (fstat(fd, &st) == 0 && st.st_size <= (off_t)(SAVE_HDR_LEN + len)) {
+	if (st.st_size <= (off_t)(SAVE_HDR_LEN + len)) {
 		snprintf(err, errlen, "%s: truncated: no migration stream after "
 		    "the definition", path);
 		free(text);
@@ -239,6 +246,7 @@ struct mig {
 	int64_t		 t0, last_event, last_move;
 	uint64_t	 last_done;
 	int		 bypass;
+	int		 qemu_err;	/* the failure is QEMU's error reply */
 	/* save */
 	uint32_t	 flags;		/* of the header */
 	int		 stopped, fd_passed, migrating;
@@ -298,8 +306,10 @@ mig_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 	else if (strcmp(err->class, ERR_TIMEOUT) == 0)
 		mig_fail(m, ERR_TIMEOUT, "QEMU did not answer in time during "
 		    "the %s", m->what);
-	else
-		mig_fail(m, err->class, "%s", err->desc);	/* QEMU's own */
+	else {
+		m->qemu_err = 1;	/* QEMU's own class and words */
+		mig_fail(m, err->class, "%s", err->desc);
+	}
 }
 
 /* Send one command; its reply goes to next. */
@@ -525,9 +535,8 @@ mig_fail(struct mig *m, const char *class, const char *fmt, ...)
 		unlink(m->path);
 		log_warnx("%s: save to %s failed: %s", vm != NULL ? vm->name :
 		    "?", m->path, desc);
-		/* a QEMU error keeps its class, as in every other command */
-		if (strcmp(class, ERR_GENERIC) != 0 &&
-		    strcmp(class, ERR_TIMEOUT) != 0)
+		/* a QEMU error stays QEMU's, as in every other command */
+		if (m->qemu_err)
 			req_qemu_error(m->r, class, desc);
 		else
 			req_error(m->r, class, "save to %s failed: %s", m->path,
