@@ -485,21 +485,21 @@ d_move_disk(struct req *r, struct vm *vm)
 		    "it shut off", vm->name, vm_state_name(vm->state));
 		return;
 	}
-	struct vmdef *scratch = vmdef_dup(vm_persistent(vm));
-	if (vmdef_disk_find(scratch, target, &i) == -1 ||
-	    vmdef_disk_get(scratch, i, &k) == -1) {
-		vmdef_free(scratch);
+	/* k's strings are the stored definition's, which stays as it is */
+	if (vmdef_disk_find(vm_persistent(vm), target, &i) == -1 ||
+	    vmdef_disk_get(vm_persistent(vm), i, &k) == -1) {
 		req_error(r, ERR_NOT_FOUND, "VM '%s' has no disk %s", vm->name,
 		    target);
 		return;
 	}
-	/* the checks of the new path, before any file moves */
-	if (vmdef_disk_set_source(scratch, i, to, err, sizeof(err)) == -1) {
-		vmdef_free(scratch);
+	/* the checks of the new path, on a copy, before any file moves */
+	struct vmdef *scratch = vmdef_dup(vm_persistent(vm));
+	int bad = vmdef_disk_set_source(scratch, i, to, err, sizeof(err));
+	vmdef_free(scratch);
+	if (bad == -1) {
 		req_error(r, ERR_GENERIC, "%s", err);
 		return;
 	}
-	vmdef_free(scratch);
 	if (exists(to)) {
 		req_error(r, ERR_EXISTS, "%s exists already", to);
 		return;

@@ -162,9 +162,10 @@ vmdef_disk_set_path(struct vmdef *d, size_t i, const char *path, char *err,
 }
 
 /*
- * A disk's image moved or was copied: disk i now reads path.  Only the
- * path changes (format, bus, cache and the rest stay), in the parsed
- * definition and in the author's text.
+ * A disk's image moved or was copied: disk i now reads path.  The path
+ * changes (and size= and sparse= go: the image exists), format, bus,
+ * cache and the rest stay, in the parsed definition and the author's
+ * text.
  */
 int
 vmdef_disk_set_source(struct vmdef *d, size_t i, const char *path, char *err,
@@ -183,6 +184,9 @@ vmdef_disk_set_source(struct vmdef *d, size_t i, const char *path, char *err,
 	nk = disk_dup(k);
 	free(nk->path);
 	nk->path = xstrdup(path);
+	/* the image exists now: nothing to create, whatever its size was */
+	nk->size = 0;
+	nk->sparse = -1;
 	return replace(d, i, nk, err, errlen);
 }
 

@@ -161,8 +161,9 @@ char		*vmdef_disk_line(const struct vmdef *, size_t i);
 int		 vmdef_disk_set_path(struct vmdef *, size_t i, const char *path,
 		    char *err, size_t errlen);
 /*
- * Disk i's image is now at path (moved or copied): the path alone is
- * rewritten, in the parsed definition and the author's text.
+ * Disk i's image is now at path (moved or copied): its path is
+ * rewritten (size= and sparse= go, as the image exists), in the parsed
+ * definition and the author's text.
  */
 int		 vmdef_disk_set_source(struct vmdef *, size_t i,
 		    const char *path, char *err, size_t errlen);

@@ -1047,7 +1047,7 @@ test_disk_set_source(void **state)
 	(void)state;
 	d = parse_ok("name: m\nuuid: 00000000-0000-4000-8000-00000000000b\n"
 	    "# the system disk\n"
-	    "disk: /old/m.qcow2,format=qcow2,bus=scsi,cache=none\n"
+	    "disk: /old/m.qcow2,format=qcow2,size=2,bus=scsi,cache=none\n"
 	    "disk: device=cdrom\n");
 	assert_int_equal(vmdef_disk_set_source(d, 0, "/new/m.qcow2", err,
 	    sizeof(err)), 0);
