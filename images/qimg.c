@@ -458,7 +458,7 @@ progress_out(void *arg, const char *buf, size_t n)
 
 static int
 convert(const char *src, const char *sfmt, const char *dst, const char *dfmt,
-    int sparse, struct progress *p, char *msg, size_t len)
+    int flags, struct progress *p, char *msg, size_t len)
 {
 	struct qimg_run r = { .what = "convert", .idle_ms = QIMG_IDLE_MS,
 	    .on_out = progress_out, .arg = p };
@@ -470,13 +470,15 @@ convert(const char *src, const char *sfmt, const char *dst, const char *dfmt,
 		return -1;
 	av_init(&a, "convert");
 	av_add(&a, "-p");
+	if (flags & QIMG_CONVERT_SHARED)
+		av_add(&a, "-U");
 	if (sfmt != NULL) {
 		av_add(&a, "-f");
 		av_add(&a, sfmt);
 	}
 	av_add(&a, "-O");
 	av_add(&a, dfmt);
-	if (!sparse) {
+	if (!(flags & QIMG_CONVERT_SPARSE)) {
 		av_add(&a, "-S");
 		av_add(&a, "0");
 	}
@@ -506,11 +508,20 @@ qimg_convert(const char *src, const char *src_format, const char *dst,
     const char *dst_format, int sparse, void (*progress)(void *, double),
     void *arg, char *err, size_t errlen)
 {
+	return qimg_convert_flags(src, src_format, dst, dst_format,
+	    sparse ? QIMG_CONVERT_SPARSE : 0, progress, arg, err, errlen);
+}
+
+int
+qimg_convert_flags(const char *src, const char *src_format, const char *dst,
+    const char *dst_format, int flags, void (*progress)(void *, double),
+    void *arg, char *err, size_t errlen)
+{
 	struct progress p = { .fn = progress, .arg = arg, .last = -1 };
 	char msg[MSGLEN];
 
 	if (convert(src, src_format, dst, dst_format != NULL ? dst_format :
-	    "raw", sparse, &p, msg, sizeof(msg)) == -1) {
+	    "raw", flags, &p, msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "cannot convert %s to %s: %s", src, dst,
 		    msg);
 		return -1;

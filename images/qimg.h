@@ -74,6 +74,18 @@ int	 qimg_convert(const char *src, const char *src_format,
 	    size_t errlen);
 
 /*
+ * The same with flags: QIMG_CONVERT_SPARSE is sparse above;
+ * QIMG_CONVERT_SHARED reads a source that a paused QEMU holds open (-U:
+ * without taking its lock).
+ */
+#define QIMG_CONVERT_SPARSE	0x01
+#define QIMG_CONVERT_SHARED	0x02
+int	 qimg_convert_flags(const char *src, const char *src_format,
+	    const char *dst, const char *dst_format, int flags,
+	    void (*progress)(void *, double), void *arg, char *err,
+	    size_t errlen);
+
+/*
  * qemu-img check --output=json.  0: no errors; QIMG_CHECK_CORRUPT or
  * QIMG_CHECK_LEAKS (qemu-img's exit statuses) with err saying what was
  * found; the report is set in these three cases (the caller's).  -1 when

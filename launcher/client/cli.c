@@ -2,11 +2,14 @@
  * qlaunch: the helpers its command files share (calls to the supervisor,
  * option parsing, errors, looking a VM up by id or UUID).
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -88,6 +91,90 @@ cli_call(struct cli *cli, const char *cmd, struct json_object *args)
 	if (cli_try(cli, cmd, args, &ret) == -1)
 		exit(1);
 	return ret;
+}
+
+struct json_object *
+cli_call_ev(struct cli *cli, const char *cmd, struct json_object *args,
+    void (*fn)(struct json_object *, void *), void *arg)
+{
+	char eclass[64], edesc[2048];
+	struct json_object *ret;
+
+	cli_connect(cli);
+	if (client_call(&cli->conn, cmd, args, &ret, eclass, sizeof(eclass),
+	    edesc, sizeof(edesc), fn, arg) == -1) {
+		if (fn == cli_progress_event)
+			cli_progress_end(arg);
+		if (cli->conn.error_from_qemu)
+			fprintf(stderr, "qlaunch: %s: %s\n", eclass, edesc);
+		else
+			fprintf(stderr, "qlaunch: %s\n", edesc);
+		exit(1);
+	}
+	return ret;
+}
+
+#define BAR_WIDTH	40
+
+void
+cli_progress_init(struct cli_progress *p, int json)
+{
+	p->json = json;
+	p->bar = !json && isatty(STDERR_FILENO);
+	p->drawn = 0;
+}
+
+void
+cli_progress_event(struct json_object *ev, void *arg)
+{
+	struct cli_progress *p = arg;
+	const char *name = jstr(ev, "event");
+	struct json_object *d = jget(ev, "data");
+
+	if (name == NULL || strcmp(name, "JOB_PROGRESS") != 0)
+		return;
+	if (p->json) {
+		printf("%s\n", json_object_to_json_string_ext(ev,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fflush(stdout);
+		return;
+	}
+	if (!p->bar)
+		return;
+	struct json_object *v = jget(d, "percent");
+	double pct = v != NULL ? json_object_get_double(v) : 0;
+	if (pct < 0)
+		pct = 0;
+	if (pct > 100)
+		pct = 100;
+	int n = (int)(pct * BAR_WIDTH / 100);
+	const char *job = jstr(d, "job");
+	fprintf(stderr, "\r%s: [%.*s%*s] %3.0f%%", job != NULL ? job : "job",
+	    n, "########################################", BAR_WIDTH - n, "",
+	    pct);
+	fflush(stderr);
+	p->drawn = 1;
+}
+
+void
+cli_progress_end(struct cli_progress *p)
+{
+	if (p->drawn)
+		fputc('\n', stderr);
+	p->drawn = 0;
+}
+
+char *
+cli_abs_path(const char *p)
+{
+	char cwd[PATH_MAX];
+
+	if (*p == '/' || *p == '\0')
+		return xstrdup(p);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		cli_die("cannot find the current directory: %s",
+		    strerror(errno));
+	return xasprintf("%s/%s", cwd, p);
 }
 
 struct json_object *

@@ -52,6 +52,27 @@ struct json_object *cli_call(struct cli *, const char *cmd,
 /* The same, returning -1 instead of exiting (error printed). */
 int	 cli_try(struct cli *, const char *cmd, struct json_object *args,
 	    struct json_object **ret);
+/* The same, with the events tied to the request (progress) given to fn. */
+struct json_object *cli_call_ev(struct cli *, const char *cmd,
+	    struct json_object *args, void (*fn)(struct json_object *, void *),
+	    void *arg);
+/*
+ * The progress of a long request (save, restore, clone): a bar on the
+ * terminal (stderr), or with json each JOB_PROGRESS event as a JSON line
+ * on stdout; nothing otherwise.  Its events go to cli_progress_event.
+ */
+struct cli_progress {
+	int	json;
+	int	bar;
+	int	drawn;
+};
+void	 cli_progress_init(struct cli_progress *, int json);
+void	 cli_progress_event(struct json_object *ev, void *progress);
+/* The bar's line ends (before anything else is printed). */
+void	 cli_progress_end(struct cli_progress *);
+/* An absolute path from the current directory, as the supervisor needs. */
+char	*cli_abs_path(const char *);
+
 /* {"name": name} */
 struct json_object *cli_name_args(const char *name);
 void	 cli_print_json(struct json_object *);

@@ -23,6 +23,8 @@ extern const struct cmd cmds_console[];
 extern const struct cmd cmds_mem[];
 extern const struct cmd cmds_disk[];
 extern const struct cmd cmds_snapshot[];
+extern const struct cmd cmds_save[];
+extern const struct cmd cmds_clone[];
 extern const struct cmd cmds_display[];
 extern const struct cmd cmds_qmp[];
 extern const struct cmd cmds_image[];
@@ -37,6 +39,8 @@ static const struct cmd *const areas[] = {
 	cmds_mem,
 	cmds_disk,
 	cmds_snapshot,
+	cmds_save,
+	cmds_clone,
 	cmds_display,
 	cmds_qmp,
 	cmds_image,

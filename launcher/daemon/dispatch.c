@@ -7,7 +7,7 @@
 
 extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
     dcmds_console[], dcmds_mem[], dcmds_display[], dcmds_qmp[], dcmds_disk[],
-    dcmds_snapshot[];
+    dcmds_snapshot[], dcmds_save[], dcmds_clone[];
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -18,6 +18,8 @@ static const struct dcmd *const areas[] = {
 	dcmds_display,
 	dcmds_disk,
 	dcmds_snapshot,
+	dcmds_save,
+	dcmds_clone,
 	dcmds_qmp,
 };
 

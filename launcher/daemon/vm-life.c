@@ -164,8 +164,8 @@ crash_policy(struct vm *vm, const char *why)
 		log_warnx("%s: restart failed: %s", vm->name, err);
 }
 
-int
-vm_start(struct vm *vm, int paused, char *err, size_t errlen)
+static int
+start(struct vm *vm, int paused, int flags, char *err, size_t errlen)
 {
 	struct daemon *d = vm->d;
 	struct argv a;
@@ -192,8 +192,8 @@ vm_start(struct vm *vm, int paused, char *err, size_t errlen)
 		return -1;
 	}
 	vm->accel = vm_resolve_accel(vm->def->accel);
-	if (cmdline_build(vm->def, &vm->paths, vm->accel, d->qemu, &a, err,
-	    errlen) == -1)
+	if (cmdline_build_flags(vm->def, &vm->paths, vm->accel, d->qemu, flags,
+	    &a, err, errlen) == -1)
 		return -1;
 	pid_t pid = vm_spawn(vm, &a, err, errlen);
 	if (pid == -1) {
@@ -222,6 +222,34 @@ vm_start(struct vm *vm, int paused, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+int
+vm_start(struct vm *vm, int paused, char *err, size_t errlen)
+{
+	return start(vm, paused, 0, err, errlen);
+}
+
+int
+vm_start_incoming(struct vm *vm, struct vmdef *run, char *err, size_t errlen)
+{
+	if (vm_active(vm)) {
+		snprintf(err, errlen, "VM '%s' is already %s", vm->name,
+		    vm_state_name(vm->state));
+		vmdef_free(run);
+		return -1;
+	}
+	/* what runs until QEMU exits; the stored definition stays */
+	if (run != NULL)
+		vm_set_live_def(vm, run);
+	if (start(vm, 1, CMDLINE_INCOMING, err, errlen) == 0)
+		return 0;
+	if (run != NULL) {
+		vmdef_free(vm->def);
+		vm->def = vm->next_def;
+		vm->next_def = NULL;
+	}
+	return -1;
 }
 
 int

@@ -174,6 +174,14 @@ void		 vm_jobs_lost(struct vm *, const char *why);
 
 /* vm-life.c */
 int		 vm_start(struct vm *, int paused, char *err, size_t errlen);
+/*
+ * Start a QEMU that waits for its state (-incoming defer) and stays
+ * paused: restore's migrate-incoming comes next.  run, when not NULL,
+ * is the definition it runs (consumed) until QEMU exits; the stored one
+ * stays.
+ */
+int		 vm_start_incoming(struct vm *, struct vmdef *run, char *err,
+		    size_t errlen);
 /* QEMU died unasked: on_crash decides. */
 void		 vm_crashed(struct vm *, const char *why);
 int		 vm_adopt(struct vm *);

@@ -183,6 +183,14 @@ int
 cmdline_build(const struct vmdef *d, const struct vmpaths *p, enum accel accel,
     const char *qemu, struct argv *a, char *err, size_t errlen)
 {
+	return cmdline_build_flags(d, p, accel, qemu, 0, a, err, errlen);
+}
+
+int
+cmdline_build_flags(const struct vmdef *d, const struct vmpaths *p,
+    enum accel accel, const char *qemu, int flags, struct argv *a, char *err,
+    size_t errlen)
+{
 	struct render r = { .a = a, .p = p };
 	struct ready_arg ra = { err, errlen };
 	struct devfacts f;
@@ -277,5 +285,9 @@ cmdline_build(const struct vmdef *d, const struct vmpaths *p, enum accel accel,
 	argv_free(&r.ids);
 	for (size_t i = 0; i < d->nqemu_args; i++)
 		argv_add(a, d->qemu_args[i]);
+	if (flags & CMDLINE_INCOMING) {
+		argv_add(a, "-incoming");
+		argv_add(a, "defer");
+	}
 	return 0;
 }

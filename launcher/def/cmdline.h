@@ -49,6 +49,14 @@ void	 argv_free(struct argv *);
 int	 cmdline_build(const struct vmdef *, const struct vmpaths *,
 	    enum accel accel, const char *qemu, struct argv *,
 	    char *err, size_t errlen);
-
+/*
+ * The same with options for how QEMU starts: CMDLINE_INCOMING adds
+ * "-incoming defer", a QEMU that waits for its state (restore's
+ * migrate-incoming) instead of booting.
+ */
+#define CMDLINE_INCOMING	0x01
+int	 cmdline_build_flags(const struct vmdef *, const struct vmpaths *,
+	    enum accel accel, const char *qemu, int flags, struct argv *,
+	    char *err, size_t errlen);
 
 #endif

@@ -226,14 +226,16 @@ vmdef_disk_set_source(struct vmdef *d, size_t i, const char *path,
     const char *format, char *err, size_t errlen)
 {
 	struct disk *k = get_disk(d, i, err, errlen), *nk;
-	enum dfmt f = disk_format_find(format);
+	enum dfmt f = format != NULL ? disk_format_find(format) : FMT_NONE;
 	char why[300];
 
 	if (k == NULL)
 		return -1;
 	if (k->path == NULL)
-		return def_err(err, errlen, "disk %s: has no medium",
+		return def_err(err, errlen, "disk %s: has no image",
 		    k->r.target);
+	if (format == NULL)
+		f = k->format;	/* moved or copied: the same format */
 	if (f == FMT_NONE)
 		return def_err(err, errlen, "disk %s: format '%s' is not raw or "
 		    "qcow2", k->r.target, format);

@@ -172,7 +172,8 @@ int		 vmdef_disk_set_format(struct vmdef *, size_t i,
 		    const char *format, char *err, size_t errlen);
 /*
  * Disk i's medium is now path, in format (an external snapshot's
- * overlay): its line gets them, and loses size= and sparse= (the image
+ * overlay), or in its own format when format is NULL (the image moved or
+ * was copied): its line gets them, and loses size= and sparse= (the image
  * exists) and type= (the new file's own).  The target and the node names
  * stay.  Only a disk with a medium; d is unchanged on error.
  */

@@ -1129,6 +1129,47 @@ test_disk_set(void **state)
 	vmdef_free(d);
 }
 
+/* A moved image: only the path changes, in the definition and its text. */
+static void
+test_disk_set_source(void **state)
+{
+	char err[512];
+	struct vmdef_disk vd;
+	struct vmdef *d;
+
+	(void)state;
+	d = parse_ok("name: m\nuuid: 00000000-0000-4000-8000-00000000000b\n"
+	    "# the system disk\n"
+	    "disk: /old/m.qcow2,format=qcow2,size=2,bus=scsi,cache=none\n"
+	    "disk: device=cdrom\n");
+	assert_int_equal(vmdef_disk_set_source(d, 0, "/new/m.qcow2", NULL, err,
+	    sizeof(err)), 0);
+	char *t = vmdef_text(d);
+	assert_string_equal(t, "name: m\n"
+	    "uuid: 00000000-0000-4000-8000-00000000000b\n# the system disk\n"
+	    "disk: /new/m.qcow2,format=qcow2,bus=scsi,cache=none\n"
+	    "disk: device=cdrom\n");
+	free(t);
+	assert_int_equal(vmdef_disk_get(d, 0, &vd), 0);
+	assert_string_equal(vd.path, "/new/m.qcow2");
+	assert_string_equal(vd.node, "fmt-sda");
+	/* errors leave d as it was */
+	assert_int_equal(vmdef_disk_set_source(d, 0, "rel.qcow2", NULL, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "disk sda: path 'rel.qcow2' is not an "
+	    "absolute path");
+	assert_int_equal(vmdef_disk_set_source(d, 1, "/x.iso", NULL, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "disk hda: has no image");
+	assert_int_equal(vmdef_disk_set_source(d, 2, "/x", NULL, err,
+	    sizeof(err)),
+	    -1);
+	assert_string_equal(err, "disk 2: no such disk line (2 in all)");
+	assert_int_equal(vmdef_disk_get(d, 0, &vd), 0);
+	assert_string_equal(vd.path, "/new/m.qcow2");
+	vmdef_free(d);
+}
+
 static const char *
 step_text(struct json_object *steps, char *buf, size_t len)
 {
@@ -1679,6 +1720,7 @@ main(void)
 		cmocka_unit_test(test_boot_kernel),
 		cmocka_unit_test(test_install),
 		cmocka_unit_test(test_disk_set),
+		cmocka_unit_test(test_disk_set_source),
 		cmocka_unit_test(test_disk_plug),
 		cmocka_unit_test(test_disk_unplug),
 		cmocka_unit_test(test_disk_change_media),
