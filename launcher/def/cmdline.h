@@ -59,4 +59,11 @@ int	 cmdline_build_flags(const struct vmdef *, const struct vmpaths *,
 	    enum accel accel, const char *qemu, int flags, struct argv *,
 	    char *err, size_t errlen);
 
+/*
+ * What the install phase runs (vmdef.h's install: key): a definition of
+ * its own, which cmdline_build takes by itself; NULL with err.
+ */
+struct vmdef	*vmdef_install_phase(const struct vmdef *, char *err,
+		    size_t errlen);
+
 #endif

@@ -22,6 +22,8 @@ int	 corekey_install(struct vmdef *, const char *, char *, size_t);
 char	*corekey_install_value(const struct vmdef *);
 int	 corekey_install_check(const struct vmdef *, char *, size_t);
 void	 corekey_install_free(struct vmdef *);
+/* The install key's settings go (not the text: vmdef_install_end). */
+void	 corekey_install_clear(struct vmdef *);
 void	 corekey_install_dup(struct vmdef *, const struct vmdef *);
 /* The canonical value of the memory key; malloc'd. */
 char	*corekey_memory_value(const struct vmdef *);

@@ -49,6 +49,9 @@ disk_facts(const void *conf, struct devfacts *f)
 
 	if (k->boot_order != 0)
 		f->bootindex = 1;
+	if (k->device == DDEV_CDROM && k->path != NULL && f->cdrom == 0)
+		f->cdrom = f->ndisks + 1;
+	f->ndisks++;
 }
 
 

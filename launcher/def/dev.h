@@ -28,6 +28,9 @@ struct devfacts {
 	struct vnc_conf	 vnc_conf;
 	int		 bootindex;	/* a device has a boot order: -boot
 					   gets no device list */
+	unsigned	 ndisks;	/* disk lines so far */
+	unsigned	 cdrom;		/* 1 + the line of the first CD-ROM
+					   with a medium; 0: none */
 };
 
 struct devkind {

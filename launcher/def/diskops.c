@@ -556,3 +556,17 @@ vmdef_disk_overlay(struct vmdef *d, size_t i, const char *path,
 	take(d, nd);
 	return 0;
 }
+
+/* Does boot: give a device list (hd, cdrom, ...), not only menu=? */
+static int
+boot_has_list(const struct vmdef *d)
+{
+	return d->boot != NULL && strncmp(d->boot, "menu=", 5) != 0;
+}
+
+void
+vmdef_install_boot_order(struct vmdef *d)
+{
+	if (!boot_has_list(d))
+		vmdef_disk_boot_default(d);
+}

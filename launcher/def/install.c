@@ -1,21 +1,22 @@
 /*
  * The install: key (vmdef.h): "cdrom", or the installer's kernel as
  * "kernel=PATH,initrd=PATH,append=TEXT,location=SOURCE"; the checks
- * against the rest of the definition; the definition the install phase
- * runs; and the end of the install.
+ * against the rest of the definition; and the end of the install.  The
+ * definition the install phase runs is cmdline.c's.
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corekeys.h"
+#include "dev.h"
 #include "defutil.h"
 #include "props.h"
 #include "util.h"
 #include "vmdef.h"
 
-static void
-clear(struct vmdef *d)
+void
+corekey_install_clear(struct vmdef *d)
 {
 	free(d->install.kernel);
 	free(d->install.initrd);
@@ -27,7 +28,7 @@ clear(struct vmdef *d)
 void
 corekey_install_free(struct vmdef *d)
 {
-	clear(d);
+	corekey_install_clear(d);
 }
 
 void
@@ -82,7 +83,7 @@ corekey_install(struct vmdef *d, const char *v, char *err, size_t errlen)
 			    "[,initrd=PATH][,append=TEXT]", v);
 			goto out;
 		}
-		clear(d);
+		corekey_install_clear(d);
 		d->install.kind = INSTALL_CDROM;
 		r = 0;
 		goto out;
@@ -105,7 +106,7 @@ corekey_install(struct vmdef *d, const char *v, char *err, size_t errlen)
 		    "[,initrd=PATH][,append=TEXT]", v);
 		goto out;
 	}
-	clear(d);
+	corekey_install_clear(d);
 	d->install.kind = INSTALL_KERNEL;
 	for (size_t i = 0; i < NPROPS; i++)
 		*field(d, i) = xstrdup_null(val[i]);
@@ -137,17 +138,16 @@ corekey_install_value(const struct vmdef *d)
 }
 
 /* The first CD-ROM with a medium: the one an install boots. */
-static int
-install_cdrom(const struct vmdef *d, size_t *ip)
+int
+vmdef_install_cdrom(const struct vmdef *d, size_t *ip)
 {
-	struct vmdef_disk k;
+	struct devfacts f;
 
-	for (size_t i = 0; vmdef_disk_get(d, i, &k) == 0; i++)
-		if (strcmp(k.device, "cdrom") == 0 && k.path != NULL) {
-			*ip = i;
-			return 0;
-		}
-	return -1;
+	dev_walk(d, &f, NULL, NULL);
+	if (f.cdrom == 0)
+		return -1;
+	*ip = f.cdrom - 1;
+	return 0;
 }
 
 int
@@ -161,62 +161,15 @@ corekey_install_check(const struct vmdef *d, char *err, size_t errlen)
 		return def_err(err, errlen, "install: the VM boots the kernel "
 		    "%s; an install boots its CD-ROM or the installer's kernel",
 		    d->kernel);
-	if (d->install.kind == INSTALL_CDROM && install_cdrom(d, &i) == -1)
+	if (d->install.kind == INSTALL_CDROM && vmdef_install_cdrom(d, &i) == -1)
 		return def_err(err, errlen, "install: cdrom needs a disk with "
 		    "device=cdrom and a path");
 	return 0;
 }
 
-struct vmdef *
-vmdef_install_phase(const struct vmdef *d, char *err, size_t errlen)
-{
-	struct vmdef *ph = vmdef_dup(d);
-	size_t i;
-
-	clear(ph);
-	/* the guest's reboot must stop QEMU: that ends the install */
-	ph->on_reboot = POLICY_DESTROY;
-	switch (d->install.kind) {
-	case INSTALL_CDROM:
-		if (install_cdrom(ph, &i) == -1) {
-			vmdef_free(ph);
-			def_err(err, errlen, "install: cdrom needs a disk with "
-			    "device=cdrom and a path");
-			return NULL;
-		}
-		vmdef_disk_boot_first(ph, i);
-		break;
-	case INSTALL_KERNEL:
-		free(ph->kernel);
-		free(ph->initrd);
-		free(ph->append);
-		ph->kernel = xstrdup(d->install.kernel);
-		ph->initrd = xstrdup_null(d->install.initrd);
-		ph->append = xstrdup_null(d->install.append);
-		break;
-	default:
-		break;
-	}
-	return ph;
-}
-
-/* Does boot: give a device list (hd, cdrom, ...), not only menu=? */
-static int
-boot_has_list(const struct vmdef *d)
-{
-	return d->boot != NULL && strncmp(d->boot, "menu=", 5) != 0;
-}
-
-void
-vmdef_install_boot_order(struct vmdef *d)
-{
-	if (!boot_has_list(d))
-		vmdef_disk_boot_default(d);
-}
-
 void
 vmdef_install_end(struct vmdef *d)
 {
-	clear(d);
+	corekey_install_clear(d);
 	vmdef_text_set_nth(d, "install", 0, NULL);
 }

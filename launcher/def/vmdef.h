@@ -254,15 +254,13 @@ int		 vmdef_disk_change_media(struct vmdef *, const char *target,
  * QEMU, whatever on_reboot says.  The supervisor then ends the install
  * (the key goes) and starts the VM again from what remains: its disks.
  *
- * vmdef_install_phase: what the install phase runs, a new definition
- * (cmdline_build takes it by itself); NULL with err.
+ * vmdef_install_cdrom: the line of the CD-ROM an install boots, or -1.
  * vmdef_install_boot_order: for the time after the install, hard disks
  * first (in the order of their lines), then CD-ROMs, written as their
  * boot_order, unless a disk has a boot order or boot: a device list
  * already.  vmdef_install_end: the key goes, from the text too.
  */
-struct vmdef	*vmdef_install_phase(const struct vmdef *, char *err,
-		    size_t errlen);
+int		 vmdef_install_cdrom(const struct vmdef *, size_t *ip);
 void		 vmdef_install_boot_order(struct vmdef *);
 void		 vmdef_install_end(struct vmdef *);
 /*
