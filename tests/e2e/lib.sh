@@ -120,6 +120,30 @@ gone() {
 	[ ! -e "/proc/$1" ] || [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]
 }
 
+# gval NAME 'COMMAND': the value the guest prints as VAL=... for it.  A
+# guest just restored or resumed under TCG may answer after the console's
+# quiet time: asked again then (5 times at most).
+gval() {
+	local v
+	for _ in 1 2 3 4 5; do
+		v=$(gx "$1" "echo VAL=\$($2)" | tr -d '\r' | sed -n 's/^VAL=\(.*\)$/\1/p' | tail -1)
+		[ -n "$v" ] && break
+		sleep 0.5
+	done
+	echo "$v"
+}
+
+# wait_gval NAME 'COMMAND' WANT: until the guest prints WANT (30 s)
+wait_gval() {
+	local got
+	for _ in $(seq 30); do
+		got=$(gval "$1" "$2")
+		[ "$got" = "$3" ] && return 0
+		sleep 1
+	done
+	fail "guest $1: '$2' gave '$got', not '$3'"
+}
+
 vm_pid() { q info "$1" --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'; }
 
 fail() { echo "FAIL: $*"; return 1; }

@@ -13,22 +13,6 @@ QEMU_IMG=${QEMU_IMG:-qemu-img}
 MARK=QLAUNCH-DISK-MARK-$$
 
 
-# gval NAME 'COMMAND': the value the guest prints as VAL=... for it
-gval() {
-	gx "$1" "echo VAL=\$($2)" | tr -d '\r' | sed -n 's/^VAL=\(.*\)$/\1/p' | tail -1
-}
-
-# wait_gval NAME 'COMMAND' WANT: until the guest prints WANT (30 s)
-wait_gval() {
-	local got
-	for _ in $(seq 30); do
-		got=$(gval "$1" "$2")
-		[ "$got" = "$3" ] && return 0
-		sleep 1
-	done
-	fail "guest $1: '$2' gave '$got', not '$3'"
-}
-
 # the marker somewhere in an image, read by the host (qcow2 made raw)
 image_has_mark() {
 	local img=$1

@@ -12,32 +12,6 @@
 ISO=$GUEST/guest.iso
 MACHINE=(--memory 256 --accel tcg,tb-size=32)
 
-# one_line_error EXPECTED-TEXT COMMAND...: exit 1, one line on stderr
-one_line_error() {
-	local want=$1; shift
-	if "$@" >"$T/out" 2>"$T/err"; then
-		fail "'$*' succeeded"
-	fi
-	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
-	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
-}
-
-# gval NAME 'COMMAND': the value the guest prints as VAL=... for it
-gval() {
-	gx "$1" "echo VAL=\$($2)" | tr -d '\r' | sed -n 's/^VAL=\(.*\)$/\1/p' | tail -1
-}
-
-# wait_gval NAME 'COMMAND' WANT: until the guest prints WANT (30 s)
-wait_gval() {
-	local got
-	for _ in $(seq 30); do
-		got=$(gval "$1" "$2")
-		[ "$got" = "$3" ] && return 0
-		sleep 1
-	done
-	fail "guest $1: '$2' gave '$got', not '$3'"
-}
-
 # SeaBIOS's messages on its debug port (0x402), into a file per VM
 debugcon() {
 	printf '%s\n' --qemu-commandline \

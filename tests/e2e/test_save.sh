@@ -12,29 +12,6 @@
 QEMU_IMG=${QEMU_IMG:-qemu-img}
 MARK=QLAUNCH-CLONE-MARK-$$
 
-# one_line_error EXPECTED-TEXT COMMAND...: exit 1, one line on stderr
-one_line_error() {
-	local want=$1; shift
-	if "$@" >"$T/out" 2>"$T/err"; then
-		fail "'$*' succeeded"
-	fi
-	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
-	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
-}
-
-# gval NAME 'COMMAND': the value the guest prints as VAL=... for it.  A
-# guest just restored or resumed under TCG may answer after the console's
-# quiet time: asked again then (5 times at most).
-gval() {
-	local v
-	for _ in 1 2 3 4 5; do
-		v=$(gx "$1" "echo VAL=\$($2)" | tr -d '\r' | sed -n 's/^VAL=\(.*\)$/\1/p' | tail -1)
-		[ -n "$v" ] && break
-		sleep 0.5
-	done
-	echo "$v"
-}
-
 uuid_of() { q info "$1" --json | sed -n 's/.*"uuid": "\(.*\)",*/\1/p'; }
 
 # the marker somewhere in an image, read by the host (qcow2 made raw)

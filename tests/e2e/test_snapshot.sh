@@ -10,19 +10,6 @@
 QEMU_IMG=${QEMU_IMG:-qemu-img}
 MARK=QLAUNCH-SNAP-$$
 
-one_line_error() {
-	local want=$1; shift
-	if "$@" >"$T/out" 2>"$T/err"; then
-		fail "'$*' succeeded"
-	fi
-	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "stderr is not one line: $(cat "$T/err")"
-	grep -qF -- "$want" "$T/err" || fail "stderr '$(cat "$T/err")' lacks '$want'"
-}
-
-gval() {
-	gx "$1" "echo VAL=\$($2)" | tr -d '\r' | sed -n 's/^VAL=\(.*\)$/\1/p' | tail -1
-}
-
 # the guest writes TEXT at 1 MiB into its disk, through to the image
 # (fsync: a flush, so that QEMU writes its qcow2 metadata too)
 disk_write() {
