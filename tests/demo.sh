@@ -58,6 +58,18 @@ run qlaunch setmem demo 160M
 sleep 2
 guest 'grep MemTotal /proc/meminfo'
 run qlaunch memstat demo
+run qlaunch save demo "$D/demo.save"
+run qlaunch state --reason demo
+run qlaunch restore "$D/demo.save"
+guest 'echo back after restore: up $(cut -d" " -f1 /proc/uptime) s'
+run qlaunch image create "$D/data.qcow2" 64M
+run qlaunch attach-disk demo "$D/data.qcow2" vdb --live --cache=none --subdriver=qcow2
+sleep 2
+guest 'cat /sys/block/vda/size'
+run qlaunch domblklist demo --details
+run qlaunch snapshot-create-as demo before --description "with a data disk"
+run qlaunch snapshot-list demo
+run qlaunch detach-disk demo vdb --live
 say "qlaunch events demo --json --timeout 3 &"
 qlaunch events demo --json --timeout 3 &
 EV=$!

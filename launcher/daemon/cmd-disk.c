@@ -211,6 +211,7 @@ struct change {
 	struct created		 made;
 	char			 what[64];	/* "attach-disk vdb" */
 	struct job		*job;		/* the live part, while it runs */
+	int			 adds;		/* a device comes into QEMU */
 };
 
 static void
@@ -243,7 +244,10 @@ change_finish(struct change *c)
 	if (c->live != NULL) {
 		vm_set_live_def(c->vm, c->live);
 		c->live = NULL;
-		vm_write_runstate(c->vm);	/* the disks' node names */
+		if (c->adds)
+			vm_note_hotplug(c->vm);
+		/* the disks' node names, and that a device came */
+		vm_write_runstate(c->vm);
 	}
 	req_return(c->r, NULL);
 	change_free(c);
@@ -348,6 +352,7 @@ d_attach_disk(struct req *r, struct vm *vm)
 	if (scope(r, vm, &live, &config) == -1)
 		return;
 	struct change *c = change_new(r, vm, "attach-disk", "");
+	c->adds = 1;
 	settled = settle_disk(r, live ? vm->def : vm_persistent(vm), line,
 	    &c->made, err, sizeof(err));
 	if (settled == NULL)

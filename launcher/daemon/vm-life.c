@@ -271,6 +271,7 @@ vm_adopt(struct vm *vm)
 	if ((s = jstr(o, "accel")) != NULL)
 		vm->accel = strcmp(s, "kvm") == 0 ? ACCEL_KVM : ACCEL_TCG;
 	vm->started = (time_t)jint(o, "started", 0);
+	int hotplugged = jbool(o, "hotplugged");
 	if ((s = jstr(o, "emulator")) != NULL)
 		strlcpy(vm->emulator, s, sizeof(vm->emulator));
 	/* the node names of disks under external snapshots' overlays */
@@ -298,6 +299,7 @@ vm_adopt(struct vm *vm)
 		return -1;
 	}
 	vm_process_started(vm);
+	vm->hotplugged = hotplugged;
 	vm_set_state(vm, VM_PAUSED, "re-adopting");
 	if (vm_qmp_open(vm) == -1)
 		log_warnx("%s: cannot connect to QMP", vm->name);

@@ -197,6 +197,12 @@ vm_set_live_def(struct vm *vm, struct vmdef *live)
 	vm->def = live;
 }
 
+void
+vm_note_hotplug(struct vm *vm)
+{
+	vm->hotplugged = 1;
+}
+
 int
 vm_redefined(const struct vm *vm)
 {

@@ -24,6 +24,8 @@ vm_write_runstate(struct vm *vm)
 	json_object_object_add(o, "emulator",
 	    json_object_new_string(vm->emulator));
 	json_object_object_add(o, "vnc_port", json_object_new_int(vm->vnc_port));
+	json_object_object_add(o, "hotplugged",
+	    json_object_new_boolean(vm->hotplugged));
 	/* the disks' node generations after external snapshots */
 	struct json_object *ov = json_object_new_object();
 	struct vmdef_disk k;

@@ -77,6 +77,7 @@ struct vm {
 	time_t			 started;	/* wall clock */
 	int			 vnc_port;	/* actual, 0: none */
 	int			 paused_start;	/* start --paused */
+	int			 hotplugged;	/* devices added since QEMU started */
 
 	int			 expect_exit;	/* we asked QEMU to go */
 	char			*stop_reason;	/* ...and why, or NULL */
@@ -131,6 +132,13 @@ int		 vm_set_autostart(struct vm *, int on, char *err, size_t errlen);
  * stored definition is not changed by this.
  */
 void		 vm_set_live_def(struct vm *, struct vmdef *live);
+/*
+ * A device was added to the running QEMU.  QEMU gave it the next free PCI
+ * slot, which a new command line would not: until device addresses are
+ * fixed in the definition, such a VM's state cannot be restored into a
+ * new QEMU.
+ */
+void		 vm_note_hotplug(struct vm *);
 /* Is the stored definition other than what runs (the next start's)? */
 int		 vm_redefined(const struct vm *);
 /* currentMemory in the definition, for the next start */

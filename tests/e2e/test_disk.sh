@@ -49,6 +49,10 @@ t_attach_live_qcow2() {
 	    fail "human: $(q blkinfo dk vdb --human)"
 	q blkinfo dk vdb --json | grep -q '"capacity": 67108864' || fail "json"
 	q blkinfo dk --all | grep -q '^ vdb  *67108864 ' || fail "all: $(q blkinfo dk --all)"
+	# QEMU put the disk at the next free PCI slot, which a restore's new
+	# QEMU would not: save says so, and makes no file
+	one_line_error "hot-plugged" q save dk "$T/dk.save"
+	[ ! -e "$T/dk.save" ] || fail "a save file was made"
 	# the guest writes, the host reads it once the disk is detached
 	gx dk "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
 	    grep -q '^written' || fail "no write"
