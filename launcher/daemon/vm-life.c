@@ -274,14 +274,21 @@ vm_adopt(struct vm *vm)
 	int hotplugged = jbool(o, "hotplugged");
 	if ((s = jstr(o, "emulator")) != NULL)
 		strlcpy(vm->emulator, s, sizeof(vm->emulator));
+	/* what runs, when it differs from what is stored */
+	struct vmdef *live = NULL;
+	char why[512];
+	if ((s = jstr(o, "live")) != NULL &&
+	    (live = vmdef_parse(s, vm->paths.state, why, sizeof(why))) == NULL)
+		log_warnx("%s: the running definition: %s", vm->name, why);
+	struct vmdef *runs = live != NULL ? live : vm->def;
 	/* the node names of disks under external snapshots' overlays */
 	if ((v = jget(o, "overlays")) != NULL &&
 	    json_object_is_type(v, json_type_object)) {
 		json_object_object_foreach(v, target, gen) {
 			size_t i;
-			if (vmdef_disk_find(vm->def, target, &i) == 0 &&
+			if (vmdef_disk_find(runs, target, &i) == 0 &&
 			    json_object_is_type(gen, json_type_int))
-				vmdef_disk_set_overlays(vm->def, i,
+				vmdef_disk_set_overlays(runs, i,
 				    (unsigned)json_object_get_int(gen));
 		}
 	}
@@ -289,8 +296,15 @@ vm_adopt(struct vm *vm)
 	/* the pid must still be the QEMU we started, not a reused pid */
 	if (pid <= 0 || ps == 0 || proc_starttime(pid) != ps ||
 	    access(vm->paths.qmp, F_OK) == -1) {
+		vmdef_free(live);
 		unlink(vm->paths.state);
 		return -1;
+	}
+	if (live != NULL) {
+		/* what is stored stays the next start's */
+		vmdef_free(vm->next_def);
+		vm->next_def = vm->def;
+		vm->def = live;
 	}
 	vm->pid = pid;
 	vm->pstart = ps;

@@ -34,6 +34,15 @@ vm_write_runstate(struct vm *vm)
 			json_object_object_add(ov, k.target,
 			    json_object_new_int((int)k.overlays));
 	json_object_object_add(o, "overlays", ov);
+	/*
+	 * What runs, when it is not what is stored (a live change, or a
+	 * definition stored for the next start): a new supervisor must know.
+	 */
+	if (vm_redefined(vm)) {
+		char *live = vmdef_print(vm->def);
+		json_object_object_add(o, "live", json_object_new_string(live));
+		free(live);
+	}
 	const char *s = json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN);
 	if (write_file_replace(vm->paths.state, s, strlen(s), 0600) == -1)

@@ -53,6 +53,13 @@ t_attach_live_qcow2() {
 	# QEMU would not: save says so, and makes no file
 	one_line_error "hot-plugged" q save dk "$T/dk.save"
 	[ ! -e "$T/dk.save" ] || fail "a save file was made"
+	# a new supervisor knows what runs: the disk, and that it was plugged
+	stop_daemon
+	start_daemon
+	wait_state dk running 10
+	q blklist dk | grep -q "^ vdb " || fail "lost at re-adoption: $(q blklist dk)"
+	q blklist dk --inactive | grep -q vdb && fail "stored: $(q blklist dk --inactive)"
+	one_line_error "hot-plugged" q save dk "$T/dk.save"
 	# the guest writes, the host reads it once the disk is detached
 	gx dk "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
 	    grep -q '^written' || fail "no write"
