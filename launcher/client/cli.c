@@ -164,6 +164,22 @@ cli_progress_end(struct cli_progress *p)
 	p->drawn = 0;
 }
 
+void
+cli_named_operands(struct cli *cli, int argc, char **argv, int first,
+    const char **v, size_t n, size_t need)
+{
+	int w = first;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == NULL && w < argc)
+			v[i] = argv[w++];
+	if (w < argc)
+		cli_usage_exit(cli);
+	for (size_t i = 0; i < need; i++)
+		if (v[i] == NULL)
+			cli_usage_exit(cli);
+}
+
 char *
 cli_abs_path(const char *p)
 {

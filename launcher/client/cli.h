@@ -97,6 +97,14 @@ int	 cli_opts(struct cli *, int *argcp, char **argv, const struct opt *,
  */
 int	 cli_simple(struct cli *, int argc, char **argv, const char *cmd,
 	    const char *done);
+/*
+ * virsh's operands may also be named (--domain D --source S): v holds the
+ * named ones; those not named are taken from the words from first on, in
+ * order.  The first need of them must be there, the others may stay NULL;
+ * else, or with words left over, the usage line.
+ */
+void	 cli_named_operands(struct cli *, int argc, char **argv, int first,
+	    const char **v, size_t n, size_t need);
 /* Exactly n operands from first on, else the usage line. */
 void	 cli_operands(struct cli *, int argc, int first, int n);
 /* A number in [min, max], else "qlaunch: WHAT 'S': why" and exit 1. */

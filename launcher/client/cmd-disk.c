@@ -19,27 +19,6 @@
 #include "table.h"
 #include "xalloc.h"
 
-/*
- * virsh's operands may also be named (--domain D --source S): the ones
- * not named are taken from the words, in order.  The first need of them
- * must be there; the others may stay NULL.
- */
-static void
-operands(struct cli *cli, int argc, char **argv, int first,
-    const char **v, size_t n, size_t need)
-{
-	int w = first;
-
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == NULL && w < argc)
-			v[i] = argv[w++];
-	if (w < argc)
-		cli_usage_exit(cli);
-	for (size_t i = 0; i < need; i++)
-		if (v[i] == NULL)
-			cli_usage_exit(cli);
-}
-
 /* A value of a flag that takes one of a few words; else exit 2. */
 static void
 one_of(struct cli *cli, const char *flag, const char *val,
@@ -115,14 +94,6 @@ add_scope(struct cli *cli, struct json_object *a, const char *name,
 	    sc->config));
 }
 
-static const char *
-js(struct json_object *o, const char *key)
-{
-	const char *s = jstr(o, key);
-
-	return s != NULL ? s : "-";
-}
-
 static int
 c_blklist(struct cli *cli, int argc, char **argv)
 {
@@ -136,7 +107,7 @@ c_blklist(struct cli *cli, int argc, char **argv)
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
-	operands(cli, argc, argv, first, v, 1, 1);
+	cli_named_operands(cli, argc, argv, first, v, 1, 1);
 	struct json_object *a = cli_name_args(v[0]);
 	json_object_object_add(a, "inactive", json_object_new_boolean(
 	    inactive));
@@ -156,9 +127,10 @@ c_blklist(struct cli *cli, int argc, char **argv)
 		const char *type = jstr(d, "type");
 		if (details)
 			table_row(t, type != NULL ? type : "file",
-			    js(d, "device"), js(d, "target"), js(d, "source"));
+			    jstr_or(d, "device", "-"), jstr_or(d, "target", "-"),
+			    jstr_or(d, "source", "-"));
 		else
-			table_row(t, js(d, "target"), js(d, "source"));
+			table_row(t, jstr_or(d, "target", "-"), jstr_or(d, "source", "-"));
 	}
 	table_print(t, stdout);
 	table_free(t);
@@ -221,7 +193,7 @@ c_blkinfo(struct cli *cli, int argc, char **argv)
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 	char s[3][32];
 
-	operands(cli, argc, argv, first, v, 2, all ? 1 : 2);
+	cli_named_operands(cli, argc, argv, first, v, 2, all ? 1 : 2);
 	if (all && v[1] != NULL)
 		cli_usage_error(cli, "--all and a target are mutually "
 		    "exclusive");
@@ -242,7 +214,7 @@ c_blkinfo(struct cli *cli, int argc, char **argv)
 			struct json_object *d = json_object_array_get_idx(ret,
 			    i);
 			sizes(d, hum, s);
-			table_row(t, js(d, "target"), s[0], s[1], s[2]);
+			table_row(t, jstr_or(d, "target", "-"), s[0], s[1], s[2]);
 		}
 		table_print(t, stdout);
 		table_free(t);
@@ -307,7 +279,7 @@ c_attach_disk(struct cli *cli, int argc, char **argv)
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
-	operands(cli, argc, argv, first, v, 3, 3);
+	cli_named_operands(cli, argc, argv, first, v, 3, 3);
 	if (*v[2] == '\0')
 		cli_usage_error(cli, "the target is empty (vdb, sdb, hdc, ...)");
 	one_of(cli, "targetbus", bus, buses);
@@ -381,7 +353,7 @@ c_detach_disk(struct cli *cli, int argc, char **argv)
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
-	operands(cli, argc, argv, first, v, 2, 2);
+	cli_named_operands(cli, argc, argv, first, v, 2, 2);
 	check_scope(cli, &sc, persistent);
 	struct json_object *a = cli_name_args(v[0]);
 	json_object_object_add(a, "target", json_object_new_string(v[1]));
@@ -410,7 +382,7 @@ c_change_media(struct cli *cli, int argc, char **argv)
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
-	operands(cli, argc, argv, first, v, 3, 2);
+	cli_named_operands(cli, argc, argv, first, v, 3, 2);
 	if (eject + insert + update > 1)
 		cli_usage_error(cli, "--eject, --insert and --update are "
 		    "mutually exclusive");

@@ -12,15 +12,6 @@
 #include "jget.h"
 #include "table.h"
 
-/* A string member for printing: "-" when absent. */
-static const char *
-js(struct json_object *o, const char *key)
-{
-	const char *s = jstr(o, key);
-
-	return s != NULL ? s : "-";
-}
-
 /* list's table, laid out as virsh lays out its own (table.h). */
 static void
 print_list(struct json_object *list)
@@ -34,7 +25,8 @@ print_list(struct json_object *list)
 		snprintf(id, sizeof(id), "%lld", n);
 		snprintf(pid, sizeof(pid), "%lld", p);
 		cli_duration(jint(v, "uptime_s", -1), up, sizeof(up));
-		table_row(t, n >= 0 ? id : "-", js(v, "name"), js(v, "state"),
+		table_row(t, n >= 0 ? id : "-", jstr_or(v, "name", "-"),
+		    jstr_or(v, "state", "-"),
 		    p > 0 ? pid : "-", up);
 	}
 	table_print(t, stdout);
@@ -69,10 +61,10 @@ c_list(struct cli *cli, int argc, char **argv)
 			struct json_object *v;
 			v = json_object_array_get_idx(ret, i);
 			if (name && uuid)
-				printf("%-36s  %s\n", js(v, "uuid"),
-				    js(v, "name"));
+				printf("%-36s  %s\n", jstr_or(v, "uuid", "-"),
+				    jstr_or(v, "name", "-"));
 			else
-				printf("%s\n", js(v, name ? "name" : "uuid"));
+				printf("%s\n", jstr_or(v, name ? "name" : "uuid", "-"));
 		}
 	} else
 		print_list(ret);
@@ -98,9 +90,10 @@ c_info(struct cli *cli, int argc, char **argv)
 	char buf[64];
 	if (jint(v, "id", -1) >= 0)
 		printf("%-14s %lld\n", "Id:", jint(v, "id", 0));
-	printf("%-14s %s\n", "Name:", js(v, "name"));
-	printf("%-14s %s\n", "UUID:", js(v, "uuid"));
-	printf("%-14s %s (%s)\n", "State:", js(v, "state"), js(v, "reason"));
+	printf("%-14s %s\n", "Name:", jstr_or(v, "name", "-"));
+	printf("%-14s %s\n", "UUID:", jstr_or(v, "uuid", "-"));
+	printf("%-14s %s (%s)\n", "State:", jstr_or(v, "state", "-"),
+	    jstr_or(v, "reason", "-"));
 	if (jint(v, "pid", -1) > 0) {
 		printf("%-14s %lld\n", "PID:", jint(v, "pid", 0));
 		cli_duration(jint(v, "uptime_s", -1), buf, sizeof(buf));
@@ -115,10 +108,10 @@ c_info(struct cli *cli, int argc, char **argv)
 	    jint(v, "memory_mib", 0), jint(v, "maxmemory_mib", 0));
 	if (jint(v, "balloon_mib", -1) >= 0)
 		printf("%-14s %lld MiB\n", "Balloon:", jint(v, "balloon_mib", 0));
-	printf("%-14s %s\n", "Accelerator:", js(v, "accel"));
+	printf("%-14s %s\n", "Accelerator:", jstr_or(v, "accel", "-"));
 	if (jstr(v, "qemu_version") != NULL)
 		printf("%-14s %s (%s)\n", "QEMU:", jstr(v, "qemu_version"),
-		    js(v, "emulator"));
+		    jstr_or(v, "emulator", "-"));
 	if (jstr(v, "vnc") != NULL)
 		printf("%-14s %s\n", "VNC:", jstr(v, "vnc"));
 	printf("%-14s %s\n", "Autostart:", jbool(v, "autostart") ? "yes" :
@@ -151,9 +144,9 @@ c_state(struct cli *cli, int argc, char **argv)
 	if (json)
 		cli_print_json(v);
 	else if (reason)
-		printf("%s (%s)\n", js(v, "state"), js(v, "reason"));
+		printf("%s (%s)\n", jstr_or(v, "state", "-"), jstr_or(v, "reason", "-"));
 	else
-		printf("%s\n", js(v, "state"));
+		printf("%s\n", jstr_or(v, "state", "-"));
 	json_object_put(v);
 	return 0;
 }
@@ -171,7 +164,7 @@ c_vncdisplay(struct cli *cli, int argc, char **argv)
 	if (json)
 		cli_print_json(v);
 	else
-		printf("%s:%lld\n", js(v, "listen"), jint(v, "display", 0));
+		printf("%s:%lld\n", jstr_or(v, "listen", "-"), jint(v, "display", 0));
 	json_object_put(v);
 	return 0;
 }
@@ -194,15 +187,15 @@ lookup_cmd(struct cli *cli, int argc, char **argv, int by, const char *what)
 	if (json) {
 		struct json_object *j = json_object_new_object();
 		json_object_object_add(j, "name",
-		    json_object_new_string(js(v, "name")));
+		    json_object_new_string(jstr_or(v, "name", "-")));
 		json_object_object_add(j, "uuid",
-		    json_object_new_string(js(v, "uuid")));
+		    json_object_new_string(jstr_or(v, "uuid", "-")));
 		json_object_object_add(j, "id", id >= 0 ?
 		    json_object_new_int64(id) : NULL);
 		cli_print_json(j);
 		json_object_put(j);
 	} else if (strcmp(what, "id") != 0)
-		printf("%s\n", js(v, what));
+		printf("%s\n", jstr_or(v, what, "-"));
 	else if (id >= 0)
 		printf("%lld\n", id);
 	else

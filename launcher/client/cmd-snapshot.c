@@ -18,23 +18,6 @@
 #include "table.h"
 #include "xalloc.h"
 
-/* virsh's operands may be named too (--domain D --snapshotname S). */
-static void
-operands(struct cli *cli, int argc, char **argv, int first, const char **v,
-    size_t n, size_t need)
-{
-	int w = first;
-
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == NULL && w < argc)
-			v[i] = argv[w++];
-	if (w < argc)
-		cli_usage_exit(cli);
-	for (size_t i = 0; i < need; i++)
-		if (v[i] == NULL)
-			cli_usage_exit(cli);
-}
-
 static struct json_object *
 snap_args(const char *domain, const char *snap)
 {
@@ -108,7 +91,7 @@ c_create_as(struct cli *cli, int argc, char **argv)
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
-	operands(cli, argc, argv, first, v, 2, 2);
+	cli_named_operands(cli, argc, argv, first, v, 2, 2);
 	struct json_object *a = snap_args(v[0], v[1]);
 	if (desc != NULL)
 		json_object_object_add(a, "description",
@@ -137,7 +120,7 @@ c_revert(struct cli *cli, int argc, char **argv)
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
-	operands(cli, argc, argv, first, v, 2, current ? 1 : 2);
+	cli_named_operands(cli, argc, argv, first, v, 2, current ? 1 : 2);
 	if (running && paused)
 		cli_usage_error(cli, "--running and --paused are mutually "
 		    "exclusive");
@@ -169,7 +152,7 @@ c_delete(struct cli *cli, int argc, char **argv)
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
-	operands(cli, argc, argv, first, v, 2, 2);
+	cli_named_operands(cli, argc, argv, first, v, 2, 2);
 	json_object_put(call_progress(cli, "snapshot-delete",
 	    snap_args(v[0], v[1])));
 	printf("Domain snapshot %s deleted\n", v[1]);
@@ -177,14 +160,6 @@ c_delete(struct cli *cli, int argc, char **argv)
 }
 
 /* ---- reading ---- */
-
-static const char *
-js(struct json_object *o, const char *key)
-{
-	const char *s = jstr(o, key);
-
-	return s != NULL ? s : "-";
-}
 
 /* virsh's "2024-01-15 10:20:30 +0100" */
 static void
@@ -259,7 +234,7 @@ c_list(struct cli *cli, int argc, char **argv)
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 	char when[64], indent[1024] = "";
 
-	operands(cli, argc, argv, first, v, 1, 1);
+	cli_named_operands(cli, argc, argv, first, v, 1, 1);
 	if (as_tree + json + names > 1)
 		cli_usage_error(cli, "--tree, --name and --json are mutually "
 		    "exclusive");
@@ -276,8 +251,8 @@ c_list(struct cli *cli, int argc, char **argv)
 				tree(all, i, i, 1, indent, sizeof(indent));
 	} else if (names) {
 		for (size_t i = 0; i < n; i++)
-			printf("%s\n", js(json_object_array_get_idx(all, i),
-			    "name"));
+			printf("%s\n", jstr_or(json_object_array_get_idx(all,
+			    i), "name", "-"));
 	} else {
 		struct table *t = table_new(3, "Name", "Creation Time",
 		    "State");
@@ -285,7 +260,7 @@ c_list(struct cli *cli, int argc, char **argv)
 			struct json_object *s = json_object_array_get_idx(all,
 			    i);
 			creation(s, when, sizeof(when));
-			table_row(t, js(s, "name"), when, js(s, "state"));
+			table_row(t, jstr_or(s, "name", "-"), when, jstr_or(s, "state", "-"));
 		}
 		table_print(t, stdout);
 		table_free(t);
@@ -340,7 +315,7 @@ c_info(struct cli *cli, int argc, char **argv)
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
-	operands(cli, argc, argv, first, v, 2, current ? 1 : 2);
+	cli_named_operands(cli, argc, argv, first, v, 2, current ? 1 : 2);
 	if (current && v[1] != NULL)
 		cli_usage_error(cli, "--current and a snapshot name are "
 		    "mutually exclusive");
@@ -366,13 +341,13 @@ c_current(struct cli *cli, int argc, char **argv)
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
-	operands(cli, argc, argv, first, v, 1, 1);
+	cli_named_operands(cli, argc, argv, first, v, 1, 1);
 	struct json_object *s = cli_call(cli, "snapshot-current",
 	    cli_name_args(v[0]));
 	if (json)
 		cli_print_json(s);
 	else if (name)
-		printf("%s\n", js(s, "name"));
+		printf("%s\n", jstr_or(s, "name", "-"));
 	else
 		print_info(s);
 	json_object_put(s);

@@ -24,6 +24,14 @@ jstr(struct json_object *o, const char *key)
 	    json_object_get_string(v) : NULL;
 }
 
+const char *
+jstr_or(struct json_object *o, const char *key, const char *dflt)
+{
+	const char *s = jstr(o, key);
+
+	return s != NULL ? s : dflt;
+}
+
 long long
 jint(struct json_object *o, const char *key, long long dflt)
 {

@@ -13,6 +13,9 @@ struct json_object;
 struct json_object *jget(struct json_object *o, const char *key);
 /* The string value; NULL when absent or not a string. */
 const char	*jstr(struct json_object *o, const char *key);
+/* The same, or dflt when absent or not a string (for printing: "-"). */
+const char	*jstr_or(struct json_object *o, const char *key,
+		    const char *dflt);
 /* The integer value; dflt when absent or not an integer. */
 long long	 jint(struct json_object *o, const char *key, long long dflt);
 /* 1 only for a member that is true. */

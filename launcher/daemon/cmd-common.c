@@ -45,6 +45,17 @@ cmd_qmp(struct req *r, struct vm *vm, const char *cmd,
 }
 
 void
+cmd_scope(struct req *r, struct vm *vm, int *live, int *config)
+{
+	*live = req_bool(r, "live");
+	*config = req_bool(r, "config");
+	if (!*live && !*config) {
+		*live = vm_active(vm);
+		*config = !*live;
+	}
+}
+
+void
 reply_wait(struct vm *vm, void *arg, int ok, const char *err)
 {
 	struct req *r = arg;

@@ -184,16 +184,11 @@ d_blkinfo(struct req *r, struct vm *vm)
 
 /* ---- changing ---- */
 
-/* virsh's scope: live and/or config; neither is the VM's current state. */
+/* virsh's scope, and a live change needs QEMU to take commands. */
 static int
 scope(struct req *r, struct vm *vm, int *live, int *config)
 {
-	*live = req_bool(r, "live");
-	*config = req_bool(r, "config");
-	if (!*live && !*config) {
-		*live = vm_active(vm);
-		*config = !*live;
-	}
+	cmd_scope(r, vm, live, config);
 	if (*live && vm_qmp(vm) == NULL) {
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s: a live change "
 		    "needs it running", vm->name, vm_state_name(vm->state));

@@ -25,7 +25,7 @@ static void
 d_setmem(struct req *r, struct vm *vm)
 {
 	long long mib;
-	int live = req_bool(r, "live"), config = req_bool(r, "config");
+	int live, config;
 	char err[512];
 
 	if (jint_range(r->args, "size_mib", 1, 1LL << 40, &mib) != 0) {
@@ -33,10 +33,7 @@ d_setmem(struct req *r, struct vm *vm)
 		    "is needed");
 		return;
 	}
-	if (!live && !config) {
-		live = vm_active(vm);
-		config = !live;
-	}
+	cmd_scope(r, vm, &live, &config);
 	struct vmdef *d = live ? vm->def : vm_persistent(vm);
 	if (!vmdef_has_balloon(d)) {
 		req_error(r, ERR_GENERIC, "VM '%s' has no balloon (balloon: off)",

@@ -45,6 +45,12 @@ void	 cmd_qmp(struct req *, struct vm *, const char *cmd,
 /* A vm_wait callback: the VM's info, or the reason it did not get there. */
 void	 reply_wait(struct vm *, void *req, int ok, const char *err);
 
+/*
+ * virsh's scope of a change: "live" (the running VM) and/or "config" (the
+ * stored definition); neither means the VM's current state.
+ */
+void	 cmd_scope(struct req *, struct vm *, int *live, int *config);
+
 /* cmd-def.c: start the VM; answer once it runs (or failed to) */
 void	 start_and_wait(struct req *, struct vm *);
 

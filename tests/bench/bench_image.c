@@ -93,44 +93,12 @@ run_method(int m, int record)
 		bl_series_add(&s[m], ns);
 }
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: bench_image [-q] [-n runs] [-w warmup]\n");
-	exit(2);
-}
-
 int
 main(int argc, char **argv)
 {
-	int runs = 10, warmup = 1, ch, quick = bl_quick_env();
-	const char *errstr;
+	int runs = 10, warmup = 1;
 
-	while ((ch = getopt(argc, argv, "qn:w:h")) != -1) {
-		switch (ch) {
-		case 'q':
-			quick = 1;
-			break;
-		case 'n':
-			runs = (int)strtonum(optarg, 1, 100000, &errstr);
-			if (errstr != NULL)
-				errx(2, "runs %s: %s", optarg, errstr);
-			break;
-		case 'w':
-			warmup = (int)strtonum(optarg, 0, 1000, &errstr);
-			if (errstr != NULL)
-				errx(2, "warm-up %s: %s", optarg, errstr);
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	if (quick) {
-		runs = runs < 3 ? runs : 3;
-		warmup = warmup < 1 ? warmup : 1;
-	}
+	bl_run_options(argc, argv, "bench_image", &runs, &warmup, 3);
 	qimg = getenv("QEMU_IMG");
 	if (qimg == NULL || *qimg == '\0')
 		qimg = QLAUNCH_QEMU_IMG;

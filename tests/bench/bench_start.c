@@ -163,44 +163,12 @@ run_method(int m, struct client_conn *c, char **rawargv, int record)
 	}
 }
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: bench_start [-q] [-n runs] [-w warmup]\n");
-	exit(2);
-}
-
 int
 main(int argc, char **argv)
 {
-	int runs = 30, warmup = 2, ch, quick = bl_quick_env();
-	const char *errstr;
+	int runs = 30, warmup = 2;
 
-	while ((ch = getopt(argc, argv, "qn:w:h")) != -1) {
-		switch (ch) {
-		case 'q':
-			quick = 1;
-			break;
-		case 'n':
-			runs = (int)strtonum(optarg, 1, 100000, &errstr);
-			if (errstr != NULL)
-				errx(2, "runs %s: %s", optarg, errstr);
-			break;
-		case 'w':
-			warmup = (int)strtonum(optarg, 0, 1000, &errstr);
-			if (errstr != NULL)
-				errx(2, "warm-up %s: %s", optarg, errstr);
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	if (quick) {
-		runs = runs < 5 ? runs : 5;
-		warmup = warmup < 1 ? warmup : 1;
-	}
+	bl_run_options(argc, argv, "bench_start", &runs, &warmup, 5);
 
 	bl_init("bench_start");
 	bl_daemon_start();

@@ -1285,3 +1285,44 @@ bl_row(struct bl_series *s)
 	printf("  %-44s %9.2f %9.2f %9.2f\n", s->name, bl_q_ms(s, 0.5),
 	    bl_q_ms(s, 0.9), bl_q_ms(s, 0));
 }
+
+static void __attribute__((noreturn))
+run_usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s [-q] [-n runs] [-w warmup]\n", prog);
+	exit(2);
+}
+
+void
+bl_run_options(int argc, char **argv, const char *prog, int *runs,
+    int *warmup, int quick_runs)
+{
+	int ch, quick = bl_quick_env();
+	const char *errstr;
+
+	while ((ch = getopt(argc, argv, "qn:w:h")) != -1) {
+		switch (ch) {
+		case 'q':
+			quick = 1;
+			break;
+		case 'n':
+			*runs = (int)strtonum(optarg, 1, 100000, &errstr);
+			if (errstr != NULL)
+				errx(2, "runs %s: %s", optarg, errstr);
+			break;
+		case 'w':
+			*warmup = (int)strtonum(optarg, 0, 1000, &errstr);
+			if (errstr != NULL)
+				errx(2, "warm-up %s: %s", optarg, errstr);
+			break;
+		default:
+			run_usage(prog);
+		}
+	}
+	if (optind != argc)
+		run_usage(prog);
+	if (quick) {
+		*runs = *runs < quick_runs ? *runs : quick_runs;
+		*warmup = *warmup < 1 ? *warmup : 1;
+	}
+}

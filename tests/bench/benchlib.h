@@ -37,6 +37,14 @@ extern char		 bl_sock[];	/* the private control socket */
 void		 bl_init(const char *prog);
 /* QLAUNCH_BENCH_QUICK set (and not 0): as if -q was given. */
 int		 bl_quick_env(void);
+/*
+ * The options of a benchmark that times runs: -q (short, as
+ * QLAUNCH_BENCH_QUICK), -n RUNS, -w WARMUP.  *runs and *warmup hold the
+ * defaults; a short run takes at most quick_runs and one warm-up.  Bad
+ * options end the program with the usage line.
+ */
+void		 bl_run_options(int argc, char **argv, const char *prog,
+		    int *runs, int *warmup, int quick_runs);
 
 /* ---- time and series ---- */
 
