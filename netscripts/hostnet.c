@@ -23,6 +23,7 @@
 #include <netlink/route/neighbour.h>
 
 #include "hostnet.h"
+#include "parse.h"
 
 struct hostnet {
 	struct nl_sock	*sk;
@@ -68,25 +69,10 @@ hn_close(struct hostnet *h)
 	free(h);
 }
 
-int
-hn_valid_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n >= HN_NAMELEN || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0)
-		return 0;
-	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("_.:+-", *p) != NULL))
-			return 0;
-	return 1;
-}
-
 static int
 check_name(const char *name, char *err, size_t errlen)
 {
-	if (!hn_valid_name(name))
+	if (!valid_ifname(name))
 		return fail(err, errlen, "'%s' is not a valid interface name "
 		    "(1 to 15 letters, digits or _.:+-)", name);
 	return 0;

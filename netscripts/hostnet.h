@@ -5,7 +5,7 @@
  *
  * Every function returning int gives 0 or -1 with one line in err that
  * names the interface ("bridge br9 does not exist").  Interface names are
- * checked with hn_valid_name first.
+ * checked with valid_ifname (parse.h) first.
  */
 #ifndef QLAUNCH_HOSTNET_H
 #define QLAUNCH_HOSTNET_H
@@ -21,9 +21,6 @@ struct hostnet;
 /* A route-netlink connection; NULL with err. */
 struct hostnet	*hn_open(char *err, size_t errlen);
 void		 hn_close(struct hostnet *);
-
-/* 1: a usable interface name (1-15 of [A-Za-z0-9_.:+-], not . or ..). */
-int	 hn_valid_name(const char *name);
 
 /* What a link is. */
 struct hn_link {

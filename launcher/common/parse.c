@@ -145,3 +145,50 @@ valid_uuid(const char *s)
 	}
 	return 1;
 }
+
+int
+valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > IFNAME_MAX_LEN || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.:+-") == n;
+}
+
+int
+parse_mac(const char *s, unsigned char mac[6])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		const char *a = strchr(hex, tolower((unsigned char)s[i * 3]));
+		const char *b = strchr(hex, tolower((unsigned char)s[i * 3 + 1]));
+
+		if (s[i * 3] == '\0' || s[i * 3 + 1] == '\0' || a == NULL ||
+		    b == NULL || (i < 5 && s[i * 3 + 2] != ':'))
+			return -1;
+		mac[i] = (unsigned char)((a - hex) << 4 | (b - hex));
+	}
+	return (mac[0] & 1) ? -1 : 0;	/* multicast */
+}
+
+void
+format_mac(const unsigned char mac[6], char out[MAC_STR_LEN])
+{
+	snprintf(out, MAC_STR_LEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+	    mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+void
+mac_generate_str(char out[MAC_STR_LEN])
+{
+	unsigned char m[6] = { 0x52, 0x54, 0x00 };
+
+	arc4random_buf(m + 3, 3);
+	format_mac(m, out);
+}

@@ -24,4 +24,17 @@ int	 parse_bool(const char *, int *out);
 void	 uuid_generate_str(char out[37]);
 int	 valid_uuid(const char *);
 
+/*
+ * Network: interface names (1-15 of [A-Za-z0-9_.:+-], not . or ..), and
+ * unicast MAC addresses "52:54:00:ab:cd:ef" (any case in, lower case
+ * out).  A generated MAC is 52:54:00 (QEMU's and libvirt's prefix) and
+ * three random bytes.
+ */
+#define IFNAME_MAX_LEN	15
+#define MAC_STR_LEN	18
+int	 valid_ifname(const char *);
+int	 parse_mac(const char *, unsigned char mac[6]);
+void	 format_mac(const unsigned char mac[6], char out[MAC_STR_LEN]);
+void	 mac_generate_str(char out[MAC_STR_LEN]);
+
 #endif

@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -76,6 +77,21 @@ def_q35(const struct vmdef *d)
 }
 
 void
+def_print_add(char **s, const char *key, const char *val)
+{
+	char *e = props_escape(val), *n;
+
+	if (**s == '\0')
+		n = key != NULL ? xasprintf("%s=%s", key, e) : xstrdup(e);
+	else
+		n = key != NULL ? xasprintf("%s,%s=%s", *s, key, e) :
+		    xasprintf("%s,%s", *s, e);
+	free(e);
+	free(*s);
+	*s = n;
+}
+
+void
 def_cmd(struct json_object *cmds, const char *cmd, struct json_object *args)
 {
 	struct json_object *c = json_object_new_object();
@@ -84,4 +100,41 @@ def_cmd(struct json_object *cmds, const char *cmd, struct json_object *args)
 	if (args != NULL)
 		json_object_object_add(c, "arguments", args);
 	json_object_array_add(cmds, c);
+}
+
+struct json_object *
+def_args1(const char *key, const char *val)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, key, json_object_new_string(val));
+	return o;
+}
+
+void
+def_step(struct json_object *steps, const char *cmd, struct json_object *args,
+    const char *ucmd, struct json_object *uargs)
+{
+	struct json_object *s = json_object_new_object();
+
+	json_object_object_add(s, "execute", json_object_new_string(cmd));
+	json_object_object_add(s, "arguments", args);
+	if (ucmd != NULL) {
+		struct json_object *u = json_object_new_object();
+		json_object_object_add(u, "execute",
+		    json_object_new_string(ucmd));
+		json_object_object_add(u, "arguments", uargs);
+		json_object_object_add(s, "undo", u);
+	}
+	json_object_array_add(steps, s);
+}
+
+void
+def_take(struct vmdef *d, struct vmdef *nd)
+{
+	struct vmdef t = *d;
+
+	*d = *nd;
+	*nd = t;
+	vmdef_free(nd);
 }

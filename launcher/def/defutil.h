@@ -34,8 +34,25 @@ int	 def_q35(const struct vmdef *);
  */
 void	 vmdef_text_set_nth(struct vmdef *, const char *key, size_t i,
 	    const char *value);
+/*
+ * Append "key=val" (or "val" when key is NULL), escaped, to the
+ * property string *s (malloc'd, "" to start), a comma between items.
+ */
+void	 def_print_add(char **s, const char *key, const char *val);
 /* Append {"execute": cmd, "arguments": args} to the array cmds. */
 void	 def_cmd(struct json_object *cmds, const char *cmd,
 	    struct json_object *args);
+
+/* d becomes nd (a changed copy of it), which is freed. */
+void	 def_take(struct vmdef *d, struct vmdef *nd);
+/*
+ * Hot-plug steps: append {"execute": cmd, "arguments": args, "undo":
+ * {"execute": ucmd, "arguments": uargs}} to steps (no undo when ucmd is
+ * NULL); args1 is {key: val}.
+ */
+void	 def_step(struct json_object *steps, const char *cmd,
+	    struct json_object *args, const char *ucmd,
+	    struct json_object *uargs);
+struct json_object *def_args1(const char *key, const char *val);
 
 #endif

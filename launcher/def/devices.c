@@ -13,14 +13,16 @@ extern const struct devkind devkind_display;	/* dev-display.c */
 extern const struct devkind devkind_video;	/* dev-video.c */
 extern const struct devkind devkind_input;	/* dev-input.c */
 extern const struct devkind devkind_disk;	/* dev-disk.c */
+extern const struct devkind devkind_nic;	/* dev-nic.c */
 extern const struct devkind devkind_balloon;	/* dev-balloon.c */
 
 /*
  * The serial console comes before the display so that its -chardev pair
  * precedes -display; video and input follow the display, whose facts
  * give their defaults; the disks follow, in the order of their lines,
- * each after the controller it needs; the balloon's PCI slot comes after
- * all of theirs (a definition without disks keeps the slots it had).
+ * each after the controller it needs, then the NICs; the balloon's PCI
+ * slot comes after all of theirs (a definition without disks or NICs
+ * keeps the slots it had).
  */
 const struct devkind *const devkinds[] = {
 	&devkind_serial,
@@ -28,6 +30,7 @@ const struct devkind *const devkinds[] = {
 	&devkind_video,
 	&devkind_input,
 	&devkind_disk,
+	&devkind_nic,
 	&devkind_balloon,
 };
 const size_t ndevkinds = sizeof(devkinds) / sizeof(devkinds[0]);

@@ -622,21 +622,6 @@ print_size(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%lluB", (unsigned long long)b);
 }
 
-static void
-add(char **s, const char *key, const char *val)
-{
-	char *e = props_escape(val), *n;
-
-	if (**s == '\0')
-		n = key != NULL ? xasprintf("%s=%s", key, e) : xstrdup(e);
-	else
-		n = key != NULL ? xasprintf("%s,%s=%s", *s, key, e) :
-		    xasprintf("%s,%s", *s, e);
-	free(e);
-	free(*s);
-	*s = n;
-}
-
 char *
 disk_print(const void *conf)
 {
@@ -644,36 +629,36 @@ disk_print(const void *conf)
 	char *s = xstrdup(""), n[32];
 
 	if (k->path != NULL)
-		add(&s, NULL, k->path);
+		def_print_add(&s, NULL, k->path);
 	if (k->format != FMT_NONE)
-		add(&s, "format", fmt_names[k->format]);
+		def_print_add(&s, "format", fmt_names[k->format]);
 	if (k->device != DDEV_DISK)
-		add(&s, "device", dev_names[k->device]);
+		def_print_add(&s, "device", dev_names[k->device]);
 	if (k->bus != DBUS_DEFAULT)
-		add(&s, "bus", bus_names[k->bus]);
+		def_print_add(&s, "bus", bus_names[k->bus]);
 	if (k->target != NULL)
-		add(&s, "target", k->target);
+		def_print_add(&s, "target", k->target);
 	if (k->src != SRC_AUTO)
-		add(&s, "type", src_names[k->src]);
+		def_print_add(&s, "type", src_names[k->src]);
 	if (k->cache != CACHE_DEFAULT)
-		add(&s, "cache", cache_names[k->cache]);
+		def_print_add(&s, "cache", cache_names[k->cache]);
 	if (k->aio != AIO_DEFAULT)
-		add(&s, "aio", aio_names[k->aio]);
+		def_print_add(&s, "aio", aio_names[k->aio]);
 	if (k->discard != DISCARD_DEFAULT)
-		add(&s, "discard", discard_names[k->discard]);
+		def_print_add(&s, "discard", discard_names[k->discard]);
 	if (k->readonly != -1)
-		add(&s, "readonly", k->readonly ? "on" : "off");
+		def_print_add(&s, "readonly", k->readonly ? "on" : "off");
 	if (k->serial != NULL)
-		add(&s, "serial", k->serial);
+		def_print_add(&s, "serial", k->serial);
 	if (k->size != 0) {
 		print_size(k->size, n, sizeof(n));
-		add(&s, "size", n);
+		def_print_add(&s, "size", n);
 	}
 	if (k->sparse != -1)
-		add(&s, "sparse", k->sparse ? "yes" : "no");
+		def_print_add(&s, "sparse", k->sparse ? "yes" : "no");
 	if (k->boot_order != 0) {
 		snprintf(n, sizeof(n), "%u", k->boot_order);
-		add(&s, "boot_order", n);
+		def_print_add(&s, "boot_order", n);
 	}
 	return s;
 }

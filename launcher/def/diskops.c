@@ -61,16 +61,6 @@ vmdef_disk_find(const struct vmdef *d, const char *target, size_t *ip)
 }
 
 /* The checked copy becomes d; the copy's shell, holding d's old, goes. */
-static void
-take(struct vmdef *d, struct vmdef *nd)
-{
-	struct vmdef t = *d;
-
-	*d = *nd;
-	*nd = t;
-	vmdef_free(nd);
-}
-
 /* Rewrite the text of disk line i from its configuration. */
 static void
 text_line(struct vmdef *d, size_t i)
@@ -109,7 +99,7 @@ replace(struct vmdef *d, size_t i, struct disk *k, char *err, size_t errlen)
 		vmdef_free(nd);
 		return -1;
 	}
-	take(d, nd);
+	def_take(d, nd);
 	text_line(d, i);
 	return 0;
 }
@@ -265,42 +255,14 @@ vmdef_disk_set_overlays(struct vmdef *d, size_t i, unsigned n)
 
 /* ---- QMP steps ---- */
 
-static struct json_object *
-args1(const char *key, const char *val)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, key, json_object_new_string(val));
-	return o;
-}
-
-/* Append {"execute", "arguments", "undo": {"execute", "arguments"}}. */
-static void
-step(struct json_object *steps, const char *cmd, struct json_object *args,
-    const char *ucmd, struct json_object *uargs)
-{
-	struct json_object *s = json_object_new_object();
-
-	json_object_object_add(s, "execute", json_object_new_string(cmd));
-	json_object_object_add(s, "arguments", args);
-	if (ucmd != NULL) {
-		struct json_object *u = json_object_new_object();
-		json_object_object_add(u, "execute",
-		    json_object_new_string(ucmd));
-		json_object_object_add(u, "arguments", uargs);
-		json_object_object_add(s, "undo", u);
-	}
-	json_object_array_add(steps, s);
-}
-
 /* The two blockdev-add steps of a medium, each undone by blockdev-del. */
 static void
 add_medium(struct json_object *steps, const struct disk *k)
 {
-	step(steps, "blockdev-add", disk_file_node(k), "blockdev-del",
-	    args1("node-name", k->r.file));
-	step(steps, "blockdev-add", disk_fmt_node(k), "blockdev-del",
-	    args1("node-name", k->r.fmt));
+	def_step(steps, "blockdev-add", disk_file_node(k), "blockdev-del",
+	    def_args1("node-name", k->r.file));
+	def_step(steps, "blockdev-add", disk_fmt_node(k), "blockdev-del",
+	    def_args1("node-name", k->r.fmt));
 }
 
 /* Every generation's nodes, the top one first: each frees the next. */
@@ -311,9 +273,9 @@ del_medium(struct json_object *steps, const struct disk *k)
 
 	for (unsigned g = k->gen + 1; g-- > 0;) {
 		disk_node_names(k, g, file, sizeof(file), fmt, sizeof(fmt));
-		step(steps, "blockdev-del", args1("node-name", fmt), NULL,
+		def_step(steps, "blockdev-del", def_args1("node-name", fmt), NULL,
 		    NULL);
-		step(steps, "blockdev-del", args1("node-name", file), NULL,
+		def_step(steps, "blockdev-del", def_args1("node-name", file), NULL,
 		    NULL);
 	}
 }
@@ -373,14 +335,14 @@ vmdef_disk_plug(struct vmdef *d, const char *value, size_t *ip,
 		if (had)
 			json_object_put(c);
 		else
-			step(s, "device_add", c, "device_del",
-			    args1("id", json_object_get_string(id)));
+			def_step(s, "device_add", c, "device_del",
+			    def_args1("id", json_object_get_string(id)));
 	}
 	if (k->path != NULL)
 		add_medium(s, k);
-	step(s, "device_add", disk_device(nd, k), "device_del",
-	    args1("id", k->r.target));
-	take(d, nd);
+	def_step(s, "device_add", disk_device(nd, k), "device_del",
+	    def_args1("id", k->r.target));
+	def_take(d, nd);
 	vmdef_text_set_nth(d, "disk", i, value);
 	*ip = i;
 	*steps = s;
@@ -435,7 +397,7 @@ vmdef_disk_unplug(struct vmdef *d, const char *target,
 		return -1;
 	}
 	struct json_object *s = json_object_new_array(), *c, *id;
-	step(s, "device_del", args1("id", k->r.target), NULL, NULL);
+	def_step(s, "device_del", def_args1("id", k->r.target), NULL, NULL);
 	if (k->path != NULL)
 		del_medium(s, k);
 	/* the controller goes with its last disk, as plug brings it */
@@ -449,11 +411,11 @@ vmdef_disk_unplug(struct vmdef *d, const char *target,
 		}
 		json_object_object_get_ex(c, "id", &id);
 		if (!used)
-			step(s, "device_del", args1("id",
+			def_step(s, "device_del", def_args1("id",
 			    json_object_get_string(id)), NULL, NULL);
 		json_object_put(c);
 	}
-	take(d, nd);
+	def_take(d, nd);
 	vmdef_text_set_nth(d, "disk", i, NULL);
 	for (size_t j = 0; j + 1 < n; j++)
 		if (pinned[j])
@@ -496,20 +458,20 @@ vmdef_disk_change_media(struct vmdef *d, const char *target, const char *path,
 	k = disk_at(d, i);
 	disk_resolve(d);
 	s = json_object_new_array();
-	a = args1("id", target);
+	a = def_args1("id", target);
 	json_object_object_add(a, "force", json_object_new_boolean(force));
-	step(s, "blockdev-open-tray", a, NULL, NULL);
-	step(s, "blockdev-remove-medium", args1("id", target), NULL, NULL);
+	def_step(s, "blockdev-open-tray", a, NULL, NULL);
+	def_step(s, "blockdev-remove-medium", def_args1("id", target), NULL, NULL);
 	if (old->path != NULL && old->format != FMT_NONE)
 		del_medium(s, old);
 	if (k->path != NULL) {
 		add_medium(s, k);
-		a = args1("id", target);
+		a = def_args1("id", target);
 		json_object_object_add(a, "node-name",
 		    json_object_new_string(k->r.fmt));
-		step(s, "blockdev-insert-medium", a, "blockdev-remove-medium",
-		    args1("id", target));
-		step(s, "blockdev-close-tray", args1("id", target), NULL, NULL);
+		def_step(s, "blockdev-insert-medium", a, "blockdev-remove-medium",
+		    def_args1("id", target));
+		def_step(s, "blockdev-close-tray", def_args1("id", target), NULL, NULL);
 	}
 	disk_free(old);
 	*steps = s;
@@ -541,19 +503,19 @@ vmdef_disk_overlay(struct vmdef *d, size_t i, const char *path,
 	k->gen++;
 	disk_resolve(nd);
 	*steps = json_object_new_array();
-	step(*steps, "blockdev-add", disk_file_node(k), "blockdev-del",
-	    args1("node-name", k->r.file));
+	def_step(*steps, "blockdev-add", disk_file_node(k), "blockdev-del",
+	    def_args1("node-name", k->r.file));
 	fmt = disk_fmt_node(k);
 	json_object_object_add(fmt, "backing", NULL);
-	step(*steps, "blockdev-add", fmt, "blockdev-del",
-	    args1("node-name", k->r.fmt));
-	data = args1("node", old);
+	def_step(*steps, "blockdev-add", fmt, "blockdev-del",
+	    def_args1("node-name", k->r.fmt));
+	data = def_args1("node", old);
 	json_object_object_add(data, "overlay",
 	    json_object_new_string(k->r.fmt));
-	a = args1("type", "blockdev-snapshot");
+	a = def_args1("type", "blockdev-snapshot");
 	json_object_object_add(a, "data", data);
 	*action = a;
-	take(d, nd);
+	def_take(d, nd);
 	return 0;
 }
 

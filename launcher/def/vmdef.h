@@ -247,6 +247,61 @@ int		 vmdef_disk_change_media(struct vmdef *, const char *target,
 		    char *err, size_t errlen);
 
 /*
+ * NICs (network: lines, in the order of the file).  A bridge= or network=
+ * NIC is a tap the supervisor opens: its descriptors go to QEMU as the
+ * numbers first_fd and up (the taps, one a queue, then as many vhost-net
+ * ones when uses_vhost).  Its QEMU ids come from its MAC (id
+ * net-525400abcdef, netdev hostnet-525400abcdef).  The strings belong to
+ * the definition and last until it changes.
+ */
+struct vmdef_nic {
+	const char	*type;		/* bridge, network, user, none */
+	const char	*source;	/* the bridge or network; NULL */
+	const char	*model;		/* virtio, e1000, e1000e, rtl8139 */
+	const char	*driver;	/* QEMU's: virtio-net-pci, ... */
+	const char	*mac;		/* "": none given yet */
+	const char	*ifname;	/* the tap's name asked for; NULL */
+	char		 id[24], netdev[24];
+	int		 tap;		/* the supervisor opens a tap */
+	unsigned	 queues;
+	int		 vhost;		/* as given: 1, 0, -1 (where there is) */
+	int		 uses_vhost;	/* as it starts (vmdef_nic_host) */
+	int		 first_fd;	/* -1: no tap */
+	int		 link_up;
+};
+size_t		 vmdef_nic_count(const struct vmdef *);
+int		 vmdef_nic_get(const struct vmdef *, size_t i,
+		    struct vmdef_nic *);
+/* The NIC with that MAC (any case) or QEMU device id, or -1. */
+int		 vmdef_nic_find(const struct vmdef *, const char *mac_or_id,
+		    size_t *ip);
+/* Give NIC i its MAC (the supervisor's, when the line has none). */
+int		 vmdef_nic_set_mac(struct vmdef *, size_t i, const char *mac,
+		    char *err, size_t errlen);
+/* Whether the host has vhost-net, for NICs that use it where there is. */
+void		 vmdef_nic_host(struct vmdef *, int vhost_net);
+/* NIC i's link as it runs (domif-setlink); its line keeps link_state. */
+int		 vmdef_nic_set_link(struct vmdef *, size_t i, int up);
+/*
+ * Hot-plug: add one "network:" line (with its MAC) to d, checked as
+ * vmdef_set and vmdef_check would, and give the steps (as
+ * vmdef_disk_plug's): netdev_add (undo netdev_del), device_add (undo
+ * device_del).  A tap's descriptors are named fdname-0, fdname-1, ...
+ * and fdname-v0, ... for vhost-net, which the caller passes with getfd
+ * first; vhost_net: the host has vhost-net (vmdef_nic_host).  *ip is its
+ * index.  d is unchanged on error.
+ */
+int		 vmdef_nic_plug(struct vmdef *, const char *value,
+		    const char *fdname, int vhost_net, size_t *ip,
+		    struct json_object **steps, char *err, size_t errlen);
+/*
+ * Remove NIC i from d and give the steps that unplug it: device_del (the
+ * caller waits for DEVICE_DELETED), then netdev_del; no undo.
+ */
+int		 vmdef_nic_unplug(struct vmdef *, size_t i,
+		    struct json_object **steps, char *err, size_t errlen);
+
+/*
  * The install phase, as virt-install runs one (install: key): until the
  * guest first reboots, the VM boots its first CD-ROM with a medium before
  * anything else (install: cdrom), or the installer's kernel (install:

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "hostnet.h"
+#include "parse.h"
 #include "testutil.h"
 
 static int
@@ -42,16 +43,38 @@ static void
 test_names(void **state)
 {
 	(void)state;
-	assert_true(hn_valid_name("br0"));
-	assert_true(hn_valid_name("qlv12.3"));
-	assert_true(hn_valid_name("abcdefghijklmno"));
-	assert_false(hn_valid_name("abcdefghijklmnop"));	/* 16 */
-	assert_false(hn_valid_name(""));
-	assert_false(hn_valid_name("."));
-	assert_false(hn_valid_name(".."));
-	assert_false(hn_valid_name("a/b"));
-	assert_false(hn_valid_name("a b"));
-	assert_false(hn_valid_name("x;rm"));
+	assert_true(valid_ifname("br0"));
+	assert_true(valid_ifname("qlv12.3"));
+	assert_true(valid_ifname("abcdefghijklmno"));
+	assert_false(valid_ifname("abcdefghijklmnop"));	/* 16 */
+	assert_false(valid_ifname(""));
+	assert_false(valid_ifname("."));
+	assert_false(valid_ifname(".."));
+	assert_false(valid_ifname("a/b"));
+	assert_false(valid_ifname("a b"));
+	assert_false(valid_ifname("x;rm"));
+}
+
+static void
+test_macs(void **state)
+{
+	unsigned char m[6];
+	char s[MAC_STR_LEN];
+
+	(void)state;
+	assert_int_equal(parse_mac("52:54:00:AB:cd:0f", m), 0);
+	format_mac(m, s);
+	assert_string_equal(s, "52:54:00:ab:cd:0f");
+	assert_int_equal(parse_mac("53:54:00:ab:cd:0f", m), -1);	/* multicast */
+	assert_int_equal(parse_mac("52:54:00:ab:cd", m), -1);
+	assert_int_equal(parse_mac("52-54-00-ab-cd-0f", m), -1);
+	assert_int_equal(parse_mac("52:54:00:ab:cd:0g", m), -1);
+	assert_int_equal(parse_mac("52:54:00:ab:cd:0f:", m), -1);
+	for (int i = 0; i < 100; i++) {
+		mac_generate_str(s);
+		assert_int_equal(strncmp(s, "52:54:00:", 9), 0);
+		assert_int_equal(parse_mac(s, m), 0);
+	}
 }
 
 /* The up bridge has an IPv6 link-local address too. */
@@ -140,6 +163,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_macs),
 		cmocka_unit_test(test_bridge_and_tap),
 	};
 
