@@ -312,6 +312,67 @@ cli_scope_check(struct cli *cli, const struct scope *s)
 		    "exclusive");
 }
 
+/* A value of a flag that takes one of a few words; else exit 2. */
+void
+cli_one_of(struct cli *cli, const char *flag, const char *val,
+    const char *const *words)
+{
+	char list[256] = "";
+
+	if (val == NULL)
+		return;
+	for (size_t i = 0; words[i] != NULL; i++) {
+		if (strcmp(val, words[i]) == 0)
+			return;
+		if (i > 0)
+			strlcat(list, words[i + 1] != NULL ? ", " : " or ",
+			    sizeof(list));
+		strlcat(list, words[i], sizeof(list));
+	}
+	cli_usage_error(cli, "--%s '%s': not %s", flag, val, list);
+}
+
+/* Is the VM running (it has a QEMU)?  For virsh's --persistent. */
+static int
+is_active(struct cli *cli, const char *name)
+{
+	struct json_object *vm = cli_lookup(cli, name,
+	    LOOKUP_ID | LOOKUP_UUID | LOOKUP_NAME);
+	int active = jint(vm, "pid", -1) > 0;
+
+	json_object_put(vm);
+	return active;
+}
+
+/* virsh's --live, --config, --current and --persistent, together. */
+void
+cli_scope_persistent(struct cli *cli, const struct scope *sc, int persistent)
+{
+	cli_scope_check(cli, sc);
+	if (persistent && sc->current)
+		cli_usage_error(cli, "--persistent and --current are mutually "
+		    "exclusive");
+}
+
+/*
+ * --persistent is --config, and --live as well when the VM runs.
+ * Neither live nor config (--current, or no flag): the supervisor goes
+ * by the VM's state.
+ */
+void
+cli_scope_args(struct cli *cli, struct json_object *a, const char *name,
+    struct scope *sc, int persistent)
+{
+	if (persistent) {
+		sc->config = 1;
+		if (!sc->live)
+			sc->live = is_active(cli, name);
+	}
+	json_object_object_add(a, "live", json_object_new_boolean(sc->live));
+	json_object_object_add(a, "config", json_object_new_boolean(
+	    sc->config));
+}
+
 /* A virsh domain id: a plain decimal number. */
 static int
 parse_id(const char *s, long long *id)

@@ -128,6 +128,19 @@ struct scope {
 	{ "config", 0, NULL, &(s).config }, \
 	{ "current", 0, NULL, &(s).current }
 void	 cli_scope_check(struct cli *, const struct scope *);
+/* The same, with virsh's --persistent (not with --current). */
+void	 cli_scope_persistent(struct cli *, const struct scope *,
+	    int persistent);
+/*
+ * "live" and "config" into the request a: --persistent is --config, and
+ * --live as well when the VM runs; neither (--current, no flag): the
+ * supervisor goes by the VM's state.
+ */
+void	 cli_scope_args(struct cli *, struct json_object *a, const char *name,
+	    struct scope *, int persistent);
+/* A flag's value must be one of words (NULL-ended); else exit 2. */
+void	 cli_one_of(struct cli *, const char *flag, const char *val,
+	    const char *const *words);
 
 /*
  * A VM given as virsh gives a domain: by id (a number), by UUID or by

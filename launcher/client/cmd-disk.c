@@ -19,26 +19,6 @@
 #include "table.h"
 #include "xalloc.h"
 
-/* A value of a flag that takes one of a few words; else exit 2. */
-static void
-one_of(struct cli *cli, const char *flag, const char *val,
-    const char *const *words)
-{
-	char list[256] = "";
-
-	if (val == NULL)
-		return;
-	for (size_t i = 0; words[i] != NULL; i++) {
-		if (strcmp(val, words[i]) == 0)
-			return;
-		if (i > 0)
-			strlcat(list, words[i + 1] != NULL ? ", " : " or ",
-			    sizeof(list));
-		strlcat(list, words[i], sizeof(list));
-	}
-	cli_usage_error(cli, "--%s '%s': not %s", flag, val, list);
-}
-
 /* A path as the supervisor needs it: absolute, from the current directory. */
 static char *
 abs_path(const char *p)
@@ -51,47 +31,6 @@ abs_path(const char *p)
 		cli_die("cannot find the current directory: %s",
 		    strerror(errno));
 	return xasprintf("%s/%s", cwd, p);
-}
-
-/* Is the VM running (it has a QEMU)?  For virsh's --persistent. */
-static int
-is_active(struct cli *cli, const char *name)
-{
-	struct json_object *vm = cli_lookup(cli, name,
-	    LOOKUP_ID | LOOKUP_UUID | LOOKUP_NAME);
-	int active = jint(vm, "pid", -1) > 0;
-
-	json_object_put(vm);
-	return active;
-}
-
-/* virsh's --live, --config, --current and --persistent, together. */
-static void
-check_scope(struct cli *cli, const struct scope *sc, int persistent)
-{
-	cli_scope_check(cli, sc);
-	if (persistent && sc->current)
-		cli_usage_error(cli, "--persistent and --current are mutually "
-		    "exclusive");
-}
-
-/*
- * --persistent is --config, and --live as well when the VM runs.
- * Neither live nor config (--current, or no flag): the supervisor goes
- * by the VM's state.
- */
-static void
-add_scope(struct cli *cli, struct json_object *a, const char *name,
-    struct scope *sc, int persistent)
-{
-	if (persistent) {
-		sc->config = 1;
-		if (!sc->live)
-			sc->live = is_active(cli, name);
-	}
-	json_object_object_add(a, "live", json_object_new_boolean(sc->live));
-	json_object_object_add(a, "config", json_object_new_boolean(
-	    sc->config));
 }
 
 static int
@@ -282,20 +221,20 @@ c_attach_disk(struct cli *cli, int argc, char **argv)
 	cli_named_operands(cli, argc, argv, first, v, 3, 3);
 	if (*v[2] == '\0')
 		cli_usage_error(cli, "the target is empty (vdb, sdb, hdc, ...)");
-	one_of(cli, "targetbus", bus, buses);
-	one_of(cli, "driver", driver, drivers);
-	one_of(cli, "cache", cache, caches);
-	one_of(cli, "io", io, ios);
-	one_of(cli, "type", type, types);
-	one_of(cli, "mode", mode, modes);
-	one_of(cli, "sourcetype", srctype, sourcetypes);
+	cli_one_of(cli, "targetbus", bus, buses);
+	cli_one_of(cli, "driver", driver, drivers);
+	cli_one_of(cli, "cache", cache, caches);
+	cli_one_of(cli, "io", io, ios);
+	cli_one_of(cli, "type", type, types);
+	cli_one_of(cli, "mode", mode, modes);
+	cli_one_of(cli, "sourcetype", srctype, sourcetypes);
 	if (sub != NULL && !plain_word(sub))
 		cli_usage_error(cli, "--subdriver '%s': not a format (raw, "
 		    "qcow2, ...)", sub);
 	if (*v[1] == '\0' && (type == NULL || strcmp(type, "disk") == 0))
 		cli_usage_error(cli, "a disk needs a source; only a cdrom or "
 		    "floppy may be empty");
-	check_scope(cli, &sc, persistent);
+	cli_scope_persistent(cli, &sc, persistent);
 
 	/* the disk line: virt-install's --disk, commas doubled */
 	char *line = NULL, *path = abs_path(v[1]);
@@ -333,7 +272,7 @@ c_attach_disk(struct cli *cli, int argc, char **argv)
 	struct json_object *a = cli_name_args(v[0]);
 	json_object_object_add(a, "disk", json_object_new_string(line));
 	free(line);
-	add_scope(cli, a, v[0], &sc, persistent);
+	cli_scope_args(cli, a, v[0], &sc, persistent);
 	json_object_put(cli_call(cli, "attach-disk", a));
 	printf("Disk attached successfully\n");
 	return 0;
@@ -354,10 +293,10 @@ c_detach_disk(struct cli *cli, int argc, char **argv)
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
 	cli_named_operands(cli, argc, argv, first, v, 2, 2);
-	check_scope(cli, &sc, persistent);
+	cli_scope_persistent(cli, &sc, persistent);
 	struct json_object *a = cli_name_args(v[0]);
 	json_object_object_add(a, "target", json_object_new_string(v[1]));
-	add_scope(cli, a, v[0], &sc, persistent);
+	cli_scope_args(cli, a, v[0], &sc, persistent);
 	json_object_put(cli_call(cli, "detach-disk", a));
 	printf("Disk detached successfully\n");
 	return 0;

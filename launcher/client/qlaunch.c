@@ -22,6 +22,7 @@ extern const struct cmd cmds_read[];
 extern const struct cmd cmds_console[];
 extern const struct cmd cmds_mem[];
 extern const struct cmd cmds_disk[];
+extern const struct cmd cmds_nic[];
 extern const struct cmd cmds_snapshot[];
 extern const struct cmd cmds_save[];
 extern const struct cmd cmds_clone[];
@@ -38,6 +39,7 @@ static const struct cmd *const areas[] = {
 	cmds_console,
 	cmds_mem,
 	cmds_disk,
+	cmds_nic,
 	cmds_snapshot,
 	cmds_save,
 	cmds_clone,

@@ -66,7 +66,9 @@ store(struct req *r, struct vmdef *d, struct vm **vmp, struct created *c)
 {
 	char err[1024];
 
-	if (storage_prepare(r->d, d, (size_t)-1, uid_is_admin(r->d, r->uid),
+	if (nics_prepare(r->d, d, vm_find(r->d, d->name), 0, err,
+	    sizeof(err)) == -1 ||
+	    storage_prepare(r->d, d, (size_t)-1, uid_is_admin(r->d, r->uid),
 	    c, err, sizeof(err)) == -1 ||
 	    vm_define(r->d, d, vmp, err, sizeof(err)) == -1) {
 		storage_undo(c);
@@ -331,6 +333,8 @@ d_cmdline(struct req *r, struct vm *vm)
 	char err[512];
 	enum accel acc = vm_resolve_accel(vm_persistent(vm)->accel);
 
+	/* as a start would: vhost-net where the host has it */
+	vmdef_nic_host(vm_persistent(vm), nics_vhost_net());
 	if (cmdline_build(vm_persistent(vm), &vm->paths, acc, r->d->qemu, &a,
 	    err, sizeof(err)) == -1) {
 		req_error(r, ERR_GENERIC, "%s", err);

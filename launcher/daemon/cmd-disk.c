@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "daemon.h"
+#include "change.h"
 #include "dispatch.h"
 #include "jget.h"
 #include "job.h"
@@ -25,8 +26,6 @@
 #include "util.h"
 #include "vm.h"
 
-#define DISK_JOB_MS		60000
-#define UNPLUG_WAIT_MS		30000	/* for the guest to let go */
 
 /* ---- reading ---- */
 
@@ -184,129 +183,6 @@ d_blkinfo(struct req *r, struct vm *vm)
 
 /* ---- changing ---- */
 
-/* virsh's scope, and a live change needs QEMU to take commands. */
-static int
-scope(struct req *r, struct vm *vm, int *live, int *config)
-{
-	cmd_scope(r, vm, live, config);
-	if (*live && vm_qmp(vm) == NULL) {
-		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s: a live change "
-		    "needs it running", vm->name, vm_state_name(vm->state));
-		return -1;
-	}
-	return 0;
-}
-
-/* A change on its way: what runs after it, what is stored after it. */
-struct change {
-	struct req		*r;
-	struct vm		*vm;
-	struct vmdef		*live;		/* NULL: no live change */
-	struct vmdef		*config;	/* NULL: no stored change */
-	struct created		 made;
-	char			 what[64];	/* "attach-disk vdb" */
-	struct job		*job;		/* the live part, while it runs */
-	int			 adds;		/* a device comes into QEMU */
-};
-
-static void
-change_free(struct change *c)
-{
-	vmdef_free(c->live);
-	vmdef_free(c->config);
-	storage_keep(&c->made);
-	free(c);
-}
-
-/* Answer, having stored the config part; undo the images on failure. */
-static void
-change_finish(struct change *c)
-{
-	char err[512];
-	struct vm *vm;
-
-	if (c->config != NULL) {
-		if (vm_define(c->r->d, c->config, &vm, err, sizeof(err)) == -1) {
-			/* the live part stays done: say so */
-			req_error(c->r, ERR_GENERIC, "%s: the running VM has the "
-			    "change, but the definition could not be stored: %s",
-			    c->what, err);
-			change_free(c);
-			return;
-		}
-		c->config = NULL;	/* the VM's now */
-	}
-	if (c->live != NULL) {
-		vm_set_live_def(c->vm, c->live);
-		c->live = NULL;
-		if (c->adds)
-			vm_note_hotplug(c->vm);
-		/* the disks' node names, and that a device came */
-		vm_write_runstate(c->vm);
-	}
-	req_return(c->r, NULL);
-	change_free(c);
-}
-
-static void
-change_done(void *arg, int ok, const char *class, const char *desc, int qemu)
-{
-	struct change *c = arg;
-
-	vm_job_untrack(c->vm, c->job);
-	if (ok) {
-		change_finish(c);
-		return;
-	}
-	/* every step was undone; so are the images made for it */
-	storage_undo(&c->made);
-	if (qemu)
-		req_qemu_error(c->r, class, desc);
-	else
-		req_error(c->r, class, "%s: %s", c->what, desc);
-	change_free(c);
-}
-
-/* Run the live steps as a job, then finish; with no live part, finish. */
-static void
-change_run(struct change *c, struct json_object *steps, const char *unplug_id)
-{
-	if (c->live == NULL) {
-		json_object_put(steps);
-		change_finish(c);
-		return;
-	}
-	struct job *j = job_new(c->r->d->base, vm_qmp(c->vm), c->what,
-	    DISK_JOB_MS, change_done, c);
-	for (size_t i = 0; i < json_object_array_length(steps); i++) {
-		struct json_object *one = json_object_new_array();
-		struct json_object *s = json_object_array_get_idx(steps, i);
-		json_object_array_add(one, json_object_get(s));
-		job_steps_from(j, one);
-		json_object_put(one);
-		/* device_del only asks the guest: wait until it let go */
-		if (unplug_id != NULL && strcmp(jstr(s, "execute"),
-		    "device_del") == 0)
-			job_expect_event(j, "DEVICE_DELETED", "device",
-			    unplug_id, UNPLUG_WAIT_MS);
-	}
-	json_object_put(steps);
-	c->job = j;
-	vm_job_track(c->vm, j);
-	job_start(j);
-}
-
-static struct change *
-change_new(struct req *r, struct vm *vm, const char *what, const char *target)
-{
-	struct change *c = xcalloc(1, sizeof(*c));
-
-	c->r = r;
-	c->vm = vm;
-	snprintf(c->what, sizeof(c->what), "%s %s", what, target);
-	return c;
-}
-
 /*
  * The disk line as it will be stored: on a scratch copy of d its path and
  * format are decided (and its image made) as for a definition; the line
@@ -344,7 +220,7 @@ d_attach_disk(struct req *r, struct vm *vm)
 		req_error(r, ERR_GENERIC, "attach-disk needs \"disk\"");
 		return;
 	}
-	if (scope(r, vm, &live, &config) == -1)
+	if (change_scope(r, vm, &live, &config) == -1)
 		return;
 	struct change *c = change_new(r, vm, "attach-disk", "");
 	c->adds = 1;
@@ -395,7 +271,7 @@ d_detach_disk(struct req *r, struct vm *vm)
 		req_error(r, ERR_GENERIC, "detach-disk needs \"target\"");
 		return;
 	}
-	if (scope(r, vm, &live, &config) == -1)
+	if (change_scope(r, vm, &live, &config) == -1)
 		return;
 	struct change *c = change_new(r, vm, "detach-disk", target);
 	if (live) {
@@ -444,7 +320,7 @@ d_change_media(struct req *r, struct vm *vm)
 				target = k.target;
 				break;
 			}
-	if (scope(r, vm, &live, &config) == -1)
+	if (change_scope(r, vm, &live, &config) == -1)
 		return;
 	struct change *c = change_new(r, vm, "change-media", target);
 	if (live) {

@@ -31,6 +31,7 @@ struct daemon {
 	int			 firing;
 	struct control		*control;
 	int			 quitting;
+	struct hostnet		*hostnet;	/* rtnetlink, opened when needed */
 };
 
 /* A context with nothing in it yet, on an event base. */

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <json-c/json.h>
@@ -27,6 +28,7 @@ struct step {
 	char			*ev_key2;	/* NULL: one member to match */
 	char			*ev_value2;
 	int			 ev_timeout_ms;
+	int			 fd;		/* passed with it; -1: none */
 };
 
 struct job {
@@ -67,6 +69,8 @@ job_free(struct job *j)
 		json_object_put(j->steps[i].args);
 		free(j->steps[i].undo_cmd);
 		json_object_put(j->steps[i].undo_args);
+		if (j->steps[i].fd != -1)
+			close(j->steps[i].fd);
 		free(j->steps[i].event);
 		free(j->steps[i].ev_key);
 		free(j->steps[i].ev_value);
@@ -155,6 +159,17 @@ job_step(struct job *j, const char *cmd, struct json_object *args,
 	s->args = args;
 	s->check = check;
 	s->arg = arg;
+	s->fd = -1;
+}
+
+void
+job_pass_fd(struct job *j, int fd)
+{
+	struct step *s = &j->steps[j->n - 1];
+
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = fd;
 }
 
 void
@@ -395,7 +410,8 @@ job_next(struct job *j)
 	struct json_object *a = s->args;
 	s->args = NULL;
 	event_wait_begin(j, s);
-	j->pending = qmp_execute(j->qmp, s->cmd, a, 0, step_reply, j);
+	j->pending = s->fd != -1 ? qmp_execute_fd(j->qmp, s->cmd, a, s->fd,
+	    0, step_reply, j) : qmp_execute(j->qmp, s->cmd, a, 0, step_reply, j);
 	if (j->pending < 0) {
 		j->pending = 0;
 		job_fail(j, ERR_DISCONNECTED, "the QMP connection is closed", 0);

@@ -36,6 +36,11 @@ struct job	*job_new(struct event_base *, struct qmp *, const char *name,
 /* A QMP step; args consumed.  check may be NULL. */
 void		 job_step(struct job *, const char *cmd, struct json_object *args,
 		    job_check_fn check, void *arg);
+/*
+ * The last step added goes with descriptor fd (SCM_RIGHTS: getfd), which
+ * the job owns from now on and closes when it ends.
+ */
+void		 job_pass_fd(struct job *, int fd);
 /* The undo of the last step added; args consumed. */
 void		 job_undo(struct job *, const char *cmd, struct json_object *args);
 /*

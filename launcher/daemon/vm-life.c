@@ -192,11 +192,26 @@ start(struct vm *vm, int paused, int flags, char *err, size_t errlen)
 		return -1;
 	}
 	vm->accel = vm_resolve_accel(vm->def->accel);
-	if (cmdline_build_flags(vm->def, &vm->paths, vm->accel, d->qemu, flags,
-	    &a, err, errlen) == -1)
+	/* the id first: the taps are named by it */
+	vm->id = ++d->next_id;
+	struct nicfds fds;
+	if (nics_open(vm, &fds, err, errlen) == -1) {
+		vm->id = 0;
 		return -1;
-	pid_t pid = vm_spawn(vm, &a, err, errlen);
+	}
+	if (cmdline_build_flags(vm->def, &vm->paths, vm->accel, d->qemu, flags,
+	    &a, err, errlen) == -1) {
+		nicfds_close(&fds);
+		nics_forget(vm, NULL);
+		vm->id = 0;
+		return -1;
+	}
+	pid_t pid = vm_spawn(vm, &a, &fds, err, errlen);
+	/* QEMU holds the taps now: they go when it does */
+	nicfds_close(&fds);
 	if (pid == -1) {
+		nics_forget(vm, NULL);
+		vm->id = 0;
 		argv_free(&a);
 		return -1;
 	}
@@ -211,6 +226,8 @@ start(struct vm *vm, int paused, int flags, char *err, size_t errlen)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		vm->pid = 0;
+		vm->id = 0;
+		nics_forget(vm, NULL);
 		return -1;
 	}
 	vm_process_started(vm);
@@ -272,6 +289,15 @@ vm_adopt(struct vm *vm)
 		vm->accel = strcmp(s, "kvm") == 0 ? ACCEL_KVM : ACCEL_TCG;
 	vm->started = (time_t)jint(o, "started", 0);
 	int hotplugged = jbool(o, "hotplugged");
+	/* the taps it has, by NIC id */
+	nics_forget(vm, NULL);
+	if ((v = jget(o, "taps")) != NULL &&
+	    json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, nid, tap)
+			if (json_object_is_type(tap, json_type_string))
+				nics_remember(vm, nid,
+				    json_object_get_string(tap));
+	}
 	if ((s = jstr(o, "emulator")) != NULL)
 		strlcpy(vm->emulator, s, sizeof(vm->emulator));
 	/* what runs, when it differs from what is stored */

@@ -25,6 +25,7 @@
 #include "events.h"
 #include "job.h"
 #include "log.h"
+#include "nics.h"
 #include "proc.h"
 #include "qmp.h"
 #include "util.h"
@@ -129,6 +130,7 @@ vm_cleanup_process(struct vm *vm)
 		vm->pidfd = -1;
 	}
 	kill_timers_release(vm);
+	nics_forget(vm, NULL);	/* the taps went with QEMU's descriptors */
 	vm->pid = 0;
 	vm->id = 0;
 	vm->vnc_port = 0;
@@ -300,8 +302,28 @@ fail:
 	return -1;
 }
 
+/*
+ * In the child: pass[k] becomes descriptor 3 + k (the numbers QEMU's
+ * command line names), the rest goes.  Each is first moved above all of
+ * the targets, so that no dup2 overwrites one still to be placed.
+ */
+static void
+pass_fds(const struct nicfds *pass)
+{
+	int top = 3 + (int)(pass != NULL ? pass->n : 0);
+
+	for (size_t k = 0; pass != NULL && k < pass->n; k++)
+		if ((pass->fd[k] = fcntl(pass->fd[k], F_DUPFD, top + 64)) == -1)
+			_exit(126);
+	for (size_t k = 0; pass != NULL && k < pass->n; k++)
+		if (dup2(pass->fd[k], 3 + (int)k) == -1)
+			_exit(126);
+	close_range((unsigned)top, ~0U, 0);
+}
+
 static pid_t
-spawn(const struct argv *a, const struct runas *ra, int efd)
+spawn(const struct argv *a, const struct runas *ra, int efd,
+    const struct nicfds *pass)
 {
 	pid_t pid = fork();
 
@@ -313,7 +335,7 @@ spawn(const struct argv *a, const struct runas *ra, int efd)
 	dup2(nul, 0);
 	dup2(efd, 1);
 	dup2(efd, 2);
-	close_range(3, ~0U, 0);
+	pass_fds(pass);
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -335,14 +357,15 @@ spawn(const struct argv *a, const struct runas *ra, int efd)
  * the VM's owner when it has one; -1 with err.
  */
 pid_t
-vm_spawn(struct vm *vm, const struct argv *a, char *err, size_t errlen)
+vm_spawn(struct vm *vm, const struct argv *a, const struct nicfds *pass,
+    char *err, size_t errlen)
 {
 	struct runas ra;
 	int efd;
 
 	if (prepare_dirs(vm, &ra, &efd, err, errlen) == -1)
 		return -1;
-	pid_t pid = spawn(a, &ra, efd);
+	pid_t pid = spawn(a, &ra, efd, pass);
 	close(efd);
 	if (pid == -1)
 		snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -353,7 +376,9 @@ vm_spawn(struct vm *vm, const struct argv *a, char *err, size_t errlen)
 void
 vm_process_started(struct vm *vm)
 {
-	vm->id = ++vm->d->next_id;
+	/* a start gave it one already, for the names of its taps */
+	if (vm->id == 0)
+		vm->id = ++vm->d->next_id;
 	vm->hotplugged = 0;
 	vm->qemu_major = vm->qemu_minor = vm->qemu_micro = -1;
 	vm->expect_exit = 0;

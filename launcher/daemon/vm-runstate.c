@@ -34,6 +34,12 @@ vm_write_runstate(struct vm *vm)
 			json_object_object_add(ov, k.target,
 			    json_object_new_int((int)k.overlays));
 	json_object_object_add(o, "overlays", ov);
+	/* the taps of its NICs, by NIC id */
+	struct json_object *tp = json_object_new_object();
+	for (size_t i = 0; i < vm->ntaps; i++)
+		json_object_object_add(tp, vm->taps[i].id,
+		    json_object_new_string(vm->taps[i].name));
+	json_object_object_add(o, "taps", tp);
 	/*
 	 * What runs, when it is not what is stored (a live change, or a
 	 * definition stored for the next start): a new supervisor must know.

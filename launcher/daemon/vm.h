@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "cmdline.h"
+#include "nics.h"
 #include "vmdef.h"
 
 struct daemon;
@@ -78,6 +79,11 @@ struct vm {
 	int			 vnc_port;	/* actual, 0: none */
 	int			 paused_start;	/* start --paused */
 	int			 hotplugged;	/* devices added since QEMU started */
+	struct vmtap {
+		char		 id[24];	/* the NIC's: net-525400... */
+		char		 name[16];	/* its tap */
+	}			*taps;		/* nics.c, while QEMU runs */
+	size_t			 ntaps;
 
 	int			 expect_exit;	/* we asked QEMU to go */
 	char			*stop_reason;	/* ...and why, or NULL */
@@ -199,7 +205,8 @@ int		 vm_adopt(struct vm *);
 enum accel	 vm_resolve_accel(enum accel);
 int		 vm_check_file(const char *key, const char *path, char *err,
 		    size_t errlen);
-pid_t		 vm_spawn(struct vm *, const struct argv *, char *err,
+pid_t		 vm_spawn(struct vm *, const struct argv *,
+		    const struct nicfds *pass, char *err,
 		    size_t errlen);
 /* quit, then SIGTERM, then SIGKILL; the VM ends shut off with reason */
 void		 vm_destroy(struct vm *, const char *reason);

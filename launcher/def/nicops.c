@@ -72,6 +72,29 @@ text_line(struct vmdef *d, size_t i)
 	free(v);
 }
 
+char *
+vmdef_nic_line(const struct vmdef *d, size_t i)
+{
+	const struct nic *k = nic_at(d, i);
+
+	return k != NULL ? nic_print(k) : NULL;
+}
+
+int
+vmdef_nic_add(struct vmdef *d, const char *value, char *err, size_t errlen)
+{
+	struct vmdef *nd = vmdef_dup(d);
+
+	if (vmdef_set(nd, "network", value, err, errlen) == -1 ||
+	    vmdef_check(nd, err, errlen) == -1) {
+		vmdef_free(nd);
+		return -1;
+	}
+	def_take(d, nd);
+	text_line(d, nic_count(d) - 1);
+	return 0;
+}
+
 int
 vmdef_nic_set_mac(struct vmdef *d, size_t i, const char *mac, char *err,
     size_t errlen)

@@ -278,6 +278,11 @@ int		 vmdef_nic_find(const struct vmdef *, const char *mac_or_id,
 /* Give NIC i its MAC (the supervisor's, when the line has none). */
 int		 vmdef_nic_set_mac(struct vmdef *, size_t i, const char *mac,
 		    char *err, size_t errlen);
+/* NIC i's line as it is stored (with its MAC); malloc'd, NULL past the end. */
+char		*vmdef_nic_line(const struct vmdef *, size_t i);
+/* Add one network: line (with its MAC) to d and its text, checked. */
+int		 vmdef_nic_add(struct vmdef *, const char *value, char *err,
+		    size_t errlen);
 /* Whether the host has vhost-net, for NICs that use it where there is. */
 void		 vmdef_nic_host(struct vmdef *, int vhost_net);
 /* NIC i's link as it runs (domif-setlink); its line keeps link_state. */
