@@ -223,6 +223,7 @@ fx_free(struct fx *f)
 		close(f->peer);
 	for (int i = 0; i < f->nmsgs; i++)
 		json_object_put(f->msgs[i]);
+	daemon_fini(&f->d);
 	event_base_free(f->base);
 	tu_rmtree(f->dir);
 	free(f->dir);

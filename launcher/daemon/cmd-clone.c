@@ -26,6 +26,7 @@
 #include "jget.h"
 #include "log.h"
 #include "names.h"
+#include "nics.h"
 #include "qimg.h"
 #include "req.h"
 #include "storage.h"
@@ -276,11 +277,12 @@ cloned(const struct vmdef_disk *k)
 
 /*
  * The clone's definition: the source's, with the new name, a new UUID,
- * no autostart.  NICs will get new MACs here once definitions have them.
+ * no autostart, and new MACs for its NICs (as virt-clone gives).
  */
 static struct vmdef *
 clone_def(struct vm *src, const char *newname)
 {
+	char err[256];
 	struct vmdef *d = vmdef_dup(vm_persistent(src));
 
 	strlcpy(d->name, newname, sizeof(d->name));
@@ -292,7 +294,9 @@ clone_def(struct vm *src, const char *newname)
 		d->autostart = 0;
 		vmdef_text_set(d, "autostart", "no");
 	}
-	/* hook: new MAC addresses for the NICs go here (none exist yet) */
+	/* a clone of a valid definition takes any free MAC */
+	if (nics_prepare(src->d, d, NULL, 1, err, sizeof(err)) == -1)
+		log_warnx("%s: new MACs: %s", newname, err);
 	return d;
 }
 

@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "dispatch.h"
 #include "jget.h"
+#include "log.h"
 #include "names.h"
 #include "req.h"
 #include "storage.h"
@@ -62,7 +63,7 @@ fail:
  * is freed and the request answered.
  */
 static int
-store(struct req *r, struct vmdef *d, struct vm **vmp, struct created *c)
+store_kept(struct req *r, struct vmdef *d, struct vm **vmp, struct created *c)
 {
 	char err[1024];
 
@@ -76,6 +77,15 @@ store(struct req *r, struct vmdef *d, struct vm **vmp, struct created *c)
 		vmdef_free(d);
 		return -1;
 	}
+	return 0;
+}
+
+/* The same, keeping what was made for it. */
+static int
+store(struct req *r, struct vmdef *d, struct vm **vmp, struct created *c)
+{
+	if (store_kept(r, d, vmp, c) == -1)
+		return -1;
 	storage_keep(c);
 	return 0;
 }
@@ -262,10 +272,27 @@ d_create(struct req *r, struct vm *unused)
 		return;
 	}
 	struct vm *vm;
-	if (store(r, d, &vm, &c) == -1)
+	if (store_kept(r, d, &vm, &c) == -1)
 		return;
+	/*
+	 * create is define and start, as virt-install's: a start that
+	 * fails at once (a missing bridge) leaves nothing defined or made
+	 */
+	if (req_bool(r, "start") &&
+	    vm_start(vm, req_bool(r, "paused"), err, sizeof(err)) == -1) {
+		char why[256];
+		if (vm_undefine(vm, why, sizeof(why)) == -1)
+			log_warnx("%s: cannot undefine after a failed start: %s",
+			    name, why);
+		else
+			storage_undo(&c);
+		storage_keep(&c);
+		req_error(r, ERR_GENERIC, "%s: %s", name, err);
+		return;
+	}
+	storage_keep(&c);
 	if (req_bool(r, "start")) {
-		start_and_wait(r, vm);
+		vm_wait(vm, 0, START_TIMEOUT_MS, reply_wait, r);
 		return;
 	}
 	req_return(r, vm_info(vm));

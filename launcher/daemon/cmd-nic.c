@@ -376,7 +376,7 @@ d_detach_interface(struct req *r, struct vm *vm)
 	struct vmdef_nic n;
 	int live, config;
 	size_t i;
-	char err[512];
+	char err[512], gone[MAC_STR_LEN] = "";
 
 	if (type == NULL) {
 		req_error(r, ERR_GENERIC, "detach-interface needs \"type\"");
@@ -393,14 +393,13 @@ d_detach_interface(struct req *r, struct vm *vm)
 			goto fail;
 		vmdef_nic_get(c->live, i, &n);
 		snprintf(c->what, sizeof(c->what), "detach-interface %s", n.mac);
-		char id[24];
-		strlcpy(id, n.id, sizeof(id));
+		/* n's strings go with the NIC: keep its MAC */
+		strlcpy(gone, n.mac, sizeof(gone));
 		if (vmdef_nic_unplug(c->live, i, &steps, err, sizeof(err)) == -1)
 			goto fail;
-		strlcpy(n.id, id, sizeof(n.id));
 	}
 	if (config) {
-		const char *m = mac != NULL ? mac : live ? n.mac : NULL;
+		const char *m = mac != NULL ? mac : live ? gone : NULL;
 		c->config = vmdef_dup(vm_persistent(vm));
 		if (pick(c->config, type, m, &i, err, sizeof(err)) == -1 ||
 		    vmdef_nic_unplug(c->config, i, &ignored, err,

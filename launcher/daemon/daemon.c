@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "hostnet.h"
 
 void
 daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
@@ -12,4 +13,11 @@ daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
 	d->uid = geteuid();
 	TAILQ_INIT(&d->vms);
 	TAILQ_INIT(&d->sinks);
+}
+
+void
+daemon_fini(struct daemon *d)
+{
+	hn_close(d->hostnet);
+	d->hostnet = NULL;
 }

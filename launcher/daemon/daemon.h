@@ -36,5 +36,7 @@ struct daemon {
 
 /* A context with nothing in it yet, on an event base. */
 void	 daemon_init(struct daemon *, struct event_base *, const char *qemu);
+/* What it opened for itself (not its VMs, its event base). */
+void	 daemon_fini(struct daemon *);
 
 #endif

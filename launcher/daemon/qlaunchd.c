@@ -297,6 +297,7 @@ main(int argc, char *argv[])
 		vm_remove(vm);
 	event_free(sigterm);
 	event_free(sigint);
+	daemon_fini(D);
 	event_base_free(D->base);
 	free(abs_sock);
 	free(abs_state);

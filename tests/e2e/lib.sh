@@ -20,10 +20,37 @@ SKIPPED=0
 
 q() { "$QLAUNCH" "$@"; }
 
+# Network tests run qlaunchd (and so QEMU and its taps) in a namespace of
+# their own, NETNS, made by make_netns and removed on exit.  nsx runs a
+# command there (or here when there is none).
+NETNS=
+nsx() { if [ -n "$NETNS" ]; then ip netns exec "$NETNS" "$@"; else "$@"; fi; }
+
+# need_root WHAT: skip the whole file unless root (CI runs as root)
+need_root() {
+	[ "$(id -u)" -eq 0 ] && return 0
+	echo "$(basename "$0"): $1 needs root: skipped"
+	echo "[  SKIPPED ] 1 test(s)."
+	exit 0
+}
+
+# make_netns: a fresh namespace with loopback up, for this file
+make_netns() {
+	NETNS=qlt$$
+	ip netns add "$NETNS" || return 1
+	ip -n "$NETNS" link set lo up
+}
+
 # start_daemon [STATEDIR SOCKET]
 start_daemon() {
 	local st=${1:-$T/state} so=${2:-$T/ctl.sock}
-	"$QLAUNCHD" -f -s "$st" -S "$so" >>"$T/qlaunchd.log" 2>&1 &
+	# not through nsx: $! must be qlaunchd's own pid (ip netns exec execs)
+	if [ -n "$NETNS" ]; then
+		ip netns exec "$NETNS" "$QLAUNCHD" -f -s "$st" -S "$so" \
+		    >>"$T/qlaunchd.log" 2>&1 &
+	else
+		"$QLAUNCHD" -f -s "$st" -S "$so" >>"$T/qlaunchd.log" 2>&1 &
+	fi
 	DPID=$!
 	disown "$DPID" 2>/dev/null || true
 	# tests run in subshells: the pid lives in a file
@@ -64,6 +91,7 @@ cleanup() {
 	awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts |
 	    while read -r m; do umount "$m"; done
 	rm -rf "$T"
+	[ -z "$NETNS" ] || ip netns del "$NETNS" 2>/dev/null
 }
 trap cleanup EXIT
 

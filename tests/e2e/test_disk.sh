@@ -154,14 +154,16 @@ t_create_with_disk() {
 	q destroy vd >/dev/null
 }
 
-# the tutorial's whole line: only the network is missing now
+# the tutorial's whole line, on a host without its bridge: one line, and
+# nothing defined or made (test_nic.sh runs it with a br0)
 t_tutorial_line() {
 	touch "$T/x.iso"
-	one_line_error "network" q create --name vm1 --ram 2048 --vcpus 2 \
+	one_line_error "bridge br0 does not exist" q create --name vm1 --ram 2048 --vcpus 2 \
 	    --disk path="$T/vm1.qcow2",size=1,format=qcow2 --os-variant ubuntu22.04 \
 	    --network bridge=br0,model=virtio --graphics vnc,listen=0.0.0.0 \
 	    --noautoconsole --cdrom "$T/x.iso"
 	one_line_error "no VM named 'vm1'" q info vm1
+	[ ! -e "$T/vm1.qcow2" ] || fail "its image is left"
 }
 
 # A missing or corrupted image: one clear line, and nothing defined or

@@ -1,0 +1,211 @@
+/*
+ * The supervisor's NIC commands against the fake QEMU: what attach- and
+ * detach-interface send, in order, and what a failure undoes.  The tap
+ * tests need root: they make their bridge in a network namespace of
+ * their own (unshare), where the taps are real.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "fakeqemu.h"
+#include "hostnet.h"
+#include "jget.h"
+#include "testutil.h"
+#include "util.h"
+#include "vm.h"
+
+#define USER_VM PLAIN_VM "network: user,mac=52:54:00:00:00:01\n"
+
+static int
+nic_count(struct fx *f, int inactive)
+{
+	char req[128];
+
+	snprintf(req, sizeof(req), "{\"name\": \"t1\", \"inactive\": %s}",
+	    inactive ? "true" : "false");
+	request(f, "iflist", req);
+	struct json_object *r = expect_return(f);
+	int n = (int)json_object_array_length(r);
+	json_object_put(r);
+	return n;
+}
+
+/* device_add refused: netdev_del undoes netdev_add; nothing changes. */
+static void
+test_attach_user_rolls_back(void **state)
+{
+	struct fx *f = fx_new();
+	struct json_object *a;
+
+	(void)state;
+	fx_running_vm(f, USER_VM);
+	request(f, "attach-interface", "{\"name\": \"t1\", \"live\": true, "
+	    "\"network\": \"user,model=e1000,mac=52:54:00:00:00:02\"}");
+	answer(f, expect_cmd(f, "netdev_add", &a), "{}");
+	assert_string_equal(jstr(a, "type"), "user");
+	assert_string_equal(jstr(a, "id"), "hostnet-525400000002");
+	json_object_put(a);
+	answer_error(f, expect_cmd(f, "device_add", &a), "GenericError",
+	    "No free PCI slot");
+	assert_string_equal(jstr(a, "driver"), "e1000");
+	assert_string_equal(jstr(a, "mac"), "52:54:00:00:00:02");
+	json_object_put(a);
+	answer(f, expect_cmd(f, "netdev_del", &a), "{}");
+	assert_string_equal(jstr(a, "id"), "hostnet-525400000002");
+	json_object_put(a);
+	expect_error(f, "GenericError", "No free PCI slot", 1);
+	assert_int_equal(nic_count(f, 0), 1);
+	assert_int_equal(nic_count(f, 1), 1);
+	fx_free(f);
+}
+
+/* A MAC another NIC has, a bad line: refused before QEMU hears of it. */
+static void
+test_attach_refused(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	fx_running_vm(f, USER_VM);
+	request(f, "attach-interface", "{\"name\": \"t1\", \"live\": true, "
+	    "\"network\": \"user,mac=52:54:00:00:00:01\"}");
+	expect_error(f, "GenericError", "two NICs have MAC", 0);
+	request(f, "attach-interface", "{\"name\": \"t1\", \"live\": true, "
+	    "\"network\": \"bridge=\"}");
+	expect_error(f, "GenericError", "bridge: no name given", 0);
+	request(f, "attach-interface", "{\"name\": \"t1\", \"live\": true}");
+	expect_error(f, "GenericError", "needs \"network\"", 0);
+	request(f, "detach-interface", "{\"name\": \"t1\", \"type\": "
+	    "\"bridge\"}");
+	expect_error(f, "NotFound", "no bridge interface", 0);
+	assert_int_equal(nic_count(f, 0), 1);
+	fx_free(f);
+}
+
+/* Unplug: device_del, the guest lets go, then netdev_del; and config. */
+static void
+test_detach(void **state)
+{
+	struct fx *f = fx_new();
+	struct json_object *a;
+
+	(void)state;
+	fx_running_vm(f, USER_VM);
+	request(f, "detach-interface", "{\"name\": \"t1\", \"type\": \"user\", "
+	    "\"live\": true, \"config\": true}");
+	answer(f, expect_cmd(f, "device_del", &a), "{}");
+	assert_string_equal(jstr(a, "id"), "net-525400000001");
+	json_object_put(a);
+	peer_send(f, "{\"event\": \"DEVICE_DELETED\", \"data\": "
+	    "{\"device\": \"net-525400000001\"}, \"timestamp\": {\"seconds\": 1, "
+	    "\"microseconds\": 0}}");
+	answer(f, expect_cmd(f, "netdev_del", &a), "{}");
+	assert_string_equal(jstr(a, "id"), "hostnet-525400000001");
+	json_object_put(a);
+	json_object_put(expect_return(f));
+	assert_int_equal(nic_count(f, 0), 0);
+	assert_int_equal(nic_count(f, 1), 0);
+	fx_free(f);
+}
+
+/* domif-setlink: set_link on the device, and the running definition. */
+static void
+test_setlink(void **state)
+{
+	struct fx *f = fx_new();
+	struct json_object *a;
+
+	(void)state;
+	fx_running_vm(f, USER_VM);
+	request(f, "domif-setlink", "{\"name\": \"t1\", \"interface\": "
+	    "\"52:54:00:00:00:01\", \"state\": \"down\"}");
+	answer(f, expect_cmd(f, "set_link", &a), "{}");
+	assert_string_equal(jstr(a, "name"), "net-525400000001");
+	assert_false(jbool(a, "up"));
+	json_object_put(a);
+	json_object_put(expect_return(f));
+	request(f, "domif-getlink", "{\"name\": \"t1\", \"interface\": "
+	    "\"net-525400000001\"}");
+	struct json_object *r = expect_return(f);
+	assert_string_equal(jstr(r, "state"), "down");
+	json_object_put(r);
+	request(f, "domif-setlink", "{\"name\": \"t1\", \"interface\": "
+	    "\"52:54:00:00:00:01\", \"state\": \"sideways\"}");
+	expect_error(f, "GenericError", "is not up or down", 0);
+	fx_free(f);
+}
+
+/*
+ * A tap: getfd hands it over before netdev_add; QEMU refusing the device
+ * undoes netdev_add and the descriptor, and the tap is gone.
+ */
+static void
+test_attach_tap_rolls_back(void **state)
+{
+	struct fx *f;
+	struct hostnet *h;
+	struct hn_link l;
+	struct json_object *a;
+	char err[256], tap[32];
+
+	(void)state;
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_nicd: not root: the tap test skipped\n");
+		skip();
+	}
+	assert_int_equal(unshare(CLONE_NEWNET), 0);
+	assert_non_null(h = hn_open(err, sizeof(err)));
+	assert_int_equal(hn_bridge_add(h, "br0", err, sizeof(err)), 0);
+	assert_int_equal(hn_link_set_up(h, "br0", 1, err, sizeof(err)), 0);
+	f = fx_new();
+	fx_running_vm(f, PLAIN_VM);
+	snprintf(tap, sizeof(tap), "qlv%d.0", f->vm->id);
+	request(f, "attach-interface", "{\"name\": \"t1\", \"live\": true, "
+	    "\"network\": \"bridge=br0,mac=52:54:00:00:00:07\"}");
+	answer(f, expect_cmd(f, "getfd", &a), "{}");
+	assert_string_equal(jstr(a, "fdname"), "fd-hostnet-525400000007-0");
+	json_object_put(a);
+	/* the tap is there, on the bridge, while QEMU is asked */
+	assert_int_equal(hn_link_get(h, tap, &l, err, sizeof(err)), 1);
+	assert_string_equal(l.master, "br0");
+	answer(f, expect_cmd(f, "netdev_add", &a), "{}");
+	assert_string_equal(jstr(a, "type"), "tap");
+	assert_string_equal(jstr(a, "fd"), "fd-hostnet-525400000007-0");
+	json_object_put(a);
+	answer_error(f, expect_cmd(f, "device_add", NULL), "GenericError",
+	    "Bus 'pci.0' does not support hotplugging");
+	answer(f, expect_cmd(f, "netdev_del", NULL), "{}");
+	answer(f, expect_cmd(f, "closefd", &a), "{}");
+	assert_string_equal(jstr(a, "fdname"), "fd-hostnet-525400000007-0");
+	json_object_put(a);
+	expect_error(f, "GenericError", "does not support hotplugging", 1);
+	/* nobody holds it any more: it is gone */
+	assert_int_equal(hn_link_get(h, tap, &l, err, sizeof(err)), 0);
+	assert_int_equal(nic_count(f, 0), 0);
+	/* a missing bridge: one line, no tap, nothing asked of QEMU */
+	request(f, "attach-interface", "{\"name\": \"t1\", \"live\": true, "
+	    "\"network\": \"bridge=br9\"}");
+	expect_error(f, "GenericError", "bridge br9 does not exist", 0);
+	assert_int_equal(hn_link_get(h, tap, &l, err, sizeof(err)), 0);
+	fx_free(f);
+	hn_close(h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attach_user_rolls_back),
+		cmocka_unit_test(test_attach_refused),
+		cmocka_unit_test(test_detach),
+		cmocka_unit_test(test_setlink),
+		cmocka_unit_test(test_attach_tap_rolls_back),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
