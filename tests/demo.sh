@@ -8,11 +8,25 @@ D=$(mktemp -d /tmp/qlaunch-demo.XXXXXX)
 export QLAUNCH_SOCKET=$D/qlaunchd.sock
 PATH=$B/launcher:$PATH
 
+# As root, qlaunchd (and so QEMU and its taps) runs in a network namespace
+# of the demo's own, with a bridge br0: nothing touches the host's network.
+NS=
+NSX=()
+if [ "$(id -u)" -eq 0 ] && ip netns add "qldemo$$" 2>/dev/null; then
+	NS=qldemo$$
+	NSX=(ip netns exec "$NS")
+	ip -n "$NS" link set lo up
+	ip -n "$NS" link add br0 type bridge
+	ip -n "$NS" addr add 192.168.77.1/24 dev br0
+	ip -n "$NS" link set br0 up
+fi
+
 cleanup() {
 	qlaunch -N destroy demo >/dev/null 2>&1 || true
 	[ -f "$D/qlaunchd.pid" ] && kill "$(cat "$D/qlaunchd.pid")" 2>/dev/null
 	sleep 0.2
 	rm -rf "$D"
+	[ -z "$NS" ] || ip netns del "$NS"
 }
 trap cleanup EXIT
 
@@ -25,15 +39,18 @@ guest() {
 }
 
 echo "qlaunch demo: state and sockets under $D"
-say "qlaunchd -s $D/state -S $QLAUNCH_SOCKET"
-qlaunchd -f -s "$D/state" -S "$QLAUNCH_SOCKET" 2>"$D/qlaunchd.log" &
+say "${NS:+ip netns exec $NS }qlaunchd -s $D/state -S $QLAUNCH_SOCKET"
+"${NSX[@]}" "$B/launcher/qlaunchd" -f -s "$D/state" -S "$QLAUNCH_SOCKET" \
+    2>"$D/qlaunchd.log" &
 echo $! >"$D/qlaunchd.pid"
 for _ in $(seq 100); do [ -S "$QLAUNCH_SOCKET" ] && break; sleep 0.05; done
 
 run qlaunch host-check || true
+NET=()
+[ -z "$NS" ] || NET=(--network bridge=br0,model=virtio)
 run qlaunch create demo --memory 256 --vcpus 1,maxvcpus=2 --accel tcg,tb-size=32 \
     --kernel "$GUEST/bzImage" --initrd "$GUEST/initrd.img" \
-    --append "console=ttyS0 panic=-1 quiet" --graphics vnc
+    --append "console=ttyS0 panic=-1 quiet" --graphics vnc "${NET[@]}"
 run qlaunch cmdline demo
 run qlaunch start demo
 printf 'waiting for the guest'
@@ -58,10 +75,23 @@ run qlaunch setmem demo 160M
 sleep 2
 guest 'grep MemTotal /proc/meminfo'
 run qlaunch memstat demo
+if [ -n "$NS" ]; then
+	run qlaunch domiflist demo
+	guest 'ip link set eth0 up; ip addr add 192.168.77.10/24 dev eth0; ping -c 1 192.168.77.1'
+	run qlaunch domifaddr demo --source arp
+	run qlaunch domifstat demo "$(qlaunch iflist demo --json | sed -n 's/.*"interface": "\(.*\)",/\1/p' | head -1)"
+fi
 run qlaunch save demo "$D/demo.save"
 run qlaunch state --reason demo
 run qlaunch restore "$D/demo.save"
 guest 'echo back after restore: up $(cut -d" " -f1 /proc/uptime) s'
+if [ -n "$NS" ]; then
+	run qlaunch attach-interface demo --type bridge --source br0 --model virtio --live
+	sleep 2
+	guest 'ls /sys/class/net'
+	run qlaunch domiflist demo
+	run qlaunch detach-interface demo bridge --mac "$(qlaunch iflist demo --json | sed -n 's/.*"mac": "\(.*\)",/\1/p' | tail -1)" --live
+fi
 run qlaunch image create "$D/data.qcow2" 64M
 run qlaunch attach-disk demo "$D/data.qcow2" vdb --live --cache=none --subdriver=qcow2
 sleep 2
