@@ -11,5 +11,6 @@ daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
 	d->qemu = qemu;
 	d->uid = geteuid();
 	TAILQ_INIT(&d->vms);
+	TAILQ_INIT(&d->nets);
 	TAILQ_INIT(&d->sinks);
 }

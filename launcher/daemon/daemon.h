@@ -15,18 +15,22 @@ struct event_base;
 struct vm;
 struct sink;
 struct control;
+struct network;
 
 struct daemon {
 	struct event_base	*base;
 	char			 statedir[PATH_MAX];
 	char			 defdir[PATH_MAX];
 	char			 runroot[PATH_MAX];
+	char			 netdefdir[PATH_MAX];	/* STATEDIR/networks */
+	char			 netrun[PATH_MAX];	/* networks' runtime */
 	char			 sock[108];
 	const char		*qemu;		/* default emulator */
 	uid_t			 uid;		/* the supervisor's own user */
 	int			 foreground;
 	TAILQ_HEAD(vmlist, vm)	 vms;
 	int			 next_id;	/* ids of running VMs, as virsh's */
+	TAILQ_HEAD(netlist, network) nets;	/* network.c */
 	TAILQ_HEAD(sinklist, sink) sinks;	/* events.c */
 	int			 firing;
 	struct control		*control;

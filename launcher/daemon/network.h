@@ -103,6 +103,8 @@ int	 network_start(struct network *, char *warn, size_t warnlen,
 	    char *err, size_t errlen);
 /* Take it down; a transient network goes with it (n is freed). */
 int	 network_stop(struct network *, char *err, size_t errlen);
+/* Drop an inactive transient network from the registry (n is freed). */
+void	 network_forget(struct network *);
 /* Remove the definition of an inactive network (n is freed). */
 int	 network_undefine(struct network *, char *err, size_t errlen);
 int	 network_set_autostart(struct network *, int on, char *err,

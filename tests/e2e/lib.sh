@@ -20,10 +20,17 @@ SKIPPED=0
 
 q() { "$QLAUNCH" "$@"; }
 
-# start_daemon [STATEDIR SOCKET]
+# start_daemon [STATEDIR SOCKET]: in the network namespace $DAEMON_NETNS
+# when set (the control socket is a file: clients connect from anywhere)
+DAEMON_NETNS=
 start_daemon() {
 	local st=${1:-$T/state} so=${2:-$T/ctl.sock}
-	"$QLAUNCHD" -f -s "$st" -S "$so" >>"$T/qlaunchd.log" 2>&1 &
+	if [ -n "$DAEMON_NETNS" ]; then
+		ip netns exec "$DAEMON_NETNS" "$QLAUNCHD" -f -s "$st" -S "$so" \
+		    >>"$T/qlaunchd.log" 2>&1 &
+	else
+		"$QLAUNCHD" -f -s "$st" -S "$so" >>"$T/qlaunchd.log" 2>&1 &
+	fi
 	DPID=$!
 	disown "$DPID" 2>/dev/null || true
 	# tests run in subshells: the pid lives in a file
