@@ -2,14 +2,21 @@
  * Network definitions (every error path, defaults, the text kept as
  * written), dnsmasq's lease file, and the registry's checks between
  * networks (a bridge or a subnet used twice, the default network defined
- * on first use), without starting anything.
+ * on first use) and the net-* requests through dispatch, without starting
+ * anything.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "daemon.h"
+#include "dispatch.h"
+#include "fakeqemu.h"
+#include "jget.h"
+#include "req.h"
 #include "netdef.h"
 #include "net-priv.h"
 #include "network.h"
@@ -107,7 +114,7 @@ test_every_key(void **state)
 }
 
 static void
-expect_error(const char *text, const char *want)
+expect_parse_error(const char *text, const char *want)
 {
 	char err[512];
 	struct netdef *d = netdef_parse(text, "n.conf", err, sizeof(err));
@@ -124,58 +131,58 @@ static void
 test_errors(void **state)
 {
 	(void)state;
-	expect_error("name n\n", "n.conf:1: expected 'key: value'");
-	expect_error(BASE "colour: blue\n", "n.conf:3: colour: unknown key");
-	expect_error(BASE "name: m\n", "n.conf:3: name: given twice");
-	expect_error("name:\n", "n.conf:1: name: empty value");
-	expect_error("name: -x\n", "n.conf:1: name: '-x' is not a valid name");
-	expect_error(BASE "uuid: 1234\n", "uuid: '1234' is not a UUID");
-	expect_error(BASE "bridge: br0123456789abcd\n",
+	expect_parse_error("name n\n", "n.conf:1: expected 'key: value'");
+	expect_parse_error(BASE "colour: blue\n", "n.conf:3: colour: unknown key");
+	expect_parse_error(BASE "name: m\n", "n.conf:3: name: given twice");
+	expect_parse_error("name:\n", "n.conf:1: name: empty value");
+	expect_parse_error("name: -x\n", "n.conf:1: name: '-x' is not a valid name");
+	expect_parse_error(BASE "uuid: 1234\n", "uuid: '1234' is not a UUID");
+	expect_parse_error(BASE "bridge: br0123456789abcd\n",
 	    "bridge: 'br0123456789abcd' is not an interface name");
-	expect_error(BASE "bridge: br/0\n", "is not an interface name");
-	expect_error("name: n\naddress: 192.168.122.1\n",
+	expect_parse_error(BASE "bridge: br/0\n", "is not an interface name");
+	expect_parse_error("name: n\naddress: 192.168.122.1\n",
 	    "address: '192.168.122.1': an IPv4 address with its prefix length");
-	expect_error("name: n\naddress: 192.168.300.1/24\n",
+	expect_parse_error("name: n\naddress: 192.168.300.1/24\n",
 	    "address: '192.168.300.1' is not an IPv4 address");
-	expect_error("name: n\naddress: 192.168.122.1/31\n",
+	expect_parse_error("name: n\naddress: 192.168.122.1/31\n",
 	    "address: prefix length '31'");
-	expect_error("name: n\naddress: 192.168.122.1/x\n",
+	expect_parse_error("name: n\naddress: 192.168.122.1/x\n",
 	    "address: prefix length 'x'");
-	expect_error("name: n\naddress: 192.168.122.0/24\n",
+	expect_parse_error("name: n\naddress: 192.168.122.0/24\n",
 	    "192.168.122.0 is the network address");
-	expect_error("name: n\naddress: 192.168.122.255/24\n",
+	expect_parse_error("name: n\naddress: 192.168.122.255/24\n",
 	    "192.168.122.255 is the broadcast address");
-	expect_error("name: n\naddress: 127.0.0.1/8\n",
+	expect_parse_error("name: n\naddress: 127.0.0.1/8\n",
 	    "127.0.0.1 is not a unicast address for a network");
-	expect_error("name: n\naddress: 224.0.0.1/24\n",
+	expect_parse_error("name: n\naddress: 224.0.0.1/24\n",
 	    "is not a unicast address");
-	expect_error(BASE "dhcp-range: 192.168.122.2\n",
+	expect_parse_error(BASE "dhcp-range: 192.168.122.2\n",
 	    "dhcp-range: '192.168.122.2': START,END is needed");
-	expect_error(BASE "dhcp-range: x,192.168.122.9\n",
+	expect_parse_error(BASE "dhcp-range: x,192.168.122.9\n",
 	    "dhcp-range: 'x' is not an IPv4 address");
-	expect_error(BASE "dhcp-range: 192.168.122.2,y\n",
+	expect_parse_error(BASE "dhcp-range: 192.168.122.2,y\n",
 	    "dhcp-range: 'y' is not an IPv4 address");
-	expect_error(BASE "dhcp-range: 192.168.122.9,192.168.122.2\n",
+	expect_parse_error(BASE "dhcp-range: 192.168.122.9,192.168.122.2\n",
 	    "dhcp-range: 192.168.122.9 comes after 192.168.122.2");
-	expect_error(BASE "dhcp-range: 192.168.123.2,192.168.123.254\n",
+	expect_parse_error(BASE "dhcp-range: 192.168.123.2,192.168.123.254\n",
 	    "n.conf: dhcp-range: 192.168.123.2 to 192.168.123.254 is not "
 	    "inside 192.168.122.0/24");
-	expect_error(BASE "dhcp-range: 192.168.122.2,192.168.122.255\n",
+	expect_parse_error(BASE "dhcp-range: 192.168.122.2,192.168.122.255\n",
 	    "is not inside 192.168.122.0/24");
-	expect_error(BASE "dhcp-range: 192.168.122.1,192.168.122.20\n",
+	expect_parse_error(BASE "dhcp-range: 192.168.122.1,192.168.122.20\n",
 	    "holds the bridge's own address 192.168.122.1");
-	expect_error("name: n\naddress: 192.168.122.2/30\n",
+	expect_parse_error("name: n\naddress: 192.168.122.2/30\n",
 	    "dhcp-range: 192.168.122.0/30 has no room");
-	expect_error(BASE "forward: bridge\n",
+	expect_parse_error(BASE "forward: bridge\n",
 	    "forward: 'bridge': nat, none or route");
-	expect_error(BASE "domain: -bad\n", "domain: '-bad' is not a DNS domain");
-	expect_error(BASE "domain: a..b\n", "is not a DNS domain");
-	expect_error(BASE "domain: a_b\n", "is not a DNS domain");
-	expect_error(BASE "mtu: 60\n", "mtu: value '60'");
-	expect_error(BASE "mtu: 70000\n", "mtu: value '70000'");
-	expect_error(BASE "autostart: maybe\n", "autostart: 'maybe': yes or no");
-	expect_error("address: 192.168.122.1/24\n", "n.conf: name: missing");
-	expect_error("name: n\n", "n.conf: address: missing");
+	expect_parse_error(BASE "domain: -bad\n", "domain: '-bad' is not a DNS domain");
+	expect_parse_error(BASE "domain: a..b\n", "is not a DNS domain");
+	expect_parse_error(BASE "domain: a_b\n", "is not a DNS domain");
+	expect_parse_error(BASE "mtu: 60\n", "mtu: value '60'");
+	expect_parse_error(BASE "mtu: 70000\n", "mtu: value '70000'");
+	expect_parse_error(BASE "autostart: maybe\n", "autostart: 'maybe': yes or no");
+	expect_parse_error("address: 192.168.122.1/24\n", "n.conf: name: missing");
+	expect_parse_error("name: n\n", "n.conf: address: missing");
 }
 
 static void
@@ -370,6 +377,95 @@ test_registry(void **state)
 	assert_null(network_find(&r->d, "other"));
 }
 
+
+/* ---- the requests, through dispatch ---- */
+
+static void
+request_as(struct fx *f, uid_t uid, const char *cmd, const char *args)
+{
+	dispatch(req_new(&f->d, &test_ops, f, cmd, json_object_new_int(1),
+	    json_tokener_parse(args), uid, 1));
+}
+
+static void
+test_dispatch(void **state)
+{
+	struct fx *f = fx_new();
+	struct json_object *r;
+
+	(void)state;
+	snprintf(f->d.netdefdir, sizeof(f->d.netdefdir), "%s/networks",
+	    f->dir);
+	snprintf(f->d.netrun, sizeof(f->d.netrun), "%s/netrun", f->dir);
+
+	request(f, "net-define", "{\"text\": \"name: lab\\naddress: "
+	    "10.77.0.1/24\\nbridge: qlt-lab0\\n\", \"file\": \"lab.conf\"}");
+	r = expect_return(f);
+	assert_string_equal(jstr(r, "name"), "lab");
+	assert_string_equal(jstr(r, "bridge"), "qlt-lab0");
+	assert_string_equal(jstr(r, "dhcp_start"), "10.77.0.2");
+	assert_false(jbool(r, "active"));
+	assert_false(jbool(r, "replaced"));
+	json_object_put(r);
+
+	request(f, "net-define", "{\"text\": \"name: bad\\naddress: "
+	    "10.78.0.1/24\\ndhcp-range: 10.79.0.2,10.79.0.9\\n\", "
+	    "\"file\": \"bad.conf\"}");
+	expect_error(f, "InvalidDefinition", "bad.conf: dhcp-range: 10.79.0.2 "
+	    "to 10.79.0.9 is not inside 10.78.0.0/24", 0);
+	request(f, "net-define", "{}");
+	expect_error(f, "GenericError", "net-define needs \"text\"", 0);
+
+	/* the active ones by default, as virsh; all with "all" */
+	request(f, "net-list", "{}");
+	r = expect_return(f);
+	assert_int_equal(json_object_array_length(r), 0);
+	json_object_put(r);
+	request(f, "net-list", "{\"all\": true}");
+	r = expect_return(f);
+	assert_int_equal(json_object_array_length(r), 1);
+	json_object_put(r);
+
+	request(f, "net-dumpdef", "{\"name\": \"lab\"}");
+	r = expect_return(f);
+	assert_non_null(strstr(jstr(r, "text"), "address: 10.77.0.1/24\n"));
+	assert_non_null(strstr(jstr(r, "text"), "uuid: "));
+	json_object_put(r);
+
+	/* not active: no leases, no stop */
+	request(f, "net-dhcp-leases", "{\"name\": \"lab\"}");
+	expect_error(f, "InvalidState", "network lab is not active", 0);
+	request(f, "net-destroy", "{\"name\": \"lab\"}");
+	expect_error(f, "InvalidState", "network lab is not active", 0);
+	request(f, "net-info", "{\"name\": \"nope\"}");
+	expect_error(f, "NotFound", "network nope does not exist", 0);
+	request(f, "net-info", "{}");
+	expect_error(f, "GenericError", "net-info needs \"name\"", 0);
+
+	/* changes are the admin's; reading is everyone's */
+	request_as(f, 4242, "net-undefine", "{\"name\": \"lab\"}");
+	expect_error(f, "PermissionDenied", "only root may do that", 0);
+	request_as(f, 4242, "net-autostart", "{\"name\": \"lab\"}");
+	expect_error(f, "PermissionDenied", "only root may do that", 0);
+	request_as(f, 4242, "net-info", "{\"name\": \"lab\"}");
+	r = expect_return(f);
+	assert_string_equal(jstr(r, "address"), "10.77.0.1/24");
+	json_object_put(r);
+
+	request(f, "net-autostart", "{\"name\": \"lab\"}");
+	json_object_put(expect_return(f));
+	request(f, "net-info", "{\"name\": \"lab\"}");
+	r = expect_return(f);
+	assert_true(jbool(r, "autostart"));
+	json_object_put(r);
+	request(f, "net-undefine", "{\"name\": \"lab\"}");
+	json_object_put(expect_return(f));
+	request(f, "net-info", "{\"name\": \"lab\"}");
+	expect_error(f, "NotFound", "network lab does not exist", 0);
+	network_fini(&f->d);
+	fx_free(f);
+}
+
 int
 main(void)
 {
@@ -382,6 +478,7 @@ main(void)
 		cmocka_unit_test(test_leases),
 		cmocka_unit_test_setup_teardown(test_registry, reg_setup,
 		    reg_teardown),
+		cmocka_unit_test(test_dispatch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
