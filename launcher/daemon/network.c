@@ -618,9 +618,11 @@ adopt(struct daemon *d, const char *name)
 	free(text);
 	if (o == NULL)
 		return -1;
-	if (n == NULL && !jbool(o, "persistent") &&
-	    jstr(o, "definition") != NULL) {
-		/* a transient network lives in its state only */
+	if (n == NULL && jstr(o, "definition") != NULL) {
+		/*
+		 * a transient network lives in its state only; so does one
+		 * whose file went while it ran: it stays until stopped
+		 */
 		struct netdef *def = netdef_parse(jstr(o, "definition"), path,
 		    err, sizeof(err));
 		if (def != NULL)

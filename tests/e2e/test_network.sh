@@ -128,7 +128,7 @@ t_nat() {
 	# the outside has no route back to 192.168.122.0/24: only NAT answers
 	ino ip route show | grep -q 192.168.122 && fail "outside has a route"
 	inc busybox ping -c 1 -W 2 203.0.113.2 >/dev/null || fail "no ping through NAT"
-	ino python3 -c '
+	ip netns exec "$NSO" python3 -c '
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -226,7 +226,7 @@ t_errors() {
 	inh ip link add bind0 type bridge
 	inh ip addr add 10.8.0.1/24 dev bind0
 	inh ip link set bind0 up
-	inh python3 -c '
+	ip netns exec "$NSH" python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("10.8.0.1", 53)); time.sleep(20)' &

@@ -5,6 +5,7 @@
  * on first use) and the net-* requests through dispatch, without starting
  * anything.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,6 +467,90 @@ test_dispatch(void **state)
 	fx_free(f);
 }
 
+/* ---- NAT, in a network namespace of the test's own (root) ---- */
+
+/* The output of an nft command, or NULL when it fails. */
+static char *
+nft_out(const char *args)
+{
+	char *cmd = xasprintf("nft %s 2>/dev/null", args), buf[4096];
+	FILE *p = popen(cmd, "r");
+	size_t n = p != NULL ? fread(buf, 1, sizeof(buf) - 1, p) : 0;
+	int rc = p != NULL ? pclose(p) : -1;
+
+	free(cmd);
+	buf[n] = '\0';
+	return rc == 0 ? xstrdup(buf) : NULL;
+}
+
+static int
+ip_forward(void)
+{
+	char *s = tu_slurp("/proc/sys/net/ipv4/ip_forward", NULL);
+	int v = s != NULL && s[0] == '1';
+
+	free(s);
+	return v;
+}
+
+static void
+test_nat(void **state)
+{
+	enum nat_kind k1, k2, k3;
+	char warn[256], *out;
+
+	(void)state;
+	if (geteuid() != 0 || access("/usr/sbin/nft", X_OK) != 0) {
+		fprintf(stderr, "test_nat: not root or no nft: skipped\n");
+		skip();
+	}
+	assert_int_equal(unshare(CLONE_NEWNET), 0);
+	assert_false(ip_forward());
+
+	/* forward: none touches nothing */
+	struct netdef *iso = parse("name: iso\naddress: 10.98.0.1/24\n"
+	    "forward: none\n");
+	nat_add(iso, &k1, warn, sizeof(warn));
+	assert_int_equal(k1, NAT_NONE);
+	assert_string_equal(warn, "");
+	assert_false(ip_forward());
+	assert_null(nft_out("list table ip qlaunch"));
+
+	/* nat: forwarding on, a chain of its own with the masquerade */
+	struct netdef *a = parse("name: a\naddress: 10.99.0.1/24\n");
+	struct netdef *b = parse("name: b.2\naddress: 10.97.0.1/24\n");
+	nat_add(a, &k2, warn, sizeof(warn));
+	assert_int_equal(k2, NAT_NFT);
+	assert_string_equal(nat_kind_name(k2), "nftables");
+	assert_true(ip_forward());
+	out = nft_out("list chain ip qlaunch net-a");
+	assert_non_null(out);
+	assert_non_null(strstr(out, "ip saddr 10.99.0.0/24 ip daddr != "
+	    "10.99.0.0/24 masquerade"));
+	free(out);
+	/* added again (re-adoption, a leftover): still one rule */
+	nat_add(a, &k2, warn, sizeof(warn));
+	out = nft_out("list chain ip qlaunch net-a");
+	assert_null(strstr(strstr(out, "masquerade") + 1, "masquerade"));
+	free(out);
+	nat_add(b, &k3, warn, sizeof(warn));
+	assert_int_equal(k3, NAT_NFT);
+
+	/* removing one leaves the other's chain and the table */
+	nat_del(a, k2, 0);
+	assert_null(nft_out("list chain ip qlaunch net-a"));
+	out = nft_out("list chain ip qlaunch net-b.2");
+	assert_non_null(out);
+	free(out);
+	nat_del(b, k3, 1);
+	assert_null(nft_out("list table ip qlaunch"));
+	assert_int_equal(nat_kind_parse("iptables"), NAT_IPTABLES);
+	assert_int_equal(nat_kind_parse("bogus"), NAT_NONE);
+	netdef_free(iso);
+	netdef_free(a);
+	netdef_free(b);
+}
+
 int
 main(void)
 {
@@ -479,6 +564,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_registry, reg_setup,
 		    reg_teardown),
 		cmocka_unit_test(test_dispatch),
+		/* last: it moves the process to a network namespace */
+		cmocka_unit_test(test_nat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
