@@ -292,14 +292,21 @@ c_info(struct cli *cli, int argc, char **argv)
 static int
 c_dumpdef(struct cli *cli, int argc, char **argv)
 {
+	int json = 0;
 	const char *v[1] = { NULL };
-	struct opt o[] = { { "network", 1, &v[0], NULL } };
+	struct opt o[] = {
+		{ "network", 1, &v[0], NULL },
+		{ "json", 0, NULL, &json },
+	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
 	cli_named_operands(cli, argc, argv, first, v, 1, 1);
 	struct json_object *ret = cli_call(cli, "net-dumpdef",
 	    cli_name_args(v[0]));
-	fputs(jstr_or(ret, "text", ""), stdout);
+	if (json)
+		cli_print_json(ret);
+	else
+		fputs(jstr_or(ret, "text", ""), stdout);
 	json_object_put(ret);
 	return 0;
 }
@@ -365,7 +372,7 @@ const struct cmd cmds_net[] = {
 	{ "net-autostart", NULL, c_autostart, "NAME [--disable]" },
 	{ "net-list", NULL, c_list, "[--all|--inactive] [--name] [--json]" },
 	{ "net-info", NULL, c_info, "NAME [--json]" },
-	{ "net-dumpdef", "net-dumpxml", c_dumpdef, "NAME" },
+	{ "net-dumpdef", "net-dumpxml", c_dumpdef, "NAME [--json]" },
 	{ "net-dhcp-leases", NULL, c_leases, "NAME [--mac M] [--json]" },
 	{ NULL, NULL, NULL, NULL }
 };

@@ -95,6 +95,10 @@ t_create() {
 	# the definition is stored, with the uuid it was given
 	grep -q "^uuid: " "$T/state/networks/default.conf" || fail "not stored"
 	q net-dumpdef default | grep -q '^address: 192.168.122.1/24$' || fail "dumpdef"
+	q net-dumpdef default --json | grep -q '"text": ".*address: 192.168.122.1/24' ||
+	    fail "dumpdef --json: $(q net-dumpdef default --json)"
+	q net-list --json | grep -q '"bridge": "virbr0"' || fail "net-list --json"
+	q net-info default --json | grep -q '"nat": "nftables"' || fail "net-info --json"
 }
 
 t_dhcp() {
