@@ -272,16 +272,26 @@ network_load_all(struct daemon *d)
 			netdef_free(def);
 			continue;
 		}
-		if (def->bridge[0] == '\0' &&
-		    pick_bridge(d, def, err, sizeof(err)) == -1) {
-			log_warnx("%s: %s", path, err);
-			netdef_free(def);
-			continue;
-		}
 		net_add(d, def, 1);
 		count++;
 	}
 	closedir(dir);
+	/*
+	 * a file written by hand may name no bridge or uuid: they are
+	 * picked once and kept in it
+	 */
+	struct network *n, *tn;
+	TAILQ_FOREACH_SAFE(n, &d->nets, entry, tn) {
+		if (n->def->bridge[0] != '\0' && !n->def->uuid_generated)
+			continue;
+		if ((n->def->bridge[0] == '\0' &&
+		    pick_bridge(d, n->def, err, sizeof(err)) == -1) ||
+		    save_def(d, n->def, err, sizeof(err)) == -1) {
+			log_warnx("network %s: %s", n->def->name, err);
+			net_free(n);
+			count--;
+		}
+	}
 	return count;
 }
 

@@ -367,9 +367,28 @@ test_registry(void **state)
 	assert_non_null(strstr(text, "autostart: yes"));
 	free(text);
 
-	/* loaded again from the files, as a new supervisor would */
+	/* loaded again from the files, as a new supervisor would, with one
+	 * written by hand naming no bridge: it gets one, kept in its file */
 	network_fini(&r->d);
-	assert_int_equal(network_load_all(&r->d), 2);
+	char hand[PATH_MAX];
+	snprintf(hand, sizeof(hand), "%s/hand.conf", r->d.netdefdir);
+	FILE *fp = fopen(hand, "w");
+	assert_non_null(fp);
+	fputs("name: hand\naddress: 10.10.0.1/24\n", fp);
+	fclose(fp);
+	assert_int_equal(network_load_all(&r->d), 3);
+	struct network *h = network_find(&r->d, "hand");
+	assert_non_null(h);
+	assert_int_equal(strncmp(h->def->bridge, "virbr", 5), 0);
+	text = tu_slurp(hand, NULL);
+	char *bl = xasprintf("bridge: %s\n", h->def->bridge);
+	assert_non_null(strstr(text, bl));
+	free(bl);
+	free(text);
+	assert_string_not_equal(h->def->bridge, network_find(&r->d,
+	    "default")->def->bridge);
+	assert_string_not_equal(h->def->bridge, network_find(&r->d,
+	    "other")->def->bridge);
 	m = network_find(&r->d, "other");
 	assert_non_null(m);
 	assert_true(m->def->autostart);
