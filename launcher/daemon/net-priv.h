@@ -1,7 +1,8 @@
 /*
- * The parts of a network (network.h) in their own files: dnsmasq
+ * The parts of networks (network.h) in their own files: the registry's
+ * helpers (network.c), a network's life (net-life.c), dnsmasq
  * (net-dnsmasq.c), NAT (net-nat.c) and dnsmasq's lease file
- * (net-leases.c).  Only network.c and the tests use them.
+ * (net-leases.c).  Only those files and the tests use them.
  */
 #ifndef LAUNCHER_NET_PRIV_H
 #define LAUNCHER_NET_PRIV_H
@@ -13,6 +14,27 @@
 #include "network.h"
 
 struct netdef;
+
+/* ---- the registry (network.c) ---- */
+struct network	*net_add(struct daemon *, struct netdef *, int persistent);
+/* Out of the registry and freed (dnsmasq unwatched, nothing stopped). */
+void		 net_free(struct network *);
+/* 1 when an interface of that name exists. */
+int		 bridge_exists(const char *name);
+/*
+ * -1 with err when another network than def's own has def's bridge or an
+ * overlapping subnet (among the active ones only, or all).
+ */
+int		 conflict(struct daemon *, const struct netdef *,
+		    int active_only, char *err, size_t errlen);
+
+/* ---- a network's life (net-life.c) ---- */
+int	 save_state(struct network *, char *err, size_t errlen);
+/* Undo everything of a start that got as far as it did. */
+void	 teardown(struct network *);
+/* dnsmasq's pidfd in the event loop: restarted when it dies. */
+void	 watch(struct network *);
+void	 unwatch(struct network *);
 
 /* ---- dnsmasq ---- */
 #define DNSMASQ_PATH	"/usr/sbin/dnsmasq"
