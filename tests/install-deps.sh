@@ -7,12 +7,12 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-PKGS="gcc make pkg-config libc6-dev libnl-route-3-dev
+PKGS="gcc make pkg-config libc6-dev libnl-route-3-dev libnftables-dev
 libjson-c-dev libevent-dev libbsd-dev libcmocka-dev libarchive-dev
 qemu-system-x86 qemu-utils
 cpio lz4 xz-utils zstd gzip genisoimage isolinux syslinux-common
 clang libclang-rt-14-dev
-iproute2 procps psmisc dnsmasq-base nftables bridge-utils
+iproute2 procps psmisc dnsmasq-base nftables bridge-utils busybox
 vncsnapshot libjpeg-turbo-progs python3"
 missing=
 for p in $PKGS; do

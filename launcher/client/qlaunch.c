@@ -30,6 +30,7 @@ extern const struct cmd cmds_display[];
 extern const struct cmd cmds_qmp[];
 extern const struct cmd cmds_image[];
 extern const struct cmd cmds_host[];
+extern const struct cmd cmds_net[];
 
 /* The areas, in the order qlaunch -h lists them. */
 static const struct cmd *const areas[] = {
@@ -44,6 +45,7 @@ static const struct cmd *const areas[] = {
 	cmds_save,
 	cmds_clone,
 	cmds_display,
+	cmds_net,
 	cmds_qmp,
 	cmds_image,
 	cmds_host,

@@ -94,10 +94,11 @@ hostnet(struct req *r)
 {
 	char err[256];
 
-	if (r->d->hostnet == NULL &&
-	    (r->d->hostnet = hn_open(err, sizeof(err))) == NULL)
+	struct hostnet *h = daemon_hostnet(r->d, err, sizeof(err));
+
+	if (h == NULL)
 		req_error(r, ERR_GENERIC, "%s", err);
-	return r->d->hostnet;
+	return h;
 }
 
 /* {"interface"}: the guest's counters, so the tap's the other way round */

@@ -12,7 +12,16 @@ daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
 	d->qemu = qemu;
 	d->uid = geteuid();
 	TAILQ_INIT(&d->vms);
+	TAILQ_INIT(&d->nets);
 	TAILQ_INIT(&d->sinks);
+}
+
+struct hostnet *
+daemon_hostnet(struct daemon *d, char *err, size_t errlen)
+{
+	if (d->hostnet == NULL)
+		d->hostnet = hn_open(err, errlen);
+	return d->hostnet;
 }
 
 void

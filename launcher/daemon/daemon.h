@@ -7,6 +7,8 @@
 #define LAUNCHER_DAEMON_H
 
 #include <sys/queue.h>
+
+#include <stddef.h>
 #include <sys/types.h>
 
 #include <limits.h>
@@ -15,18 +17,22 @@ struct event_base;
 struct vm;
 struct sink;
 struct control;
+struct network;
 
 struct daemon {
 	struct event_base	*base;
 	char			 statedir[PATH_MAX];
 	char			 defdir[PATH_MAX];
 	char			 runroot[PATH_MAX];
+	char			 netdefdir[PATH_MAX];	/* STATEDIR/networks */
+	char			 netrun[PATH_MAX];	/* networks' runtime */
 	char			 sock[108];
 	const char		*qemu;		/* default emulator */
 	uid_t			 uid;		/* the supervisor's own user */
 	int			 foreground;
 	TAILQ_HEAD(vmlist, vm)	 vms;
 	int			 next_id;	/* ids of running VMs, as virsh's */
+	TAILQ_HEAD(netlist, network) nets;	/* network.c */
 	TAILQ_HEAD(sinklist, sink) sinks;	/* events.c */
 	int			 firing;
 	struct control		*control;
@@ -36,6 +42,8 @@ struct daemon {
 
 /* A context with nothing in it yet, on an event base. */
 void	 daemon_init(struct daemon *, struct event_base *, const char *qemu);
+/* Its rtnetlink connection, opened on first use; NULL with err. */
+struct hostnet *daemon_hostnet(struct daemon *, char *err, size_t errlen);
 /* What it opened for itself (not its VMs, its event base). */
 void	 daemon_fini(struct daemon *);
 

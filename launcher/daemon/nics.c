@@ -7,11 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "hostnet.h"
 #include "log.h"
+#include "network.h"
 #include "nics.h"
 #include "util.h"
 #include "vm.h"
@@ -60,6 +64,12 @@ nics_prepare(struct daemon *d, struct vmdef *def, const struct vm *self,
 	for (size_t i = 0; vmdef_nic_get(nd, i, &n) == 0; i++) {
 		if (strcmp(n.type, "none") == 0)
 			continue;
+		/* libvirt's default network: defined when first named */
+		if (strcmp(n.type, "network") == 0 &&
+		    network_ensure_default(d, n.source, err, errlen) == -1) {
+			vmdef_free(nd);
+			return -1;
+		}
 		if (n.mac[0] && !fresh) {
 			if ((o = mac_owner(d, n.mac, self)) != NULL) {
 				snprintf(err, errlen, "network: MAC %s belongs "
@@ -115,24 +125,14 @@ fds_add(struct nicfds *f, int fd)
 	f->fd[f->n++] = fd;
 }
 
-static struct hostnet *
-hostnet(struct daemon *d, char *err, size_t errlen)
-{
-	if (d->hostnet == NULL)
-		d->hostnet = hn_open(err, errlen);
-	return d->hostnet;
-}
-
 /* The bridge a NIC goes on. */
 static const char *
 source_bridge(struct daemon *d, const struct vmdef_nic *n, char *err,
     size_t errlen)
 {
-	(void)d;
 	if (strcmp(n->type, "bridge") == 0)
 		return n->source;
-	snprintf(err, errlen, "network %s does not exist", n->source);
-	return NULL;
+	return network_bridge(d, n->source, err, errlen);
 }
 
 const char *
@@ -194,7 +194,7 @@ static int
 open_nic(struct vm *vm, const struct vmdef_nic *n, struct nicfds *f,
     char *err, size_t errlen)
 {
-	struct hostnet *h = hostnet(vm->d, err, errlen);
+	struct hostnet *h = daemon_hostnet(vm->d, err, errlen);
 	struct hn_link br;
 	const char *bridge;
 	char name[HN_NAMELEN], alias[128], why[256];
@@ -278,7 +278,28 @@ void
 nics_lease_addrs(struct daemon *d, const struct vmdef_nic *n,
     struct json_object *addrs)
 {
-	(void)d;
-	(void)n;
-	(void)addrs;
+	struct net_lease *l;
+	size_t nl;
+	char err[256];
+
+	if (strcmp(n->type, "network") != 0 ||
+	    network_leases(d, n->source, &l, &nl, err, sizeof(err)) == -1)
+		return;
+	for (size_t i = 0; i < nl; i++) {
+		struct json_object *a;
+		if (strcasecmp(l[i].mac, n->mac) != 0)
+			continue;
+		a = json_object_new_object();
+		json_object_object_add(a, "address",
+		    json_object_new_string(l[i].ip));
+		json_object_object_add(a, "family", json_object_new_string(
+		    strchr(l[i].ip, ':') != NULL ? "ipv6" : "ipv4"));
+		json_object_object_add(a, "source",
+		    json_object_new_string("lease"));
+		if (l[i].hostname[0])
+			json_object_object_add(a, "hostname",
+			    json_object_new_string(l[i].hostname));
+		json_object_array_add(addrs, a);
+	}
+	free(l);
 }

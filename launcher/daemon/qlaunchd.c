@@ -24,6 +24,7 @@
 #include "console.h"
 #include "control.h"
 #include "daemon.h"
+#include "network.h"
 #include "util.h"
 #include "vm.h"
 
@@ -89,6 +90,16 @@ default_paths(const char *sock, const char *state, const char *run,
 	else
 		snprintf(D->runroot, sizeof(D->runroot), "%s/vms", base_run);
 	snprintf(D->defdir, sizeof(D->defdir), "%s/vms", D->statedir);
+	snprintf(D->netdefdir, sizeof(D->netdefdir), "%s/networks",
+	    D->statedir);
+	/* networks' runtime: beside RUNDIR when it is .../vms */
+	size_t rl = strlen(D->runroot);
+	if (rl > 4 && strcmp(D->runroot + rl - 4, "/vms") == 0)
+		snprintf(D->netrun, sizeof(D->netrun), "%.*s/networks",
+		    (int)(rl - 4), D->runroot);
+	else
+		snprintf(D->netrun, sizeof(D->netrun), "%s/netrun",
+		    D->statedir);
 	if (sock != NULL) {
 		if (strlcpy(D->sock, sock, sizeof(D->sock)) >= sizeof(D->sock)) {
 			snprintf(err, errlen, "%s: too long for a UNIX socket",
@@ -266,6 +277,8 @@ main(int argc, char *argv[])
 	evsignal_add(sigint, NULL);
 
 	console_init(D);
+	int nnets = network_load_all(D);
+	int nadopted = network_adopt_all(D);
 	int n = vm_load_all(D);
 	struct vm *vm, *tvm;
 	int adopted = 0;
@@ -274,13 +287,16 @@ main(int argc, char *argv[])
 			adopted++;
 	if (control_listen(D, D->sock, err, sizeof(err)) == -1)
 		startup_fail(notify, err);
-	log_info("qlaunchd %s: %d VMs defined, %d re-adopted; listening on %s",
-	    QLAUNCH_VERSION, n < 0 ? 0 : n, adopted, D->sock);
+	log_info("qlaunchd %s: %d VMs defined, %d re-adopted; %d networks "
+	    "defined, %d re-adopted; listening on %s", QLAUNCH_VERSION,
+	    n < 0 ? 0 : n, adopted, nnets, nadopted, D->sock);
 	if (notify != -1) {
 		if (write(notify, "+", 1) == -1)
 			log_warn("notify");
 		close(notify);
 	}
+	/* networks first: autostarted VMs may be on them */
+	network_autostart(D);
 	TAILQ_FOREACH(vm, &D->vms, entry) {
 		if (vm->def->autostart && !vm_active(vm)) {
 			if (vm_start(vm, 0, err, sizeof(err)) == -1)
@@ -295,6 +311,7 @@ main(int argc, char *argv[])
 	console_fini(D);
 	TAILQ_FOREACH_SAFE(vm, &D->vms, entry, tvm)
 		vm_remove(vm);
+	network_fini(D);	/* networks keep running too */
 	event_free(sigterm);
 	event_free(sigint);
 	daemon_fini(D);
