@@ -254,6 +254,16 @@ request(struct fx *f, const char *cmd, const char *args)
 	    0, 1));
 }
 
+void
+request_as(struct fx *f, uid_t uid, const char *cmd, const char *args)
+{
+	struct json_object *a = json_tokener_parse(args);
+
+	assert_non_null(a);
+	dispatch(req_new(&f->d, &test_ops, f, cmd, json_object_new_int(1), a,
+	    uid, 1));
+}
+
 /* The next reply, waiting for it; removed from the list. */
 struct json_object *
 reply(struct fx *f)

@@ -7,6 +7,8 @@
 #ifndef TESTS_FAKEQEMU_H
 #define TESTS_FAKEQEMU_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #include "daemon.h"
@@ -62,6 +64,9 @@ void		 pump(struct fx *, int ms);
 
 /* Requests through dispatch, as uid 0; their answers in order. */
 void		 request(struct fx *, const char *cmd, const char *args);
+/* The same from another user (a peer that is not root). */
+void		 request_as(struct fx *, uid_t uid, const char *cmd,
+		    const char *args);
 struct json_object *reply(struct fx *);
 void		 expect_error(struct fx *, const char *class,
 		    const char *desc_part, int qemu);

@@ -295,7 +295,7 @@ clone_def(struct vm *src, const char *newname)
 		vmdef_text_set(d, "autostart", "no");
 	}
 	/* a clone of a valid definition takes any free MAC */
-	if (nics_prepare(src->d, d, NULL, 1, err, sizeof(err)) == -1)
+	if (nics_prepare(src->d, d, NULL, 1, 1, err, sizeof(err)) == -1)
 		log_warnx("%s: new MACs: %s", newname, err);
 	return d;
 }

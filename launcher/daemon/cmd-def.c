@@ -67,7 +67,8 @@ store_kept(struct req *r, struct vmdef *d, struct vm **vmp, struct created *c)
 {
 	char err[1024];
 
-	if (nics_prepare(r->d, d, vm_find(r->d, d->name), 0, err,
+	if (nics_prepare(r->d, d, vm_find(r->d, d->name), 0,
+	    uid_is_admin(r->d, r->uid), err,
 	    sizeof(err)) == -1 ||
 	    storage_prepare(r->d, d, (size_t)-1, uid_is_admin(r->d, r->uid),
 	    c, err, sizeof(err)) == -1 ||

@@ -264,7 +264,8 @@ d_attach_interface(struct req *r, struct vm *vm)
 	i = vmdef_nic_count(scratch);
 	if (vmdef_set(scratch, "network", line, err, sizeof(err)) == -1 ||
 	    vmdef_check(scratch, err, sizeof(err)) == -1 ||
-	    nics_prepare(r->d, scratch, vm, 0, err, sizeof(err)) == -1)
+	    nics_prepare(r->d, scratch, vm, 0,
+	    uid_is_admin(r->d, r->uid), err, sizeof(err)) == -1)
 		goto fail;
 	vmdef_nic_get(scratch, i, &n);
 	if (strcmp(n.type, "none") == 0) {

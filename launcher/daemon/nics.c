@@ -52,9 +52,25 @@ mac_in(const struct vmdef *def, const char *mac, size_t skip)
 	return 0;
 }
 
+/* Does self's stored definition have a NIC on bridge br? */
+static int
+had_bridge(const struct vm *self, const char *br)
+{
+	struct vmdef_nic n;
+	const struct vmdef *def;
+
+	if (self == NULL)
+		return 0;
+	def = self->next_def != NULL ? self->next_def : self->def;
+	for (size_t i = 0; vmdef_nic_get(def, i, &n) == 0; i++)
+		if (strcmp(n.type, "bridge") == 0 && strcmp(n.source, br) == 0)
+			return 1;
+	return 0;
+}
+
 int
 nics_prepare(struct daemon *d, struct vmdef *def, const struct vm *self,
-    int fresh, char *err, size_t errlen)
+    int fresh, int admin, char *err, size_t errlen)
 {
 	struct vmdef *nd = vmdef_dup(def);
 	struct vmdef_nic n;
@@ -64,6 +80,15 @@ nics_prepare(struct daemon *d, struct vmdef *def, const struct vm *self,
 	for (size_t i = 0; vmdef_nic_get(nd, i, &n) == 0; i++) {
 		if (strcmp(n.type, "none") == 0)
 			continue;
+		/* a host bridge is the administrator's to hand out */
+		if (!admin && strcmp(n.type, "bridge") == 0 &&
+		    !had_bridge(self, n.source)) {
+			snprintf(err, errlen, "network: only an administrator may "
+			    "put a VM on host bridge %s; use network=NAME",
+			    n.source);
+			vmdef_free(nd);
+			return -1;
+		}
 		/* libvirt's default network: defined when first named */
 		if (strcmp(n.type, "network") == 0 &&
 		    network_ensure_default(d, n.source, err, errlen) == -1) {

@@ -27,10 +27,13 @@ struct nicfds {
 /*
  * A definition about to be stored for vm (NULL: a new VM): MACs for the
  * NICs without one; a MAC another VM has is an error.  fresh: every NIC
- * gets a new MAC (a clone).  -1 with err, d unchanged.
+ * gets a new MAC (a clone).  Only an admin may put a VM on a host bridge
+ * it was not on already (others use networks).  A NIC on the network
+ * "default" defines that network when there is none.  -1 with err, d
+ * unchanged.
  */
 int	 nics_prepare(struct daemon *, struct vmdef *, const struct vm *self,
-	    int fresh, char *err, size_t errlen);
+	    int fresh, int admin, char *err, size_t errlen);
 /* Does the host have vhost-net (can the supervisor open /dev/vhost-net)? */
 int	 nics_vhost_net(void);
 /*

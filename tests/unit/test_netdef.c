@@ -401,13 +401,6 @@ test_registry(void **state)
 /* ---- the requests, through dispatch ---- */
 
 static void
-request_as(struct fx *f, uid_t uid, const char *cmd, const char *args)
-{
-	dispatch(req_new(&f->d, &test_ops, f, cmd, json_object_new_int(1),
-	    json_tokener_parse(args), uid, 1));
-}
-
-static void
 test_dispatch(void **state)
 {
 	struct fx *f = fx_new();

@@ -87,6 +87,43 @@ test_attach_refused(void **state)
 	fx_free(f);
 }
 
+/* A host bridge is root's to hand out; a user's VM uses networks. */
+static void
+test_bridge_admin_only(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	request_as(f, 4242, "define", "{\"text\": \"name: u1\\nnetwork: "
+	    "bridge=br0\\n\"}");
+	expect_error(f, "GenericError", "only an administrator may put a VM "
+	    "on host bridge br0; use network=NAME", 0);
+	request_as(f, 4242, "define", "{\"text\": \"name: u1\\nnetwork: "
+	    "user\\n\"}");
+	json_object_put(expect_return(f));
+	request_as(f, 4242, "attach-interface", "{\"name\": \"u1\", "
+	    "\"config\": true, \"network\": \"bridge=br0\"}");
+	expect_error(f, "GenericError", "only an administrator", 0);
+	/* root may, and the VM's user may then keep it on that bridge */
+	request(f, "attach-interface", "{\"name\": \"u1\", \"config\": true, "
+	    "\"network\": \"bridge=br0\"}");
+	json_object_put(expect_return(f));
+	request_as(f, 4242, "dumpconfig", "{\"name\": \"u1\"}");
+	struct json_object *r = expect_return(f);
+	char text[1024];
+	strlcpy(text, jstr(r, "text"), sizeof(text));
+	json_object_put(r);
+	assert_non_null(strstr(text, "network: bridge=br0,mac=52:54:00:"));
+	char req[2048];
+	struct json_object *t = json_object_new_string(text);
+	snprintf(req, sizeof(req), "{\"text\": %s}",
+	    json_object_to_json_string(t));
+	json_object_put(t);
+	request_as(f, 4242, "define", req);
+	json_object_put(expect_return(f));
+	fx_free(f);
+}
+
 /* Unplug: device_del, the guest lets go, then netdev_del; and config. */
 static void
 test_detach(void **state)
@@ -203,6 +240,7 @@ main(void)
 		cmocka_unit_test(test_attach_user_rolls_back),
 		cmocka_unit_test(test_attach_refused),
 		cmocka_unit_test(test_detach),
+		cmocka_unit_test(test_bridge_admin_only),
 		cmocka_unit_test(test_setlink),
 		cmocka_unit_test(test_attach_tap_rolls_back),
 	};
