@@ -14,6 +14,7 @@
 #include "defutil.h"
 #include "dev.h"
 #include "dev-disk.h"
+#include "pci.h"
 #include "util.h"
 #include "vmdef.h"
 
@@ -75,8 +76,14 @@ take(struct vmdef *d, struct vmdef *nd)
 static void
 text_line(struct vmdef *d, size_t i)
 {
-	char *v = disk_print(disk_at(d, i));
+	size_t j = 0, n = 0;
 
+	for (; j < d->ndevs; j++)
+		if (d->devs[j].kind == &devkind_disk && n++ == i)
+			break;
+	if (j == d->ndevs)
+		return;
+	char *v = vmdef_dev_value(d, &devkind_disk, d->devs[j].conf, j);
 	vmdef_text_set_nth(d, "disk", i, v);
 	free(v);
 }
@@ -338,11 +345,14 @@ vmdef_disk_plug(struct vmdef *d, const char *value, size_t *ip,
     struct json_object **steps, char *err, size_t errlen)
 {
 	struct vmdef *nd = vmdef_dup(d);
-	struct json_object *c, *id, *s;
+	struct json_object *c, *id, *s, *o;
+	struct pciplan plan;
 	struct disk *k;
 	size_t i;
 
-	if (vmdef_set(nd, "disk", value, err, errlen) == -1 ||
+	/* the devices there keep their slots; the new one takes a free one */
+	if (vmdef_pci_pin(nd, err, errlen) == -1 ||
+	    vmdef_set(nd, "disk", value, err, errlen) == -1 ||
 	    vmdef_check(nd, err, errlen) == -1)
 		goto fail;
 	i = disk_count(nd) - 1;
@@ -359,29 +369,37 @@ vmdef_disk_plug(struct vmdef *d, const char *value, size_t *ip,
 	if (pluggable(nd, k, "hot-plug", err, errlen) == -1 ||
 	    disk_ready(nd, k, err, errlen) == -1)
 		goto fail;
+	/* its line, with the slot it takes written in */
+	vmdef_text_set_nth(nd, "disk", i, value);
+	if (vmdef_pci_pin(nd, err, errlen) == -1 ||
+	    pci_plan(nd, &plan, err, errlen) == -1)
+		goto fail;
 	s = json_object_new_array();
 	/* the controller, unless a disk the VM has already brought it */
 	if ((c = disk_controller(nd, k)) != NULL) {
 		json_object_object_get_ex(c, "id", &id);
 		int had = 0;
 		for (size_t j = 0; j < i && !had; j++) {
-			struct json_object *o = disk_controller(nd,
+			struct json_object *oc = disk_controller(nd,
 			    disk_at(nd, j));
-			had = o != NULL && json_object_equal(o, c);
-			json_object_put(o);
+			had = oc != NULL && json_object_equal(oc, c);
+			json_object_put(oc);
 		}
 		if (had)
 			json_object_put(c);
-		else
+		else {
+			pci_place(&plan, c);
 			step(s, "device_add", c, "device_del",
 			    args1("id", json_object_get_string(id)));
+		}
 	}
 	if (k->path != NULL)
 		add_medium(s, k);
-	step(s, "device_add", disk_device(nd, k), "device_del",
-	    args1("id", k->r.target));
+	o = disk_device(nd, k);
+	pci_place(&plan, o);
+	pci_plan_free(&plan);
+	step(s, "device_add", o, "device_del", args1("id", k->r.target));
 	take(d, nd);
-	vmdef_text_set_nth(d, "disk", i, value);
 	*ip = i;
 	*steps = s;
 	return 0;
@@ -406,11 +424,16 @@ vmdef_disk_unplug(struct vmdef *d, const char *target,
 	if (pluggable(d, k, "unplug", err, errlen) == -1)
 		return -1;
 	/* the targets the others have now, which they keep */
+	/* the others keep their PCI slots */
+	nd = vmdef_dup(d);
+	if (vmdef_pci_pin(nd, err, errlen) == -1) {
+		vmdef_free(nd);
+		return -1;
+	}
 	was = xcalloc(n, sizeof(*was));
 	pinned = xcalloc(n, sizeof(*pinned));
 	for (size_t j = 0; j < n; j++)
 		strlcpy(was[j], disk_at(d, j)->r.target, sizeof(was[j]));
-	nd = vmdef_dup(d);
 	for (size_t j = 0, m = 0; j < nd->ndevs; j++)
 		if (nd->devs[j].kind == &devkind_disk && m++ == i) {
 			disk_free(nd->devs[j].conf);
