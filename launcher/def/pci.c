@@ -261,8 +261,13 @@ pci_plan(const struct vmdef *d, struct pciplan *p, char *err, size_t errlen)
 	if (p->q35) {
 		if (d->pcie_ports != 0 && high > d->pcie_ports)
 			goto fail_ports;
+		/* spares beyond the fixed ports too, used or not */
+		unsigned base = high;
+		for (size_t i = 0; i < NFIXED; i++)
+			if (!fixed[i].root && fixed[i].q35 > base)
+				base = fixed[i].q35;
 		p->ports = d->pcie_ports != 0 ? d->pcie_ports :
-		    high + PCI_SPARE_PORTS;
+		    base + PCI_SPARE_PORTS;
 		if (p->ports > PCI_MAX_PORTS)
 			p->ports = PCI_MAX_PORTS;
 	}

@@ -30,7 +30,8 @@ struct vmdef;
 
 #define PCI_MAX_SLOT	31
 #define PCI_MAX_PORTS	64
-#define PCI_SPARE_PORTS	4	/* q35's free root ports for hot-plug */
+#define PCI_SPARE_PORTS	4	/* q35's root ports for hot-plug, after
+				   the last one used or fixed */
 
 struct pciplace {
 	char		 id[40];

@@ -96,5 +96,32 @@ t_save_restore() {
 	q destroy qz >/dev/null
 }
 
+# a slot pinned on the command line of create (virt-install's words) is
+# the one cmdline shows and the guest sees; a conflict is one line at
+# define, naming both devices, and defines nothing
+t_pinned() {
+	"$QEMU_IMG" create -q -f qcow2 "$T/pin.qcow2" 16M
+	create_guest qp --machine q35 \
+	    --disk "$T/pin.qcow2",format=qcow2,address.type=pci,address.slot=7
+	q dumpconfig qp | grep -q "^disk: .*addr=7" || fail "dumpconfig: $(q dumpconfig qp)"
+	q cmdline qp | grep -qx '{"driver":"virtio-blk-pci","id":"vda","drive":"fmt-vda","bus":"pci.7","addr":"0x0"}' ||
+	    fail "cmdline: $(q cmdline qp | grep vda)"
+	q start qp >/dev/null
+	wait_ready qp
+	# port 7: pcie.0 slot 2, function 6
+	[ "$(guest_pci_path qp vda)" = "0000:00:02.6/0000:07:00.0" ] ||
+	    fail "vda at '$(guest_pci_path qp vda)'"
+	q destroy qp >/dev/null
+	one_line_error "disk vda and balloon0 are both on root port 3" \
+	    q create qc --machine q35 --accel tcg --disk "$T/pin.qcow2",format=qcow2,addr=3
+	one_line_error "no VM named 'qc'" q info qc
+	printf 'name: qd\naccel: tcg\npcie_root_ports: 4\n' >"$T/qd.conf"
+	one_line_error "pcie_root_ports: only q35 has PCIe root ports" \
+	    q define "$T/qd.conf"
+	printf 'name: qd\nmachine: q35\naccel: tcg\npcie_root_ports: 2\n' >"$T/qd.conf"
+	one_line_error "balloon0 is on root port 3" q define "$T/qd.conf"
+	one_line_error "no VM named 'qd'" q info qd
+}
+
 start_daemon || exit 1
-run_tests guest_up hotplug save_restore
+run_tests guest_up hotplug save_restore pinned

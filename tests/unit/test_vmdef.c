@@ -1065,6 +1065,11 @@ test_pci_stable(void **state)
 	    "(pcie_root_ports: 8)");
 	assert_int_equal(vmdef_disk_count(d), 5);
 	vmdef_free(d);
+
+	/* no PCI device at all: still four free ports after the fixed ones */
+	d = parse_ok("name: n\nmachine: q35\nballoon: off\n");
+	assert_string_equal(placed(d, "vda", b, sizeof(b)), " 7");
+	vmdef_free(d);
 }
 
 /* A disk without a format, or a size= disk without a path, is not built. */
