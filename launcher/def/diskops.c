@@ -345,8 +345,7 @@ vmdef_disk_plug(struct vmdef *d, const char *value, size_t *ip,
     struct json_object **steps, char *err, size_t errlen)
 {
 	struct vmdef *nd = vmdef_dup(d);
-	struct json_object *c, *id, *s, *o;
-	struct pciplan plan;
+	struct json_object *c, *o, *s;
 	struct disk *k;
 	size_t i;
 
@@ -371,33 +370,35 @@ vmdef_disk_plug(struct vmdef *d, const char *value, size_t *ip,
 		goto fail;
 	/* its line, with the slot it takes written in */
 	vmdef_text_set_nth(nd, "disk", i, value);
-	if (vmdef_pci_pin(nd, err, errlen) == -1 ||
-	    pci_plan(nd, &plan, err, errlen) == -1)
+	if (vmdef_pci_pin(nd, err, errlen) == -1)
 		goto fail;
-	s = json_object_new_array();
 	/* the controller, unless a disk the VM has already brought it */
-	if ((c = disk_controller(nd, k)) != NULL) {
-		json_object_object_get_ex(c, "id", &id);
-		int had = 0;
-		for (size_t j = 0; j < i && !had; j++) {
+	if ((c = disk_controller(nd, k)) != NULL)
+		for (size_t j = 0; j < i && c != NULL; j++) {
 			struct json_object *oc = disk_controller(nd,
 			    disk_at(nd, j));
-			had = oc != NULL && json_object_equal(oc, c);
+			if (oc != NULL && json_object_equal(oc, c)) {
+				json_object_put(c);
+				c = NULL;
+			}
 			json_object_put(oc);
 		}
-		if (had)
-			json_object_put(c);
-		else {
-			pci_place(&plan, c);
-			step(s, "device_add", c, "device_del",
-			    args1("id", json_object_get_string(id)));
-		}
+	o = disk_device(nd, k);
+	if (pci_place_all(nd, (struct json_object *[]){ o, c, NULL }, err,
+	    errlen) == -1) {
+		json_object_put(o);
+		json_object_put(c);
+		goto fail;
+	}
+	s = json_object_new_array();
+	if (c != NULL) {
+		struct json_object *id;
+		json_object_object_get_ex(c, "id", &id);
+		step(s, "device_add", c, "device_del",
+		    args1("id", json_object_get_string(id)));
 	}
 	if (k->path != NULL)
 		add_medium(s, k);
-	o = disk_device(nd, k);
-	pci_place(&plan, o);
-	pci_plan_free(&plan);
 	step(s, "device_add", o, "device_del", args1("id", k->r.target));
 	take(d, nd);
 	*ip = i;

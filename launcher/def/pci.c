@@ -320,6 +320,20 @@ pci_place(const struct pciplan *p, struct json_object *o)
 	}
 }
 
+int
+pci_place_all(const struct vmdef *d, struct json_object *const *o, char *err,
+    size_t errlen)
+{
+	struct pciplan p;
+
+	if (pci_plan(d, &p, err, errlen) == -1)
+		return -1;
+	for (; *o != NULL; o++)
+		pci_place(&p, *o);
+	pci_plan_free(&p);
+	return 0;
+}
+
 struct json_object *
 pci_root_port(unsigned k)
 {

@@ -58,6 +58,14 @@ int	 pci_plan(const struct vmdef *, struct pciplan *, char *err,
 void	 pci_plan_free(struct pciplan *);
 /* Give a dev_pci() object its bus and addr from the plan, by its id. */
 void	 pci_place(const struct pciplan *, struct json_object *);
+/*
+ * Hot-plug: place the objects o (NULL-terminated; the device_add
+ * arguments of a device of d and of its controller) as d's command line
+ * would.  A plug first pins the slots d had (vmdef_pci_pin), adds the
+ * device's line, pins again (the new device's slot), then calls this.
+ */
+int	 pci_place_all(const struct vmdef *, struct json_object *const *o,
+	    char *err, size_t errlen);
 /* q35: root port k (1 to ports) as a -device object. */
 struct json_object *pci_root_port(unsigned k);
 
