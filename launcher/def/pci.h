@@ -19,6 +19,11 @@
  * usb0, scsi0, sata0, balloon0: pci.c's table), kept for them even when
  * absent; then every other device, in command-line order, the lowest free
  * slot.  Two devices on one slot are an error naming both.
+ *
+ * Only a line can keep a derived slot (vmdef_pci_pin writes it into the
+ * line), so a PCI device without a line of its own (a default, a
+ * controller) needs a row in the fixed table, or it could move when a
+ * line goes.
  */
 #ifndef LAUNCHER_PCI_H
 #define LAUNCHER_PCI_H
