@@ -240,8 +240,10 @@ d_attach_disk(struct req *r, struct vm *vm)
 		/* the same disk, by the same name, in what is stored */
 		c->config = vmdef_dup(vm_persistent(vm));
 		i = vmdef_disk_count(c->config);
-		/* any bus will do for the next start, not only pluggable ones */
-		if (vmdef_set(c->config, "disk", settled, err, sizeof(err)) == -1 ||
+		/* any bus will do for the next start, not only pluggable ones;
+		 * the disks there keep their PCI slots */
+		if (vmdef_pci_pin(c->config, err, sizeof(err)) == -1 ||
+		    vmdef_set(c->config, "disk", settled, err, sizeof(err)) == -1 ||
 		    vmdef_check(c->config, err, sizeof(err)) == -1)
 			goto fail;
 		vmdef_disk_get(c->config, i, &k);

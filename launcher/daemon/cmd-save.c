@@ -728,12 +728,6 @@ d_save(struct req *r, struct vm *vm)
 		    vm_state_name(vm->state));
 		return;
 	}
-	if (vm->hotplugged) {
-		req_error(r, ERR_INVALID_STATE, "VM '%s' has devices hot-plugged "
-		    "since it started, at PCI slots a restored QEMU would not "
-		    "give them; restart it before saving", vm->name);
-		return;
-	}
 	int fd = open_as(r, file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
 	    0600, err, sizeof(err));
 	if (fd == -1) {

@@ -9,6 +9,7 @@
 #include "corekeys.h"
 #include "defutil.h"
 #include "dev.h"
+#include "pci.h"
 #include "props.h"
 #include "util.h"
 
@@ -25,6 +26,7 @@ struct render {
 	struct argv		*a;
 	const struct vmpaths	*p;
 	struct argv		 ids;	/* of the controllers added */
+	struct pciplan		 plan;	/* every PCI device's place */
 };
 
 static int
@@ -53,6 +55,7 @@ add_controller(struct render *r, struct json_object *c)
 			return;
 		}
 	argv_add(&r->ids, json_object_get_string(id));
+	pci_place(&r->plan, c);
 	add_json(r->a, "-device", c);
 }
 
@@ -68,8 +71,10 @@ add_devices(const struct vmdef *d, const struct devset *s, void *arg)
 		    (o = k->controller(d, s->confs[i])) != NULL)
 			add_controller(r, o);
 		if (k->device != NULL &&
-		    (o = k->device(d, s->confs[i], (unsigned)i)) != NULL)
+		    (o = k->device(d, s->confs[i], (unsigned)i)) != NULL) {
+			pci_place(&r->plan, o);
 			add_json(r->a, "-device", o);
+		}
 	}
 	return 0;
 }
@@ -189,7 +194,8 @@ cmdline_build_flags(const struct vmdef *d, const struct vmpaths *p,
 		snprintf(err, errlen, "accel: auto must be resolved first");
 		return -1;
 	}
-	if (dev_walk(d, &f, ready_kind, &ra) != 0)
+	if (dev_walk(d, &f, ready_kind, &ra) != 0 ||
+	    pci_plan(d, &r.plan, err, errlen) == -1)
 		return -1;
 	argv_add(a, d->emulator != NULL ? d->emulator : qemu);
 	argv_add(a, "-name");
@@ -260,8 +266,12 @@ cmdline_build_flags(const struct vmdef *d, const struct vmpaths *p,
 		}
 	} else if (d->boot != NULL)
 		add_boot(a, d->boot, f.bootindex);
+	/* q35: the root ports the devices sit on, and spares for hot-plug */
+	for (unsigned k = 1; k <= r.plan.ports; k++)
+		add_json(a, "-device", pci_root_port(k));
 	dev_walk(d, NULL, add_devices, &r);
 	argv_free(&r.ids);
+	pci_plan_free(&r.plan);
 	for (size_t i = 0; i < d->nqemu_args; i++)
 		argv_add(a, d->qemu_args[i]);
 	if (flags & CMDLINE_INCOMING) {

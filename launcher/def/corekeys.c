@@ -16,6 +16,7 @@
 #include "corekeys.h"
 #include "defutil.h"
 #include "dev.h"
+#include "pci.h"
 #include "props.h"
 #include "util.h"
 #include "vmdef.h"
@@ -357,6 +358,14 @@ k_emulator(struct vmdef *d, const char *v, char *err, size_t errlen)
 	return k_path(&d->emulator, v, err, errlen);
 }
 
+/* q35's pcie-root-ports, devices' and spare (pci.h); checked there */
+static int
+k_pcie_root_ports(struct vmdef *d, const char *v, char *err, size_t errlen)
+{
+	return def_uint("count", v, 1, PCI_MAX_PORTS, &d->pcie_ports, err,
+	    errlen);
+}
+
 static int
 k_append(struct vmdef *d, const char *v, char *err, size_t errlen)
 {
@@ -545,6 +554,7 @@ const struct corekey corekeys[] = {
 	{ "autostart",		k_autostart,	0 },
 	{ "owner",		k_owner,	0 },
 	{ "emulator",		k_emulator,	0 },
+	{ "pcie_root_ports",	k_pcie_root_ports, 0 },
 	{ "qemu-arg",		k_qemu_arg,	1 },
 };
 const size_t ncorekeys = sizeof(corekeys) / sizeof(corekeys[0]);

@@ -81,7 +81,7 @@ balloon_device(const struct vmdef *d, const void *conf, unsigned n)
 	json_object_object_add(o, "driver", json_object_new_string(
 	    def_microvm(d) ? "virtio-balloon-device" : "virtio-balloon-pci"));
 	json_object_object_add(o, "id", json_object_new_string("balloon0"));
-	return o;
+	return def_microvm(d) ? o : dev_pci(o);
 }
 
 static void

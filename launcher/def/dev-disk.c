@@ -175,7 +175,7 @@ disk_device(const struct vmdef *d, const struct disk *k)
 		disk_cache_mode(k->cache, &direct, &no_flush, &writeback);
 		put_str(o, "write-cache", writeback ? "on" : "off");
 	}
-	return o;
+	return k->r.bus == DBUS_VIRTIO && !def_microvm(d) ? dev_pci(o) : o;
 }
 
 struct json_object *
@@ -199,7 +199,8 @@ disk_controller(const struct vmdef *d, const struct disk *k)
 	o = json_object_new_object();
 	put_str(o, "driver", drv);
 	put_str(o, "id", id);
-	return o;
+	/* virtio-scsi-pci and ahci; not microvm's mmio nor isa-fdc */
+	return k->r.bus == DBUS_FDC || def_microvm(d) ? o : dev_pci(o);
 }
 
 static void

@@ -182,7 +182,7 @@ input_controller(const struct vmdef *d, const void *conf)
 	o = json_object_new_object();
 	json_object_object_add(o, "driver", json_object_new_string("qemu-xhci"));
 	json_object_object_add(o, "id", json_object_new_string("usb0"));
-	return o;
+	return dev_pci(o);
 }
 
 static struct json_object *
@@ -214,6 +214,8 @@ input_device(const struct vmdef *d, const void *conf, unsigned n)
 	if (bus_of(d, in) == BUS_USB)
 		json_object_object_add(o, "bus",
 		    json_object_new_string("usb0.0"));
+	else if (!def_microvm(d))
+		dev_pci(o);
 	return o;
 }
 

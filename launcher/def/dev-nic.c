@@ -141,7 +141,7 @@ nic_device(const struct vmdef *d, const struct nic *k)
 	if (k->boot_order != 0)
 		json_object_object_add(o, "bootindex",
 		    json_object_new_int((int)k->boot_order));
-	return o;
+	return def_microvm(d) ? o : dev_pci(o);
 }
 
 static size_t

@@ -26,17 +26,18 @@ static const struct model {
 	const char	*alias;		/* virt-install's name */
 	const char	*driver;	/* NULL: no device */
 	const char	*vram_prop;	/* QEMU's property for vram= */
+	int		 pci;		/* a PCI device (not ramfb) */
 	enum vram_unit	 unit;
 	unsigned	 vram_min, vram_max;	/* MiB, powers of two */
 	int		 heads;		/* max_outputs for heads= */
 } models[] = {
-	{ "std",	"vga",	"VGA",		"vgamem_mb",	VRAM_MIB, 1, 512, 0 },
-	{ "virtio",	NULL,	"virtio-vga",	NULL,		VRAM_NONE, 0, 0, 1 },
-	{ "cirrus",	NULL,	"cirrus-vga",	"vgamem_mb",	VRAM_MIB, 4, 16, 0 },
-	{ "qxl",	NULL,	"qxl-vga",	"vram_size_mb",	VRAM_MIB, 1, 512, 1 },
-	{ "bochs",	NULL,	"bochs-display", "vgamem",	VRAM_BYTES, 4, 256, 0 },
-	{ "ramfb",	NULL,	"ramfb",	NULL,		VRAM_NONE, 0, 0, 0 },
-	{ "none",	NULL,	NULL,		NULL,		VRAM_NONE, 0, 0, 0 },
+	{ "std",	"vga",	"VGA",		"vgamem_mb", 1,	VRAM_MIB, 1, 512, 0 },
+	{ "virtio",	NULL,	"virtio-vga",	NULL,	1,	VRAM_NONE, 0, 0, 1 },
+	{ "cirrus",	NULL,	"cirrus-vga",	"vgamem_mb", 1,	VRAM_MIB, 4, 16, 0 },
+	{ "qxl",	NULL,	"qxl-vga",	"vram_size_mb", 1, VRAM_MIB, 1, 512, 1 },
+	{ "bochs",	NULL,	"bochs-display", "vgamem", 1,	VRAM_BYTES, 4, 256, 0 },
+	{ "ramfb",	NULL,	"ramfb",	NULL,	0,	VRAM_NONE, 0, 0, 0 },
+	{ "none",	NULL,	NULL,		NULL,	0,	VRAM_NONE, 0, 0, 0 },
 };
 #define NMODELS	(sizeof(models) / sizeof(models[0]))
 
@@ -225,7 +226,7 @@ video_device(const struct vmdef *d, const void *conf, unsigned n)
 	if (vd->heads)
 		json_object_object_add(o, "max_outputs",
 		    json_object_new_int((int)vd->heads));
-	return o;
+	return m->pci ? dev_pci(o) : o;
 }
 
 const struct devkind devkind_video = {

@@ -100,7 +100,20 @@ struct devkind {
 struct devinst {
 	const struct devkind	*kind;
 	void			*conf;
+	/*
+	 * The PCI slot the line pins (addr=, pci.h), kept outside the
+	 * module's configuration so that every kind takes it; 0: none.
+	 */
+	unsigned		 addr;
 };
+
+/*
+ * A module's object that is a PCI device (on pc or q35, not microvm's
+ * mmio or another bus) goes through dev_pci, which marks it for the
+ * placement (pci.h): its bus and addr are filled in wherever it is used.
+ * Returns o.
+ */
+struct json_object *dev_pci(struct json_object *o);
 
 /* Every kind, in the order of the canonical form and of the command line. */
 extern const struct devkind *const devkinds[];
@@ -115,6 +128,8 @@ struct devset {
 	const void *const	*confs;
 	size_t			 n;
 	int			 dflt;	/* the kind's default, no line */
+	const size_t		*lines;	/* each instance's index in d->devs,
+					   (size_t)-1 for the default */
 };
 
 /*
@@ -122,6 +137,13 @@ struct devset {
  * their facts; stops at the first non-zero return, which it returns.  fn
  * may be NULL; facts, when not NULL, gets the facts of all devices.
  */
+/*
+ * A device line's value as printed: the module's text, then addr= when the
+ * line pins a PCI slot.  line indexes d->devs, (size_t)-1 for a default.
+ */
+char	*vmdef_dev_value(const struct vmdef *, const struct devkind *,
+	    const void *conf, size_t line);
+
 typedef int (*dev_fn)(const struct vmdef *, const struct devset *, void *);
 int	 dev_walk(const struct vmdef *, struct devfacts *, dev_fn, void *arg);
 

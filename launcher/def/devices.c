@@ -49,17 +49,21 @@ dev_walk(const struct vmdef *d, struct devfacts *facts, dev_fn fn, void *arg)
 {
 	struct devfacts f = { 0 };
 	const void **confs = xcalloc(d->ndevs + 1, sizeof(*confs));
+	size_t *lines = xcalloc(d->ndevs + 1, sizeof(*lines));
 	int r = 0;
 
 	for (size_t i = 0; i < ndevkinds && r == 0; i++) {
 		const struct devkind *k = devkinds[i];
-		struct devset s = { .kind = k, .confs = confs };
+		struct devset s = { .kind = k, .confs = confs, .lines = lines };
 
 		for (size_t j = 0; j < d->ndevs; j++)
-			if (d->devs[j].kind == k)
+			if (d->devs[j].kind == k) {
+				lines[s.n] = j;
 				confs[s.n++] = d->devs[j].conf;
+			}
 		if (s.n == 0 && k->dflt != NULL &&
 		    (confs[0] = k->dflt(d, &f)) != NULL) {
+			lines[0] = (size_t)-1;
 			s.n = 1;
 			s.dflt = 1;
 		}
@@ -71,6 +75,7 @@ dev_walk(const struct vmdef *d, struct devfacts *facts, dev_fn fn, void *arg)
 			r = fn(d, &s, arg);
 	}
 	free(confs);
+	free(lines);
 	if (facts != NULL)
 		*facts = f;
 	return r;

@@ -14,6 +14,7 @@
 #include "defutil.h"
 #include "dev.h"
 #include "dev-disk.h"
+#include "pci.h"
 #include "util.h"
 #include "vmdef.h"
 
@@ -60,13 +61,18 @@ vmdef_disk_find(const struct vmdef *d, const char *target, size_t *ip)
 	return -1;
 }
 
-/* The checked copy becomes d; the copy's shell, holding d's old, goes. */
 /* Rewrite the text of disk line i from its configuration. */
 static void
 text_line(struct vmdef *d, size_t i)
 {
-	char *v = disk_print(disk_at(d, i));
+	size_t j = 0, n = 0;
 
+	for (; j < d->ndevs; j++)
+		if (d->devs[j].kind == &devkind_disk && n++ == i)
+			break;
+	if (j == d->ndevs)
+		return;
+	char *v = vmdef_dev_value(d, &devkind_disk, d->devs[j].conf, j);
 	vmdef_text_set_nth(d, "disk", i, v);
 	free(v);
 }
@@ -300,11 +306,13 @@ vmdef_disk_plug(struct vmdef *d, const char *value, size_t *ip,
     struct json_object **steps, char *err, size_t errlen)
 {
 	struct vmdef *nd = vmdef_dup(d);
-	struct json_object *c, *id, *s;
+	struct json_object *c, *o, *s;
 	struct disk *k;
 	size_t i;
 
-	if (vmdef_set(nd, "disk", value, err, errlen) == -1 ||
+	/* the devices there keep their slots; the new one takes a free one */
+	if (vmdef_pci_pin(nd, err, errlen) == -1 ||
+	    vmdef_set(nd, "disk", value, err, errlen) == -1 ||
 	    vmdef_check(nd, err, errlen) == -1)
 		goto fail;
 	i = disk_count(nd) - 1;
@@ -321,29 +329,39 @@ vmdef_disk_plug(struct vmdef *d, const char *value, size_t *ip,
 	if (pluggable(nd, k, "hot-plug", err, errlen) == -1 ||
 	    disk_ready(nd, k, err, errlen) == -1)
 		goto fail;
-	s = json_object_new_array();
+	/* its line, with the slot it takes written in */
+	vmdef_text_set_nth(nd, "disk", i, value);
+	if (vmdef_pci_pin(nd, err, errlen) == -1)
+		goto fail;
 	/* the controller, unless a disk the VM has already brought it */
-	if ((c = disk_controller(nd, k)) != NULL) {
-		json_object_object_get_ex(c, "id", &id);
-		int had = 0;
-		for (size_t j = 0; j < i && !had; j++) {
-			struct json_object *o = disk_controller(nd,
+	if ((c = disk_controller(nd, k)) != NULL)
+		for (size_t j = 0; j < i && c != NULL; j++) {
+			struct json_object *oc = disk_controller(nd,
 			    disk_at(nd, j));
-			had = o != NULL && json_object_equal(o, c);
-			json_object_put(o);
+			if (oc != NULL && json_object_equal(oc, c)) {
+				json_object_put(c);
+				c = NULL;
+			}
+			json_object_put(oc);
 		}
-		if (had)
-			json_object_put(c);
-		else
-			def_step(s, "device_add", c, "device_del",
-			    def_args1("id", json_object_get_string(id)));
+	o = disk_device(nd, k);
+	if (pci_place_all(nd, (struct json_object *[]){ o, c, NULL }, err,
+	    errlen) == -1) {
+		json_object_put(o);
+		json_object_put(c);
+		goto fail;
+	}
+	s = json_object_new_array();
+	if (c != NULL) {
+		struct json_object *id;
+		json_object_object_get_ex(c, "id", &id);
+		def_step(s, "device_add", c, "device_del",
+		    def_args1("id", json_object_get_string(id)));
 	}
 	if (k->path != NULL)
 		add_medium(s, k);
-	def_step(s, "device_add", disk_device(nd, k), "device_del",
-	    def_args1("id", k->r.target));
+	def_step(s, "device_add", o, "device_del", def_args1("id", k->r.target));
 	def_take(d, nd);
-	vmdef_text_set_nth(d, "disk", i, value);
 	*ip = i;
 	*steps = s;
 	return 0;
@@ -368,11 +386,16 @@ vmdef_disk_unplug(struct vmdef *d, const char *target,
 	if (pluggable(d, k, "unplug", err, errlen) == -1)
 		return -1;
 	/* the targets the others have now, which they keep */
+	/* the others keep their PCI slots */
+	nd = vmdef_dup(d);
+	if (vmdef_pci_pin(nd, err, errlen) == -1) {
+		vmdef_free(nd);
+		return -1;
+	}
 	was = xcalloc(n, sizeof(*was));
 	pinned = xcalloc(n, sizeof(*pinned));
 	for (size_t j = 0; j < n; j++)
 		strlcpy(was[j], disk_at(d, j)->r.target, sizeof(was[j]));
-	nd = vmdef_dup(d);
 	for (size_t j = 0, m = 0; j < nd->ndevs; j++)
 		if (nd->devs[j].kind == &devkind_disk && m++ == i) {
 			disk_free(nd->devs[j].conf);

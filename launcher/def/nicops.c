@@ -11,6 +11,7 @@
 #include "defutil.h"
 #include "dev.h"
 #include "dev-nic.h"
+#include "pci.h"
 #include "util.h"
 
 extern const struct devkind devkind_nic;
@@ -85,13 +86,15 @@ vmdef_nic_add(struct vmdef *d, const char *value, char *err, size_t errlen)
 {
 	struct vmdef *nd = vmdef_dup(d);
 
-	if (vmdef_set(nd, "network", value, err, errlen) == -1 ||
+	/* the devices there keep their PCI slots */
+	if (vmdef_pci_pin(nd, err, errlen) == -1 ||
+	    vmdef_set(nd, "network", value, err, errlen) == -1 ||
 	    vmdef_check(nd, err, errlen) == -1) {
 		vmdef_free(nd);
 		return -1;
 	}
+	text_line(nd, nic_count(nd) - 1);
 	def_take(d, nd);
-	text_line(d, nic_count(d) - 1);
 	return 0;
 }
 
@@ -142,12 +145,14 @@ vmdef_nic_plug(struct vmdef *d, const char *value, const char *fdname,
     int vhost_net, size_t *ip, struct json_object **steps, char *err, size_t errlen)
 {
 	struct vmdef *nd = vmdef_dup(d);
-	struct json_object *s;
+	struct json_object *s, *o;
 	struct nic *k;
 	char id[NIC_ID_LEN], net[NIC_ID_LEN];
 	size_t i;
 
-	if (vmdef_set(nd, "network", value, err, errlen) == -1 ||
+	/* the devices there keep their slots; the new one takes a free one */
+	if (vmdef_pci_pin(nd, err, errlen) == -1 ||
+	    vmdef_set(nd, "network", value, err, errlen) == -1 ||
 	    vmdef_check(nd, err, errlen) == -1)
 		goto fail;
 	i = nic_count(nd) - 1;
@@ -164,13 +169,21 @@ vmdef_nic_plug(struct vmdef *d, const char *value, const char *fdname,
 	}
 	k->vhost_ok = vhost_net;
 	nic_ids(k, id, net);
+	/* its line, with the slot it takes written in */
+	text_line(nd, i);
+	if (vmdef_pci_pin(nd, err, errlen) == -1)
+		goto fail;
+	o = nic_device(nd, k);
+	if (pci_place_all(nd, (struct json_object *[]){ o, NULL }, err,
+	    errlen) == -1) {
+		json_object_put(o);
+		goto fail;
+	}
 	s = json_object_new_array();
 	def_step(s, "netdev_add", nic_netdev(k, 0, fdname), "netdev_del",
 	    def_args1("id", net));
-	def_step(s, "device_add", nic_device(nd, k), "device_del",
-	    def_args1("id", id));
+	def_step(s, "device_add", o, "device_del", def_args1("id", id));
 	def_take(d, nd);
-	text_line(d, i);
 	*ip = i;
 	*steps = s;
 	return 0;
@@ -193,7 +206,12 @@ vmdef_nic_unplug(struct vmdef *d, size_t i, struct json_object **steps,
 	if (def_microvm(d))
 		return def_err(err, errlen, "microvm has no hot-plug");
 	nic_ids(k, id, net);
+	/* the others keep their PCI slots */
 	nd = vmdef_dup(d);
+	if (vmdef_pci_pin(nd, err, errlen) == -1) {
+		vmdef_free(nd);
+		return -1;
+	}
 	for (size_t j = 0, m = 0; j < nd->ndevs; j++)
 		if (nd->devs[j].kind == &devkind_nic && m++ == i) {
 			nic_free(nd->devs[j].conf);

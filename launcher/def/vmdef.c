@@ -14,6 +14,8 @@
 #include "corekeys.h"
 #include "defutil.h"
 #include "dev.h"
+#include "parse.h"
+#include "pci.h"
 #include "props.h"
 #include "util.h"
 #include "vmdef.h"
@@ -86,9 +88,120 @@ vmdef_dup(const struct vmdef *s)
 	d->devs = s->ndevs ? xcalloc(s->ndevs, sizeof(*d->devs)) : NULL;
 	for (size_t i = 0; i < s->ndevs; i++) {
 		d->devs[i].kind = s->devs[i].kind;
+		d->devs[i].addr = s->devs[i].addr;
 		d->devs[i].conf = s->devs[i].kind->dup(s->devs[i].conf);
 	}
 	return d;
+}
+
+/* A slot number: decimal or 0x hexadecimal. */
+static int
+slot_number(const char *what, const char *v, unsigned max, unsigned *out,
+    char *err, size_t errlen)
+{
+	char *end;
+	unsigned long n;
+
+	if (v[0] == '\0' || v[0] == '-' || v[0] == '+' || v[0] == ' ')
+		goto bad;
+	n = strtoul(v, &end, 0);
+	if (*end != '\0' || n > max)
+		goto bad;
+	*out = (unsigned)n;
+	return 0;
+bad:
+	return def_err(err, errlen, "%s '%s' is not a slot number (0 to %u, "
+	    "or 0x0 to 0x%x)", what, v, max, max);
+}
+
+/*
+ * The PCI slot of a device line, which every kind takes (pci.h): addr=N,
+ * or virt-install's address.type=pci,address.slot=N (with domain, bus and
+ * function 0).  *rest is the value without them for the module (value
+ * itself when it has none), *addr 0 when none is given.
+ */
+static int
+take_addr(const char *value, char **rest, unsigned *addr, char *err,
+    size_t errlen)
+{
+	static const char *const keys[] = { "addr", "address.slot",
+	    "address.type", "address.domain", "address.bus",
+	    "address.function" };
+	const size_t nkeys = sizeof(keys) / sizeof(keys[0]);
+	struct props p;
+	const char *v, *a, *sl;
+	char *out = NULL;
+	unsigned zero;
+	int r = -1;
+
+	*addr = 0;
+	*rest = NULL;
+	if (props_parse(value, &p, err, errlen) == -1)
+		return -1;
+	int any = 0;
+	for (size_t i = 0; i < nkeys; i++)
+		any |= props_get(&p, keys[i]) != NULL;
+	if (!any) {
+		props_free(&p);
+		*rest = xstrdup(value);
+		return 0;
+	}
+	a = props_get(&p, "addr");
+	sl = props_get(&p, "address.slot");
+	if (a != NULL && sl != NULL) {
+		def_err(err, errlen, "the slot is given twice (addr= and "
+		    "address.slot=)");
+		goto out;
+	}
+	if ((v = props_get(&p, "address.type")) != NULL &&
+	    strcmp(v, "pci") != 0) {
+		def_err(err, errlen, "address.type '%s': only pci", v);
+		goto out;
+	}
+	for (size_t i = 3; i < nkeys; i++)
+		if ((v = props_get(&p, keys[i])) != NULL &&
+		    (slot_number(keys[i], v, 255, &zero, err, errlen) == -1 ||
+		    zero != 0)) {
+			def_err(err, errlen, "%s '%s': only 0 (one PCI domain, "
+			    "the slot's bus as the machine gives it, function 0)",
+			    keys[i], v);
+			goto out;
+		}
+	if (a == NULL && sl == NULL) {
+		def_err(err, errlen, "address.type=pci needs address.slot "
+		    "(or addr=)");
+		goto out;
+	}
+	if (slot_number(a != NULL ? "addr" : "address.slot",
+	    a != NULL ? a : sl, PCI_MAX_PORTS, addr, err, errlen) == -1)
+		goto out;
+	if (*addr == 0) {
+		def_err(err, errlen, "%s 0 is the host bridge's",
+		    a != NULL ? "addr" : "address.slot");
+		goto out;
+	}
+	/* the rest, as it was written, for the module */
+	out = xstrdup("");
+	for (size_t i = 0; i < p.n; i++) {
+		struct prop *pr = &p.v[i];
+		int mine = 0;
+		for (size_t j = 0; pr->key != NULL && j < nkeys; j++)
+			mine |= strcmp(pr->key, keys[j]) == 0;
+		if (mine)
+			continue;
+		char *e = props_escape(pr->val), *n;
+		n = xasprintf("%s%s%s%s%s", out, *out ? "," : "",
+		    pr->key != NULL ? pr->key : "", pr->key != NULL ? "=" : "",
+		    e);
+		free(e);
+		free(out);
+		out = n;
+	}
+	*rest = out;
+	r = 0;
+out:
+	props_free(&p);
+	return r;
 }
 
 /* A device line: a repeatable kind adds an instance, another replaces. */
@@ -97,6 +210,8 @@ set_device(struct vmdef *d, const struct devkind *k, const char *value,
     char *err, size_t errlen)
 {
 	size_t n = 0, i;
+	unsigned addr;
+	char *rest;
 	void *conf;
 
 	for (i = 0; i < d->ndevs; i++)
@@ -104,16 +219,26 @@ set_device(struct vmdef *d, const struct devkind *k, const char *value,
 			n++;
 	if (k->repeat && n >= MAX_DEVLINES)
 		return def_err(err, errlen, "at most %d lines", MAX_DEVLINES);
-	if ((conf = k->parse(value, err, errlen)) == NULL)
+	if (take_addr(value, &rest, &addr, err, errlen) == -1)
+		return -1;
+	if (*rest == '\0') {
+		free(rest);
+		return def_err(err, errlen, "nothing but the PCI address");
+	}
+	conf = k->parse(rest, err, errlen);
+	free(rest);
+	if (conf == NULL)
 		return -1;
 	for (i = 0; !k->repeat && i < d->ndevs; i++)
 		if (d->devs[i].kind == k) {
 			k->free(d->devs[i].conf);
 			d->devs[i].conf = conf;
+			d->devs[i].addr = addr;
 			return 0;
 		}
 	d->devs = xreallocarray(d->devs, d->ndevs + 1, sizeof(*d->devs));
 	d->devs[d->ndevs].kind = k;
+	d->devs[d->ndevs].addr = addr;
 	d->devs[d->ndevs++].conf = conf;
 	return 0;
 }
@@ -187,6 +312,10 @@ vmdef_check(struct vmdef *d, char *err, size_t errlen)
 		return def_err(err, errlen, "append: needs kernel");
 	if (dev_walk(d, &f, check_kind, &c) != 0)
 		return -1;
+	struct pciplan plan;
+	if (pci_plan(d, &plan, err, errlen) == -1)
+		return -1;
+	pci_plan_free(&plan);
 	if (corekey_install_check(d, err, errlen) == -1)
 		return -1;
 	if (d->current_mib != 0 && !f.balloon)
@@ -292,6 +421,19 @@ fail:
 
 /* ---- printing ---- */
 
+char *
+vmdef_dev_value(const struct vmdef *d, const struct devkind *k,
+    const void *conf, size_t line)
+{
+	char *v = k->print(conf), *n;
+
+	if (line == (size_t)-1 || d->devs[line].addr == 0)
+		return v;
+	n = xasprintf("%s,addr=%u", v, d->devs[line].addr);
+	free(v);
+	return n;
+}
+
 struct buf {
 	char	*s;
 	size_t	 len, cap;
@@ -327,9 +469,9 @@ print_kind(const struct vmdef *d, const struct devset *s, void *arg)
 {
 	struct buf *b = arg;
 
-	(void)d;
 	for (size_t i = 0; i < s->n; i++) {
-		char *v = s->kind->print(s->confs[i]);
+		char *v = vmdef_dev_value(d, s->kind, s->confs[i],
+		    s->lines[i]);
 		bprintf(b, "%s: %s\n", s->kind->key, v);
 		free(v);
 	}
@@ -386,6 +528,8 @@ vmdef_print(const struct vmdef *d)
 		bprintf(&b, "owner: %s\n", d->owner);
 	if (d->emulator != NULL)
 		bprintf(&b, "emulator: %s\n", d->emulator);
+	if (d->pcie_ports != 0)
+		bprintf(&b, "pcie_root_ports: %u\n", d->pcie_ports);
 	for (size_t i = 0; i < d->nqemu_args; i++)
 		bprintf(&b, "qemu-arg: %s\n", d->qemu_args[i]);
 	return b.s;

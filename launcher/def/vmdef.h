@@ -49,6 +49,8 @@ struct vmdef {
 	int		 autostart;
 	char		*owner;
 	char		*emulator;
+	unsigned	 pcie_ports;	/* q35's root ports; 0: as many as the
+					   devices use, and spares (pci.h) */
 	char		**qemu_args;
 	size_t		 nqemu_args;
 	char		*text;		/* the file as written; NULL: canonical */
@@ -331,6 +333,15 @@ void		 vmdef_install_end(struct vmdef *);
  */
 void		 vmdef_disk_boot_first(struct vmdef *, size_t i);
 int		 vmdef_disk_boot_default(struct vmdef *);
+
+/*
+ * PCI slots (pci.h): write the slot every device of a line has now into
+ * its line (addr=), and on q35 the number of root ports
+ * (pcie_root_ports:), text included, so that adding or removing a device
+ * later moves no other.  Devices on fixed slots keep none.  -1 with the
+ * reason when d's devices conflict.
+ */
+int		 vmdef_pci_pin(struct vmdef *, char *err, size_t errlen);
 
 const char	*accel_name(enum accel);
 const char	*policy_name(enum policy);

@@ -5,10 +5,11 @@
 . "$(dirname "$0")/lib.sh"
 
 # fw NAME [flags]: a VM that stays in its firmware, with a VGA display
+# (the std VGA that --graphics vnc brings)
 fw() {
 	local name=$1; shift
 	q create "$name" --memory 64 --accel tcg,tb-size=32 --graphics vnc \
-	    --qemu-arg -device --qemu-arg VGA "$@" >/dev/null
+	    "$@" >/dev/null
 }
 
 t_running_ids() {

@@ -1,5 +1,6 @@
 #!/bin/bash
-# save, restore, clone, virt-clone and move-disk end to end, checked from
+# save, restore (after a hot-plug too), clone, virt-clone and move-disk
+# end to end, checked from
 # inside the guest: a counter the guest keeps in /run (a tmpfs, so a
 # reboot would lose it) goes on from where it was after a restore, and
 # its uptime with it; a clone boots beside its source with its own UUID
@@ -86,6 +87,38 @@ t_save_json_paused() {
 	q destroy sv >/dev/null
 	q restore "$T/j.sav" --running >/dev/null
 	[ "$(q state sv)" = running ] || fail "state: $(q state --reason sv)"
+}
+
+# the slot QEMU has a device on, on the root bus
+pci_slot() {
+	q qmp "$1" '{"execute": "query-pci"}' |
+	    python3 -c 'import json, sys
+for d in json.load(sys.stdin)[0]["devices"]:
+    if d.get("qdev_id") == sys.argv[1]: print(d["slot"])' "$2"
+}
+
+# a disk hot-plugged, then save and restore: the restored QEMU has it at
+# the same PCI slot, the guest reads what it wrote there, and its counter
+# goes on; the disk unplugs from the restored QEMU
+t_save_hotplugged() {
+	local c1 c2 slot
+	"$QEMU_IMG" create -q -f qcow2 "$T/hp.qcow2" 16M
+	q attach-disk sv "$T/hp.qcow2" vdb --live --subdriver=qcow2 >/dev/null
+	wait_gval sv 'cat /sys/block/vdb/size' 32768
+	gx sv "printf '$MARK' | dd of=/dev/vdb bs=4096 seek=2 2>/dev/null; sync; echo written" |
+	    grep -q '^written' || fail "no write"
+	slot=$(pci_slot sv vdb)
+	[ -n "$slot" ] || fail "QEMU has no vdb"
+	c1=$(gval sv 'cat /run/c')
+	q save sv "$T/hp.sav" >"$T/out" || fail "save: $(cat "$T/out")"
+	q restore "$T/hp.sav" >/dev/null || fail "restore"
+	[ "$(pci_slot sv vdb)" = "$slot" ] || fail "vdb moved from slot $slot to '$(pci_slot sv vdb)'"
+	[ "$(gval sv "dd if=/dev/vdb bs=4096 skip=2 count=1 2>/dev/null | grep -ac $MARK")" = 1 ] ||
+	    fail "the guest does not read its mark"
+	c2=$(gval sv 'cat /run/c')
+	[ -n "$c2" ] && [ "$c2" -ge "$c1" ] || fail "counter went from $c1 to '$c2'"
+	q detach-disk sv vdb >/dev/null
+	wait_gval sv 'ls /sys/block | grep -c ^vd' 1
 }
 
 # a full clone boots beside its source; its writes stay its own
@@ -182,5 +215,6 @@ t_errors() {
 }
 
 start_daemon || exit 1
-run_tests guest_up save_restore restore_paused save_json_paused clone clone_linked \
+run_tests guest_up save_restore restore_paused save_json_paused save_hotplugged \
+    clone clone_linked \
     virt_clone move_disk errors

@@ -272,12 +272,15 @@ test_nic_plug(void **state)
 	assert_string_equal(step_cmd(steps, 1, "args"),
 	    "{\"driver\":\"virtio-net-pci\",\"id\":\"net-525400000002\","
 	    "\"netdev\":\"hostnet-525400000002\",\"mac\":\"52:54:00:00:00:02\","
-	    "\"mq\":true,\"vectors\":6}");
+	    "\"mq\":true,\"vectors\":6,\"addr\":\"0x8\"}");
 	json_object_put(steps);
 	assert_int_equal(vmdef_nic_count(d), 2);
 	char *t = vmdef_text(d);
+	/* with their slots written in: the one there and the new one */
+	assert_non_null(strstr(t, "network: user,mac=52:54:00:00:00:01,"
+	    "addr=7\n"));
 	assert_non_null(strstr(t, "network: bridge=br0,mac=52:54:00:00:00:02,"
-	    "queues=2\n"));
+	    "queues=2,addr=8\n"));
 	free(t);
 
 	/* unplug the first: the second keeps its ids */

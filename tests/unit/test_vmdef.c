@@ -626,6 +626,57 @@ test_disk_errors(void **state)
 		{ "install: cdrom\ndisk: device=cdrom", "vm.conf: install: cdrom needs a disk with device=cdrom and a path" },
 		{ "install: cdrom\ndisk: /a.iso,device=cdrom\nkernel: /k", "vm.conf: install: the VM boots the kernel /k; an install boots its CD-ROM or the installer's kernel" },
 		{ "install: cdrom\ninstall: kernel=/k", "vm.conf:3: install: given twice" },
+		/* PCI slots */
+		{ "disk: /a,format=raw,addr=7\ndisk: /b,format=raw,addr=0x7",
+		    "vm.conf: disk vda and disk vdb are both on PCI slot 7" },
+		{ "disk: /a,format=raw,addr=6",
+		    "vm.conf: disk vda and balloon0 are both on PCI slot 6" },
+		{ "graphics: vnc\ndisk: /a,format=raw,address.type=pci,address.slot=2",
+		    "vm.conf: disk vda and video0 are both on PCI slot 2" },
+		{ "disk: /a,format=raw,addr=1",
+		    "vm.conf: disk vda: addr=1, but pc has slots 2 to 31" },
+		{ "disk: /a,format=raw,addr=32",
+		    "vm.conf: disk vda: addr=32, but pc has slots 2 to 31" },
+		{ "disk: /a,format=raw,addr=65",
+		    "vm.conf:2: disk: addr '65' is not a slot number (0 to 64, or 0x0 to 0x40)" },
+		{ "disk: /a,format=raw,addr=0",
+		    "vm.conf:2: disk: addr 0 is the host bridge's" },
+		{ "disk: /a,format=raw,addr=seven",
+		    "vm.conf:2: disk: addr 'seven' is not a slot number (0 to 64, or 0x0 to 0x40)" },
+		{ "disk: /a,format=raw,addr=-7",
+		    "vm.conf:2: disk: addr '-7' is not a slot number (0 to 64, or 0x0 to 0x40)" },
+		{ "disk: /a,format=raw,addr=7,address.slot=7",
+		    "vm.conf:2: disk: the slot is given twice (addr= and address.slot=)" },
+		{ "disk: /a,format=raw,address.type=ccw,address.slot=7",
+		    "vm.conf:2: disk: address.type 'ccw': only pci" },
+		{ "disk: /a,format=raw,address.type=pci",
+		    "vm.conf:2: disk: address.type=pci needs address.slot (or addr=)" },
+		{ "disk: /a,format=raw,address.bus=1,address.slot=7",
+		    "vm.conf:2: disk: address.bus '1': only 0 (one PCI domain, the slot's bus as the machine gives it, function 0)" },
+		{ "disk: addr=7",
+		    "vm.conf:2: disk: nothing but the PCI address" },
+		{ "disk: /a,format=raw,bus=scsi,addr=7",
+		    "vm.conf: disk sda: addr=7, but it is no PCI device" },
+		{ "video: ramfb,addr=7",
+		    "vm.conf: video0: addr=7, but it is no PCI device" },
+		{ "machine: microvm\ndisk: /a,format=raw,addr=3",
+		    "vm.conf: disk vda: addr=3, but it is no PCI device" },
+		{ "machine: q35\ngraphics: vnc\nvideo: std,addr=3",
+		    "vm.conf: video0: addr=3, but q35's video sits on pcie.0 at slot 1" },
+		{ "machine: q35\ndisk: /a,format=raw,addr=65",
+		    "vm.conf:3: disk: addr '65' is not a slot number (0 to 64, or 0x0 to 0x40)" },
+		{ "machine: q35\ndisk: /a,format=raw,addr=3",
+		    "vm.conf: disk vda and balloon0 are both on root port 3" },
+		{ "machine: q35\npcie_root_ports: 2\ndisk: /a,format=raw",
+		    "vm.conf: disk vda: no free PCIe root port (pcie_root_ports: 2)" },
+		{ "machine: q35\npcie_root_ports: 5\ndisk: /a,format=raw,addr=9",
+		    "vm.conf: pcie_root_ports: 5, but disk vda is on root port 9" },
+		{ "machine: q35\npcie_root_ports: 0",
+		    "vm.conf:3: pcie_root_ports: count '0': too small (1 to 64)" },
+		{ "machine: q35\npcie_root_ports: 65",
+		    "vm.conf:3: pcie_root_ports: count '65': too large (1 to 64)" },
+		{ "pcie_root_ports: 4",
+		    "vm.conf: pcie_root_ports: only q35 has PCIe root ports" },
 	};
 	char err[512], text[1024];
 
@@ -780,8 +831,9 @@ test_disk_targets(void **state)
 	}
 	vmdef_free(d);
 
-	/* after vdz comes vdaa, as libvirt names them */
-	n = (size_t)snprintf(text, sizeof(text), "name: a\n");
+	/* after vdz comes vdaa, as libvirt names them (on q35: pc has not
+	 * the PCI slots for 28 virtio disks beside its fixed ones) */
+	n = (size_t)snprintf(text, sizeof(text), "name: a\nmachine: q35\n");
 	for (int i = 0; i < 28; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n,
 		    "disk: /d%d\n", i);
@@ -895,6 +947,129 @@ device_arg(struct argv *a, const char *id)
 		    strstr(a->v[i + 1], want) != NULL)
 			return a->v[i + 1];
 	return NULL;
+}
+
+/* The bus and addr of device id on d's command line: "pci.5/0x0", "0x8". */
+static const char *
+placed(const struct vmdef *d, const char *id, char *buf, size_t len)
+{
+	char err[512];
+	struct argv a;
+	const char *dev, *b, *ad;
+
+	assert_int_equal(build(d, &a, err, sizeof(err)), 0);
+	buf[0] = '\0';
+	if ((dev = device_arg(&a, id)) != NULL) {
+		b = strstr(dev, "\"bus\":\"pci");
+		ad = strstr(dev, "\"addr\":\"");
+		assert_non_null(ad);
+		if (b != NULL)
+			snprintf(buf, len, "%.*s/", (int)strcspn(b + 7, "\""),
+			    b + 7);
+		snprintf(buf + strlen(buf), len - strlen(buf), "%.*s",
+		    (int)strcspn(ad + 8, "\""), ad + 8);
+	}
+	size_t ports = 0;
+	for (size_t i = 0; i < a.n; i++)
+		ports += strstr(a.v[i], "pcie-root-port") != NULL;
+	snprintf(buf + strlen(buf), len - strlen(buf), " %zu", ports);
+	argv_free(&a);
+	return buf;
+}
+
+/* The definition the running one is after a restart: its text parsed. */
+static struct vmdef *
+reparsed(const struct vmdef *d)
+{
+	char *t = vmdef_text(d);
+	struct vmdef *n = parse_ok(t);
+
+	free(t);
+	return n;
+}
+
+/*
+ * Hot-plug and unplug move no other device: a hole stays where a device
+ * went, the next plug takes the lowest free slot, and the running text
+ * parsed again (a restart, re-adoption, restore) gives the same tree.
+ */
+static void
+test_pci_stable(void **state)
+{
+	char err[512], b[64];
+	struct json_object *steps;
+	struct vmdef *d, *r;
+	size_t i;
+
+	(void)state;
+	d = parse_ok("name: s\ndisk: /a,format=raw\ndisk: /b,format=raw\n"
+	    "disk: /c,format=raw\ninput: tablet,bus=virtio\n");
+	assert_string_equal(placed(d, "input0", b, sizeof(b)), "0x7 0");
+	assert_string_equal(placed(d, "vda", b, sizeof(b)), "0x8 0");
+	assert_string_equal(placed(d, "vdb", b, sizeof(b)), "0x9 0");
+	assert_string_equal(placed(d, "vdc", b, sizeof(b)), "0xa 0");
+	assert_int_equal(vmdef_disk_unplug(d, "vdb", &steps, err, sizeof(err)),
+	    0);
+	json_object_put(steps);
+	for (int pass = 0; pass < 2; pass++) {
+		r = pass == 0 ? vmdef_dup(d) : reparsed(d);
+		assert_string_equal(placed(r, "input0", b, sizeof(b)), "0x7 0");
+		assert_string_equal(placed(r, "vda", b, sizeof(b)), "0x8 0");
+		assert_string_equal(placed(r, "vdb", b, sizeof(b)), " 0");
+		assert_string_equal(placed(r, "vdc", b, sizeof(b)), "0xa 0");
+		vmdef_free(r);
+	}
+	/* the hole is the lowest free slot: the next disk takes it */
+	assert_int_equal(vmdef_disk_plug(d, "/d,format=raw", &i, &steps, err,
+	    sizeof(err)), 0);
+	assert_non_null(strstr(json_object_to_json_string_ext(steps, JSON_C_TO_STRING_PLAIN),
+	    "\"id\":\"vdb\",\"drive\":\"fmt-vdb\",\"addr\":\"0x9\""));
+	json_object_put(steps);
+	r = reparsed(d);
+	assert_string_equal(placed(r, "vdb", b, sizeof(b)), "0x9 0");
+	assert_string_equal(placed(r, "vdc", b, sizeof(b)), "0xa 0");
+	vmdef_free(r);
+	vmdef_free(d);
+
+	/* q35: a free root port; the number of ports stays what QEMU has */
+	d = parse_ok("name: q\nmachine: q35\ndisk: /a,format=raw\n");
+	assert_string_equal(placed(d, "vda", b, sizeof(b)), "pci.4/0x0 8");
+	assert_int_equal(vmdef_disk_plug(d, "/b,format=raw", &i, &steps, err,
+	    sizeof(err)), 0);
+	assert_non_null(strstr(json_object_to_json_string_ext(steps, JSON_C_TO_STRING_PLAIN),
+	    "\"bus\":\"pci.5\",\"addr\":\"0x0\""));
+	json_object_put(steps);
+	assert_int_equal(d->pcie_ports, 8);
+	assert_int_equal(vmdef_disk_unplug(d, "vda", &steps, err, sizeof(err)),
+	    0);
+	json_object_put(steps);
+	r = reparsed(d);
+	assert_string_equal(placed(r, "vdb", b, sizeof(b)), "pci.5/0x0 8");
+	char *t = vmdef_text(r);
+	assert_non_null(strstr(t, "pcie_root_ports: 8\n"));
+	assert_non_null(strstr(t, "disk: /b,format=raw,target=vdb,addr=5\n"));
+	free(t);
+	vmdef_free(r);
+	/* the free ports (4, left by vda, and 6 to 8) run out: one clear
+	 * line, d unchanged */
+	for (int k = 0; k < 4; k++) {
+		char v[32];
+		snprintf(v, sizeof(v), "/x%d,format=raw", k);
+		assert_int_equal(vmdef_disk_plug(d, v, &i, &steps, err,
+		    sizeof(err)), 0);
+		json_object_put(steps);
+	}
+	assert_int_equal(vmdef_disk_plug(d, "/y,format=raw", &i, &steps, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "disk vdf: no free PCIe root port "
+	    "(pcie_root_ports: 8)");
+	assert_int_equal(vmdef_disk_count(d), 5);
+	vmdef_free(d);
+
+	/* no PCI device at all: still four free ports after the fixed ones */
+	d = parse_ok("name: n\nmachine: q35\nballoon: off\n");
+	assert_string_equal(placed(d, "vda", b, sizeof(b)), " 7");
+	vmdef_free(d);
 }
 
 /* A disk without a format, or a size= disk without a path, is not built. */
@@ -1210,18 +1385,20 @@ test_disk_plug(void **state)
 	    "{\"node-name\":\"fmt-vdb\"}}},"
 	    "{\"execute\":\"device_add\",\"arguments\":{\"driver\":"
 	    "\"virtio-blk-pci\",\"id\":\"vdb\",\"drive\":\"fmt-vdb\","
-	    "\"serial\":\"D1\",\"write-cache\":\"on\"},"
+	    "\"serial\":\"D1\",\"write-cache\":\"on\",\"addr\":\"0x8\"},"
 	    "\"undo\":{\"execute\":\"device_del\",\"arguments\":"
 	    "{\"id\":\"vdb\"}}}]");
+	/* both disks' slots are written down: the next plug moves neither */
 	char *t = vmdef_text(d);
-	assert_non_null(strstr(t, "# disks\ndisk: /root.qcow2,format=qcow2\n"
-	    "disk: /data.raw,format=raw,cache=none,serial=D1\n# net\n"));
+	assert_non_null(strstr(t, "# disks\ndisk: /root.qcow2,format=qcow2,"
+	    "addr=7\ndisk: /data.raw,format=raw,cache=none,serial=D1,addr=8\n"
+	    "# net\n"));
 	free(t);
 	/* device_add's object is the command line's -device */
 	assert_int_equal(build(d, &a, err, sizeof(err)), 0);
 	assert_string_equal(device_arg(&a, "vdb"), "{\"driver\":"
 	    "\"virtio-blk-pci\",\"id\":\"vdb\",\"drive\":\"fmt-vdb\","
-	    "\"serial\":\"D1\",\"write-cache\":\"on\"}");
+	    "\"serial\":\"D1\",\"write-cache\":\"on\",\"addr\":\"0x8\"}");
 	argv_free(&a);
 
 	/* the first scsi disk brings its controller, the second not */
@@ -1230,7 +1407,7 @@ test_disk_plug(void **state)
 	assert_int_equal(i, 2);
 	assert_string_equal(step_text(steps, buf, sizeof(buf)),
 	    "[{\"execute\":\"device_add\",\"arguments\":{\"driver\":"
-	    "\"virtio-scsi-pci\",\"id\":\"scsi0\"},\"undo\":{\"execute\":"
+	    "\"virtio-scsi-pci\",\"id\":\"scsi0\",\"addr\":\"0x4\"},\"undo\":{\"execute\":"
 	    "\"device_del\",\"arguments\":{\"id\":\"scsi0\"}}},"
 	    "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\","
 	    "\"filename\":\"/s1.qcow2\",\"node-name\":\"file-sda\","
@@ -1314,7 +1491,7 @@ test_disk_plug(void **state)
 	assert_int_equal(i, 0);
 	t = vmdef_text(d);
 	assert_non_null(strstr(t, "# nothing else\n"));
-	assert_non_null(strstr(t, "\ndisk: /e.raw,format=raw\n"));
+	assert_non_null(strstr(t, "\ndisk: /e.raw,format=raw,addr=7\n"));
 	free(t);
 	vmdef_free(d);
 }
@@ -1349,10 +1526,10 @@ test_disk_unplug(void **state)
 	char *t = vmdef_text(d), wtext[512];
 	snprintf(wtext, sizeof(wtext), "name: u\n"
 	    "# the data disk\n"
-	    "disk: /b.raw,format=raw,target=vdc,serial=B\n"
-	    "disk: /c.raw,format=raw,target=vda\n"
+	    "disk: /b.raw,format=raw,target=vdc,serial=B,addr=8\n"
+	    "disk: /c.raw,format=raw,target=vda,addr=9\n"
 	    "disk: device=cdrom,bus=scsi\n"
-	    "disk: /d.raw,format=raw,target=vdd\n"
+	    "disk: /d.raw,format=raw,target=vdd,addr=10\n"
 	    "memory: 1G\n"
 	    "uuid: %s\n", d->uuid);
 	assert_string_equal(t, wtext);
@@ -1724,6 +1901,7 @@ main(void)
 		cmocka_unit_test(test_disk_plug),
 		cmocka_unit_test(test_disk_unplug),
 		cmocka_unit_test(test_disk_change_media),
+		cmocka_unit_test(test_pci_stable),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_path_escaping),
 		cmocka_unit_test(test_rmtree),
