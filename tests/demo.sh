@@ -26,7 +26,7 @@ cleanup() {
 	[ -f "$D/qlaunchd.pid" ] && kill "$(cat "$D/qlaunchd.pid")" 2>/dev/null
 	sleep 0.2
 	rm -rf "$D"
-	[ -z "$NS" ] || ip netns del "$NS"
+	[ -z "$NS" ] || ip netns del "$NS" || true
 }
 trap cleanup EXIT
 

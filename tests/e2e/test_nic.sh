@@ -159,6 +159,41 @@ t_macs() {
 	    fail "MAC changed"
 }
 
+# A NIC on libvirt's NAT network "default": named, it is defined, not
+# started; started, the guest gets an address by DHCP (busybox udhcpc),
+# domifaddr and net-dhcp-leases report it, and the guest reaches an
+# address beyond the network (a namespace with no route back: only the
+# masquerade answers)
+t_nat_network() {
+	create_guest nn --network network=default
+	q net-list --all >"$T/nl"
+	grep -q "^ default *inactive" "$T/nl" || fail "default not defined: $(cat "$T/nl")"
+	one_line_error "network default is not active" q start nn
+	q net-start default >/dev/null
+	q start nn >/dev/null
+	wait_ready nn
+	gx nn 'udhcpc -i eth0 -n -q -t 5' >/dev/null
+	ip=$(gval nn "ip -4 -o addr show eth0 | sed -n 's|.* inet \\([0-9.]*\\)/.*|\\1|p'")
+	case $ip in 192.168.122.*) ;; *) fail "the guest's address: '$ip'" ;; esac
+	q ifaddr nn --source lease >"$T/ifa"
+	grep -q "$(mac_of nn) .*ipv4 .*$ip .*lease" "$T/ifa" || fail "ifaddr: $(cat "$T/ifa")"
+	q net-dhcp-leases default >"$T/lz"
+	grep -q "$(mac_of nn).*$ip" "$T/lz" || fail "leases: $(cat "$T/lz")"
+	# beyond: 203.0.113.0/24 (TEST-NET-3) between this namespace and another
+	out=${NETNS}o
+	ip netns add "$out"
+	nsx ip link add qlvo type veth peer name qlvi netns "$out"
+	nsx ip addr add 203.0.113.1/24 dev qlvo
+	nsx ip link set qlvo up
+	ip -n "$out" addr add 203.0.113.2/24 dev qlvi
+	ip -n "$out" link set qlvi up
+	ok=$(gval nn 'ping -c 2 -W 3 203.0.113.2 >/dev/null 2>&1 && echo ok || echo no')
+	ip netns del "$out"
+	[ "$ok" = ok ] || fail "no way out through the masquerade"
+	q destroy nn >/dev/null
+	q net-destroy default >/dev/null
+}
+
 # the tutorial's virt-install line, as written (the ISO: the test guest's),
 # on a host with its br0: installed from the CD, on the bridge
 t_tutorial_line() {
@@ -195,4 +230,4 @@ nsx ip addr add $NET.1/24 dev br0
 nsx ip link set br0 up
 start_daemon || exit 1
 run_tests two_guests addresses_and_counters setlink hotplug attach_config \
-    missing_bridge tap_cleanup macs tutorial_line errors
+    missing_bridge tap_cleanup macs nat_network tutorial_line errors
