@@ -30,7 +30,7 @@ struct hostnet {
 };
 
 static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+hn_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -48,11 +48,11 @@ hn_open(char *err, size_t errlen)
 
 	if (h == NULL || (h->sk = nl_socket_alloc()) == NULL) {
 		free(h);
-		fail(err, errlen, "netlink: out of memory");
+		hn_fail(err, errlen, "netlink: out of memory");
 		return NULL;
 	}
 	if ((e = nl_connect(h->sk, NETLINK_ROUTE)) < 0) {
-		fail(err, errlen, "netlink: %s", nl_geterror(e));
+		hn_fail(err, errlen, "netlink: %s", nl_geterror(e));
 		nl_socket_free(h->sk);
 		free(h);
 		return NULL;
@@ -73,7 +73,7 @@ static int
 check_name(const char *name, char *err, size_t errlen)
 {
 	if (!valid_ifname(name))
-		return fail(err, errlen, "'%s' is not a valid interface name "
+		return hn_fail(err, errlen, "'%s' is not a valid interface name "
 		    "(1 to 15 letters, digits or _.:+-)", name);
 	return 0;
 }
@@ -91,7 +91,7 @@ get_link(struct hostnet *h, const char *name, struct rtnl_link **l,
 		return 1;
 	if (e == -NLE_OBJ_NOTFOUND || e == -NLE_NODEV)
 		return 0;
-	return fail(err, errlen, "%s: %s", name, nl_geterror(e));
+	return hn_fail(err, errlen, "%s: %s", name, nl_geterror(e));
 }
 
 static void
@@ -155,9 +155,9 @@ hn_bridge_check(struct hostnet *h, const char *name, struct hn_link *o,
 	if ((r = hn_link_get(h, name, o, err, errlen)) == -1)
 		return -1;
 	if (r == 0)
-		return fail(err, errlen, "bridge %s does not exist", name);
+		return hn_fail(err, errlen, "bridge %s does not exist", name);
 	if (strcmp(o->kind, "bridge") != 0)
-		return fail(err, errlen, "%s is not a bridge", name);
+		return hn_fail(err, errlen, "%s is not a bridge", name);
 	return 0;
 }
 
@@ -170,13 +170,13 @@ hn_bridge_add(struct hostnet *h, const char *name, char *err, size_t errlen)
 	if (check_name(name, err, errlen) == -1)
 		return -1;
 	if ((l = rtnl_link_bridge_alloc()) == NULL)
-		return fail(err, errlen, "netlink: out of memory");
+		return hn_fail(err, errlen, "netlink: out of memory");
 	rtnl_link_set_name(l, name);
 	/* EXCL: an existing bridge of that name is an error, not ours */
 	e = rtnl_link_add(h->sk, l, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(l);
 	if (e < 0)
-		return fail(err, errlen, "cannot create bridge %s: %s", name,
+		return hn_fail(err, errlen, "cannot create bridge %s: %s", name,
 		    e == -NLE_EXIST ? "an interface of that name exists" :
 		    nl_geterror(e));
 	return 0;
@@ -189,19 +189,19 @@ hn_link_del(struct hostnet *h, const char *name, char *err, size_t errlen)
 	int e, r;
 
 	if ((r = get_link(h, name, &l, err, errlen)) != 1)
-		return r == 0 ? fail(err, errlen, "%s does not exist", name) :
+		return r == 0 ? hn_fail(err, errlen, "%s does not exist", name) :
 		    -1;
 	e = rtnl_link_delete(h->sk, l);
 	rtnl_link_put(l);
 	if (e < 0)
-		return fail(err, errlen, "cannot delete %s: %s", name,
+		return hn_fail(err, errlen, "cannot delete %s: %s", name,
 		    nl_geterror(e));
 	return 0;
 }
 
 /* Apply what fn sets on a change object to the link called name. */
 static int
-change(struct hostnet *h, const char *name, const char *what,
+link_change(struct hostnet *h, const char *name, const char *what,
     void (*fn)(struct rtnl_link *, const void *), const void *arg,
     char *err, size_t errlen)
 {
@@ -209,18 +209,18 @@ change(struct hostnet *h, const char *name, const char *what,
 	int e, r;
 
 	if ((r = get_link(h, name, &l, err, errlen)) != 1)
-		return r == 0 ? fail(err, errlen, "%s does not exist", name) :
+		return r == 0 ? hn_fail(err, errlen, "%s does not exist", name) :
 		    -1;
 	if ((c = rtnl_link_alloc()) == NULL) {
 		rtnl_link_put(l);
-		return fail(err, errlen, "netlink: out of memory");
+		return hn_fail(err, errlen, "netlink: out of memory");
 	}
 	fn(c, arg);
 	e = rtnl_link_change(h->sk, l, c, 0);
 	rtnl_link_put(c);
 	rtnl_link_put(l);
 	if (e < 0)
-		return fail(err, errlen, "cannot %s %s: %s", what, name,
+		return hn_fail(err, errlen, "cannot %s %s: %s", what, name,
 		    nl_geterror(e));
 	return 0;
 }
@@ -250,7 +250,7 @@ int
 hn_link_set_up(struct hostnet *h, const char *name, int up, char *err,
     size_t errlen)
 {
-	return change(h, name, up ? "bring up" : "bring down", set_up, &up,
+	return link_change(h, name, up ? "bring up" : "bring down", set_up, &up,
 	    err, errlen);
 }
 
@@ -258,14 +258,14 @@ int
 hn_link_set_mtu(struct hostnet *h, const char *name, unsigned mtu, char *err,
     size_t errlen)
 {
-	return change(h, name, "set the MTU of", set_mtu, &mtu, err, errlen);
+	return link_change(h, name, "set the MTU of", set_mtu, &mtu, err, errlen);
 }
 
 int
 hn_link_set_alias(struct hostnet *h, const char *name, const char *alias,
     char *err, size_t errlen)
 {
-	return change(h, name, "set the alias of", set_alias, alias, err,
+	return link_change(h, name, "set the alias of", set_alias, alias, err,
 	    errlen);
 }
 
@@ -277,18 +277,18 @@ hn_link_set_master(struct hostnet *h, const char *name, const char *bridge,
 	int e, r;
 
 	if ((r = hn_link_get(h, name, &l, err, errlen)) != 1)
-		return r == 0 ? fail(err, errlen, "%s does not exist", name) :
+		return r == 0 ? hn_fail(err, errlen, "%s does not exist", name) :
 		    -1;
 	if (bridge == NULL) {
 		if ((e = rtnl_link_release_ifindex(h->sk, l.ifindex)) < 0)
-			return fail(err, errlen, "cannot take %s off its "
+			return hn_fail(err, errlen, "cannot take %s off its "
 			    "bridge: %s", name, nl_geterror(e));
 		return 0;
 	}
 	if (hn_bridge_check(h, bridge, &br, err, errlen) == -1)
 		return -1;
 	if ((e = rtnl_link_enslave_ifindex(h->sk, br.ifindex, l.ifindex)) < 0)
-		return fail(err, errlen, "cannot add %s to bridge %s: %s", name,
+		return hn_fail(err, errlen, "cannot add %s to bridge %s: %s", name,
 		    bridge, nl_geterror(e));
 	return 0;
 }
@@ -303,16 +303,16 @@ addr_op(struct hostnet *h, const char *name, const char *cidr, int add,
 	int e, r, family;
 
 	if ((r = hn_link_get(h, name, &l, err, errlen)) != 1)
-		return r == 0 ? fail(err, errlen, "%s does not exist", name) :
+		return r == 0 ? hn_fail(err, errlen, "%s does not exist", name) :
 		    -1;
 	family = strchr(cidr, ':') != NULL ? AF_INET6 : AF_INET;
 	if (strchr(cidr, '/') == NULL ||
 	    nl_addr_parse(cidr, family, &local) < 0)
-		return fail(err, errlen, "'%s' is not an address with a "
+		return hn_fail(err, errlen, "'%s' is not an address with a "
 		    "prefix length, such as 192.168.122.1/24", cidr);
 	if ((a = rtnl_addr_alloc()) == NULL) {
 		nl_addr_put(local);
-		return fail(err, errlen, "netlink: out of memory");
+		return hn_fail(err, errlen, "netlink: out of memory");
 	}
 	rtnl_addr_set_ifindex(a, l.ifindex);
 	rtnl_addr_set_family(a, family);
@@ -322,7 +322,7 @@ addr_op(struct hostnet *h, const char *name, const char *cidr, int add,
 	rtnl_addr_put(a);
 	nl_addr_put(local);
 	if (e < 0)
-		return fail(err, errlen, "cannot %s address %s %s %s: %s",
+		return hn_fail(err, errlen, "cannot %s address %s %s %s: %s",
 		    add ? "add" : "remove", cidr, add ? "to" : "from", name,
 		    e == -NLE_EXIST ? "it is there already" : nl_geterror(e));
 	return 0;
@@ -352,10 +352,10 @@ hn_addr_list(struct hostnet *h, const char *name, struct hn_addr *out,
 	int e, r, n = 0;
 
 	if ((r = hn_link_get(h, name, &l, err, errlen)) != 1)
-		return r == 0 ? fail(err, errlen, "%s does not exist", name) :
+		return r == 0 ? hn_fail(err, errlen, "%s does not exist", name) :
 		    -1;
 	if ((e = rtnl_addr_alloc_cache(h->sk, &cache)) < 0)
-		return fail(err, errlen, "netlink: %s", nl_geterror(e));
+		return hn_fail(err, errlen, "netlink: %s", nl_geterror(e));
 	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_addr *a = (struct rtnl_addr *)o;
 		struct nl_addr *la = rtnl_addr_get_local(a);
@@ -389,10 +389,10 @@ hn_neigh_list(struct hostnet *h, const char *name, struct hn_neigh *out,
 	int e, r, n = 0;
 
 	if ((r = hn_link_get(h, name, &l, err, errlen)) != 1)
-		return r == 0 ? fail(err, errlen, "%s does not exist", name) :
+		return r == 0 ? hn_fail(err, errlen, "%s does not exist", name) :
 		    -1;
 	if ((e = rtnl_neigh_alloc_cache(h->sk, &cache)) < 0)
-		return fail(err, errlen, "netlink: %s", nl_geterror(e));
+		return hn_fail(err, errlen, "netlink: %s", nl_geterror(e));
 	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_neigh *nb = (struct rtnl_neigh *)o;
 		struct nl_addr *dst = rtnl_neigh_get_dst(nb);
@@ -426,11 +426,11 @@ hn_tap_open(const char *name, int vnet_hdr, unsigned queues, int *fds,
 	if (check_name(name, err, errlen) == -1)
 		return -1;
 	if (queues == 0 || queues > HN_MAXQUEUES)
-		return fail(err, errlen, "tap %s: %u queues (1 to %d)", name,
+		return hn_fail(err, errlen, "tap %s: %u queues (1 to %d)", name,
 		    queues, HN_MAXQUEUES);
 	for (i = 0; i < queues; i++) {
 		if ((fds[i] = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) == -1) {
-			fail(err, errlen, "tap %s: /dev/net/tun: %s", name,
+			hn_fail(err, errlen, "tap %s: /dev/net/tun: %s", name,
 			    strerror(errno));
 			goto undo;
 		}
@@ -440,7 +440,7 @@ hn_tap_open(const char *name, int vnet_hdr, unsigned queues, int *fds,
 		    (vnet_hdr ? IFF_VNET_HDR : 0) |
 		    (queues > 1 ? IFF_MULTI_QUEUE : 0);
 		if (ioctl(fds[i], TUNSETIFF, &ifr) == -1) {
-			fail(err, errlen, "tap %s: %s", name, errno == EBUSY ?
+			hn_fail(err, errlen, "tap %s: %s", name, errno == EBUSY ?
 			    "an interface of that name exists" :
 			    errno == EINVAL ? "an interface of that name "
 			    "exists and is not a matching tap" :

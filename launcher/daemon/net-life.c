@@ -205,17 +205,6 @@ network_stop(struct network *n, char *err, size_t errlen)
 
 /* ---- dnsmasq, watched ---- */
 
-void
-unwatch(struct network *n)
-{
-	if (n->pidev != NULL)
-		event_free(n->pidev);
-	n->pidev = NULL;
-	if (n->pidfd != -1)
-		close(n->pidfd);
-	n->pidfd = -1;
-}
-
 static int
 restart_budget(struct network *n)
 {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <json-c/json.h>
 
 #include "daemon.h"
@@ -51,6 +52,18 @@ net_add(struct daemon *d, struct netdef *def, int persistent)
 	snprintf(n->rundir, sizeof(n->rundir), "%s/%s", d->netrun, def->name);
 	TAILQ_INSERT_TAIL(&d->nets, n, entry);
 	return n;
+}
+
+/* dnsmasq's pidfd and its event go (the process stays). */
+void
+unwatch(struct network *n)
+{
+	if (n->pidev != NULL)
+		event_free(n->pidev);
+	n->pidev = NULL;
+	if (n->pidfd != -1)
+		close(n->pidfd);
+	n->pidfd = -1;
 }
 
 void

@@ -335,12 +335,12 @@ fail:
 
 /* Change the stored definition; on failure nothing changed. */
 static int
-update_def(struct vm *vm, int (*change)(struct vmdef *, const void *, char *,
+update_def(struct vm *vm, int (*edit)(struct vmdef *, const void *, char *,
     size_t), const void *arg, char *err, size_t errlen)
 {
 	struct vmdef *p = vm_persistent(vm), *n = vmdef_dup(p);
 
-	if (change(n, arg, err, errlen) == -1 ||
+	if (edit(n, arg, err, errlen) == -1 ||
 	    save_def(vm->d, n, err, errlen) == -1) {
 		vmdef_free(n);
 		return -1;

@@ -128,13 +128,3 @@ def_step(struct json_object *steps, const char *cmd, struct json_object *args,
 	}
 	json_object_array_add(steps, s);
 }
-
-void
-def_take(struct vmdef *d, struct vmdef *nd)
-{
-	struct vmdef t = *d;
-
-	*d = *nd;
-	*nd = t;
-	vmdef_free(nd);
-}

@@ -2,6 +2,7 @@
  * The device kinds of a definition, in the order of the canonical form
  * and of QEMU's command line: a new kind is its file and one row here.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,4 +80,18 @@ dev_walk(const struct vmdef *d, struct devfacts *facts, dev_fn fn, void *arg)
 	if (facts != NULL)
 		*facts = f;
 	return r;
+}
+
+/* A device line's value as printed: its module's, and its pinned slot. */
+char *
+vmdef_dev_value(const struct vmdef *d, const struct devkind *k,
+    const void *conf, size_t line)
+{
+	char *v = k->print(conf), *n;
+
+	if (line == (size_t)-1 || d->devs[line].addr == 0)
+		return v;
+	n = xasprintf("%s,addr=%u", v, d->devs[line].addr);
+	free(v);
+	return n;
 }

@@ -419,20 +419,8 @@ fail:
 	return NULL;
 }
 
+
 /* ---- printing ---- */
-
-char *
-vmdef_dev_value(const struct vmdef *d, const struct devkind *k,
-    const void *conf, size_t line)
-{
-	char *v = k->print(conf), *n;
-
-	if (line == (size_t)-1 || d->devs[line].addr == 0)
-		return v;
-	n = xasprintf("%s,addr=%u", v, d->devs[line].addr);
-	free(v);
-	return n;
-}
 
 struct buf {
 	char	*s;
@@ -535,3 +523,13 @@ vmdef_print(const struct vmdef *d)
 	return b.s;
 }
 
+
+void
+def_take(struct vmdef *d, struct vmdef *nd)
+{
+	struct vmdef t = *d;
+
+	*d = *nd;
+	*nd = t;
+	vmdef_free(nd);
+}
