@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <json-c/json.h>
 
 #include "daemon.h"
@@ -38,7 +39,9 @@
 #include "names.h"
 #include "parse.h"
 #include "qimg.h"
+#include "qmp.h"
 #include "req.h"
+#include "snapext.h"
 #include "snapstore.h"
 #include "storage.h"
 #include "util.h"
@@ -46,6 +49,8 @@
 
 #define SNAP_JOB_MS	(30 * 60 * 1000)	/* the RAM of a big guest */
 #define START_WAIT_MS	60000
+#define STOP_WAIT_MS	30000
+#define POLL_MS		200		/* query-jobs for the percent */
 
 enum snap_op { OP_CREATE, OP_REVERT, OP_DELETE };
 
@@ -66,6 +71,18 @@ struct snap {
 	struct created		 made;		/* external: the overlays */
 	struct job		*job;
 	int			 want;		/* revert: 1 running, 0 paused */
+	int			 was;		/* revert: the state it stopped in
+						   (1 running, 0 paused, -1 off) */
+	/* progress: the job's step, and QEMU's job polled for its percent */
+	int			 step, nsteps;
+	struct event		*poll;
+	struct qmp		*pq;
+	int64_t			 pollid;
+	int			 pct;		/* last sent, -1 none */
+	/* external delete of a running VM: one disk after another */
+	size_t			 disk;
+	char			 overlay[PATH_MAX];	/* of that disk */
+	struct json_object	*deldisks;	/* {"disk", "how"} still to do */
 };
 
 static struct snap *
@@ -78,15 +95,21 @@ snap_new(struct req *r, struct vm *vm, enum snap_op op, const char *verb,
 	s->vm = vm;
 	s->op = op;
 	s->want = -1;
+	s->was = -1;
+	s->pct = -1;
 	strlcpy(s->name, name, sizeof(s->name));
 	vm_snapdir(vm, s->dir, sizeof(s->dir));
 	snprintf(s->what, sizeof(s->what), "%s %s %s", verb, vm->name, name);
 	return s;
 }
 
+static void	poll_stop(struct snap *);
+
 static void
 snap_free(struct snap *s)
 {
+	poll_stop(s);
+	json_object_put(s->deldisks);
 	json_object_put(s->meta);
 	json_object_put(s->nodes);
 	vmdef_free(s->live);
@@ -199,19 +222,99 @@ internal_disks(struct vm *vm, const struct vmdef *d, struct json_object *nodes,
 
 /* ---- QEMU's snapshot jobs ---- */
 
+/*
+ * A JOB_PROGRESS event: the step of our job, and a percent of the whole
+ * in which the running step counts by QEMU's own job's progress (frac,
+ * 0..1, from query-jobs).  Sent when the percent or the step changes.
+ */
+static void
+emit(struct snap *s, const char *what, double frac)
+{
+	struct json_object *d;
+	double pct = s->nsteps > 0 ? 100.0 * ((s->step > 0 ? s->step - 1 : 0) +
+	    frac) / s->nsteps : 0;
+
+	if ((int)pct == s->pct && frac > 0)
+		return;
+	s->pct = (int)pct;
+	d = json_object_new_object();
+	json_object_object_add(d, "job", json_object_new_string(s->r->cmd));
+	json_object_object_add(d, "snapshot", json_object_new_string(s->name));
+	json_object_object_add(d, "step", json_object_new_int(s->step));
+	json_object_object_add(d, "steps", json_object_new_int(s->nsteps));
+	json_object_object_add(d, "what", json_object_new_string(what));
+	json_object_object_add(d, "percent", json_object_new_double(
+	    (double)(int)(pct * 10) / 10));
+	req_event(s->r, EV_JOB_PROGRESS, json_object_get(d));
+	vm_emit(s->vm, EV_JOB_PROGRESS, d);
+}
+
 static void
 progress(void *arg, int step, int nsteps, const char *what)
 {
 	struct snap *s = arg;
-	struct json_object *d = json_object_new_object();
 
-	json_object_object_add(d, "job", json_object_new_string(s->r->cmd));
-	json_object_object_add(d, "snapshot", json_object_new_string(s->name));
-	json_object_object_add(d, "step", json_object_new_int(step));
-	json_object_object_add(d, "steps", json_object_new_int(nsteps));
-	json_object_object_add(d, "what", json_object_new_string(what));
-	req_event(s->r, EV_JOB_PROGRESS, json_object_get(d));
-	vm_emit(s->vm, EV_JOB_PROGRESS, d);
+	s->step = step;
+	s->nsteps = nsteps;
+	emit(s, what, 0);
+}
+
+/* query-jobs while QEMU's job runs: its current-progress of total. */
+static void
+poll_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
+{
+	struct snap *s = arg;
+
+	s->pollid = 0;
+	if (err != NULL || s->jobid[0] == '\0')
+		return;
+	for (size_t i = 0; i < json_object_array_length(ret); i++) {
+		struct json_object *j = json_object_array_get_idx(ret, i);
+		long long cur = jint(j, "current-progress", 0);
+		long long tot = jint(j, "total-progress", 0);
+		if (jstr(j, "id") == NULL || strcmp(jstr(j, "id"),
+		    s->jobid) != 0 || tot <= 0)
+			continue;
+		emit(s, jstr_or(j, "type", "job"), cur >= tot ? 1 :
+		    (double)cur / (double)tot);
+	}
+}
+
+static void
+poll_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct snap *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->pollid == 0 && s->jobid[0] != '\0')
+		s->pollid = qmp_execute(s->pq, "query-jobs", NULL, POLL_MS * 10,
+		    poll_reply, s);
+	if (s->pollid < 0)
+		s->pollid = 0;
+}
+
+static void
+poll_start(struct snap *s)
+{
+	struct timeval tv = { 0, POLL_MS * 1000 };
+
+	if (s->poll != NULL || (s->pq = vm_qmp(s->vm)) == NULL)
+		return;
+	s->poll = event_new(s->r->d->base, -1, EV_PERSIST, poll_tick, s);
+	event_add(s->poll, &tv);
+}
+
+/* Before the job's end is told: QMP is still there. */
+static void
+poll_stop(struct snap *s)
+{
+	if (s->poll != NULL)
+		event_free(s->poll);
+	s->poll = NULL;
+	if (s->pollid > 0)
+		qmp_cancel(s->pq, s->pollid);
+	s->pollid = 0;
 }
 
 /* query-jobs: our job concluded; its "error", if any, fails the job. */
@@ -293,6 +396,7 @@ run(struct snap *s, struct job *j)
 {
 	s->job = j;
 	vm_job_track(s->vm, j);
+	poll_start(s);
 	job_start(j);
 }
 
@@ -374,6 +478,7 @@ snap_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 	struct snap *s = arg;
 
 	vm_job_untrack(s->vm, s->job);
+	poll_stop(s);
 	if (ok)
 		finish(s);
 	else {
@@ -433,6 +538,8 @@ make_overlays(struct snap *s, const struct vmdef *d, struct json_object *disks,
 		    json_object_new_string(path));
 		json_object_object_add(o, "backing",
 		    json_object_new_string(k.path));
+		json_object_object_add(o, "backing_format", k.format != NULL ?
+		    json_object_new_string(k.format) : NULL);
 		json_object_array_add(disks, o);
 		/* the same disk in what is stored, when it is there */
 		if (vmdef_disk_find(s->config, k.target, &j) == 0 &&
@@ -673,13 +780,164 @@ started(struct vm *vm, void *arg, int ok, const char *why)
 	load(s);
 }
 
-/* {"snapshot", "running", "paused"} */
+/* ---- revert to what has no memory: with the VM shut off ---- */
+
+/* The disks go back: qemu-img on a shut off VM's images.  -1 with err. */
+static int
+revert_images(struct snap *s, char *err, size_t errlen)
+{
+	char why[1024];
+
+	if (strcmp(jstr_or(s->meta, "location", ""), "external") == 0) {
+		if (snapext_revert(vm_persistent(s->vm), s->meta, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s: %s", s->what, why);
+			return -1;
+		}
+		return 0;
+	}
+	return snap_disks(s, s->meta, vm_persistent(s->vm), NULL,
+	    qimg_snapshot_apply, err, errlen);
+}
+
+/* The end of a revert: started again (want 1 running, 0 paused) or not. */
+static void
+revert_end(struct snap *s, int want)
+{
+	char err[1024];
+	struct req *r = s->r;
+	struct vm *vm = s->vm;
+
+	snap_free(s);
+	if (want == -1) {
+		req_return(r, NULL);
+		return;
+	}
+	if (vm_start(vm, want == 0, err, sizeof(err)) == -1) {
+		req_error(r, ERR_GENERIC, "reverted, but the VM did not start: "
+		    "%s", err);
+		return;
+	}
+	vm_wait(vm, 0, START_WAIT_MS, reply_wait, r);
+}
+
+/* Revert the images of the shut off VM; then as virsh's flags say. */
+static void
+revert_offline(struct snap *s)
+{
+	char err[1024];
+
+	if (revert_images(s, err, sizeof(err)) == -1) {
+		/* the images are as they were: so is the VM */
+		if (s->was != -1) {
+			char why[512];
+			if (vm_start(s->vm, s->was == 0, why, sizeof(why)) == 0)
+				strlcat(err, " (the VM was started again)",
+				    sizeof(err));
+			else {
+				strlcat(err, "; the VM did not start again: ",
+				    sizeof(err));
+				strlcat(err, why, sizeof(err));
+			}
+		}
+		req_error(s->r, ERR_GENERIC, "%s", err);
+		snap_free(s);
+		return;
+	}
+	if (snapstore_set_current(s->dir, s->name, err, sizeof(err)) == -1) {
+		req_error(s->r, ERR_GENERIC, "%s: reverted, but %s", s->what,
+		    err);
+		snap_free(s);
+		return;
+	}
+	revert_end(s, s->want);
+}
+
+static void
+stopped(struct vm *vm, void *arg, int ok, const char *why)
+{
+	struct snap *s = arg;
+
+	(void)vm;
+	if (!ok) {
+		req_error(s->r, ERR_GENERIC, "%s: the VM did not stop: %s",
+		    s->what, why != NULL ? why : "");
+		snap_free(s);
+		return;
+	}
+	revert_offline(s);
+}
+
+/*
+ * virsh's reverts to a snapshot without memory (taken shut off, or
+ * disk-only): a running VM is stopped (destroyed, as virsh does) and
+ * stays shut off, unless --running or --paused start it again, which
+ * replaces its QEMU and so needs --force.  Everything that can be
+ * checked is checked before the VM stops.
+ */
+static void
+revert_disks(struct snap *s, int live, int force)
+{
+	char err[1024];
+	int ext = strcmp(jstr_or(s->meta, "location", ""), "external") == 0;
+
+	if (ext && snapext_revert_check(vm_persistent(s->vm), s->meta, err,
+	    sizeof(err)) == -1) {
+		req_error(s->r, ERR_GENERIC, "%s: %s", s->what, err);
+		snap_free(s);
+		return;
+	}
+	if (!ext && internal_disks(s->vm, vm_persistent(s->vm), NULL, NULL,
+	    err, sizeof(err)) == -1) {
+		req_error(s->r, ERR_GENERIC, "%s: %s", s->what, err);
+		snap_free(s);
+		return;
+	}
+	if (!live) {
+		revert_offline(s);
+		return;
+	}
+	if (s->want != -1 && !force) {
+		req_error(s->r, ERR_GENERIC, "%s: snapshot '%s' has no memory: "
+		    "the VM stops for it, and starting it again replaces its "
+		    "QEMU (consoles and VNC disconnect): that needs --force",
+		    s->what, s->name);
+		snap_free(s);
+		return;
+	}
+	s->was = s->vm->state == VM_PAUSED ? 0 : 1;
+	vm_destroy(s->vm, "reverted to a snapshot without memory");
+	vm_wait(s->vm, 1, STOP_WAIT_MS, stopped, s);
+}
+
+/* Has the snapshot children?  Answered when it has, or on error. */
+static int
+has_children(struct snap *s)
+{
+	char err[512];
+	struct json_object *all = snapstore_list(s->dir, err, sizeof(err));
+	int children = 0, desc;
+
+	if (all == NULL) {
+		req_error(s->r, ERR_GENERIC, "%s: %s", s->what, err);
+		return 1;
+	}
+	snapstore_family(all, s->name, &children, &desc);
+	json_object_put(all);
+	if (children > 0)
+		req_error(s->r, ERR_GENERIC, "%s: the external snapshot has %d "
+		    "child snapshot%s, whose images are on its overlays: delete "
+		    "them first", s->what, children, children > 1 ? "s" : "");
+	return children > 0;
+}
+
+/* {"snapshot", "running", "paused", "force"} */
 static void
 d_snapshot_revert(struct req *r, struct vm *vm)
 {
 	const char *name = snap_arg(r);
 	int live, running = req_bool(r, "running"), paused = req_bool(r,
-	    "paused");
+	    "paused"), force = req_bool(r, "force");
 	char err[1024];
 	struct json_object *meta;
 
@@ -692,58 +950,382 @@ d_snapshot_revert(struct req *r, struct vm *vm)
 	}
 	if ((meta = snap_meta(r, vm, name)) == NULL)
 		return;
-	const char *loc = jstr(meta, "location");
+	int ext = strcmp(jstr_or(meta, "location", ""), "external") == 0;
 	int memory = jbool(meta, "memory");
-	if (loc == NULL || strcmp(loc, "internal") != 0) {
-		req_error(r, ERR_GENERIC, "VM '%s': snapshot '%s' is external "
-		    "(disk-only): reverting to it is not supported; its base "
-		    "images are unchanged", vm->name, name);
-		json_object_put(meta);
-		return;
-	}
 	struct snap *s = snap_new(r, vm, OP_REVERT, "snapshot-revert", name);
 	s->meta = meta;
-	const char *st = jstr(meta, "state");
-	s->want = running ? 1 : paused ? 0 :
-	    st != NULL && strcmp(st, "paused") == 0 ? 0 : 1;
-	if (live && !memory) {
-		req_error(r, ERR_INVALID_STATE, "VM '%s': snapshot '%s' was "
-		    "taken of the shut off VM and has no memory: destroy the VM "
-		    "first", vm->name, name);
+	if (ext && has_children(s)) {
 		snap_free(s);
 		return;
 	}
+	if (ext || !memory) {
+		/* shut off after it, unless told */
+		s->want = running ? 1 : paused ? 0 : -1;
+		revert_disks(s, live, force);
+		return;
+	}
+	const char *st = jstr(meta, "state");
+	s->want = running ? 1 : paused ? 0 :
+	    st != NULL && strcmp(st, "paused") == 0 ? 0 : 1;
 	if (live) {
 		load(s);
 		return;
 	}
-	if (memory) {
-		/* its RAM needs a QEMU: start paused, load, then on */
-		if (vm_start(vm, 1, err, sizeof(err)) == -1) {
-			req_error(r, ERR_GENERIC, "%s: %s", s->what, err);
-			snap_free(s);
-			return;
-		}
-		vm_wait(vm, 0, START_WAIT_MS, started, s);
-		return;
-	}
-	if (snap_disks(s, meta, vm_persistent(vm), NULL, qimg_snapshot_apply,
-	    err, sizeof(err)) == -1) {
-		req_error(r, ERR_GENERIC, "%s", err);
-		snap_free(s);
-		return;
-	}
-	if (snapstore_set_current(s->dir, name, err, sizeof(err)) == -1) {
+	/* its RAM needs a QEMU: start paused, load, then on */
+	if (vm_start(vm, 1, err, sizeof(err)) == -1) {
 		req_error(r, ERR_GENERIC, "%s: %s", s->what, err);
 		snap_free(s);
 		return;
 	}
+	vm_wait(vm, 0, START_WAIT_MS, started, s);
+}
+
+/* ---- snapshot-delete of an external snapshot: its overlays merge down ---- */
+
+/* The other snapshots whose disks stood on overlay now stand on base. */
+static int
+meta_rebase(struct snap *s, const char *overlay, const char *base,
+    const char *fmt, char *err, size_t errlen)
+{
+	struct json_object *all = snapstore_list(s->dir, err, errlen);
+	int rc = 0;
+
+	if (all == NULL)
+		return -1;
+	for (size_t i = 0; i < json_object_array_length(all) && rc == 0; i++) {
+		struct json_object *o = json_object_array_get_idx(all, i);
+		struct json_object *disks = jget(o, "disks");
+		int changed = 0;
+		if (strcmp(jstr(o, "name"), s->name) == 0)
+			continue;
+		for (size_t n = 0; disks != NULL &&
+		    n < json_object_array_length(disks); n++) {
+			struct json_object *k = json_object_array_get_idx(disks,
+			    n);
+			if (strcmp(jstr_or(k, "backing", ""), overlay) != 0)
+				continue;
+			json_object_object_add(k, "backing",
+			    json_object_new_string(base));
+			json_object_object_add(k, "backing_format",
+			    json_object_new_string(fmt));
+			changed = 1;
+		}
+		if (changed)
+			rc = snapstore_put(s->dir, o, err, errlen);
+	}
+	json_object_put(all);
+	return rc;
+}
+
+/*
+ * Disk n of the snapshot is merged: when its overlay was on top, the
+ * stored definition names the base; the overlay file goes (unless keep:
+ * it is still in use); the snapshot's metadata forgets the disk, so that
+ * after any failure it covers just what is left to merge.
+ */
+static int
+disk_merged(struct snap *s, size_t n, int switched, int keep, char *err,
+    size_t errlen)
+{
+	struct json_object *disks = jget(s->meta, "disks");
+	struct json_object *k = json_object_array_get_idx(disks, n);
+	const char *t = jstr(k, "target");
+	char o[PATH_MAX], b[PATH_MAX], fmt[32];
+	struct vmdef_disk dk;
+	struct vm *vm;
+	size_t i;
+
+	strlcpy(o, jstr(k, "source"), sizeof(o));
+	strlcpy(b, jstr(k, "backing"), sizeof(b));
+	if (snapext_base_format(k, fmt, sizeof(fmt), err, errlen) == -1)
+		return -1;
+	if (switched && vmdef_disk_find(vm_persistent(s->vm), t, &i) == 0 &&
+	    vmdef_disk_get(vm_persistent(s->vm), i, &dk) == 0 &&
+	    dk.path != NULL && strcmp(dk.path, o) == 0) {
+		struct vmdef *config = vmdef_dup(vm_persistent(s->vm));
+		if (vmdef_disk_set_source(config, i, b, fmt, err,
+		    errlen) == -1 ||
+		    vm_define(s->r->d, config, &vm, err, errlen) == -1) {
+			vmdef_free(config);
+			return -1;
+		}
+	}
+	if (meta_rebase(s, o, b, fmt, err, errlen) == -1)
+		return -1;
+	if (!keep && unlink(o) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove %s: %s", o,
+		    strerror(errno));
+		return -1;
+	}
+	json_object_array_del_idx(disks, n, 1);
+	return snapstore_put(s->dir, s->meta, err, errlen);
+}
+
+/* Shut off: qemu-img commit (and rebase) disk after disk. */
+static void
+delete_offline(struct snap *s)
+{
+	struct json_object *disks = jget(s->meta, "disks");
+	char err[1024], why[1024], above[PATH_MAX];
+	struct vmdef_disk k;
+	size_t n = 0, i;
+	int switched;
+
+	while (disks != NULL && n < json_object_array_length(disks)) {
+		struct json_object *e = json_object_array_get_idx(disks, n);
+		const char *t = jstr_or(e, "target", "");
+		why[0] = '\0';
+		if (vmdef_disk_find(vm_persistent(s->vm), t, &i) == -1 ||
+		    vmdef_disk_get(vm_persistent(s->vm), i, &k) == -1 ||
+		    k.path == NULL || jstr(e, "source") == NULL ||
+		    snapext_chain_find(k.path, jstr(e, "source"), above,
+		    sizeof(above), why, sizeof(why)) == -1) {
+			if (jstr(e, "source") != NULL && *why != '\0') {
+				snprintf(err, sizeof(err), "disk %s: %s", t,
+				    why);
+				goto fail;
+			}
+			n++;	/* not in use: nothing to merge */
+			continue;
+		}
+		if (snapext_merge(k.path, e, &switched, err,
+		    sizeof(err)) == -1 ||
+		    disk_merged(s, n, switched, 0, err, sizeof(err)) == -1)
+			goto fail;
+	}
+	finish(s);
 	snap_free(s);
-	/* virsh's --running and --paused start what was shut off */
-	if (running || paused)
-		start_and_wait(r, vm);
-	else
-		req_return(r, NULL);
+	return;
+fail:
+	req_error(s->r, ERR_GENERIC, "%s: %s", s->what, err);
+	snap_free(s);
+}
+/*
+ * Running: what each disk of the snapshot needs, decided before any
+ * change (s->deldisks gets {"target", "how"}: "commit", "stream"); -1
+ * with err when one cannot be done live.
+ *
+ * The overlay on top, over an image this QEMU run opened as the
+ * generation below (the snapshot was taken while it ran): an active
+ * block-commit into that image, which the disk then runs on, as virsh
+ * does.  The overlay on top, but the VM started on it (its backing
+ * image opened implicitly, with no node name of ours): block-stream
+ * pulls the base into the overlay, which stays the disk, alone, so that
+ * the disk keeps its node names; the base is no longer in use.  The
+ * overlay below newer ones: refused (shut the VM off, or delete the
+ * newer snapshots first).
+ */
+static int
+plan_live(struct snap *s, char *err, size_t errlen)
+{
+	struct json_object *disks = jget(s->meta, "disks");
+	char why[1024], above[PATH_MAX];
+	struct vmdef_disk k;
+	size_t i;
+
+	s->deldisks = json_object_new_array();
+	for (size_t n = 0; disks != NULL && n < json_object_array_length(disks);
+	    n++) {
+		struct json_object *e = json_object_array_get_idx(disks, n);
+		const char *t = jstr_or(e, "target", ""), *how;
+		why[0] = '\0';
+		if (vmdef_disk_find(s->vm->def, t, &i) == -1 ||
+		    vmdef_disk_get(s->vm->def, i, &k) == -1 || k.path == NULL ||
+		    jstr(e, "source") == NULL)
+			continue;
+		switch (snapext_chain_find(k.path, jstr(e, "source"), above,
+		    sizeof(above), why, sizeof(why))) {
+		case -1:
+			if (why[0] == '\0')
+				continue;	/* not in use */
+			snprintf(err, errlen, "disk %s: %s", t, why);
+			return -1;
+		case 1:
+			snprintf(err, errlen, "disk %s: the snapshot's overlay "
+			    "is below the newer %s: shut the VM off, or delete "
+			    "the newer external snapshots first", t, above);
+			return -1;
+		}
+		how = k.overlays > 0 ? "commit" : "stream";
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "target", json_object_new_string(t));
+		json_object_object_add(o, "how", json_object_new_string(how));
+		json_object_array_add(s->deldisks, o);
+	}
+	return 0;
+}
+
+/* query-jobs: our job is ready to complete (or failed on its way). */
+static int
+job_ready(void *arg, struct json_object *ret, char *err, size_t errlen)
+{
+	struct snap *s = arg;
+
+	for (size_t i = 0; i < json_object_array_length(ret); i++) {
+		struct json_object *j = json_object_array_get_idx(ret, i);
+		if (strcmp(jstr_or(j, "id", ""), s->jobid) != 0)
+			continue;
+		if (jstr(j, "error") != NULL) {
+			snprintf(err, errlen, "QEMU's %s job failed: %s",
+			    s->qcmd, jstr(j, "error"));
+			return -1;
+		}
+		if (strcmp(jstr_or(j, "status", ""), "ready") != 0) {
+			snprintf(err, errlen, "QEMU's %s job is %s, not ready",
+			    s->qcmd, jstr_or(j, "status", "of no status"));
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "QEMU has no job %s", s->jobid);
+	return -1;
+}
+
+static void	next_disk(struct snap *);
+
+static void
+ignore_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
+{
+	(void)arg;
+	(void)ret;
+	(void)err;	/* a node left over is harmless; the disk moved on */
+}
+
+static void
+disk_done(void *arg, int ok, const char *class, const char *desc, int qemu)
+{
+	struct snap *s = arg;
+	char err[1024];
+	int commit = s->nodes != NULL;
+	size_t n;
+
+	vm_job_untrack(s->vm, s->job);
+	poll_stop(s);
+	s->job = NULL;
+	s->jobid[0] = '\0';
+	if (!ok) {
+		/* undone; the metadata still covers this disk and the rest */
+		if (qemu)
+			req_qemu_error(s->r, class, desc);
+		else
+			req_error(s->r, class, "%s: %s", s->what, desc);
+		snap_free(s);
+		return;
+	}
+	if (commit) {
+		/* the disk runs on the base: the overlay's nodes go */
+		for (size_t i = 0; i < json_object_array_length(s->nodes); i++) {
+			struct json_object *c = json_object_array_get_idx(
+			    s->nodes, i);
+			struct json_object *a = jget(c, "arguments");
+			qmp_execute(vm_qmp(s->vm), jstr(c, "execute"),
+			    a != NULL ? json_object_get(a) : NULL, 10000,
+			    ignore_reply, NULL);
+		}
+		json_object_put(s->nodes);
+		s->nodes = NULL;
+		vm_set_live_def(s->vm, s->live);
+		s->live = NULL;
+		vm_write_runstate(s->vm);
+	}
+	const char *t = jstr(json_object_array_get_idx(s->deldisks, 0),
+	    "target");
+	struct json_object *disks = jget(s->meta, "disks");
+	for (n = 0; n < json_object_array_length(disks); n++)
+		if (strcmp(jstr_or(json_object_array_get_idx(disks, n),
+		    "target", ""), t) == 0)
+			break;
+	if (disk_merged(s, n, commit, !commit, err, sizeof(err)) == -1) {
+		req_error(s->r, ERR_GENERIC, "%s: disk %s is merged, but %s",
+		    s->what, t, err);
+		snap_free(s);
+		return;
+	}
+	json_object_array_del_idx(s->deldisks, 0, 1);
+	next_disk(s);
+}
+
+/* The block job of the first disk left, or the end. */
+static void
+next_disk(struct snap *s)
+{
+	static unsigned seq;
+	struct json_object *e, *a, *me = NULL, *disks = jget(s->meta, "disks");
+	char err[1024], top[64], base[64], fmt[32];
+	struct vmdef_disk k;
+	struct job *j;
+	size_t i;
+
+	if (json_object_array_length(s->deldisks) == 0) {
+		finish(s);
+		snap_free(s);
+		return;
+	}
+	e = json_object_array_get_idx(s->deldisks, 0);
+	const char *t = jstr(e, "target");
+	for (size_t n = 0; n < json_object_array_length(disks); n++)
+		if (strcmp(jstr_or(json_object_array_get_idx(disks, n),
+		    "target", ""), t) == 0)
+			me = json_object_array_get_idx(disks, n);
+	if (me == NULL || vmdef_disk_find(s->vm->def, t, &i) == -1 ||
+	    vm_qmp(s->vm) == NULL) {
+		req_error(s->r, ERR_GENERIC, "%s: disk %s went away, or QMP",
+		    s->what, t);
+		snap_free(s);
+		return;
+	}
+	vmdef_disk_get(s->vm->def, i, &k);
+	s->qcmd = strcmp(jstr(e, "how"), "commit") == 0 ? "block-commit" :
+	    "block-stream";
+	snprintf(s->jobid, sizeof(s->jobid), "qlaunch-%s-%s-%ld-%u", s->qcmd,
+	    t, (long)getpid(), ++seq);
+	a = json_object_new_object();
+	json_object_object_add(a, "job-id", json_object_new_string(s->jobid));
+	json_object_object_add(a, "auto-dismiss", json_object_new_boolean(0));
+	if (s->qcmd[6] == 'c') {
+		vmdef_free(s->live);
+		s->live = vmdef_dup(s->vm->def);
+		if (snapext_base_format(me, fmt, sizeof(fmt), err,
+		    sizeof(err)) == -1 ||
+		    vmdef_disk_merge_down(s->live, i, jstr(me, "backing"), fmt,
+		    top, base, sizeof(top), &s->nodes, err, sizeof(err)) == -1) {
+			json_object_put(a);
+			req_error(s->r, ERR_GENERIC, "%s: %s", s->what, err);
+			snap_free(s);
+			return;
+		}
+		json_object_object_add(a, "device", json_object_new_string(top));
+		json_object_object_add(a, "top-node",
+		    json_object_new_string(top));
+		json_object_object_add(a, "base-node",
+		    json_object_new_string(base));
+	} else
+		json_object_object_add(a, "device",
+		    json_object_new_string(k.node));
+	j = job_new(s->r->d->base, vm_qmp(s->vm), s->what, SNAP_JOB_MS,
+	    disk_done, s);
+	job_step(j, s->qcmd, a, NULL, NULL);
+	job_undo(j, "job-dismiss", id_arg(s->jobid));
+	if (s->nodes != NULL) {
+		/* active commit: ready, then complete */
+		job_expect_event2(j, "JOB_STATUS_CHANGE", "id", s->jobid,
+		    "status", "ready|concluded", SNAP_JOB_MS);
+		job_step(j, "query-jobs", NULL, job_ready, s);
+		a = id_arg(s->jobid);
+		json_object_object_add(a, "force", json_object_new_boolean(1));
+		/* (block-job-cancel takes the job's id as "device") */
+		json_object_object_add(a, "device", json_object_get(
+		    json_object_object_get(a, "id")));
+		json_object_object_del(a, "id");
+		job_undo(j, "block-job-cancel", a);
+		job_step(j, "job-complete", id_arg(s->jobid), NULL, NULL);
+	}
+	job_expect_event2(j, "JOB_STATUS_CHANGE", "id", s->jobid, "status",
+	    "concluded", SNAP_JOB_MS);
+	job_step(j, "query-jobs", NULL, job_outcome, s);
+	job_step(j, "job-dismiss", id_arg(s->jobid), NULL, NULL);
+	job_progress(j, progress, s);
+	run(s, j);
 }
 
 /* {"snapshot"} */
@@ -760,11 +1342,17 @@ d_snapshot_delete(struct req *r, struct vm *vm)
 		return;
 	struct snap *s = snap_new(r, vm, OP_DELETE, "snapshot-delete", name);
 	s->meta = meta;
-	const char *loc = jstr(meta, "location");
-	if (loc == NULL || strcmp(loc, "internal") != 0) {
-		/* the overlays hold what the VM wrote since: they stay */
-		finish(s);
-		snap_free(s);
+	if (strcmp(jstr_or(meta, "location", ""), "external") == 0) {
+		if (!live) {
+			delete_offline(s);
+			return;
+		}
+		if (plan_live(s, err, sizeof(err)) == -1) {
+			req_error(r, ERR_GENERIC, "%s: %s", s->what, err);
+			snap_free(s);
+			return;
+		}
+		next_disk(s);
 		return;
 	}
 	if (!live) {
