@@ -50,7 +50,8 @@
 #define SNAP_JOB_MS	(30 * 60 * 1000)	/* the RAM of a big guest */
 #define START_WAIT_MS	60000
 #define STOP_WAIT_MS	30000
-#define POLL_MS		200		/* query-jobs for the percent */
+#define POLL_FIRST_MS	1000		/* query-jobs for the percent */
+#define POLL_MS		250		/* ...and then this often */
 
 enum snap_op { OP_CREATE, OP_REVERT, OP_DELETE };
 
@@ -284,9 +285,11 @@ static void
 poll_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct snap *s = arg;
+	struct timeval tv = { 0, POLL_MS * 1000 };
 
 	(void)fd;
 	(void)what;
+	evtimer_add(s->poll, &tv);
 	if (s->pollid == 0 && s->jobid[0] != '\0')
 		s->pollid = qmp_execute(s->pq, "query-jobs", NULL, POLL_MS * 10,
 		    poll_reply, s);
@@ -297,12 +300,13 @@ poll_tick(evutil_socket_t fd, short what, void *arg)
 static void
 poll_start(struct snap *s)
 {
-	struct timeval tv = { 0, POLL_MS * 1000 };
+	/* a short job ends before the first poll: its steps say enough */
+	struct timeval tv = { POLL_FIRST_MS / 1000, 0 };
 
 	if (s->poll != NULL || (s->pq = vm_qmp(s->vm)) == NULL)
 		return;
-	s->poll = event_new(s->r->d->base, -1, EV_PERSIST, poll_tick, s);
-	event_add(s->poll, &tv);
+	s->poll = evtimer_new(s->r->d->base, poll_tick, s);
+	evtimer_add(s->poll, &tv);
 }
 
 /* Before the job's end is told: QMP is still there. */
