@@ -2,8 +2,9 @@
  * qlaunch: snapshots, with virsh's names, flags and output:
  * snapshot-create-as, snapshot-list (the table, or --tree as virsh draws
  * it), snapshot-info, snapshot-current, snapshot-revert and
- * snapshot-delete.  Creating and reverting show the supervisor's
- * progress events on a terminal.
+ * snapshot-delete.  Creating, reverting and deleting draw the
+ * supervisor's progress events as a bar on a terminal (JSON lines with
+ * --json).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,12 +347,12 @@ c_current(struct cli *cli, int argc, char **argv)
 
 const struct cmd cmds_snapshot[] = {
 	{ "snapshot-create-as", NULL, c_create_as, "NAME SNAPSHOT "
-	    "[--description TEXT] [--disk-only] [--atomic]" },
+	    "[--description TEXT] [--disk-only] [--atomic] [--json]" },
 	{ "snapshot-list", NULL, c_list, "NAME [--tree | --name | --json]" },
 	{ "snapshot-info", NULL, c_info, "NAME SNAPSHOT|--current [--json]" },
 	{ "snapshot-current", NULL, c_current, "NAME [--name] [--json]" },
 	{ "snapshot-revert", NULL, c_revert, "NAME SNAPSHOT|--current "
-	    "[--running | --paused]" },
-	{ "snapshot-delete", NULL, c_delete, "NAME SNAPSHOT" },
+	    "[--running | --paused] [--force] [--json]" },
+	{ "snapshot-delete", NULL, c_delete, "NAME SNAPSHOT [--json]" },
 	{ NULL, NULL, NULL, NULL }
 };

@@ -19,7 +19,12 @@
  * removed.  The definition's disks then name the overlays (vmdef.h,
  * vmdef_disk_overlay, for the node names of what runs).
  *
- * The metadata is kept by snapstore.c in the VM core's vm_snapdir.
+ * This file has the commands' rows, what they share (snapop.h: the
+ * operation, its progress events with query-jobs' percent, QEMU's
+ * snapshot jobs), snapshot-create and the reading commands; revert is
+ * snaprevert.c, delete snapdelete.c, and external snapshots' offline
+ * image work snapext.c.  The metadata is kept by snapstore.c in the VM
+ * core's vm_snapdir.
  */
 #include <errno.h>
 #include <limits.h>
@@ -41,52 +46,14 @@
 #include "qimg.h"
 #include "qmp.h"
 #include "req.h"
-#include "snapext.h"
 #include "snapstore.h"
+#include "snapop.h"
 #include "storage.h"
 #include "util.h"
 #include "vm.h"
 
-#define SNAP_JOB_MS	(30 * 60 * 1000)	/* the RAM of a big guest */
-#define START_WAIT_MS	60000
-#define STOP_WAIT_MS	30000
-#define POLL_FIRST_MS	1000		/* query-jobs for the percent */
-#define POLL_MS		250		/* ...and then this often */
 
-enum snap_op { OP_CREATE, OP_REVERT, OP_DELETE };
-
-/* An operation on its way (a job, or a start before one). */
-struct snap {
-	struct req		*r;
-	struct vm		*vm;
-	enum snap_op		 op;
-	char			 name[65];
-	char			 dir[PATH_MAX];
-	char			 jobid[96];
-	char			 what[160];	/* "snapshot-create-as t1 s1" */
-	const char		*qcmd;		/* snapshot-save, -load, -delete */
-	struct json_object	*meta;		/* create: what is stored after */
-	struct json_object	*nodes;		/* the format nodes of the job */
-	struct vmdef		*live;		/* external: what runs after */
-	struct vmdef		*config;	/* external: what is stored after */
-	struct created		 made;		/* external: the overlays */
-	struct job		*job;
-	int			 want;		/* revert: 1 running, 0 paused */
-	int			 was;		/* revert: the state it stopped in
-						   (1 running, 0 paused, -1 off) */
-	/* progress: the job's step, and QEMU's job polled for its percent */
-	int			 step, nsteps;
-	struct event		*poll;
-	struct qmp		*pq;
-	int64_t			 pollid;
-	int			 pct;		/* last sent, -1 none */
-	/* external delete of a running VM: one disk after another */
-	size_t			 disk;
-	char			 overlay[PATH_MAX];	/* of that disk */
-	struct json_object	*deldisks;	/* {"disk", "how"} still to do */
-};
-
-static struct snap *
+struct snap *
 snap_new(struct req *r, struct vm *vm, enum snap_op op, const char *verb,
     const char *name)
 {
@@ -104,12 +71,11 @@ snap_new(struct req *r, struct vm *vm, enum snap_op op, const char *verb,
 	return s;
 }
 
-static void	poll_stop(struct snap *);
 
-static void
+void
 snap_free(struct snap *s)
 {
-	poll_stop(s);
+	snap_poll_stop(s);
 	json_object_put(s->deldisks);
 	json_object_put(s->meta);
 	json_object_put(s->nodes);
@@ -120,7 +86,7 @@ snap_free(struct snap *s)
 }
 
 /* The snapshot's name from the request, checked; NULL answered. */
-static const char *
+const char *
 snap_arg(struct req *r)
 {
 	const char *n = req_str(r, "snapshot");
@@ -135,7 +101,7 @@ snap_arg(struct req *r)
 }
 
 /* The snapshot's metadata, or NULL answered with NotFound. */
-static struct json_object *
+struct json_object *
 snap_meta(struct req *r, struct vm *vm, const char *name)
 {
 	char dir[PATH_MAX], err[512];
@@ -156,8 +122,8 @@ snap_meta(struct req *r, struct vm *vm, const char *name)
  * A running VM takes commands; a shut off one has images to itself.
  * Any other state (starting, shutting down, QMP lost): -1 answered.
  */
-static int
-usable_state(struct req *r, struct vm *vm, int *live)
+int
+snap_usable_state(struct req *r, struct vm *vm, int *live)
 {
 	*live = vm_active(vm);
 	if (!*live)
@@ -183,8 +149,8 @@ covered(const struct vmdef_disk *k)
  * With nodes, their format nodes (the first holds the RAM); with disks,
  * {"target", "source"} each.  -1 with err.
  */
-static int
-internal_disks(struct vm *vm, const struct vmdef *d, struct json_object *nodes,
+int
+snap_internal_disks(struct vm *vm, const struct vmdef *d, struct json_object *nodes,
     struct json_object *disks, char *err, size_t errlen)
 {
 	struct vmdef_disk k;
@@ -250,8 +216,8 @@ emit(struct snap *s, const char *what, double frac)
 	vm_emit(s->vm, EV_JOB_PROGRESS, d);
 }
 
-static void
-progress(void *arg, int step, int nsteps, const char *what)
+void
+snap_progress(void *arg, int step, int nsteps, const char *what)
 {
 	struct snap *s = arg;
 
@@ -310,8 +276,8 @@ poll_start(struct snap *s)
 }
 
 /* Before the job's end is told: QMP is still there. */
-static void
-poll_stop(struct snap *s)
+void
+snap_poll_stop(struct snap *s)
 {
 	if (s->poll != NULL)
 		event_free(s->poll);
@@ -322,8 +288,8 @@ poll_stop(struct snap *s)
 }
 
 /* query-jobs: our job concluded; its "error", if any, fails the job. */
-static int
-job_outcome(void *arg, struct json_object *ret, char *err, size_t errlen)
+int
+snap_job_outcome(void *arg, struct json_object *ret, char *err, size_t errlen)
 {
 	struct snap *s = arg;
 
@@ -349,8 +315,8 @@ job_outcome(void *arg, struct json_object *ret, char *err, size_t errlen)
 	return -1;
 }
 
-static struct json_object *
-id_arg(const char *id)
+struct json_object *
+snap_id_arg(const char *id)
 {
 	struct json_object *a = json_object_new_object();
 
@@ -366,8 +332,8 @@ static void	snap_done(void *, int, const char *, const char *, int);
  * the step after it, is job-dismiss: the concluded job goes whether it
  * failed or not).
  */
-static struct job *
-qemu_job(struct snap *s, const char *undo)
+struct job *
+snap_qemu_job(struct snap *s, const char *undo)
 {
 	static unsigned seq;
 	struct json_object *a = json_object_new_object();
@@ -388,15 +354,15 @@ qemu_job(struct snap *s, const char *undo)
 		job_undo(j, undo, NULL);
 	job_expect_event2(j, "JOB_STATUS_CHANGE", "id", s->jobid, "status",
 	    "concluded", SNAP_JOB_MS);
-	job_step(j, "query-jobs", NULL, job_outcome, s);
-	job_undo(j, "job-dismiss", id_arg(s->jobid));
-	job_step(j, "job-dismiss", id_arg(s->jobid), NULL, NULL);
-	job_progress(j, progress, s);
+	job_step(j, "query-jobs", NULL, snap_job_outcome, s);
+	job_undo(j, "job-dismiss", snap_id_arg(s->jobid));
+	job_step(j, "job-dismiss", snap_id_arg(s->jobid), NULL, NULL);
+	job_progress(j, snap_progress, s);
 	return j;
 }
 
-static void
-run(struct snap *s, struct job *j)
+void
+snap_run(struct snap *s, struct job *j)
 {
 	s->job = j;
 	vm_job_track(s->vm, j);
@@ -450,8 +416,8 @@ created(struct snap *s)
 	req_return(s->r, json_object_get(s->meta));
 }
 
-static void
-finish(struct snap *s)
+void
+snap_finish(struct snap *s)
 {
 	char err[1024];
 
@@ -482,9 +448,9 @@ snap_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 	struct snap *s = arg;
 
 	vm_job_untrack(s->vm, s->job);
-	poll_stop(s);
+	snap_poll_stop(s);
 	if (ok)
-		finish(s);
+		snap_finish(s);
 	else {
 		/* every step was undone; so are the overlays made for it */
 		storage_undo(&s->made);
@@ -589,8 +555,8 @@ overlay_job(struct snap *s, char *err, size_t errlen)
 	struct json_object *a = json_object_new_object();
 	json_object_object_add(a, "actions", actions);
 	job_step(j, "transaction", a, NULL, NULL);
-	job_progress(j, progress, s);
-	run(s, j);
+	job_progress(j, snap_progress, s);
+	snap_run(s, j);
 	return 0;
 }
 
@@ -643,7 +609,7 @@ d_snapshot_create(struct req *r, struct vm *vm)
 	struct json_object *disks, *cur;
 	char err[1024];
 
-	if (name == NULL || usable_state(r, vm, &live) == -1)
+	if (name == NULL || snap_usable_state(r, vm, &live) == -1)
 		return;
 	struct snap *s = snap_new(r, vm, OP_CREATE, "snapshot-create-as", name);
 	if (snapstore_exists(s->dir, name)) {
@@ -685,7 +651,7 @@ d_snapshot_create(struct req *r, struct vm *vm)
 		return;
 	}
 	if (!live) {
-		if (internal_disks(vm, vm_persistent(vm), NULL, disks, err,
+		if (snap_internal_disks(vm, vm_persistent(vm), NULL, disks, err,
 		    sizeof(err)) == -1 ||
 		    offline_create(s, err, sizeof(err)) == -1)
 			goto fail;
@@ -694,11 +660,11 @@ d_snapshot_create(struct req *r, struct vm *vm)
 		return;
 	}
 	s->nodes = json_object_new_array();
-	if (internal_disks(vm, vm->def, s->nodes, disks, err,
+	if (snap_internal_disks(vm, vm->def, s->nodes, disks, err,
 	    sizeof(err)) == -1)
 		goto fail;
 	s->qcmd = "snapshot-save";
-	run(s, qemu_job(s, NULL));
+	snap_run(s, snap_qemu_job(s, NULL));
 	return;
 fail:
 	storage_undo(&s->made);
@@ -713,7 +679,7 @@ fail:
  * was taken of: their format nodes (nodes) or each disk's path and
  * format for qemu-img (fn).  -1 with err.
  */
-static int
+int
 snap_disks(struct snap *s, struct json_object *meta, const struct vmdef *d,
     struct json_object *nodes, int (*fn)(const char *, const char *,
     const char *, char *, size_t), char *err, size_t errlen)
@@ -742,641 +708,6 @@ snap_disks(struct snap *s, struct json_object *meta, const struct vmdef *d,
 		}
 	}
 	return 0;
-}
-
-/* snapshot-load, then the state asked for (it resumes what ran) */
-static void
-load(struct snap *s)
-{
-	char err[1024];
-	int was_running = s->vm->state == VM_RUNNING;
-
-	s->nodes = json_object_new_array();
-	if (snap_disks(s, s->meta, s->vm->def, s->nodes, NULL, err,
-	    sizeof(err)) == -1) {
-		req_error(s->r, ERR_GENERIC, "%s", err);
-		snap_free(s);
-		return;
-	}
-	s->qcmd = "snapshot-load";
-	/* QEMU leaves the VM stopped when the load fails: on again */
-	struct job *j = qemu_job(s, was_running ? "cont" : NULL);
-	if (s->want == 1 && !was_running)
-		job_step(j, "cont", NULL, NULL, NULL);
-	else if (s->want == 0 && was_running)
-		job_step(j, "stop", NULL, NULL, NULL);
-	run(s, j);
-}
-
-/* A shut off VM started paused for snapshot-load. */
-static void
-started(struct vm *vm, void *arg, int ok, const char *why)
-{
-	struct snap *s = arg;
-
-	(void)vm;
-	if (!ok || vm_qmp(s->vm) == NULL) {
-		req_error(s->r, ERR_GENERIC, "%s: the VM did not start: %s",
-		    s->what, why != NULL ? why : "QMP is not connected");
-		snap_free(s);
-		return;
-	}
-	load(s);
-}
-
-/* ---- revert to what has no memory: with the VM shut off ---- */
-
-/* The disks go back: qemu-img on a shut off VM's images.  -1 with err. */
-static int
-revert_images(struct snap *s, char *err, size_t errlen)
-{
-	char why[1024];
-
-	if (strcmp(jstr_or(s->meta, "location", ""), "external") == 0) {
-		if (snapext_revert(vm_persistent(s->vm), s->meta, why,
-		    sizeof(why)) == -1) {
-			snprintf(err, errlen, "%s: %s", s->what, why);
-			return -1;
-		}
-		return 0;
-	}
-	return snap_disks(s, s->meta, vm_persistent(s->vm), NULL,
-	    qimg_snapshot_apply, err, errlen);
-}
-
-/* The end of a revert: started again (want 1 running, 0 paused) or not. */
-static void
-revert_end(struct snap *s, int want)
-{
-	char err[1024];
-	struct req *r = s->r;
-	struct vm *vm = s->vm;
-
-	snap_free(s);
-	if (want == -1) {
-		req_return(r, NULL);
-		return;
-	}
-	if (vm_start(vm, want == 0, err, sizeof(err)) == -1) {
-		req_error(r, ERR_GENERIC, "reverted, but the VM did not start: "
-		    "%s", err);
-		return;
-	}
-	vm_wait(vm, 0, START_WAIT_MS, reply_wait, r);
-}
-
-/* Revert the images of the shut off VM; then as virsh's flags say. */
-static void
-revert_offline(struct snap *s)
-{
-	char err[1024];
-
-	if (revert_images(s, err, sizeof(err)) == -1) {
-		/* the images are as they were: so is the VM */
-		if (s->was != -1) {
-			char why[512];
-			if (vm_start(s->vm, s->was == 0, why, sizeof(why)) == 0)
-				strlcat(err, " (the VM was started again)",
-				    sizeof(err));
-			else {
-				strlcat(err, "; the VM did not start again: ",
-				    sizeof(err));
-				strlcat(err, why, sizeof(err));
-			}
-		}
-		req_error(s->r, ERR_GENERIC, "%s", err);
-		snap_free(s);
-		return;
-	}
-	if (snapstore_set_current(s->dir, s->name, err, sizeof(err)) == -1) {
-		req_error(s->r, ERR_GENERIC, "%s: reverted, but %s", s->what,
-		    err);
-		snap_free(s);
-		return;
-	}
-	revert_end(s, s->want);
-}
-
-static void
-stopped(struct vm *vm, void *arg, int ok, const char *why)
-{
-	struct snap *s = arg;
-
-	(void)vm;
-	if (!ok) {
-		req_error(s->r, ERR_GENERIC, "%s: the VM did not stop: %s",
-		    s->what, why != NULL ? why : "");
-		snap_free(s);
-		return;
-	}
-	revert_offline(s);
-}
-
-/*
- * virsh's reverts to a snapshot without memory (taken shut off, or
- * disk-only): a running VM is stopped (destroyed, as virsh does) and
- * stays shut off, unless --running or --paused start it again, which
- * replaces its QEMU and so needs --force.  Everything that can be
- * checked is checked before the VM stops.
- */
-static void
-revert_disks(struct snap *s, int live, int force)
-{
-	char err[1024];
-	int ext = strcmp(jstr_or(s->meta, "location", ""), "external") == 0;
-
-	if (ext && snapext_revert_check(vm_persistent(s->vm), s->meta, err,
-	    sizeof(err)) == -1) {
-		req_error(s->r, ERR_GENERIC, "%s: %s", s->what, err);
-		snap_free(s);
-		return;
-	}
-	if (!ext && internal_disks(s->vm, vm_persistent(s->vm), NULL, NULL,
-	    err, sizeof(err)) == -1) {
-		req_error(s->r, ERR_GENERIC, "%s: %s", s->what, err);
-		snap_free(s);
-		return;
-	}
-	if (!live) {
-		revert_offline(s);
-		return;
-	}
-	if (s->want != -1 && !force) {
-		req_error(s->r, ERR_GENERIC, "%s: snapshot '%s' has no memory: "
-		    "the VM stops for it, and starting it again replaces its "
-		    "QEMU (consoles and VNC disconnect): that needs --force",
-		    s->what, s->name);
-		snap_free(s);
-		return;
-	}
-	s->was = s->vm->state == VM_PAUSED ? 0 : 1;
-	vm_destroy(s->vm, "reverted to a snapshot without memory");
-	vm_wait(s->vm, 1, STOP_WAIT_MS, stopped, s);
-}
-
-/* Has the snapshot children?  Answered when it has, or on error. */
-static int
-has_children(struct snap *s)
-{
-	char err[512];
-	struct json_object *all = snapstore_list(s->dir, err, sizeof(err));
-	int children = 0, desc;
-
-	if (all == NULL) {
-		req_error(s->r, ERR_GENERIC, "%s: %s", s->what, err);
-		return 1;
-	}
-	snapstore_family(all, s->name, &children, &desc);
-	json_object_put(all);
-	if (children > 0)
-		req_error(s->r, ERR_GENERIC, "%s: the external snapshot has %d "
-		    "child snapshot%s, whose images are on its overlays: delete "
-		    "them first", s->what, children, children > 1 ? "s" : "");
-	return children > 0;
-}
-
-/* {"snapshot", "running", "paused", "force"} */
-static void
-d_snapshot_revert(struct req *r, struct vm *vm)
-{
-	const char *name = snap_arg(r);
-	int live, running = req_bool(r, "running"), paused = req_bool(r,
-	    "paused"), force = req_bool(r, "force");
-	char err[1024];
-	struct json_object *meta;
-
-	if (name == NULL || usable_state(r, vm, &live) == -1)
-		return;
-	if (running && paused) {
-		req_error(r, ERR_GENERIC, "\"running\" and \"paused\" are "
-		    "mutually exclusive");
-		return;
-	}
-	if ((meta = snap_meta(r, vm, name)) == NULL)
-		return;
-	int ext = strcmp(jstr_or(meta, "location", ""), "external") == 0;
-	int memory = jbool(meta, "memory");
-	struct snap *s = snap_new(r, vm, OP_REVERT, "snapshot-revert", name);
-	s->meta = meta;
-	if (ext && has_children(s)) {
-		snap_free(s);
-		return;
-	}
-	if (ext || !memory) {
-		/* shut off after it, unless told */
-		s->want = running ? 1 : paused ? 0 : -1;
-		revert_disks(s, live, force);
-		return;
-	}
-	const char *st = jstr(meta, "state");
-	s->want = running ? 1 : paused ? 0 :
-	    st != NULL && strcmp(st, "paused") == 0 ? 0 : 1;
-	if (live) {
-		load(s);
-		return;
-	}
-	/* its RAM needs a QEMU: start paused, load, then on */
-	if (vm_start(vm, 1, err, sizeof(err)) == -1) {
-		req_error(r, ERR_GENERIC, "%s: %s", s->what, err);
-		snap_free(s);
-		return;
-	}
-	vm_wait(vm, 0, START_WAIT_MS, started, s);
-}
-
-/* ---- snapshot-delete of an external snapshot: its overlays merge down ---- */
-
-/* The other snapshots whose disks stood on overlay now stand on base. */
-static int
-meta_rebase(struct snap *s, const char *overlay, const char *base,
-    const char *fmt, char *err, size_t errlen)
-{
-	struct json_object *all = snapstore_list(s->dir, err, errlen);
-	int rc = 0;
-
-	if (all == NULL)
-		return -1;
-	for (size_t i = 0; i < json_object_array_length(all) && rc == 0; i++) {
-		struct json_object *o = json_object_array_get_idx(all, i);
-		struct json_object *disks = jget(o, "disks");
-		int changed = 0;
-		if (strcmp(jstr(o, "name"), s->name) == 0)
-			continue;
-		for (size_t n = 0; disks != NULL &&
-		    n < json_object_array_length(disks); n++) {
-			struct json_object *k = json_object_array_get_idx(disks,
-			    n);
-			if (strcmp(jstr_or(k, "backing", ""), overlay) != 0)
-				continue;
-			json_object_object_add(k, "backing",
-			    json_object_new_string(base));
-			json_object_object_add(k, "backing_format",
-			    json_object_new_string(fmt));
-			changed = 1;
-		}
-		if (changed)
-			rc = snapstore_put(s->dir, o, err, errlen);
-	}
-	json_object_put(all);
-	return rc;
-}
-
-/*
- * Disk n of the snapshot is merged: when its overlay was on top, the
- * stored definition names the base; the overlay file goes (unless keep:
- * it is still in use); the snapshot's metadata forgets the disk, so that
- * after any failure it covers just what is left to merge.
- */
-static int
-disk_merged(struct snap *s, size_t n, int switched, int keep, char *err,
-    size_t errlen)
-{
-	struct json_object *disks = jget(s->meta, "disks");
-	struct json_object *k = json_object_array_get_idx(disks, n);
-	const char *t = jstr(k, "target");
-	char o[PATH_MAX], b[PATH_MAX], fmt[32];
-	struct vmdef_disk dk;
-	struct vm *vm;
-	size_t i;
-
-	strlcpy(o, jstr(k, "source"), sizeof(o));
-	strlcpy(b, jstr(k, "backing"), sizeof(b));
-	if (snapext_base_format(k, fmt, sizeof(fmt), err, errlen) == -1)
-		return -1;
-	if (switched && vmdef_disk_find(vm_persistent(s->vm), t, &i) == 0 &&
-	    vmdef_disk_get(vm_persistent(s->vm), i, &dk) == 0 &&
-	    dk.path != NULL && strcmp(dk.path, o) == 0) {
-		struct vmdef *config = vmdef_dup(vm_persistent(s->vm));
-		if (vmdef_disk_set_source(config, i, b, fmt, err,
-		    errlen) == -1 ||
-		    vm_define(s->r->d, config, &vm, err, errlen) == -1) {
-			vmdef_free(config);
-			return -1;
-		}
-	}
-	if (meta_rebase(s, o, b, fmt, err, errlen) == -1)
-		return -1;
-	if (!keep && unlink(o) == -1 && errno != ENOENT) {
-		snprintf(err, errlen, "cannot remove %s: %s", o,
-		    strerror(errno));
-		return -1;
-	}
-	json_object_array_del_idx(disks, n, 1);
-	return snapstore_put(s->dir, s->meta, err, errlen);
-}
-
-/* Shut off: qemu-img commit (and rebase) disk after disk. */
-static void
-delete_offline(struct snap *s)
-{
-	struct json_object *disks = jget(s->meta, "disks");
-	char err[1024], why[1024], above[PATH_MAX];
-	struct vmdef_disk k;
-	size_t n = 0, i;
-	int switched;
-
-	while (disks != NULL && n < json_object_array_length(disks)) {
-		struct json_object *e = json_object_array_get_idx(disks, n);
-		const char *t = jstr_or(e, "target", "");
-		why[0] = '\0';
-		if (vmdef_disk_find(vm_persistent(s->vm), t, &i) == -1 ||
-		    vmdef_disk_get(vm_persistent(s->vm), i, &k) == -1 ||
-		    k.path == NULL || jstr(e, "source") == NULL ||
-		    snapext_chain_find(k.path, jstr(e, "source"), above,
-		    sizeof(above), why, sizeof(why)) == -1) {
-			if (jstr(e, "source") != NULL && *why != '\0') {
-				snprintf(err, sizeof(err), "disk %s: %s", t,
-				    why);
-				goto fail;
-			}
-			n++;	/* not in use: nothing to merge */
-			continue;
-		}
-		if (snapext_merge(k.path, e, &switched, err,
-		    sizeof(err)) == -1 ||
-		    disk_merged(s, n, switched, 0, err, sizeof(err)) == -1)
-			goto fail;
-	}
-	finish(s);
-	snap_free(s);
-	return;
-fail:
-	req_error(s->r, ERR_GENERIC, "%s: %s", s->what, err);
-	snap_free(s);
-}
-/*
- * Running: what each disk of the snapshot needs, decided before any
- * change (s->deldisks gets {"target", "how"}: "commit", "stream"); -1
- * with err when one cannot be done live.
- *
- * The overlay on top, over an image this QEMU run opened as the
- * generation below (the snapshot was taken while it ran): an active
- * block-commit into that image, which the disk then runs on, as virsh
- * does.  The overlay on top, but the VM started on it (its backing
- * image opened implicitly, with no node name of ours): block-stream
- * pulls the base into the overlay, which stays the disk, alone, so that
- * the disk keeps its node names; the base is no longer in use.  The
- * overlay below newer ones: refused (shut the VM off, or delete the
- * newer snapshots first).
- */
-static int
-plan_live(struct snap *s, char *err, size_t errlen)
-{
-	struct json_object *disks = jget(s->meta, "disks");
-	char why[1024], above[PATH_MAX];
-	struct vmdef_disk k;
-	size_t i;
-
-	s->deldisks = json_object_new_array();
-	for (size_t n = 0; disks != NULL && n < json_object_array_length(disks);
-	    n++) {
-		struct json_object *e = json_object_array_get_idx(disks, n);
-		const char *t = jstr_or(e, "target", ""), *how;
-		why[0] = '\0';
-		if (vmdef_disk_find(s->vm->def, t, &i) == -1 ||
-		    vmdef_disk_get(s->vm->def, i, &k) == -1 || k.path == NULL ||
-		    jstr(e, "source") == NULL)
-			continue;
-		switch (snapext_chain_find(k.path, jstr(e, "source"), above,
-		    sizeof(above), why, sizeof(why))) {
-		case -1:
-			if (why[0] == '\0')
-				continue;	/* not in use */
-			snprintf(err, errlen, "disk %s: %s", t, why);
-			return -1;
-		case 1:
-			snprintf(err, errlen, "disk %s: the snapshot's overlay "
-			    "is below the newer %s: shut the VM off, or delete "
-			    "the newer external snapshots first", t, above);
-			return -1;
-		}
-		how = k.overlays > 0 ? "commit" : "stream";
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "target", json_object_new_string(t));
-		json_object_object_add(o, "how", json_object_new_string(how));
-		json_object_array_add(s->deldisks, o);
-	}
-	return 0;
-}
-
-/* query-jobs: our job is ready to complete (or failed on its way). */
-static int
-job_ready(void *arg, struct json_object *ret, char *err, size_t errlen)
-{
-	struct snap *s = arg;
-
-	for (size_t i = 0; i < json_object_array_length(ret); i++) {
-		struct json_object *j = json_object_array_get_idx(ret, i);
-		if (strcmp(jstr_or(j, "id", ""), s->jobid) != 0)
-			continue;
-		if (jstr(j, "error") != NULL) {
-			snprintf(err, errlen, "QEMU's %s job failed: %s",
-			    s->qcmd, jstr(j, "error"));
-			return -1;
-		}
-		if (strcmp(jstr_or(j, "status", ""), "ready") != 0) {
-			snprintf(err, errlen, "QEMU's %s job is %s, not ready",
-			    s->qcmd, jstr_or(j, "status", "of no status"));
-			return -1;
-		}
-		return 0;
-	}
-	snprintf(err, errlen, "QEMU has no job %s", s->jobid);
-	return -1;
-}
-
-static void	next_disk(struct snap *);
-
-static void
-ignore_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
-{
-	(void)arg;
-	(void)ret;
-	(void)err;	/* a node left over is harmless; the disk moved on */
-}
-
-static void
-disk_done(void *arg, int ok, const char *class, const char *desc, int qemu)
-{
-	struct snap *s = arg;
-	char err[1024];
-	int commit = s->nodes != NULL;
-	size_t n;
-
-	vm_job_untrack(s->vm, s->job);
-	poll_stop(s);
-	s->job = NULL;
-	s->jobid[0] = '\0';
-	if (!ok) {
-		/* undone; the metadata still covers this disk and the rest */
-		if (qemu)
-			req_qemu_error(s->r, class, desc);
-		else
-			req_error(s->r, class, "%s: %s", s->what, desc);
-		snap_free(s);
-		return;
-	}
-	if (commit) {
-		/* the disk runs on the base: the overlay's nodes go */
-		for (size_t i = 0; i < json_object_array_length(s->nodes); i++) {
-			struct json_object *c = json_object_array_get_idx(
-			    s->nodes, i);
-			struct json_object *a = jget(c, "arguments");
-			qmp_execute(vm_qmp(s->vm), jstr(c, "execute"),
-			    a != NULL ? json_object_get(a) : NULL, 10000,
-			    ignore_reply, NULL);
-		}
-		json_object_put(s->nodes);
-		s->nodes = NULL;
-		vm_set_live_def(s->vm, s->live);
-		s->live = NULL;
-		vm_write_runstate(s->vm);
-	}
-	const char *t = jstr(json_object_array_get_idx(s->deldisks, 0),
-	    "target");
-	struct json_object *disks = jget(s->meta, "disks");
-	for (n = 0; n < json_object_array_length(disks); n++)
-		if (strcmp(jstr_or(json_object_array_get_idx(disks, n),
-		    "target", ""), t) == 0)
-			break;
-	if (disk_merged(s, n, commit, !commit, err, sizeof(err)) == -1) {
-		req_error(s->r, ERR_GENERIC, "%s: disk %s is merged, but %s",
-		    s->what, t, err);
-		snap_free(s);
-		return;
-	}
-	json_object_array_del_idx(s->deldisks, 0, 1);
-	next_disk(s);
-}
-
-/* The block job of the first disk left, or the end. */
-static void
-next_disk(struct snap *s)
-{
-	static unsigned seq;
-	struct json_object *e, *a, *me = NULL, *disks = jget(s->meta, "disks");
-	char err[1024], top[64], base[64], fmt[32];
-	struct vmdef_disk k;
-	struct job *j;
-	size_t i;
-
-	if (json_object_array_length(s->deldisks) == 0) {
-		finish(s);
-		snap_free(s);
-		return;
-	}
-	e = json_object_array_get_idx(s->deldisks, 0);
-	const char *t = jstr(e, "target");
-	for (size_t n = 0; n < json_object_array_length(disks); n++)
-		if (strcmp(jstr_or(json_object_array_get_idx(disks, n),
-		    "target", ""), t) == 0)
-			me = json_object_array_get_idx(disks, n);
-	if (me == NULL || vmdef_disk_find(s->vm->def, t, &i) == -1 ||
-	    vm_qmp(s->vm) == NULL) {
-		req_error(s->r, ERR_GENERIC, "%s: disk %s went away, or QMP",
-		    s->what, t);
-		snap_free(s);
-		return;
-	}
-	vmdef_disk_get(s->vm->def, i, &k);
-	s->qcmd = strcmp(jstr(e, "how"), "commit") == 0 ? "block-commit" :
-	    "block-stream";
-	snprintf(s->jobid, sizeof(s->jobid), "qlaunch-%s-%s-%ld-%u", s->qcmd,
-	    t, (long)getpid(), ++seq);
-	a = json_object_new_object();
-	json_object_object_add(a, "job-id", json_object_new_string(s->jobid));
-	json_object_object_add(a, "auto-dismiss", json_object_new_boolean(0));
-	if (s->qcmd[6] == 'c') {
-		vmdef_free(s->live);
-		s->live = vmdef_dup(s->vm->def);
-		if (snapext_base_format(me, fmt, sizeof(fmt), err,
-		    sizeof(err)) == -1 ||
-		    vmdef_disk_merge_down(s->live, i, jstr(me, "backing"), fmt,
-		    top, base, sizeof(top), &s->nodes, err, sizeof(err)) == -1) {
-			json_object_put(a);
-			req_error(s->r, ERR_GENERIC, "%s: %s", s->what, err);
-			snap_free(s);
-			return;
-		}
-		json_object_object_add(a, "device", json_object_new_string(top));
-		json_object_object_add(a, "top-node",
-		    json_object_new_string(top));
-		json_object_object_add(a, "base-node",
-		    json_object_new_string(base));
-	} else
-		json_object_object_add(a, "device",
-		    json_object_new_string(k.node));
-	j = job_new(s->r->d->base, vm_qmp(s->vm), s->what, SNAP_JOB_MS,
-	    disk_done, s);
-	job_step(j, s->qcmd, a, NULL, NULL);
-	job_undo(j, "job-dismiss", id_arg(s->jobid));
-	if (s->nodes != NULL) {
-		/* active commit: ready, then complete */
-		job_expect_event2(j, "JOB_STATUS_CHANGE", "id", s->jobid,
-		    "status", "ready|concluded", SNAP_JOB_MS);
-		job_step(j, "query-jobs", NULL, job_ready, s);
-		a = id_arg(s->jobid);
-		json_object_object_add(a, "force", json_object_new_boolean(1));
-		/* (block-job-cancel takes the job's id as "device") */
-		json_object_object_add(a, "device", json_object_get(
-		    json_object_object_get(a, "id")));
-		json_object_object_del(a, "id");
-		job_undo(j, "block-job-cancel", a);
-		job_step(j, "job-complete", id_arg(s->jobid), NULL, NULL);
-	}
-	job_expect_event2(j, "JOB_STATUS_CHANGE", "id", s->jobid, "status",
-	    "concluded", SNAP_JOB_MS);
-	job_step(j, "query-jobs", NULL, job_outcome, s);
-	job_step(j, "job-dismiss", id_arg(s->jobid), NULL, NULL);
-	job_progress(j, progress, s);
-	run(s, j);
-}
-
-/* {"snapshot"} */
-static void
-d_snapshot_delete(struct req *r, struct vm *vm)
-{
-	const char *name = snap_arg(r);
-	struct json_object *meta;
-	char err[1024];
-	int live;
-
-	if (name == NULL || usable_state(r, vm, &live) == -1 ||
-	    (meta = snap_meta(r, vm, name)) == NULL)
-		return;
-	struct snap *s = snap_new(r, vm, OP_DELETE, "snapshot-delete", name);
-	s->meta = meta;
-	if (strcmp(jstr_or(meta, "location", ""), "external") == 0) {
-		if (!live) {
-			delete_offline(s);
-			return;
-		}
-		if (plan_live(s, err, sizeof(err)) == -1) {
-			req_error(r, ERR_GENERIC, "%s: %s", s->what, err);
-			snap_free(s);
-			return;
-		}
-		next_disk(s);
-		return;
-	}
-	if (!live) {
-		if (snap_disks(s, meta, vm_persistent(vm), NULL,
-		    qimg_snapshot_delete, err, sizeof(err)) == -1)
-			req_error(r, ERR_GENERIC, "%s", err);
-		else
-			finish(s);
-		snap_free(s);
-		return;
-	}
-	s->nodes = json_object_new_array();
-	if (snap_disks(s, meta, vm->def, s->nodes, NULL, err,
-	    sizeof(err)) == -1) {
-		req_error(r, ERR_GENERIC, "%s", err);
-		snap_free(s);
-		return;
-	}
-	s->qcmd = "snapshot-delete";
-	run(s, qemu_job(s, NULL));
 }
 
 /* ---- reading ---- */
@@ -1455,7 +786,7 @@ const struct dcmd dcmds_snapshot[] = {
 	{ "snapshot-list",	d_snapshot_list,	NEEDS_VM },
 	{ "snapshot-info",	d_snapshot_info,	NEEDS_VM },
 	{ "snapshot-current",	d_snapshot_info,	NEEDS_VM },
-	{ "snapshot-revert",	d_snapshot_revert,	NEEDS_VM },
-	{ "snapshot-delete",	d_snapshot_delete,	NEEDS_VM },
+	{ "snapshot-revert",	snap_revert,	NEEDS_VM },
+	{ "snapshot-delete",	snap_delete,	NEEDS_VM },
 	{ NULL, NULL, 0 }
 };
