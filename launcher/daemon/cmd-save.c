@@ -739,8 +739,12 @@ save_status(struct mig *m, struct json_object *ret)
 	if (strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0) {
 		const char *why = jstr(ret, "error-desc");
 		m->migrating = 0;
-		mig_fail(m, ERR_GENERIC, "the migration %s%s%s", st,
-		    why != NULL ? ": " : "", why != NULL ? why : "");
+		if (m->dio_over == -1)	/* the writer's is the first cause */
+			mig_fail(m, ERR_GENERIC, "writing %s past the page "
+			    "cache: %s", m->path, m->dio_err);
+		else
+			mig_fail(m, ERR_GENERIC, "the migration %s%s%s", st,
+			    why != NULL ? ": " : "", why != NULL ? why : "");
 		return;
 	}
 	uint64_t total = (uint64_t)jint(ram, "total", 0);
