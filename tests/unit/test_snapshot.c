@@ -574,6 +574,69 @@ test_external_revert_all_or_none(void **state)
 	fx_free(f);
 }
 
+/*
+ * Offline delete of an external snapshot whose overlay is below a newer
+ * one: qemu-img commit into the base, then the newer overlay rebased
+ * onto the base; the data the overlay held is in the base, the chain is
+ * one image shorter.  An overlay not in the chain is refused as such.
+ */
+static void
+test_external_merge_below(void **state)
+{
+	struct fx *f = fx_new();
+	char raw[512], base[512], ovl[512], top[512], out[512], err[1024];
+	char meta[2048];
+	int switched = -1;
+
+	(void)state;
+	snprintf(raw, sizeof(raw), "%s/data.raw", f->dir);
+	snprintf(base, sizeof(base), "%s", image(f, "b.qcow2"));
+	snprintf(ovl, sizeof(ovl), "%s/b.e1.qcow2", f->dir);
+	snprintf(top, sizeof(top), "%s/b.e1.e2.qcow2", f->dir);
+	snprintf(out, sizeof(out), "%s/out.raw", f->dir);
+	/* the overlay's data: a pattern in its first 64 KiB */
+	char *data = xcalloc(1, 1 << 20);
+	memset(data, 0x5a, 65536);
+	FILE *fp = fopen(raw, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, 1 << 20, fp), 1 << 20);
+	fclose(fp);
+	if (qimg_convert(raw, "raw", ovl, "qcow2", 1, NULL, NULL, err,
+	    sizeof(err)) == -1 ||
+	    qimg_rebase_unsafe(ovl, base, "qcow2", err, sizeof(err)) == -1 ||
+	    qimg_create(top, "qcow2", 0, ovl, "qcow2", 0, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	snprintf(meta, sizeof(meta), "{\"target\": \"vda\", \"source\": "
+	    "\"%s\", \"backing\": \"%s\", \"backing_format\": \"qcow2\"}",
+	    ovl, base);
+	struct json_object *e = json_tokener_parse(meta);
+	/* not in the chain of the base alone */
+	assert_int_equal(snapext_merge(base, e, &switched, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "not in the disk's backing chain"));
+	assert_int_equal(snapext_merge(top, e, &switched, err, sizeof(err)), 0);
+	assert_int_equal(switched, 0);
+	struct qimg_info in;
+	assert_int_equal(qimg_info(top, "qcow2", &in, err, sizeof(err)), 0);
+	assert_string_equal(in.backing, base);
+	assert_int_equal(qimg_convert(base, "qcow2", out, "raw", 1, NULL, NULL,
+	    err, sizeof(err)), 0);
+	size_t len;
+	char *got = tu_slurp(out, &len);
+	assert_int_equal(len, 1 << 20);
+	assert_memory_equal(got, data, 1 << 20);
+	/* the top itself: committed, and the disk must name the base */
+	unlink(out);
+	json_object_object_add(e, "source", json_object_new_string(top));
+	assert_int_equal(snapext_merge(top, e, &switched, err, sizeof(err)), 0);
+	assert_int_equal(switched, 1);
+	free(got);
+	free(data);
+	json_object_put(e);
+	fx_free(f);
+}
+
 /* The job helper: an event matched on two data members. */
 struct outcome {
 	int	done, ok;
@@ -663,6 +726,7 @@ main(void)
 		cmocka_unit_test(test_external_delete_commit_fails),
 		cmocka_unit_test(test_external_refusals),
 		cmocka_unit_test(test_external_revert_all_or_none),
+		cmocka_unit_test(test_external_merge_below),
 	};
 
 	log_init("test_snapshot", 1, 0);
