@@ -657,3 +657,64 @@ qimg_snapshot_list(const char *path, struct json_object **snaps, char *err,
 	json_object_put(o);
 	return 0;
 }
+
+int
+qimg_commit(const char *path, const char *format, char *err, size_t errlen)
+{
+	struct qimg_run r = { .what = "commit", .timeout_ms = QIMG_CHECK_MS };
+	char msg[MSGLEN];
+	struct av a;
+
+	if (check_path(path, msg, sizeof(msg)) == -1 ||
+	    (format != NULL && check_format(format, msg, sizeof(msg)) == -1))
+		goto fail;
+	av_init(&a, "commit");
+	av_add(&a, "-q");
+	if (format != NULL) {
+		av_add(&a, "-f");
+		av_add(&a, format);
+	}
+	/* -d: the overlay is removed by the caller, no need to empty it */
+	av_add(&a, "-d");
+	av_file(&a, path);
+	if (run(&a, &r, 0, msg, sizeof(msg)) == -1)
+		goto fail;
+	qimg_run_free(&r);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot commit %s into its backing file: %s",
+	    path, msg);
+	return -1;
+}
+
+int
+qimg_rebase_unsafe(const char *path, const char *backing,
+    const char *backing_format, char *err, size_t errlen)
+{
+	struct qimg_run r = { .what = "rebase", .timeout_ms = QIMG_QUICK_MS };
+	char msg[MSGLEN];
+	struct av a;
+
+	if (check_path(path, msg, sizeof(msg)) == -1 ||
+	    check_path(backing, msg, sizeof(msg)) == -1 ||
+	    check_format(backing_format, msg, sizeof(msg)) == -1)
+		goto fail;
+	av_init(&a, "rebase");
+	av_add(&a, "-q");
+	av_add(&a, "-f");
+	av_add(&a, "qcow2");
+	av_add(&a, "-u");
+	av_add(&a, "-F");
+	av_add(&a, backing_format);
+	av_add(&a, "-b");
+	av_add(&a, backing);
+	av_file(&a, path);
+	if (run(&a, &r, 0, msg, sizeof(msg)) == -1)
+		goto fail;
+	qimg_run_free(&r);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot rebase %s onto %s: %s", path,
+	    backing, msg);
+	return -1;
+}

@@ -96,6 +96,22 @@ int	 qimg_convert_flags(const char *src, const char *src_format,
 int	 qimg_check(const char *path, const char *format,
 	    struct json_object **report, char *err, size_t errlen);
 
+/*
+ * qemu-img commit -d: the content of the overlay path (format, NULL:
+ * probed) goes into its backing file; path itself is left as it was
+ * (-d), for the caller to remove.  Nothing may have either open.
+ */
+int	 qimg_commit(const char *path, const char *format, char *err,
+	    size_t errlen);
+/*
+ * qemu-img rebase -u: the qcow2 image path names backing (in
+ * backing_format) as its backing file, its data untouched (unsafe mode:
+ * for a backing file that holds the same content as the old one, as
+ * after a commit of the old into the new).
+ */
+int	 qimg_rebase_unsafe(const char *path, const char *backing,
+	    const char *backing_format, char *err, size_t errlen);
+
 /* The "snapshots" array of qemu-img info (empty when none). */
 int	 qimg_snapshot_list(const char *path, struct json_object **snaps,
 	    char *err, size_t errlen);

@@ -99,6 +99,12 @@ guest 'cat /sys/block/vda/size'
 run qlaunch domblklist demo --details
 run qlaunch snapshot-create-as demo before --description "with a data disk"
 run qlaunch snapshot-list demo
+run qlaunch snapshot-create-as demo ext --disk-only
+run qlaunch domblklist demo
+guest 'echo written on the overlay | dd of=/dev/vda bs=512 seek=8 conv=fsync 2>/dev/null'
+run qlaunch snapshot-delete demo ext
+run qlaunch domblklist demo
+guest 'dd if=/dev/vda bs=512 skip=8 count=1 2>/dev/null | head -1'
 run qlaunch detach-disk demo vdb --live
 say "qlaunch events demo --json --timeout 3 &"
 qlaunch events demo --json --timeout 3 &

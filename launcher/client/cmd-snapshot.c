@@ -2,8 +2,9 @@
  * qlaunch: snapshots, with virsh's names, flags and output:
  * snapshot-create-as, snapshot-list (the table, or --tree as virsh draws
  * it), snapshot-info, snapshot-current, snapshot-revert and
- * snapshot-delete.  Creating and reverting show the supervisor's
- * progress events on a terminal.
+ * snapshot-delete.  Creating, reverting and deleting draw the
+ * supervisor's progress events as a bar on a terminal (JSON lines with
+ * --json).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,49 +30,21 @@ snap_args(const char *domain, const char *snap)
 	return a;
 }
 
-/* ---- progress on a terminal ---- */
-
-struct shown {
-	int	tty;
-	int	any;
-};
-
-static void
-on_progress(struct json_object *ev, void *arg)
-{
-	struct shown *p = arg;
-	struct json_object *d = jget(ev, "data");
-	static const char spin[] = "|/-\\";
-
-	if (!p->tty || jstr(ev, "event") == NULL ||
-	    strcmp(jstr(ev, "event"), "JOB_PROGRESS") != 0)
-		return;
-	fprintf(stderr, "\r%c %s: step %lld of %lld (%s)\033[K",
-	    spin[p->any++ % 4], jstr(d, "snapshot") != NULL ?
-	    jstr(d, "snapshot") : "snapshot", jint(d, "step", 0),
-	    jint(d, "steps", 0), jstr(d, "what") != NULL ? jstr(d, "what") :
-	    "");
-	fflush(stderr);
-}
-
-/* cli_call, with the request's progress events shown as they come. */
+/*
+ * cli_call, with the request's progress (JOB_PROGRESS events with a
+ * percent) drawn as a bar on a terminal, or each as a JSON line with
+ * --json.
+ */
 static struct json_object *
-call_progress(struct cli *cli, const char *cmd, struct json_object *args)
+call_progress(struct cli *cli, const char *cmd, struct json_object *args,
+    int json)
 {
-	struct shown p = { isatty(STDERR_FILENO), 0 };
+	struct cli_progress p;
 	struct json_object *ret;
-	char eclass[64], edesc[2048];
 
-	cli_connect(cli);
-	int rc = client_call(&cli->conn, cmd, args, &ret, eclass,
-	    sizeof(eclass), edesc, sizeof(edesc), on_progress, &p);
-	if (p.any)
-		fprintf(stderr, "\r\033[K");
-	if (rc == -1) {
-		if (cli->conn.error_from_qemu)
-			cli_die("%s: %s", eclass, edesc);
-		cli_die("%s", edesc);
-	}
+	cli_progress_init(&p, json);
+	ret = cli_call_ev(cli, cmd, args, cli_progress_event, &p);
+	cli_progress_end(&p);
 	return ret;
 }
 
@@ -81,13 +54,14 @@ static int
 c_create_as(struct cli *cli, int argc, char **argv)
 {
 	const char *v[2] = { NULL, NULL }, *desc = NULL;
-	int disk_only = 0, atomic = 0;
+	int disk_only = 0, atomic = 0, json = 0;
 	struct opt o[] = {
 		{ "domain", 1, &v[0], NULL },
 		{ "name", 1, &v[1], NULL },
 		{ "description", 1, &desc, NULL },
 		{ "disk-only", 0, NULL, &disk_only },
 		{ "atomic", 0, NULL, &atomic },
+		{ "json", 0, NULL, &json },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
@@ -100,8 +74,13 @@ c_create_as(struct cli *cli, int argc, char **argv)
 	    json_object_new_boolean(disk_only));
 	/* every snapshot is atomic: all of the VM's disks, or none */
 	json_object_object_add(a, "atomic", json_object_new_boolean(1));
-	json_object_put(call_progress(cli, "snapshot-create", a));
-	printf("Domain snapshot %s created\n", v[1]);
+	struct json_object *ret = call_progress(cli, "snapshot-create", a,
+	    json);
+	if (json)
+		cli_print_json(ret);
+	else
+		printf("Domain snapshot %s created\n", v[1]);
+	json_object_put(ret);
 	return 0;
 }
 
@@ -109,7 +88,7 @@ static int
 c_revert(struct cli *cli, int argc, char **argv)
 {
 	const char *v[2] = { NULL, NULL };
-	int running = 0, paused = 0, current = 0, force = 0;
+	int running = 0, paused = 0, current = 0, force = 0, json = 0;
 	struct opt o[] = {
 		{ "domain", 1, &v[0], NULL },
 		{ "snapshotname", 1, &v[1], NULL },
@@ -117,6 +96,7 @@ c_revert(struct cli *cli, int argc, char **argv)
 		{ "paused", 0, NULL, &paused },
 		{ "current", 0, NULL, &current },
 		{ "force", 0, NULL, &force },
+		{ "json", 0, NULL, &json },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
@@ -137,7 +117,12 @@ c_revert(struct cli *cli, int argc, char **argv)
 	struct json_object *a = snap_args(v[0], name != NULL ? name : v[1]);
 	json_object_object_add(a, "running", json_object_new_boolean(running));
 	json_object_object_add(a, "paused", json_object_new_boolean(paused));
-	json_object_put(call_progress(cli, "snapshot-revert", a));
+	json_object_object_add(a, "force", json_object_new_boolean(force));
+	struct json_object *ret = call_progress(cli, "snapshot-revert", a,
+	    json);
+	if (json)
+		cli_print_json(ret);
+	json_object_put(ret);
 	free(name);
 	return 0;
 }
@@ -146,16 +131,22 @@ static int
 c_delete(struct cli *cli, int argc, char **argv)
 {
 	const char *v[2] = { NULL, NULL };
+	int json = 0;
 	struct opt o[] = {
 		{ "domain", 1, &v[0], NULL },
 		{ "snapshotname", 1, &v[1], NULL },
+		{ "json", 0, NULL, &json },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
 	cli_named_operands(cli, argc, argv, first, v, 2, 2);
-	json_object_put(call_progress(cli, "snapshot-delete",
-	    snap_args(v[0], v[1])));
-	printf("Domain snapshot %s deleted\n", v[1]);
+	struct json_object *ret = call_progress(cli, "snapshot-delete",
+	    snap_args(v[0], v[1]), json);
+	if (json)
+		cli_print_json(ret);
+	else
+		printf("Domain snapshot %s deleted\n", v[1]);
+	json_object_put(ret);
 	return 0;
 }
 
@@ -356,12 +347,12 @@ c_current(struct cli *cli, int argc, char **argv)
 
 const struct cmd cmds_snapshot[] = {
 	{ "snapshot-create-as", NULL, c_create_as, "NAME SNAPSHOT "
-	    "[--description TEXT] [--disk-only] [--atomic]" },
+	    "[--description TEXT] [--disk-only] [--atomic] [--json]" },
 	{ "snapshot-list", NULL, c_list, "NAME [--tree | --name | --json]" },
 	{ "snapshot-info", NULL, c_info, "NAME SNAPSHOT|--current [--json]" },
 	{ "snapshot-current", NULL, c_current, "NAME [--name] [--json]" },
 	{ "snapshot-revert", NULL, c_revert, "NAME SNAPSHOT|--current "
-	    "[--running | --paused]" },
-	{ "snapshot-delete", NULL, c_delete, "NAME SNAPSHOT" },
+	    "[--running | --paused] [--force] [--json]" },
+	{ "snapshot-delete", NULL, c_delete, "NAME SNAPSHOT [--json]" },
 	{ NULL, NULL, NULL, NULL }
 };

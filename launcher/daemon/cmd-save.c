@@ -7,11 +7,24 @@
  * definition, so that restore needs nothing else:
  *
  *	"QLSAVE\r\n"	8 bytes of magic
- *	version		big-endian uint32, 1
+ *	version		big-endian uint32, 2 (1 is still read)
  *	flags		big-endian uint32: SAVE_RUNNING, the state to restore
  *	length		big-endian uint32: the definition's text, <= 1 MiB
+ *	mlength		big-endian uint32: the machine type's name (version 2)
+ *	offset		big-endian uint32: where the stream starts (version 2)
  *	text		length bytes, the stored definition as written
+ *	machine		mlength bytes: the machine type QEMU ran, resolved
+ *			(pc-i440fx-7.2 for "pc"), so that a newer QEMU
+ *			restores the same machine version
+ *	padding		zeroes up to offset, a multiple of 4096
  *	stream		QEMU's migration stream, to the end of the file
+ *
+ * (version 1 had neither mlength nor offset: its stream follows the text.)
+ *
+ * --bypass-cache writes the stream with O_DIRECT through a child process
+ * (directio.h; QEMU 7.2 has no direct-io migration of its own), which is
+ * why the stream starts at an aligned offset; restore --bypass-cache reads
+ * through the page cache and drops the file's pages after.
  *
  * Save pauses a running guest, lifts the bandwidth limit, migrates, polls
  * query-migrate (and a MIGRATION event wakes the poll at once), reports
@@ -24,6 +37,7 @@
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +53,7 @@
 #include <json-c/json.h>
 
 #include "daemon.h"
+#include "directio.h"
 #include "dispatch.h"
 #include "events.h"
 #include "jget.h"
@@ -50,9 +65,11 @@
 #include "vm.h"
 
 #define SAVE_MAGIC		"QLSAVE\r\n"
-#define SAVE_VERSION		1
+#define SAVE_VERSION		2
 #define SAVE_RUNNING		0x01
-#define SAVE_HDR_LEN		20
+#define SAVE_HDR_LEN		28	/* version 2 */
+#define SAVE_HDR_LEN1		20	/* version 1 */
+#define SAVE_MAX_MACHINE	128
 #define SAVE_MAX_DEF		(1u << 20)
 #define SAVE_FDNAME		"qlaunch-save"
 #define RESTORE_FDNAME		"qlaunch-restore"
@@ -124,11 +141,14 @@ get32(const unsigned char *p)
 }
 
 static int
-write_header(int fd, const char *text, uint32_t flags, char *err,
-    size_t errlen)
+write_header(int fd, const char *text, const char *machine, uint32_t flags,
+    char *err, size_t errlen)
 {
 	unsigned char h[SAVE_HDR_LEN];
-	size_t len = strlen(text);
+	size_t len = strlen(text), mlen = strlen(machine);
+	size_t end = SAVE_HDR_LEN + len + mlen;
+	size_t off = (end + DIRECTIO_ALIGN - 1) / DIRECTIO_ALIGN * DIRECTIO_ALIGN;
+	static const char zero[DIRECTIO_ALIGN];
 
 	if (len > SAVE_MAX_DEF) {
 		snprintf(err, errlen, "the definition is over %u bytes",
@@ -139,8 +159,12 @@ write_header(int fd, const char *text, uint32_t flags, char *err,
 	put32(h + 8, SAVE_VERSION);
 	put32(h + 12, flags);
 	put32(h + 16, (uint32_t)len);
+	put32(h + 20, (uint32_t)mlen);
+	put32(h + 24, (uint32_t)off);
 	if (write_all(fd, h, sizeof(h)) == -1 ||
-	    write_all(fd, text, len) == -1) {
+	    write_all(fd, text, len) == -1 ||
+	    write_all(fd, machine, mlen) == -1 ||
+	    write_all(fd, zero, off - end) == -1) {
 		snprintf(err, errlen, "cannot write: %s", strerror(errno));
 		return -1;
 	}
@@ -164,19 +188,20 @@ read_full(int fd, void *buf, size_t len)
 }
 
 /*
- * The header of a save file: its flags and the definition's text
- * (malloc'd), leaving fd at the migration stream.  -1 with one line.
+ * The header of a save file: its flags, the definition's text (malloc'd)
+ * and the machine type it ran ("" in a version 1 file), leaving fd at
+ * the migration stream.  -1 with one line.
  */
 static char *
-read_header(int fd, const char *path, uint32_t *flags, char *err,
-    size_t errlen)
+read_header(int fd, const char *path, uint32_t *flags, char *machine,
+    size_t mlen, char *err, size_t errlen)
 {
 	unsigned char h[SAVE_HDR_LEN];
 	struct stat st;
 	int rc;
 
 	if (fstat(fd, &st) == -1 || (rc = read_full(fd, h, (size_t)(st.st_size <
-	    SAVE_HDR_LEN ? st.st_size : SAVE_HDR_LEN))) == -1) {
+	    SAVE_HDR_LEN1 ? st.st_size : SAVE_HDR_LEN1))) == -1) {
 		snprintf(err, errlen, "cannot read %s: %s", path,
 		    strerror(errno));
 		return NULL;
@@ -185,24 +210,31 @@ read_header(int fd, const char *path, uint32_t *flags, char *err,
 		snprintf(err, errlen, "%s is not a qlaunch save file", path);
 		return NULL;
 	}
-	if (st.st_size < SAVE_HDR_LEN) {
+	uint32_t ver = st.st_size >= 12 ? get32(h + 8) : 0;
+	size_t hlen = ver == 1 ? SAVE_HDR_LEN1 : SAVE_HDR_LEN;
+	if (st.st_size < (off_t)hlen || (hlen > SAVE_HDR_LEN1 &&
+	    read_full(fd, h + SAVE_HDR_LEN1, hlen - SAVE_HDR_LEN1) != 1)) {
 		snprintf(err, errlen, "%s: truncated: the header is incomplete",
 		    path);
 		return NULL;
 	}
-	uint32_t ver = get32(h + 8), len = get32(h + 16);
-	if (ver != SAVE_VERSION) {
-		snprintf(err, errlen, "%s: save file version %u is not %u", path,
-		    ver, SAVE_VERSION);
+	if (ver != 1 && ver != SAVE_VERSION) {
+		snprintf(err, errlen, "%s: save file version %u is not 1 or %u",
+		    path, ver, SAVE_VERSION);
 		return NULL;
 	}
-	if (len == 0 || len > SAVE_MAX_DEF) {
-		snprintf(err, errlen, "%s: a definition of %u bytes is not "
-		    "plausible (corrupted header)", path, len);
+	uint32_t len = get32(h + 16), ml = ver == 1 ? 0 : get32(h + 20);
+	uint64_t off = ver == 1 ? hlen + (uint64_t)len : get32(h + 24);
+	if (len == 0 || len > SAVE_MAX_DEF || ml >= SAVE_MAX_MACHINE ||
+	    ml >= mlen || off < hlen + (uint64_t)len + ml) {
+		snprintf(err, errlen, "%s: a definition of %u bytes, a machine "
+		    "of %u and a stream at %llu are not plausible (corrupted "
+		    "header)", path, len, ml, (unsigned long long)off);
 		return NULL;
 	}
 	char *text = xcalloc(1, (size_t)len + 1);
-	if ((rc = read_full(fd, text, len)) != 1 || memchr(text, '\0', len)) {
+	if ((rc = read_full(fd, text, len)) != 1 || memchr(text, '\0', len) ||
+	    (ml > 0 && (rc = read_full(fd, machine, ml)) != 1)) {
 		snprintf(err, errlen, "%s: %s", path, rc == 1 ? "the definition "
 		    "holds a NUL byte (corrupted header)" : rc == 0 ?
 		    "truncated: the definition is incomplete" :
@@ -211,7 +243,16 @@ read_header(int fd, const char *path, uint32_t *flags, char *err,
 		return NULL;
 	}
 	text[len] = '\0';
-	if (st.st_size <= (off_t)(SAVE_HDR_LEN + len)) {
+	machine[ml] = '\0';
+	for (uint32_t i = 0; i < ml; i++)
+		if (!isalnum((unsigned char)machine[i]) &&
+		    strchr("._-", machine[i]) == NULL) {
+			snprintf(err, errlen, "%s: the machine type is not a "
+			    "name (corrupted header)", path);
+			free(text);
+			return NULL;
+		}
+	if (st.st_size <= (off_t)off || lseek(fd, (off_t)off, SEEK_SET) == -1) {
 		snprintf(err, errlen, "%s: truncated: no migration stream after "
 		    "the definition", path);
 		free(text);
@@ -249,6 +290,12 @@ struct mig {
 	int		 qemu_err;	/* the failure is QEMU's error reply */
 	/* save */
 	uint32_t	 flags;		/* of the header */
+	char		 machine[SAVE_MAX_MACHINE];	/* resolved */
+	struct directio	*dio;		/* --bypass-cache's writer */
+	int		 qfd;		/* its pipe's end for QEMU, or -1 */
+	int		 dio_over;	/* it ended: 1 well, -1 not */
+	char		 dio_err[512];
+	struct json_object *last;	/* query-migrate's, when complete */
 	int		 stopped, fd_passed, migrating;
 	struct json_object *stats;
 	/* restore */
@@ -267,6 +314,7 @@ mig_release(struct mig *m)
 {
 	if (m->dead && !m->inflight && !m->waiting) {
 		json_object_put(m->stats);
+		json_object_put(m->last);
 		free(m);
 	}
 }
@@ -284,6 +332,12 @@ mig_end(struct mig *m, struct daemon *d)
 	if (m->fd != -1)
 		close(m->fd);
 	m->fd = -1;
+	if (m->qfd > 0)
+		close(m->qfd);
+	m->qfd = -1;
+	if (m->dio != NULL)
+		directio_abandon(m->dio);
+	m->dio = NULL;
 	m->dead = 1;
 	mig_release(m);
 }
@@ -585,24 +639,25 @@ save_off(struct vm *vm, void *arg, int ok, const char *err)
 	mig_release(m);
 }
 
-/* The stream is complete: what domjobinfo would show, then shut off. */
+/* The stream is in the file: what domjobinfo would show, then shut off. */
 static void
-save_done(struct mig *m, struct json_object *ret)
+save_written(struct mig *m, struct json_object *ret)
 {
 	struct json_object *ram = jget(ret, "ram"), *s;
 	struct daemon *d = m->r->d;
 	struct stat st;
 
-	m->migrating = 0;
 	if (fdatasync(m->fd) == -1) {
 		mig_fail(m, ERR_GENERIC, "cannot write %s: %s", m->path,
 		    strerror(errno));
 		return;
 	}
-	if (m->bypass)
-		posix_fadvise(m->fd, 0, 0, POSIX_FADV_DONTNEED);
 	s = json_object_new_object();
 	json_object_object_add(s, "file", json_object_new_string(m->path));
+	json_object_object_add(s, "machine", json_object_new_string(
+	    m->machine));
+	json_object_object_add(s, "bypass_cache", json_object_new_boolean(
+	    m->bypass));
 	json_object_object_add(s, "time_elapsed_ms", json_object_new_int64(
 	    mono_ms() - m->t0));
 	json_object_object_add(s, "migration_ms", json_object_new_int64(
@@ -628,6 +683,45 @@ save_done(struct mig *m, struct json_object *ret)
 	vm_wait(vm, 1, SAVE_OFF_MS, save_off, m);
 }
 
+/* The O_DIRECT writer's end: the stream is in the file, or not. */
+static void
+dio_done(void *arg, int ok, const char *err)
+{
+	struct mig *m = arg;
+
+	m->dio = NULL;
+	m->dio_over = ok ? 1 : -1;
+	if (!ok)
+		strlcpy(m->dio_err, err, sizeof(m->dio_err));
+	if (m->dead || m->last == NULL)
+		return;	/* QEMU's own end tells the rest */
+	if (!ok)
+		mig_fail(m, ERR_GENERIC, "writing %s past the page cache: %s",
+		    m->path, m->dio_err);
+	else
+		save_written(m, m->last);
+}
+
+/*
+ * QEMU's stream is complete.  With --bypass-cache, it is in the file
+ * once the writer has read it all and written the tail.
+ */
+static void
+save_done(struct mig *m, struct json_object *ret)
+{
+	m->migrating = 0;
+	if (!m->bypass || m->dio_over == 1) {
+		save_written(m, ret);
+		return;
+	}
+	if (m->dio_over == -1) {
+		mig_fail(m, ERR_GENERIC, "writing %s past the page cache: %s",
+		    m->path, m->dio_err);
+		return;
+	}
+	m->last = json_object_get(ret);	/* dio_done goes on */
+}
+
 static void
 save_status(struct mig *m, struct json_object *ret)
 {
@@ -645,8 +739,12 @@ save_status(struct mig *m, struct json_object *ret)
 	if (strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0) {
 		const char *why = jstr(ret, "error-desc");
 		m->migrating = 0;
-		mig_fail(m, ERR_GENERIC, "the migration %s%s%s", st,
-		    why != NULL ? ": " : "", why != NULL ? why : "");
+		if (m->dio_over == -1)	/* the writer's is the first cause */
+			mig_fail(m, ERR_GENERIC, "writing %s past the page "
+			    "cache: %s", m->path, m->dio_err);
+		else
+			mig_fail(m, ERR_GENERIC, "the migration %s%s%s", st,
+			    why != NULL ? ": " : "", why != NULL ? why : "");
 		return;
 	}
 	uint64_t total = (uint64_t)jint(ram, "total", 0);
@@ -666,18 +764,67 @@ save_status(struct mig *m, struct json_object *ret)
  * (its memory is then written once, not page by page again), migrate,
  * then query-migrate until the stream is complete.
  */
-enum { SV_GETFD, SV_CAPS, SV_PARAMS, SV_STOP, SV_MIGRATE, SV_POLL };
+enum { SV_MACHINE, SV_GETFD, SV_CAPS, SV_PARAMS, SV_STOP, SV_MIGRATE,
+    SV_POLL };
+
+/*
+ * The machine type QEMU runs, from its machine object's QOM type
+ * ("pc-i440fx-7.2-machine"); then the header; then, with
+ * --bypass-cache, the O_DIRECT writer whose pipe QEMU gets.  -1 failed.
+ */
+static int
+save_header(struct mig *m, struct json_object *ret)
+{
+	const char *t = json_object_get_string(ret);
+	size_t n = t != NULL ? strlen(t) : 0;
+	char err[1024];
+
+	if (n <= 8 || strcmp(t + n - 8, "-machine") != 0 ||
+	    n - 8 >= sizeof(m->machine)) {
+		mig_fail(m, ERR_GENERIC, "QEMU's machine type '%s' is not "
+		    "understood", t != NULL ? t : "");
+		return -1;
+	}
+	snprintf(m->machine, sizeof(m->machine), "%.*s", (int)(n - 8), t);
+	char *text = vmdef_text(m->vm->def);
+	int rc = write_header(m->fd, text, m->machine, m->flags, err,
+	    sizeof(err));
+	free(text);
+	if (rc == -1) {
+		mig_fail(m, ERR_GENERIC, "%s", err);
+		return -1;
+	}
+	if (m->bypass && (m->dio = directio_start(m->vm->d->base, m->fd,
+	    &m->qfd, dio_done, m, err, sizeof(err))) == NULL) {
+		mig_fail(m, ERR_GENERIC, "--bypass-cache: %s", err);
+		return -1;
+	}
+	return 0;
+}
 
 static void
 save_step(struct mig *m, struct json_object *ret)
 {
-	(void)ret;
+	struct json_object *a;
+
 	switch (m->stage++) {
+	case SV_MACHINE:
+		a = args1("path", json_object_new_string("/machine"));
+		json_object_object_add(a, "property",
+		    json_object_new_string("type"));
+		mig_send(m, "qom-get", a, -1, save_step);
+		break;
 	case SV_GETFD:
+		if (save_header(m, ret) == -1)
+			break;
 		mig_send(m, "getfd", args1("fdname", json_object_new_string(
-		    SAVE_FDNAME)), m->fd, save_step);
+		    SAVE_FDNAME)), m->bypass ? m->qfd : m->fd, save_step);
 		break;
 	case SV_CAPS:
+		/* QEMU has its own copy of the pipe's end now */
+		if (m->qfd > 0)
+			close(m->qfd);
+		m->qfd = -1;
 		m->fd_passed = 1;
 		mig_send(m, "migrate-set-capabilities", events_cap(), -1,
 		    save_step);
@@ -741,21 +888,12 @@ d_save(struct req *r, struct vm *vm)
 	m->vm = vm;
 	m->what = "save";
 	m->fd = fd;
+	m->qfd = -1;
 	m->t0 = mono_ms();
 	m->bypass = req_bool(r, "bypass_cache");
 	strlcpy(m->path, file, sizeof(m->path));
 	if (running || (!paused && vm->state == VM_RUNNING))
 		m->flags = SAVE_RUNNING;
-	char *text = vmdef_text(vm->def);
-	int rc = write_header(fd, text, m->flags, err, sizeof(err));
-	free(text);
-	if (rc == -1) {
-		unlink(m->path);
-		req_error(r, ERR_GENERIC, "%s: %s", file, err);
-		m->r = NULL;
-		mig_end(m, vm->d);
-		return;
-	}
 	m->sink = events_sink(r->d, mig_sink, m);
 	save_step(m, NULL);
 }
@@ -910,6 +1048,27 @@ restore_target(struct req *r, struct vmdef *def, struct vm **vmp)
 	return 0;
 }
 
+/*
+ * The machine type the saved QEMU ran replaces the definition's
+ * (pc-i440fx-7.2 for pc, or for none: the default), its properties
+ * kept, so that a newer QEMU restores the same machine version.
+ */
+static int
+pin_machine(struct vmdef *def, const char *machine, char *err, size_t errlen)
+{
+	const char *props = def->machine != NULL ? strchr(def->machine, ',') :
+	    NULL;
+	char v[512];
+
+	snprintf(v, sizeof(v), "%s%s", machine, props != NULL ? props : "");
+	if (def->machine != NULL && strcmp(def->machine, v) == 0)
+		return 0;
+	if (vmdef_set(def, "machine", v, err, errlen) == -1)
+		return -1;
+	vmdef_text_set(def, "machine", v);
+	return 0;
+}
+
 /* {"file", "running", "paused", "bypass_cache"} */
 static void
 d_restore(struct req *r, struct vm *unused)
@@ -932,7 +1091,9 @@ d_restore(struct req *r, struct vm *unused)
 		req_error(r, ERR_GENERIC, "%s", err);
 		return;
 	}
-	char *text = read_header(fd, file, &flags, err, sizeof(err));
+	char machine[SAVE_MAX_MACHINE];
+	char *text = read_header(fd, file, &flags, machine, sizeof(machine),
+	    err, sizeof(err));
 	if (text == NULL) {
 		close(fd);
 		req_error(r, ERR_GENERIC, "%s", err);
@@ -943,6 +1104,14 @@ d_restore(struct req *r, struct vm *unused)
 	if (def == NULL) {
 		close(fd);
 		req_error(r, ERR_INVALID_DEF, "the definition in %s", err);
+		return;
+	}
+	if (machine[0] != '\0' && pin_machine(def, machine, err,
+	    sizeof(err)) == -1) {
+		close(fd);
+		vmdef_free(def);
+		req_error(r, ERR_INVALID_DEF, "the machine in %s: %s", file,
+		    err);
 		return;
 	}
 	if (restore_target(r, def, &vm) == -1) {

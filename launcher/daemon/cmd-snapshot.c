@@ -19,7 +19,12 @@
  * removed.  The definition's disks then name the overlays (vmdef.h,
  * vmdef_disk_overlay, for the node names of what runs).
  *
- * The metadata is kept by snapstore.c in the VM core's vm_snapdir.
+ * This file has the commands' rows, what they share (snapop.h: the
+ * operation, its progress events with query-jobs' percent, QEMU's
+ * snapshot jobs), snapshot-create and the reading commands; revert is
+ * snaprevert.c, delete snapdelete.c, and external snapshots' offline
+ * image work snapext.c.  The metadata is kept by snapstore.c in the VM
+ * core's vm_snapdir.
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <json-c/json.h>
 
 #include "daemon.h"
@@ -38,37 +44,16 @@
 #include "names.h"
 #include "parse.h"
 #include "qimg.h"
+#include "qmp.h"
 #include "req.h"
 #include "snapstore.h"
+#include "snapop.h"
 #include "storage.h"
 #include "util.h"
 #include "vm.h"
 
-#define SNAP_JOB_MS	(30 * 60 * 1000)	/* the RAM of a big guest */
-#define START_WAIT_MS	60000
 
-enum snap_op { OP_CREATE, OP_REVERT, OP_DELETE };
-
-/* An operation on its way (a job, or a start before one). */
-struct snap {
-	struct req		*r;
-	struct vm		*vm;
-	enum snap_op		 op;
-	char			 name[65];
-	char			 dir[PATH_MAX];
-	char			 jobid[96];
-	char			 what[160];	/* "snapshot-create-as t1 s1" */
-	const char		*qcmd;		/* snapshot-save, -load, -delete */
-	struct json_object	*meta;		/* create: what is stored after */
-	struct json_object	*nodes;		/* the format nodes of the job */
-	struct vmdef		*live;		/* external: what runs after */
-	struct vmdef		*config;	/* external: what is stored after */
-	struct created		 made;		/* external: the overlays */
-	struct job		*job;
-	int			 want;		/* revert: 1 running, 0 paused */
-};
-
-static struct snap *
+struct snap *
 snap_new(struct req *r, struct vm *vm, enum snap_op op, const char *verb,
     const char *name)
 {
@@ -78,15 +63,20 @@ snap_new(struct req *r, struct vm *vm, enum snap_op op, const char *verb,
 	s->vm = vm;
 	s->op = op;
 	s->want = -1;
+	s->was = -1;
+	s->pct = -1;
 	strlcpy(s->name, name, sizeof(s->name));
 	vm_snapdir(vm, s->dir, sizeof(s->dir));
 	snprintf(s->what, sizeof(s->what), "%s %s %s", verb, vm->name, name);
 	return s;
 }
 
-static void
+
+void
 snap_free(struct snap *s)
 {
+	snap_poll_stop(s);
+	json_object_put(s->deldisks);
 	json_object_put(s->meta);
 	json_object_put(s->nodes);
 	vmdef_free(s->live);
@@ -96,7 +86,7 @@ snap_free(struct snap *s)
 }
 
 /* The snapshot's name from the request, checked; NULL answered. */
-static const char *
+const char *
 snap_arg(struct req *r)
 {
 	const char *n = req_str(r, "snapshot");
@@ -111,7 +101,7 @@ snap_arg(struct req *r)
 }
 
 /* The snapshot's metadata, or NULL answered with NotFound. */
-static struct json_object *
+struct json_object *
 snap_meta(struct req *r, struct vm *vm, const char *name)
 {
 	char dir[PATH_MAX], err[512];
@@ -132,8 +122,8 @@ snap_meta(struct req *r, struct vm *vm, const char *name)
  * A running VM takes commands; a shut off one has images to itself.
  * Any other state (starting, shutting down, QMP lost): -1 answered.
  */
-static int
-usable_state(struct req *r, struct vm *vm, int *live)
+int
+snap_usable_state(struct req *r, struct vm *vm, int *live)
 {
 	*live = vm_active(vm);
 	if (!*live)
@@ -159,8 +149,8 @@ covered(const struct vmdef_disk *k)
  * With nodes, their format nodes (the first holds the RAM); with disks,
  * {"target", "source"} each.  -1 with err.
  */
-static int
-internal_disks(struct vm *vm, const struct vmdef *d, struct json_object *nodes,
+int
+snap_internal_disks(struct vm *vm, const struct vmdef *d, struct json_object *nodes,
     struct json_object *disks, char *err, size_t errlen)
 {
 	struct vmdef_disk k;
@@ -199,24 +189,107 @@ internal_disks(struct vm *vm, const struct vmdef *d, struct json_object *nodes,
 
 /* ---- QEMU's snapshot jobs ---- */
 
+/*
+ * A JOB_PROGRESS event: the step of our job, and a percent of the whole
+ * in which the running step counts by QEMU's own job's progress (frac,
+ * 0..1, from query-jobs).  Sent when the percent or the step changes.
+ */
 static void
-progress(void *arg, int step, int nsteps, const char *what)
+emit(struct snap *s, const char *what, double frac)
 {
-	struct snap *s = arg;
-	struct json_object *d = json_object_new_object();
+	struct json_object *d;
+	double pct = s->nsteps > 0 ? 100.0 * ((s->step > 0 ? s->step - 1 : 0) +
+	    frac) / s->nsteps : 0;
 
+	if ((int)pct == s->pct && frac > 0)
+		return;
+	s->pct = (int)pct;
+	d = json_object_new_object();
 	json_object_object_add(d, "job", json_object_new_string(s->r->cmd));
 	json_object_object_add(d, "snapshot", json_object_new_string(s->name));
-	json_object_object_add(d, "step", json_object_new_int(step));
-	json_object_object_add(d, "steps", json_object_new_int(nsteps));
+	json_object_object_add(d, "step", json_object_new_int(s->step));
+	json_object_object_add(d, "steps", json_object_new_int(s->nsteps));
 	json_object_object_add(d, "what", json_object_new_string(what));
+	json_object_object_add(d, "percent", json_object_new_double(
+	    (double)(int)(pct * 10) / 10));
 	req_event(s->r, EV_JOB_PROGRESS, json_object_get(d));
 	vm_emit(s->vm, EV_JOB_PROGRESS, d);
 }
 
+void
+snap_progress(void *arg, int step, int nsteps, const char *what)
+{
+	struct snap *s = arg;
+
+	s->step = step;
+	s->nsteps = nsteps;
+	emit(s, what, 0);
+}
+
+/* query-jobs while QEMU's job runs: its current-progress of total. */
+static void
+poll_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
+{
+	struct snap *s = arg;
+
+	s->pollid = 0;
+	if (err != NULL || s->jobid[0] == '\0')
+		return;
+	for (size_t i = 0; i < json_object_array_length(ret); i++) {
+		struct json_object *j = json_object_array_get_idx(ret, i);
+		long long cur = jint(j, "current-progress", 0);
+		long long tot = jint(j, "total-progress", 0);
+		if (jstr(j, "id") == NULL || strcmp(jstr(j, "id"),
+		    s->jobid) != 0 || tot <= 0)
+			continue;
+		emit(s, jstr_or(j, "type", "job"), cur >= tot ? 1 :
+		    (double)cur / (double)tot);
+	}
+}
+
+static void
+poll_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct snap *s = arg;
+	struct timeval tv = { 0, POLL_MS * 1000 };
+
+	(void)fd;
+	(void)what;
+	evtimer_add(s->poll, &tv);
+	if (s->pollid == 0 && s->jobid[0] != '\0')
+		s->pollid = qmp_execute(s->pq, "query-jobs", NULL, POLL_MS * 10,
+		    poll_reply, s);
+	if (s->pollid < 0)
+		s->pollid = 0;
+}
+
+static void
+poll_start(struct snap *s)
+{
+	/* a short job ends before the first poll: its steps say enough */
+	struct timeval tv = { POLL_FIRST_MS / 1000, 0 };
+
+	if (s->poll != NULL || (s->pq = vm_qmp(s->vm)) == NULL)
+		return;
+	s->poll = evtimer_new(s->r->d->base, poll_tick, s);
+	evtimer_add(s->poll, &tv);
+}
+
+/* Before the job's end is told: QMP is still there. */
+void
+snap_poll_stop(struct snap *s)
+{
+	if (s->poll != NULL)
+		event_free(s->poll);
+	s->poll = NULL;
+	if (s->pollid > 0)
+		qmp_cancel(s->pq, s->pollid);
+	s->pollid = 0;
+}
+
 /* query-jobs: our job concluded; its "error", if any, fails the job. */
-static int
-job_outcome(void *arg, struct json_object *ret, char *err, size_t errlen)
+int
+snap_job_outcome(void *arg, struct json_object *ret, char *err, size_t errlen)
 {
 	struct snap *s = arg;
 
@@ -242,8 +315,8 @@ job_outcome(void *arg, struct json_object *ret, char *err, size_t errlen)
 	return -1;
 }
 
-static struct json_object *
-id_arg(const char *id)
+struct json_object *
+snap_id_arg(const char *id)
 {
 	struct json_object *a = json_object_new_object();
 
@@ -259,8 +332,8 @@ static void	snap_done(void *, int, const char *, const char *, int);
  * the step after it, is job-dismiss: the concluded job goes whether it
  * failed or not).
  */
-static struct job *
-qemu_job(struct snap *s, const char *undo)
+struct job *
+snap_qemu_job(struct snap *s, const char *undo)
 {
 	static unsigned seq;
 	struct json_object *a = json_object_new_object();
@@ -281,18 +354,19 @@ qemu_job(struct snap *s, const char *undo)
 		job_undo(j, undo, NULL);
 	job_expect_event2(j, "JOB_STATUS_CHANGE", "id", s->jobid, "status",
 	    "concluded", SNAP_JOB_MS);
-	job_step(j, "query-jobs", NULL, job_outcome, s);
-	job_undo(j, "job-dismiss", id_arg(s->jobid));
-	job_step(j, "job-dismiss", id_arg(s->jobid), NULL, NULL);
-	job_progress(j, progress, s);
+	job_step(j, "query-jobs", NULL, snap_job_outcome, s);
+	job_undo(j, "job-dismiss", snap_id_arg(s->jobid));
+	job_step(j, "job-dismiss", snap_id_arg(s->jobid), NULL, NULL);
+	job_progress(j, snap_progress, s);
 	return j;
 }
 
-static void
-run(struct snap *s, struct job *j)
+void
+snap_run(struct snap *s, struct job *j)
 {
 	s->job = j;
 	vm_job_track(s->vm, j);
+	poll_start(s);
 	job_start(j);
 }
 
@@ -342,8 +416,8 @@ created(struct snap *s)
 	req_return(s->r, json_object_get(s->meta));
 }
 
-static void
-finish(struct snap *s)
+void
+snap_finish(struct snap *s)
 {
 	char err[1024];
 
@@ -374,8 +448,9 @@ snap_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 	struct snap *s = arg;
 
 	vm_job_untrack(s->vm, s->job);
+	snap_poll_stop(s);
 	if (ok)
-		finish(s);
+		snap_finish(s);
 	else {
 		/* every step was undone; so are the overlays made for it */
 		storage_undo(&s->made);
@@ -433,6 +508,8 @@ make_overlays(struct snap *s, const struct vmdef *d, struct json_object *disks,
 		    json_object_new_string(path));
 		json_object_object_add(o, "backing",
 		    json_object_new_string(k.path));
+		json_object_object_add(o, "backing_format", k.format != NULL ?
+		    json_object_new_string(k.format) : NULL);
 		json_object_array_add(disks, o);
 		/* the same disk in what is stored, when it is there */
 		if (vmdef_disk_find(s->config, k.target, &j) == 0 &&
@@ -478,8 +555,8 @@ overlay_job(struct snap *s, char *err, size_t errlen)
 	struct json_object *a = json_object_new_object();
 	json_object_object_add(a, "actions", actions);
 	job_step(j, "transaction", a, NULL, NULL);
-	job_progress(j, progress, s);
-	run(s, j);
+	job_progress(j, snap_progress, s);
+	snap_run(s, j);
 	return 0;
 }
 
@@ -532,7 +609,7 @@ d_snapshot_create(struct req *r, struct vm *vm)
 	struct json_object *disks, *cur;
 	char err[1024];
 
-	if (name == NULL || usable_state(r, vm, &live) == -1)
+	if (name == NULL || snap_usable_state(r, vm, &live) == -1)
 		return;
 	struct snap *s = snap_new(r, vm, OP_CREATE, "snapshot-create-as", name);
 	if (snapstore_exists(s->dir, name)) {
@@ -574,7 +651,7 @@ d_snapshot_create(struct req *r, struct vm *vm)
 		return;
 	}
 	if (!live) {
-		if (internal_disks(vm, vm_persistent(vm), NULL, disks, err,
+		if (snap_internal_disks(vm, vm_persistent(vm), NULL, disks, err,
 		    sizeof(err)) == -1 ||
 		    offline_create(s, err, sizeof(err)) == -1)
 			goto fail;
@@ -583,11 +660,11 @@ d_snapshot_create(struct req *r, struct vm *vm)
 		return;
 	}
 	s->nodes = json_object_new_array();
-	if (internal_disks(vm, vm->def, s->nodes, disks, err,
+	if (snap_internal_disks(vm, vm->def, s->nodes, disks, err,
 	    sizeof(err)) == -1)
 		goto fail;
 	s->qcmd = "snapshot-save";
-	run(s, qemu_job(s, NULL));
+	snap_run(s, snap_qemu_job(s, NULL));
 	return;
 fail:
 	storage_undo(&s->made);
@@ -602,7 +679,7 @@ fail:
  * was taken of: their format nodes (nodes) or each disk's path and
  * format for qemu-img (fn).  -1 with err.
  */
-static int
+int
 snap_disks(struct snap *s, struct json_object *meta, const struct vmdef *d,
     struct json_object *nodes, int (*fn)(const char *, const char *,
     const char *, char *, size_t), char *err, size_t errlen)
@@ -631,160 +708,6 @@ snap_disks(struct snap *s, struct json_object *meta, const struct vmdef *d,
 		}
 	}
 	return 0;
-}
-
-/* snapshot-load, then the state asked for (it resumes what ran) */
-static void
-load(struct snap *s)
-{
-	char err[1024];
-	int was_running = s->vm->state == VM_RUNNING;
-
-	s->nodes = json_object_new_array();
-	if (snap_disks(s, s->meta, s->vm->def, s->nodes, NULL, err,
-	    sizeof(err)) == -1) {
-		req_error(s->r, ERR_GENERIC, "%s", err);
-		snap_free(s);
-		return;
-	}
-	s->qcmd = "snapshot-load";
-	/* QEMU leaves the VM stopped when the load fails: on again */
-	struct job *j = qemu_job(s, was_running ? "cont" : NULL);
-	if (s->want == 1 && !was_running)
-		job_step(j, "cont", NULL, NULL, NULL);
-	else if (s->want == 0 && was_running)
-		job_step(j, "stop", NULL, NULL, NULL);
-	run(s, j);
-}
-
-/* A shut off VM started paused for snapshot-load. */
-static void
-started(struct vm *vm, void *arg, int ok, const char *why)
-{
-	struct snap *s = arg;
-
-	(void)vm;
-	if (!ok || vm_qmp(s->vm) == NULL) {
-		req_error(s->r, ERR_GENERIC, "%s: the VM did not start: %s",
-		    s->what, why != NULL ? why : "QMP is not connected");
-		snap_free(s);
-		return;
-	}
-	load(s);
-}
-
-/* {"snapshot", "running", "paused"} */
-static void
-d_snapshot_revert(struct req *r, struct vm *vm)
-{
-	const char *name = snap_arg(r);
-	int live, running = req_bool(r, "running"), paused = req_bool(r,
-	    "paused");
-	char err[1024];
-	struct json_object *meta;
-
-	if (name == NULL || usable_state(r, vm, &live) == -1)
-		return;
-	if (running && paused) {
-		req_error(r, ERR_GENERIC, "\"running\" and \"paused\" are "
-		    "mutually exclusive");
-		return;
-	}
-	if ((meta = snap_meta(r, vm, name)) == NULL)
-		return;
-	const char *loc = jstr(meta, "location");
-	int memory = jbool(meta, "memory");
-	if (loc == NULL || strcmp(loc, "internal") != 0) {
-		req_error(r, ERR_GENERIC, "VM '%s': snapshot '%s' is external "
-		    "(disk-only): reverting to it is not supported; its base "
-		    "images are unchanged", vm->name, name);
-		json_object_put(meta);
-		return;
-	}
-	struct snap *s = snap_new(r, vm, OP_REVERT, "snapshot-revert", name);
-	s->meta = meta;
-	const char *st = jstr(meta, "state");
-	s->want = running ? 1 : paused ? 0 :
-	    st != NULL && strcmp(st, "paused") == 0 ? 0 : 1;
-	if (live && !memory) {
-		req_error(r, ERR_INVALID_STATE, "VM '%s': snapshot '%s' was "
-		    "taken of the shut off VM and has no memory: destroy the VM "
-		    "first", vm->name, name);
-		snap_free(s);
-		return;
-	}
-	if (live) {
-		load(s);
-		return;
-	}
-	if (memory) {
-		/* its RAM needs a QEMU: start paused, load, then on */
-		if (vm_start(vm, 1, err, sizeof(err)) == -1) {
-			req_error(r, ERR_GENERIC, "%s: %s", s->what, err);
-			snap_free(s);
-			return;
-		}
-		vm_wait(vm, 0, START_WAIT_MS, started, s);
-		return;
-	}
-	if (snap_disks(s, meta, vm_persistent(vm), NULL, qimg_snapshot_apply,
-	    err, sizeof(err)) == -1) {
-		req_error(r, ERR_GENERIC, "%s", err);
-		snap_free(s);
-		return;
-	}
-	if (snapstore_set_current(s->dir, name, err, sizeof(err)) == -1) {
-		req_error(r, ERR_GENERIC, "%s: %s", s->what, err);
-		snap_free(s);
-		return;
-	}
-	snap_free(s);
-	/* virsh's --running and --paused start what was shut off */
-	if (running || paused)
-		start_and_wait(r, vm);
-	else
-		req_return(r, NULL);
-}
-
-/* {"snapshot"} */
-static void
-d_snapshot_delete(struct req *r, struct vm *vm)
-{
-	const char *name = snap_arg(r);
-	struct json_object *meta;
-	char err[1024];
-	int live;
-
-	if (name == NULL || usable_state(r, vm, &live) == -1 ||
-	    (meta = snap_meta(r, vm, name)) == NULL)
-		return;
-	struct snap *s = snap_new(r, vm, OP_DELETE, "snapshot-delete", name);
-	s->meta = meta;
-	const char *loc = jstr(meta, "location");
-	if (loc == NULL || strcmp(loc, "internal") != 0) {
-		/* the overlays hold what the VM wrote since: they stay */
-		finish(s);
-		snap_free(s);
-		return;
-	}
-	if (!live) {
-		if (snap_disks(s, meta, vm_persistent(vm), NULL,
-		    qimg_snapshot_delete, err, sizeof(err)) == -1)
-			req_error(r, ERR_GENERIC, "%s", err);
-		else
-			finish(s);
-		snap_free(s);
-		return;
-	}
-	s->nodes = json_object_new_array();
-	if (snap_disks(s, meta, vm->def, s->nodes, NULL, err,
-	    sizeof(err)) == -1) {
-		req_error(r, ERR_GENERIC, "%s", err);
-		snap_free(s);
-		return;
-	}
-	s->qcmd = "snapshot-delete";
-	run(s, qemu_job(s, NULL));
 }
 
 /* ---- reading ---- */
@@ -863,7 +786,7 @@ const struct dcmd dcmds_snapshot[] = {
 	{ "snapshot-list",	d_snapshot_list,	NEEDS_VM },
 	{ "snapshot-info",	d_snapshot_info,	NEEDS_VM },
 	{ "snapshot-current",	d_snapshot_info,	NEEDS_VM },
-	{ "snapshot-revert",	d_snapshot_revert,	NEEDS_VM },
-	{ "snapshot-delete",	d_snapshot_delete,	NEEDS_VM },
+	{ "snapshot-revert",	snap_revert,	NEEDS_VM },
+	{ "snapshot-delete",	snap_delete,	NEEDS_VM },
 	{ NULL, NULL, 0 }
 };

@@ -331,6 +331,20 @@ step_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 	job_next(j);
 }
 
+/* v is one of the '|'-separated alternatives of alts */
+static int
+matches(const char *v, const char *alts)
+{
+	size_t n = strlen(v);
+
+	for (const char *a = alts;; a++) {
+		if (strncmp(a, v, n) == 0 && (a[n] == '\0' || a[n] == '|'))
+			return 1;
+		if ((a = strchr(a, '|')) == NULL)
+			return 0;
+	}
+}
+
 /* The event a step waits for: when it matches, and the reply came, on. */
 static void
 event_came(void *arg, const char *name, struct json_object *msg)
@@ -344,7 +358,7 @@ event_came(void *arg, const char *name, struct json_object *msg)
 	(void)name;
 	if (v == NULL || strcmp(v, s->ev_value) != 0 || j->ev_seen)
 		return;
-	if (s->ev_key2 != NULL && (v2 == NULL || strcmp(v2, s->ev_value2) != 0))
+	if (s->ev_key2 != NULL && (v2 == NULL || !matches(v2, s->ev_value2)))
 		return;
 	j->ev_seen = 1;
 	if (!j->reply_seen)

@@ -53,7 +53,8 @@ void		 job_expect_event(struct job *, const char *event,
 		    const char *key, const char *value, int timeout_ms);
 /*
  * The same, matching two data members: JOB_STATUS_CHANGE with "id" the
- * job's and "status" "concluded".
+ * job's and "status" "concluded".  value2 may list alternatives
+ * separated by '|' ("ready|concluded": whichever comes first).
  */
 void		 job_expect_event2(struct job *, const char *event,
 		    const char *key, const char *value, const char *key2,

@@ -542,6 +542,37 @@ vmdef_disk_overlay(struct vmdef *d, size_t i, const char *path,
 	return 0;
 }
 
+int
+vmdef_disk_merge_down(struct vmdef *d, size_t i, const char *path,
+    const char *format, char *top, char *base, size_t nodelen,
+    struct json_object **steps, char *err, size_t errlen)
+{
+	struct vmdef *nd;
+	struct disk *k;
+
+	if ((k = get_disk(d, i, err, errlen)) == NULL)
+		return -1;
+	if (k->gen == 0 || k->path == NULL)
+		return def_err(err, errlen, "disk %s: no overlay of this QEMU "
+		    "run is on top of it", k->r.target);
+	nd = vmdef_dup(d);
+	if (vmdef_disk_set_source(nd, i, path, format, err, errlen) == -1) {
+		vmdef_free(nd);
+		return -1;
+	}
+	*steps = json_object_new_array();
+	def_step(*steps, "blockdev-del", def_args1("node-name", k->r.fmt), NULL, NULL);
+	def_step(*steps, "blockdev-del", def_args1("node-name", k->r.file), NULL,
+	    NULL);
+	strlcpy(top, k->r.fmt, nodelen);
+	k = disk_at(nd, i);
+	k->gen--;
+	disk_resolve(nd);
+	strlcpy(base, k->r.fmt, nodelen);
+	def_take(d, nd);
+	return 0;
+}
+
 /* Does boot: give a device list (hd, cdrom, ...), not only menu=? */
 static int
 boot_has_list(const struct vmdef *d)

@@ -205,6 +205,20 @@ int		 vmdef_disk_set_source(struct vmdef *, size_t i,
 int		 vmdef_disk_overlay(struct vmdef *, size_t i, const char *path,
 		    struct json_object **steps, struct json_object **action,
 		    char *err, size_t errlen);
+/*
+ * The opposite, when an external snapshot goes (block-commit of the top
+ * overlay into the image below it, which this QEMU run opened as the
+ * generation below): disk i's medium is path (the image below) in
+ * format, at the generation below; top and base get the two format
+ * nodes' names (block-commit's top-node and base-node), steps the
+ * blockdev-del of the top generation's two nodes, to run once the
+ * commit completed.  Only for a disk at generation 1 or more; d is
+ * unchanged on error.
+ */
+int		 vmdef_disk_merge_down(struct vmdef *, size_t i,
+		    const char *path, const char *format, char *top,
+		    char *base, size_t nodelen, struct json_object **steps,
+		    char *err, size_t errlen);
 /* Re-adoption: the generation of disk i (from the runtime state). */
 int		 vmdef_disk_set_overlays(struct vmdef *, size_t i, unsigned n);
 /*

@@ -124,7 +124,6 @@ t_external_live() {
 	grep -qa "$MARK-E" "$T/o.raw" || fail "the write is not in the overlay"
 	# what the disk commands see of it, and the next start
 	q blkinfo sn vda | grep -qx 'Capacity:       67108864' || fail "blkinfo"
-	one_line_error "reverting to it is not supported" q snapshot-revert sn e1
 	q destroy sn >/dev/null
 	up sn
 	[ "$(disk_read sn)" = "$MARK-E" ] || fail "after restart: $(disk_read sn)"
@@ -136,6 +135,100 @@ t_progress_quiet() {
 	[ "$out" = "Domain snapshot s3 created" ] || fail "said: $out"
 }
 
+# the images a disk's chain is made of, top first
+chain() {
+	"$QEMU_IMG" info -U --backing-chain "$1" | sed -n 's/^image: //p' | tr '\n' ' '
+}
+
+# revert to an external snapshot: the overlay is made anew over the base,
+# what was written since is gone; the VM stops for it, as virsh does
+t_external_revert() {
+	[ "$(disk_read sn)" = "$MARK-E" ] || fail "not on E: $(disk_read sn)"
+	one_line_error "that needs --force" q snapshot-revert sn e1 --running
+	[ "$(q state sn)" = running ] || fail "stopped by a refused revert"
+	[ "$(disk_read sn)" = "$MARK-E" ] || fail "changed by a refused revert"
+	q snapshot-revert sn e1 >/dev/null || fail "revert"
+	[ "$(q state sn)" = "shut off" ] || fail "state $(q state sn)"
+	[ "$(chain "$T/sn.e1.qcow2")" = "$T/sn.e1.qcow2 $T/sn.qcow2 " ] ||
+	    fail "chain: $(chain "$T/sn.e1.qcow2")"
+	up sn
+	[ "$(disk_read sn)" = "$MARK-C" ] || fail "after revert: $(disk_read sn)"
+	disk_write sn "$MARK-F"
+	q snapshot-revert sn e1 --running --force >/dev/null || fail "revert --running"
+	wait_ready sn
+	[ "$(q state sn)" = running ] || fail "state $(q state sn)"
+	[ "$(disk_read sn)" = "$MARK-C" ] || fail "after revert --running: $(disk_read sn)"
+	[ "$(q snapshot-current sn --name)" = e1 ] || fail "current"
+	ls "$T" | grep -q 'tmp$' && fail "files left: $(ls "$T")"
+	return 0
+}
+
+# delete a snapshot taken while the VM runs: active block-commit of its
+# overlay into the image below; the guest keeps its newest data
+t_external_delete_live() {
+	q snapshot-create-as sn e2 --disk-only >/dev/null
+	[ "$(chain "$T/sn.e1.e2.qcow2")" = "$T/sn.e1.e2.qcow2 $T/sn.e1.qcow2 $T/sn.qcow2 " ] ||
+	    fail "chain: $(chain "$T/sn.e1.e2.qcow2")"
+	disk_write sn "$MARK-G"
+	out=$(q snapshot-delete sn e2)
+	[ "$out" = "Domain snapshot e2 deleted" ] || fail "said: $out"
+	[ "$(disk_read sn)" = "$MARK-G" ] || fail "after delete: $(disk_read sn)"
+	q blklist sn | grep -q "^ vda  *$T/sn.e1.qcow2\$" || fail "blklist: $(q blklist sn)"
+	[ ! -e "$T/sn.e1.e2.qcow2" ] || fail "the overlay is still there"
+	"$QEMU_IMG" convert -U -O raw "$T/sn.e1.qcow2" "$T/o.raw"
+	grep -qa "$MARK-G" "$T/o.raw" || fail "G is not merged down"
+	q dumpconfig sn | grep -q "^disk: $T/sn.e1.qcow2" || fail "definition"
+	q snapshot-list sn --name | grep -qx e2 && fail "still listed"
+	# the disk still writes, and e1 goes too: the base is pulled up
+	# into e1's overlay, which the VM started on (block-stream)
+	disk_write sn "$MARK-H"
+	q snapshot-delete sn e1 >/dev/null || fail "delete e1"
+	[ "$(chain "$T/sn.e1.qcow2")" = "$T/sn.e1.qcow2 " ] ||
+	    fail "chain after e1: $(chain "$T/sn.e1.qcow2")"
+	[ "$(disk_read sn)" = "$MARK-H" ] || fail "after delete e1: $(disk_read sn)"
+	q destroy sn >/dev/null
+	up sn
+	[ "$(disk_read sn)" = "$MARK-H" ] || fail "after restart: $(disk_read sn)"
+}
+
+# shut off: qemu-img commit, and the definition names the base again
+t_external_delete_offline() {
+	q destroy sn >/dev/null
+	q snapshot-create-as sn e3 --disk-only >/dev/null
+	q dumpconfig sn | grep -q "^disk: $T/sn.e1.e3.qcow2" || fail "definition"
+	up sn
+	disk_write sn "$MARK-I"
+	q destroy sn >/dev/null
+	q snapshot-delete sn e3 >/dev/null || fail "delete"
+	q dumpconfig sn | grep -q "^disk: $T/sn.e1.qcow2" || fail "definition after"
+	[ ! -e "$T/sn.e1.e3.qcow2" ] || fail "the overlay is still there"
+	up sn
+	[ "$(disk_read sn)" = "$MARK-I" ] || fail "after delete: $(disk_read sn)"
+}
+
+# a snapshot of the shut off VM, reverted to while it runs: it stops
+t_revert_shutoff_live() {
+	q destroy sn >/dev/null
+	q snapshot-create-as sn off2 >/dev/null
+	up sn
+	disk_write sn "$MARK-J"
+	q snapshot-revert sn off2 >/dev/null || fail "revert"
+	[ "$(q state sn)" = "shut off" ] || fail "state $(q state sn)"
+	q snapshot-revert sn off2 --paused --force >/dev/null || fail "revert --paused"
+	[ "$(q state sn)" = paused ] || fail "state $(q state sn)"
+	up sn
+	[ "$(disk_read sn)" = "$MARK-I" ] || fail "after revert: $(disk_read sn)"
+}
+
+# with --json, the progress events come as JSON lines, with a percent
+t_progress_json() {
+	q snapshot-create-as sn s4 --json >"$T/pj" || fail "create"
+	grep -q '"event": *"JOB_PROGRESS"' "$T/pj" || fail "no event: $(cat "$T/pj")"
+	grep -q '"percent": *[0-9]' "$T/pj" || fail "no percent: $(cat "$T/pj")"
+}
+
 start_daemon || exit 1
 run_tests guest_up internal_live list_info_current errors delete \
-    internal_shutoff external_live progress_quiet
+    internal_shutoff progress_quiet external_live external_revert \
+    external_delete_live external_delete_offline revert_shutoff_live \
+    progress_json

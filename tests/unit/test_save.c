@@ -10,6 +10,7 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #include "daemon.h"
 #include "dispatch.h"
+#include "directio.h"
 #include "fakeqemu.h"
 #include "jget.h"
 #include "log.h"
@@ -85,12 +87,25 @@ save_request(struct fx *f, const char *file)
 	request(f, "save", args);
 }
 
-/* getfd .. migrate, in order, with their arguments. */
+/* The machine type QEMU runs, from its machine object's QOM type. */
+static void
+machine_type(struct fx *f)
+{
+	struct json_object *a;
+
+	answer(f, expect_cmd(f, "qom-get", &a), "\"pc-i440fx-7.2-machine\"");
+	assert_string_equal(jstr(a, "path"), "/machine");
+	assert_string_equal(jstr(a, "property"), "type");
+	json_object_put(a);
+}
+
+/* qom-get .. migrate, in order, with their arguments. */
 static void
 steps_to_migrate(struct fx *f, int running)
 {
 	struct json_object *a;
 
+	machine_type(f);
 	answer(f, expect_cmd(f, "getfd", &a), "{}");
 	assert_string_equal(jstr(a, "fdname"), "qlaunch-save");
 	json_object_put(a);
@@ -149,17 +164,24 @@ test_save_steps(void **state)
 	assert_int_equal(jint(r, "memory_processed", 0), 1000);
 	assert_int_equal(jint(r, "downtime_ms", 0), 7);
 	assert_string_equal(jstr(r, "state"), "running");
-	json_object_put(m);
+	assert_string_equal(jstr(r, "machine"), "pc-i440fx-7.2");
 	assert_int_equal(vm->state, VM_SHUTOFF);
 	assert_string_equal(vm->reason, "saved");
 
-	/* the header: magic, version 1, running, the definition */
+	/*
+	 * the header: magic, version 2, running, the definition, the
+	 * machine (13 bytes), the stream at 4096 (an aligned offset)
+	 */
 	size_t len;
 	char *t = tu_slurp(file, &len);
 	assert_non_null(t);
-	assert_true(len > 20);
-	assert_memory_equal(t, "QLSAVE\r\n\0\0\0\1\0\0\0\1", 16);
-	assert_non_null(strstr(t + 20, "name: t1\n"));
+	assert_true(len >= 4096);
+	assert_memory_equal(t, "QLSAVE\r\n\0\0\0\2\0\0\0\1", 16);
+	assert_memory_equal(t + 20, "\0\0\0\15\0\0\20\0", 8);
+	assert_non_null(strstr(t + 28, "name: t1\n"));
+	size_t dl = ((size_t)(unsigned char)t[18] << 8) | (unsigned char)t[19];
+	assert_memory_equal(t + 28 + dl, "pc-i440fx-7.2", 13);
+	json_object_put(m);
 	struct stat st;
 	assert_int_equal(stat(file, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -210,6 +232,7 @@ test_save_migrate_refused(void **state)
 	(void)state;
 	fx_running_vm(f, RUNNING_VM);
 	save_request(f, file);
+	machine_type(f);
 	answer(f, expect_cmd(f, "getfd", NULL), "{}");
 	answer(f, expect_cmd(f, "migrate-set-capabilities", NULL), "{}");
 	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
@@ -296,6 +319,73 @@ test_save_paused_and_existing(void **state)
 	fx_free(f);
 }
 
+/*
+ * --bypass-cache's writer: what comes into the pipe lands in the file
+ * after the header, whole blocks and the tail, and a file offset that is
+ * not aligned is refused before anything starts.
+ */
+struct dio_end {
+	int	done, ok;
+	char	err[512];
+};
+
+static void
+dio_end(void *arg, int ok, const char *err)
+{
+	struct dio_end *e = arg;
+
+	e->done = 1;
+	e->ok = ok;
+	if (err != NULL)
+		strlcpy(e->err, err, sizeof(e->err));
+}
+
+static void
+test_directio_writer(void **state)
+{
+	struct fx *f = fx_new();
+	char *file = path_in(f, "d.sav"), err[512];
+	struct dio_end e = { 0, 0, "" };
+	size_t n = 3 * (1u << 20) + 12345;	/* blocks, and a tail */
+	unsigned char *data = malloc(n);
+	int qfd = -1;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++)
+		data[i] = (unsigned char)(i * 7 + i / 4096);
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT, 0600);
+	if (fd == -1 && errno == EINVAL) {
+		free(data);
+		free(file);
+		fx_free(f);
+		skip();		/* a file system without O_DIRECT */
+	}
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_SETFL, 0), 0);
+	assert_int_equal(write(fd, "x", 1), 1);
+	assert_null(directio_start(f->base, fd, &qfd, dio_end, &e, err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "offset 1, not a multiple of 4096"));
+	assert_int_equal(lseek(fd, 4096, SEEK_SET), 4096);
+	struct directio *w = directio_start(f->base, fd, &qfd, dio_end, &e,
+	    err, sizeof(err));
+	assert_non_null(w);
+	/* as QEMU would: everything, then its end of the pipe closed */
+	tu_write_all(qfd, data, n);
+	close(qfd);
+	assert_true(tu_pump(f->base, &e.done, 10000));
+	assert_int_equal(e.ok, 1);
+	close(fd);
+	size_t len;
+	char *t = tu_slurp(file, &len);
+	assert_int_equal(len, 4096 + n);
+	assert_memory_equal(t + 4096, data, n);
+	free(t);
+	free(data);
+	free(file);
+	fx_free(f);
+}
+
 /* ---- restore ---- */
 
 /* A save file: header, definition (len of it, or its own), stream. */
@@ -313,6 +403,35 @@ write_save(const char *path, const char *def, uint32_t deflen,
 	b[19] = (unsigned char)deflen;
 	memcpy(b + 20, def, dl);
 	memset(b + 20 + dl, 0x5a, stream);
+	write_bytes(path, b, n);
+	free(b);
+}
+
+static void
+put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* Version 2: with the machine and the stream's offset. */
+static void
+write_save2(const char *path, const char *def, const char *machine,
+    uint32_t off, size_t stream)
+{
+	size_t dl = strlen(def), ml = strlen(machine);
+	size_t n = (off > 28 + dl + ml ? off : 28 + dl + ml) + stream;
+	unsigned char *b = calloc(1, n);
+
+	memcpy(b, "QLSAVE\r\n\0\0\0\2\0\0\0\1", 16);
+	put_be32(b + 16, (uint32_t)dl);
+	put_be32(b + 20, (uint32_t)ml);
+	put_be32(b + 24, off);
+	memcpy(b + 28, def, dl);
+	memcpy(b + 28 + dl, machine, ml);
+	memset(b + n - stream, 0x5a, stream);
 	write_bytes(path, b, n);
 	free(b);
 }
@@ -360,7 +479,14 @@ test_restore_bad_files(void **state)
 	int fd = open(file, O_WRONLY);
 	assert_int_equal(pwrite(fd, "\0\0\0\7", 4, 8), 4);
 	close(fd);
-	restore_expect(f, file, ERR_GENERIC, "save file version 7 is not 1");
+	restore_expect(f, file, ERR_GENERIC, "save file version 7 is not 1 or 2");
+	/* version 2: a machine type that is no name, a stream offset short */
+	write_save2(file, def, "pc;rm -rf", 4096, 64);
+	restore_expect(f, file, ERR_GENERIC, "the machine type is not a name");
+	write_save2(file, def, "pc-i440fx-7.2", 8, 64);
+	restore_expect(f, file, ERR_GENERIC, "not plausible");
+	write_save2(file, def, "pc-i440fx-7.2", 4096, 0);
+	restore_expect(f, file, ERR_GENERIC, "truncated: no migration stream");
 	/* a definition that does not parse names the file and line */
 	const char *bad = "name: r1\nmemory: lots\n";
 	write_save(file, bad, (uint32_t)strlen(bad), 64);
@@ -464,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_save_migration_fails),
 		cmocka_unit_test(test_save_migrate_refused),
 		cmocka_unit_test(test_save_qemu_vanishes),
+		cmocka_unit_test(test_directio_writer),
 		cmocka_unit_test(test_save_paused_and_existing),
 		cmocka_unit_test(test_restore_bad_files),
 		cmocka_unit_test(test_restore_existing_vm),

@@ -8,6 +8,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "log.h"
 #include "qimg.h"
 #include "qmp.h"
+#include "snapext.h"
 #include "testutil.h"
 #include "vm.h"
 #include "xalloc.h"
@@ -335,6 +337,306 @@ test_disk_only_then_detach(void **state)
 	fx_free(f);
 }
 
+/* An external snapshot of the running VM, its transaction answered. */
+static void
+external_live(struct fx *f, const char *snap)
+{
+	char args[256];
+
+	snprintf(args, sizeof(args), "{\"name\": \"t1\", \"snapshot\": "
+	    "\"%s\", \"disk_only\": true}", snap);
+	request(f, "snapshot-create", args);
+	answer(f, expect_cmd(f, "blockdev-add", NULL), "{}");
+	answer(f, expect_cmd(f, "blockdev-add", NULL), "{}");
+	answer(f, expect_cmd(f, "transaction", NULL), "{}");
+	json_object_put(final_return(f));
+}
+
+/* block-commit's arguments; its job id (the caller frees it). */
+static char *
+commit_started(struct fx *f)
+{
+	struct json_object *a;
+
+	request(f, "snapshot-delete", "{\"name\": \"t1\", \"snapshot\": "
+	    "\"e1\"}");
+	long long id = expect_cmd(f, "block-commit", &a);
+	assert_string_equal(jstr(a, "device"), "fmt-vda.1");
+	assert_string_equal(jstr(a, "top-node"), "fmt-vda.1");
+	assert_string_equal(jstr(a, "base-node"), "fmt-vda");
+	assert_false(jbool(a, "auto-dismiss"));
+	char *jobid = xstrdup(jstr(a, "job-id"));
+	json_object_put(a);
+	answer(f, id, "{}");
+	return jobid;
+}
+
+static void
+query_jobs(struct fx *f, const char *jobid, const char *status,
+    const char *error)
+{
+	char ret[512];
+
+	snprintf(ret, sizeof(ret), "[{\"id\": \"%s\", \"type\": \"commit\", "
+	    "\"status\": \"%s\", \"current-progress\": 1, "
+	    "\"total-progress\": 1%s%s%s}]", jobid, status,
+	    error != NULL ? ", \"error\": \"" : "", error != NULL ? error : "",
+	    error != NULL ? "\"" : "");
+	answer(f, expect_cmd(f, "query-jobs", NULL), ret);
+}
+
+/*
+ * Deleting an external snapshot of the running VM: active commit, ready,
+ * job-complete, concluded, query-jobs, job-dismiss, the overlay's nodes
+ * deleted; the disk is on its base again, in what runs and what is
+ * stored, and the overlay file is gone.
+ */
+static void
+test_external_delete_commits(void **state)
+{
+	struct fx *f = fx_new();
+	struct json_object *a;
+	char ovl[512], base[512];
+	struct vmdef_disk k;
+
+	(void)state;
+	struct vm *vm = vm_with_disk(f);
+	snprintf(base, sizeof(base), "%s/d.qcow2", f->dir);
+	snprintf(ovl, sizeof(ovl), "%s/d.e1.qcow2", f->dir);
+	external_live(f, "e1");
+	char *jobid = commit_started(f);
+	job_event(f, jobid, "running");
+	job_event(f, jobid, "ready");
+	query_jobs(f, jobid, "ready", NULL);
+	answer(f, expect_cmd(f, "job-complete", NULL), "{}");
+	job_event(f, jobid, "concluded");
+	query_jobs(f, jobid, "concluded", NULL);
+	answer(f, expect_cmd(f, "job-dismiss", NULL), "{}");
+	static const char *const nodes[] = { "fmt-vda.1", "file-vda.1" };
+	for (size_t i = 0; i < 2; i++) {
+		answer(f, expect_cmd(f, "blockdev-del", &a), "{}");
+		assert_string_equal(jstr(a, "node-name"), nodes[i]);
+		json_object_put(a);
+	}
+	json_object_put(final_return(f));
+	assert_int_equal(snapshots(f), 0);
+	assert_int_equal(access(ovl, F_OK), -1);
+	assert_int_equal(vmdef_disk_get(vm->def, 0, &k), 0);
+	assert_string_equal(k.path, base);
+	assert_string_equal(k.node, "fmt-vda");
+	assert_int_equal(vmdef_disk_get(vm_persistent(vm), 0, &k), 0);
+	assert_string_equal(k.path, base);
+	free(jobid);
+	fx_free(f);
+}
+
+/*
+ * The commit fails before it is ready: the outcome read from query-jobs,
+ * the job cancelled and dismissed; the snapshot, the overlay and both
+ * definitions stay as they were.
+ */
+static void
+test_external_delete_commit_fails(void **state)
+{
+	struct fx *f = fx_new();
+	char ovl[512];
+	struct vmdef_disk k;
+
+	(void)state;
+	struct vm *vm = vm_with_disk(f);
+	snprintf(ovl, sizeof(ovl), "%s/d.e1.qcow2", f->dir);
+	external_live(f, "e1");
+	char *jobid = commit_started(f);
+	job_event(f, jobid, "concluded");
+	query_jobs(f, jobid, "concluded", "Input/output error");
+	answer_error(f, expect_cmd(f, "block-job-cancel", NULL),
+	    "GenericError", "the job is concluded");
+	answer(f, expect_cmd(f, "job-dismiss", NULL), "{}");
+	final_error(f, "GenericError", "block-commit job failed: Input/output "
+	    "error", 0);
+	assert_int_equal(snapshots(f), 1);
+	assert_int_equal(access(ovl, F_OK), 0);
+	assert_int_equal(vmdef_disk_get(vm->def, 0, &k), 0);
+	assert_string_equal(k.path, ovl);
+	assert_string_equal(k.node, "fmt-vda.1");
+	assert_int_equal(vmdef_disk_get(vm_persistent(vm), 0, &k), 0);
+	assert_string_equal(k.path, ovl);
+	/* QEMU fails job-complete: the ready job is cancelled */
+	free(jobid);
+	jobid = commit_started(f);
+	job_event(f, jobid, "ready");
+	query_jobs(f, jobid, "ready", NULL);
+	answer_error(f, expect_cmd(f, "job-complete", NULL), "GenericError",
+	    "no");
+	answer(f, expect_cmd(f, "block-job-cancel", NULL), "{}");
+	answer(f, expect_cmd(f, "job-dismiss", NULL), "{}");
+	final_error(f, "GenericError", "no", 1);
+	assert_int_equal(snapshots(f), 1);
+	assert_int_equal(vmdef_disk_get(vm->def, 0, &k), 0);
+	assert_string_equal(k.node, "fmt-vda.1");
+	free(jobid);
+	fx_free(f);
+}
+
+/*
+ * Refusals that change nothing and send QEMU nothing: an overlay below a
+ * newer one while the VM runs; an external snapshot with a child, to
+ * revert to; a revert that would start a new QEMU, without --force.
+ */
+static void
+test_external_refusals(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	vm_with_disk(f);
+	external_live(f, "e1");
+	external_live(f, "e2");
+	request(f, "snapshot-delete", "{\"name\": \"t1\", \"snapshot\": "
+	    "\"e1\"}");
+	final_error(f, "GenericError", "is below the newer", 0);
+	request(f, "snapshot-revert", "{\"name\": \"t1\", \"snapshot\": "
+	    "\"e1\"}");
+	final_error(f, "GenericError", "has 1 child snapshot", 0);
+	request(f, "snapshot-revert", "{\"name\": \"t1\", \"snapshot\": "
+	    "\"e2\", \"running\": true}");
+	final_error(f, "GenericError", "that needs --force", 0);
+	assert_int_equal(snapshots(f), 2);
+	assert_int_equal(F->vm->state, VM_RUNNING);
+	pump(f, 50);
+	fx_free(f);
+}
+
+/*
+ * Offline revert of an external snapshot, all disks or none: the second
+ * disk's new overlay cannot be made, so the first disk keeps its overlay
+ * (the same file, content and all) and no temporary file is left.
+ */
+static void
+test_external_revert_all_or_none(void **state)
+{
+	struct fx *f = fx_new();
+	char conf[2048], err[1024], ov[2][512], meta[2048];
+	struct vmdef *d;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		char base[512];
+		snprintf(base, sizeof(base), "%s", image(f, i ? "b.qcow2" :
+		    "a.qcow2"));
+		snprintf(ov[i], sizeof(ov[i]), "%s/%c.e1.qcow2", f->dir,
+		    i ? 'b' : 'a');
+		if (qimg_create(ov[i], "qcow2", 0, base, "qcow2", 0, err,
+		    sizeof(err)) == -1)
+			fail_msg("%s", err);
+	}
+	snprintf(conf, sizeof(conf), PLAIN_VM "disk: %s,format=qcow2\n"
+	    "disk: %s,format=qcow2\n", ov[0], ov[1]);
+	assert_non_null(d = vmdef_parse(conf, "t1.conf", err, sizeof(err)));
+	snprintf(meta, sizeof(meta), "{\"name\": \"e1\", \"disks\": ["
+	    "{\"target\": \"vda\", \"source\": \"%s\", \"backing\": "
+	    "\"%s/a.qcow2\", \"backing_format\": \"qcow2\"}, "
+	    "{\"target\": \"vdb\", \"source\": \"%s\", \"backing\": "
+	    "\"%s/b.qcow2\", \"backing_format\": \"nosuchformat\"}]}",
+	    ov[0], f->dir, ov[1], f->dir);
+	struct json_object *m = json_tokener_parse(meta);
+	struct stat before, after;
+	assert_int_equal(stat(ov[0], &before), 0);
+	/* a mark in the first overlay: it must survive */
+	assert_int_equal(truncate(ov[0], before.st_size + 4096), 0);
+	assert_int_equal(stat(ov[0], &before), 0);
+	assert_int_equal(snapext_revert(d, m, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "disk vdb"));
+	assert_int_equal(stat(ov[0], &after), 0);
+	assert_int_equal(before.st_ino, after.st_ino);
+	assert_int_equal(before.st_size, after.st_size);
+	DIR *dp = opendir(f->dir);
+	struct dirent *e;
+	assert_non_null(dp);
+	while ((e = readdir(dp)) != NULL)
+		if (strstr(e->d_name, "tmp") != NULL)
+			fail_msg("left behind: %s", e->d_name);
+	closedir(dp);
+	/* and with a right format both are made anew, at the same paths */
+	json_object_object_add(json_object_array_get_idx(jget(m, "disks"), 1),
+	    "backing_format", json_object_new_string("qcow2"));
+	assert_int_equal(snapext_revert(d, m, err, sizeof(err)), 0);
+	assert_int_equal(stat(ov[0], &after), 0);
+	assert_true(before.st_ino != after.st_ino);
+	assert_true(after.st_size < before.st_size);
+	/* a disk no longer on the overlay: refused, nothing made */
+	json_object_object_add(json_object_array_get_idx(jget(m, "disks"), 0),
+	    "source", json_object_new_string("/nonexistent.qcow2"));
+	assert_int_equal(snapext_revert(d, m, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not on the snapshot's overlay"));
+	json_object_put(m);
+	vmdef_free(d);
+	fx_free(f);
+}
+
+/*
+ * Offline delete of an external snapshot whose overlay is below a newer
+ * one: qemu-img commit into the base, then the newer overlay rebased
+ * onto the base; the data the overlay held is in the base, the chain is
+ * one image shorter.  An overlay not in the chain is refused as such.
+ */
+static void
+test_external_merge_below(void **state)
+{
+	struct fx *f = fx_new();
+	char raw[512], base[512], ovl[512], top[512], out[512], err[1024];
+	char meta[2048];
+	int switched = -1;
+
+	(void)state;
+	snprintf(raw, sizeof(raw), "%s/data.raw", f->dir);
+	snprintf(base, sizeof(base), "%s", image(f, "b.qcow2"));
+	snprintf(ovl, sizeof(ovl), "%s/b.e1.qcow2", f->dir);
+	snprintf(top, sizeof(top), "%s/b.e1.e2.qcow2", f->dir);
+	snprintf(out, sizeof(out), "%s/out.raw", f->dir);
+	/* the overlay's data: a pattern in its first 64 KiB */
+	char *data = xcalloc(1, 1 << 20);
+	memset(data, 0x5a, 65536);
+	FILE *fp = fopen(raw, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, 1 << 20, fp), 1 << 20);
+	fclose(fp);
+	if (qimg_convert(raw, "raw", ovl, "qcow2", 1, NULL, NULL, err,
+	    sizeof(err)) == -1 ||
+	    qimg_rebase_unsafe(ovl, base, "qcow2", err, sizeof(err)) == -1 ||
+	    qimg_create(top, "qcow2", 0, ovl, "qcow2", 0, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	snprintf(meta, sizeof(meta), "{\"target\": \"vda\", \"source\": "
+	    "\"%s\", \"backing\": \"%s\", \"backing_format\": \"qcow2\"}",
+	    ovl, base);
+	struct json_object *e = json_tokener_parse(meta);
+	/* not in the chain of the base alone */
+	assert_int_equal(snapext_merge(base, e, &switched, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "not in the disk's backing chain"));
+	assert_int_equal(snapext_merge(top, e, &switched, err, sizeof(err)), 0);
+	assert_int_equal(switched, 0);
+	struct qimg_info in;
+	assert_int_equal(qimg_info(top, "qcow2", &in, err, sizeof(err)), 0);
+	assert_string_equal(in.backing, base);
+	assert_int_equal(qimg_convert(base, "qcow2", out, "raw", 1, NULL, NULL,
+	    err, sizeof(err)), 0);
+	size_t len;
+	char *got = tu_slurp(out, &len);
+	assert_int_equal(len, 1 << 20);
+	assert_memory_equal(got, data, 1 << 20);
+	/* the top itself: committed, and the disk must name the base */
+	unlink(out);
+	json_object_object_add(e, "source", json_object_new_string(top));
+	assert_int_equal(snapext_merge(top, e, &switched, err, sizeof(err)), 0);
+	assert_int_equal(switched, 1);
+	free(got);
+	free(data);
+	json_object_put(e);
+	fx_free(f);
+}
+
 /* The job helper: an event matched on two data members. */
 struct outcome {
 	int	done, ok;
@@ -390,6 +692,22 @@ test_job_event_two_members(void **state)
 	assert_int_equal(o.ok, 0);
 	assert_non_null(strstr(o.desc, "no JOB_STATUS_CHANGE for id j3 and "
 	    "status concluded"));
+
+	/* alternatives: whichever comes first, and only those */
+	memset(&o, 0, sizeof(o));
+	j = job_new(f->base, f->q, "commit", 10000, done, &o);
+	job_step(j, "block-commit", NULL, NULL, NULL);
+	job_expect_event2(j, "JOB_STATUS_CHANGE", "id", "j4", "status",
+	    "ready|concluded", 3000);
+	job_start(j);
+	answer(f, expect_cmd(f, "block-commit", NULL), "{}");
+	job_event(f, "j4", "rea");
+	job_event(f, "j4", "running");
+	pump(f, 50);
+	assert_int_equal(o.done, 0);
+	job_event(f, "j4", "concluded");
+	assert_true(tu_pump(f->base, &o.done, 3000));
+	assert_int_equal(o.ok, 1);
 	fx_free(f);
 }
 
@@ -404,6 +722,11 @@ main(void)
 		cmocka_unit_test(test_disk_only_rolls_back),
 		cmocka_unit_test(test_disk_only_then_detach),
 		cmocka_unit_test(test_job_event_two_members),
+		cmocka_unit_test(test_external_delete_commits),
+		cmocka_unit_test(test_external_delete_commit_fails),
+		cmocka_unit_test(test_external_refusals),
+		cmocka_unit_test(test_external_revert_all_or_none),
+		cmocka_unit_test(test_external_merge_below),
 	};
 
 	log_init("test_snapshot", 1, 0);
