@@ -430,6 +430,10 @@ move_store(struct move *mv, struct vm *vm, int copied)
 		    err);
 		return -1;
 	}
+	/* the copy's source goes before the answer: the client sees it gone */
+	if (copied && unlink(mv->from) == -1)
+		log_warnx("%s: move-disk: cannot remove %s: %s", mv->name,
+		    mv->from, strerror(errno));
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "target", json_object_new_string(mv->target));
 	json_object_object_add(o, "source", json_object_new_string(mv->to));
@@ -464,9 +468,6 @@ move_copied(void *arg, int ok, const char *err)
 		same_owner(mv->from, mv->to);
 		if (move_store(mv, vm, 1) == -1)
 			unlink(mv->to);
-		else if (unlink(mv->from) == -1)
-			log_warnx("%s: move-disk: cannot remove %s: %s",
-			    mv->name, mv->from, strerror(errno));
 	}
 	move_free(mv);
 }
