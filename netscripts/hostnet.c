@@ -68,6 +68,12 @@ hn_close(struct hostnet *h)
 	free(h);
 }
 
+struct nl_sock *
+hn_sock(struct hostnet *h)
+{
+	return h->sk;
+}
+
 int
 hn_valid_name(const char *name)
 {

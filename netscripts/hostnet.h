@@ -21,6 +21,9 @@ struct hostnet;
 /* A route-netlink connection; NULL with err. */
 struct hostnet	*hn_open(char *err, size_t errlen);
 void		 hn_close(struct hostnet *);
+/* Its libnl socket, for the other netscripts files (hostroute.c). */
+struct nl_sock;
+struct nl_sock	*hn_sock(struct hostnet *);
 
 /* 1: a usable interface name (1-15 of [A-Za-z0-9_.:+-], not . or ..). */
 int	 hn_valid_name(const char *name);

@@ -28,6 +28,7 @@ extern const struct cmd cmds_clone[];
 extern const struct cmd cmds_display[];
 extern const struct cmd cmds_qmp[];
 extern const struct cmd cmds_image[];
+extern const struct cmd cmds_iface[];
 extern const struct cmd cmds_host[];
 
 /* The areas, in the order qlaunch -h lists them. */
@@ -44,6 +45,7 @@ static const struct cmd *const areas[] = {
 	cmds_display,
 	cmds_qmp,
 	cmds_image,
+	cmds_iface,
 	cmds_host,
 };
 
