@@ -16,7 +16,7 @@ GADDR=192.168.77.2
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: test_netscripts.sh needs root (network namespaces)"
-	echo "[  SKIPPED ] 4 test(s)."
+	echo "[  SKIPPED ] 7 test(s)."
 	exit 0
 fi
 
@@ -61,10 +61,11 @@ gsay() {
 	fail "no '$2' from the guest after '$1'; console: $(tail -5 "$T/con.log")"
 }
 
-# boot_guest TAP [QEMU ARGS...]: QEMU in the namespace with the tap made
-# by the scripts; its console in $T/con.log, input on fd 3.
+# boot_guest TAP MODEL [QEMU ARGS...]: QEMU in the namespace with a NIC
+# of MODEL on the tap, put on br0 by the scripts; its console in
+# $T/con.log, input on fd 3.
 boot_guest() {
-	local tap=$1; shift
+	local tap=$1 model=$2; shift 2
 	rm -f "$T/con.in" "$T/con.out" "$T/con.log"
 	mkfifo "$T/con.in" "$T/con.out"
 	ns env QLAUNCH_BRIDGE=br0 "$QEMU" -accel tcg,tb-size=32 -m 256 \
@@ -73,7 +74,7 @@ boot_guest() {
 	    -append "$APPEND" -chardev pipe,id=con,path="$T/con" \
 	    -serial chardev:con \
 	    -netdev "tap,id=n0,ifname=$tap,script=$S/qemu-ifup,downscript=$S/qemu-ifdown" \
-	    -device virtio-net-pci,netdev=n0,mac=52:54:00:77:00:02 "$@" \
+	    -device "$model,netdev=n0,mac=52:54:00:77:00:02" "$@" \
 	    >"$T/qemu.out" 2>&1 &
 	echo $! >"$T/qemu.pid"
 	cat "$T/con.out" >"$T/con.log" &
@@ -98,17 +99,22 @@ wait_qemu_exit() {
 	fail "QEMU $pid still runs"
 }
 
-# The tutorials' way: a persistent tap made beforehand, QEMU runs the
-# scripts on it; the tap outlives QEMU, so qemu-ifdown's work shows.
-t_bridge_ping() {
+# ping_through MODEL DRIVER: a guest with a NIC of MODEL, which its
+# DRIVER drives, on a persistent tap made beforehand (the tutorials' way);
+# QEMU runs the scripts on it.  The tap outlives QEMU, so qemu-ifdown's
+# work shows.
+ping_through() {
+	local model=$1 driver=$2
 	setup_ns
 	ns ip tuntap add dev qt0 mode tap
 	[ "$(link_field qt0 mtu)" = 1500 ] || fail "new tap MTU $(link_field qt0 mtu)"
-	boot_guest qt0
+	boot_guest qt0 "$model"
 	# qemu-ifup: on br0, up, the bridge's MTU
 	[ "$(master_of qt0)" = br0 ] || fail "qt0 is on '$(master_of qt0)'"
 	[ "$(link_field qt0 mtu)" = 1400 ] || fail "qt0 MTU $(link_field qt0 mtu)"
 	[ $(($(link_field qt0 flags) & 1)) -eq 1 ] || fail "qt0 is down"
+	gsay "echo DRV-\$(basename \$(readlink /sys/class/net/eth0/device/driver))-\$((1+1))" "DRV-.*-2"
+	grep -q "DRV-$driver-2" "$T/con.log" || fail "eth0's driver: $(grep DRV- "$T/con.log")"
 	gsay "ip addr add $GADDR/24 dev eth0 && ip link set eth0 up && echo ADDR-\$((20+1))" ADDR-21
 	gsay "ping -c 1 -w 20 $BRADDR >/dev/null && echo PING-\$((30+3)) || echo PING-FAILED" 'PING-\(33\|FAILED\)'
 	grep -q PING-33 "$T/con.log" || fail "the guest cannot ping $BRADDR"
@@ -123,6 +129,12 @@ t_bridge_ping() {
 	[ $(($(link_field qt0 flags) & 1)) -eq 0 ] || fail "qt0 is still up"
 	ns ip link del qt0
 }
+
+t_bridge_ping() { ping_through virtio-net-pci virtio_net; }
+# the other models the guest has drivers for
+t_e1000() { ping_through e1000 e1000; }
+t_e1000e() { ping_through e1000e e1000e; }
+t_rtl8139() { ping_through rtl8139 8139cp; }
 
 # Without a persistent tap QEMU makes it; a missing bridge stops QEMU
 # with qemu-ifup's line, and no tap is left.
@@ -190,4 +202,4 @@ t_brctl_fallback() {
 	    exec "$3/qemu-ifup" qt3' - "$ipbin" "$(readlink -f "$(command -v brctl)")" "$S"
 }
 
-run_tests bridge_ping qemu_missing_bridge errors brctl_fallback
+run_tests bridge_ping e1000 e1000e rtl8139 qemu_missing_bridge errors brctl_fallback
