@@ -50,11 +50,11 @@ master_of() { ns sh -c "readlink /sys/class/net/$1/master" | sed 's,.*/,,'; }
 ports_of() { ns ls "/sys/class/net/$1/brif"; }
 
 # gsay 'COMMAND' WANT: type COMMAND on the guest's console; wait until WANT
-# is in its output (30 s).  The console does not echo input, so WANT is
+# is in its output (45 s).  The console does not echo input, so WANT is
 # written so that only the command's output holds it (echo X-$((1+1))).
 gsay() {
 	printf '%s\n' "$1" >&3
-	for _ in $(seq 300); do
+	for _ in $(seq 450); do
 		grep -q -- "$2" "$T/con.log" && return 0
 		sleep 0.1
 	done
@@ -116,7 +116,9 @@ ping_through() {
 	gsay "echo DRV-\$(basename \$(readlink /sys/class/net/eth0/device/driver))-\$((1+1))" "DRV-.*-2"
 	grep -q "DRV-$driver-2" "$T/con.log" || fail "eth0's driver: $(grep DRV- "$T/con.log")"
 	gsay "ip addr add $GADDR/24 dev eth0 && ip link set eth0 up && echo ADDR-\$((20+1))" ADDR-21
-	gsay "ping -c 1 -w 20 $BRADDR >/dev/null && echo PING-\$((30+3)) || echo PING-FAILED" 'PING-\(33\|FAILED\)'
+	# a NIC's link may come up a while after "ip link set up" (e1000e
+	# negotiates): one ping a second, 30 at most
+	gsay "i=0; until ping -c 1 -W 1 $BRADDR >/dev/null; do i=\$((i+1)); [ \$i -lt 30 ] || break; done; [ \$i -lt 30 ] && echo PING-\$((30+3)) || echo PING-FAILED" 'PING-\(33\|FAILED\)'
 	grep -q PING-33 "$T/con.log" || fail "the guest cannot ping $BRADDR"
 	ns $PING -c 1 -w 10 "$GADDR" >/dev/null || fail "the namespace cannot ping the guest"
 	# the guest powers off: QEMU exits and runs qemu-ifdown first
