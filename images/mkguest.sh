@@ -11,8 +11,9 @@
 #   vmlinux     the uncompressed ELF extracted from the bzImage's LZ4
 #               payload; boots directly with PVH (-kernel vmlinux)
 #   initrd.img  gzip'd newc cpio: busybox-static, the virtio/ACPI button/
-#               evdev modules in dependency order, and images/guest-init
-#               as /init
+#               evdev modules and the NIC drivers (virtio_net, e1000, e1000e,
+#               8139cp for QEMU's rtl8139) in dependency order, udhcpc's
+#               lease script, and images/guest-init as /init
 #   VERSION     the kernel release (uname -r in the guest), one line
 #   guest.iso   a bootable isolinux CD-ROM (genisoimage): isolinux/vmlinuz
 #               (the bzImage) and isolinux/initrd.img, booted at once on the
@@ -34,8 +35,12 @@
 # The guest sees a CD-ROM on the IDE bus of pc (ata_piix, sr_mod) and
 # mounts it (isofs); the cloud kernel has no AHCI driver, so a CD-ROM on
 # q35 must be bus=scsi.
+# The cloud kernel has no e1000, e1000e or 8139cp either: those are built
+# from linux-source (the kernel's version) against its linux-headers and
+# linux-kbuild, all fetched with apt-get download, about 150 MB, once.
 # Host tools: apt-get, dpkg-deb, cpio, gzip, lz4, coreutils, findutils,
-# genisoimage, isolinux and syslinux-common.
+# genisoimage, isolinux and syslinux-common; make and the kernel's
+# compiler (gcc-12) when drivers are built (see srcmods).
 
 # bash is needed (pipefail, local, ${var//x/y}), even when run as "sh mkguest.sh"
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -47,9 +52,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 init_src=$here/guest-init
 
 # Modules the guest loads (with their dependencies); built-ins are skipped.
+# NICs: virtio_net, e1000, e1000e, and 8139cp for QEMU's rtl8139 (an
+# 8139C+, which 8139too declines).
 modules="virtio_pci virtio_mmio virtio_blk virtio_net virtio_balloon
 virtio_scsi sd_mod virtio_console virtio_input button evdev
-ata_piix sr_mod isofs"
+ata_piix sr_mod isofs e1000 e1000e 8139cp"
+# The cloud kernel lacks some drivers: those of this list it lacks are
+# built from Debian's linux-source against its linux-headers (same
+# version), "module:source file or directory" (a directory's Makefile
+# uses CONFIG_<MODULE>).
+srcmods="e1000:drivers/net/ethernet/intel/e1000
+e1000e:drivers/net/ethernet/intel/e1000e
+8139cp:drivers/net/ethernet/realtek/8139cp.c
+mii:drivers/net/mii.c"
 # Module parameters, "name:params". scan=sync: SCSI disks exist before the
 # ready line.
 modparams="scsi_mod:scan=sync"
@@ -160,6 +175,7 @@ kdeb=$(first "$debs/${kpkg}"_*.deb)
 bdeb=$(first "$debs"/busybox-static_*.deb)
 [ -n "$kdeb" ] || die "apt-get download did not produce $kpkg"
 [ -n "$bdeb" ] || die "apt-get download did not produce busybox-static"
+kvers=$(dpkg-deb -f "$kdeb" Version)
 dpkg-deb -x "$kdeb" "$kroot" || die "dpkg-deb -x $(basename "$kdeb") failed"
 dpkg-deb -x "$bdeb" "$broot" || die "dpkg-deb -x $(basename "$bdeb") failed"
 rm -f "$debs"/*.deb
@@ -170,6 +186,81 @@ moddir=$kroot/lib/modules/$kver
 [ -s "$vmlinuz" ] || die "$kpkg has no /boot/vmlinuz-$kver"
 [ -d "$moddir/kernel" ] || die "$kpkg has no /lib/modules/$kver/kernel"
 [ -x "$broot/bin/busybox" ] || die "busybox-static has no /bin/busybox"
+
+# ---- drivers the kernel lacks (srcmods), built into $moddir/kernel/extra
+
+# module names the kernel package has, as files or built in
+has_module() {
+	local n=${1//-/_}
+	[ -n "$(find "$moddir/kernel" -name "$1.ko*" -print -quit)" ] ||
+		[ -n "$(find "$moddir/kernel" -name "$n.ko*" -print -quit)" ] ||
+		grep -q "/$1\.ko\$" "$moddir/modules.builtin" 2>/dev/null
+}
+
+build_srcmods() {
+	local kmm kabi want='' names='' line m src hdr ksrc=$tmp/ksrc nic=$tmp/nicsrc cc
+	for line in $srcmods; do
+		has_module "${line%%:*}" && continue
+		want="$want $line"
+		names="$names ${line%%:*}"
+	done
+	[ -n "$want" ] || return 0
+	need make make
+	need xz xz-utils
+	kmm=$(printf '%s\n' "$kver" | sed -n 's/^\([0-9]*\.[0-9]*\)\..*/\1/p')
+	kabi=${kver%-cloud-amd64}
+	if [ -z "$kmm" ] || [ "$kabi" = "$kver" ]; then
+		die "cannot tell the linux-source and linux-headers packages of kernel $kver"
+	fi
+	download "linux-source-$kmm=$kvers" "linux-headers-$kver:amd64=$kvers" \
+		"linux-headers-$kabi-common=$kvers" "linux-kbuild-$kmm:amd64=$kvers"
+	mkdir -p "$ksrc" "$nic"
+	for d in "$debs"/linux-headers-*.deb "$debs"/linux-kbuild-*.deb; do
+		dpkg-deb -x "$d" "$ksrc" || die "dpkg-deb -x $(basename "$d") failed"
+	done
+	hdr=$ksrc/usr/src/linux-headers-$kver
+	[ -f "$hdr/Makefile" ] || die "linux-headers-$kver has no Makefile"
+	# its Makefile includes the common headers by their installed path
+	sed -i "s|^include /usr/src/|include $ksrc/usr/src/|" "$hdr/Makefile"
+	cc=$(sed -n 's/^CC = .*\(gcc-[0-9]*\).*/\1/p' "$hdr/.kernelvariables" 2>/dev/null)
+	need "${cc:-gcc}" "${cc:-gcc}"
+	local members=
+	for line in $want; do
+		members="$members linux-source-$kmm/${line#*:}"
+	done
+	# shellcheck disable=SC2086 # members is a word list
+	dpkg-deb --fsys-tarfile "$debs"/linux-source-"$kmm"_*.deb |
+		tar -xO "./usr/src/linux-source-$kmm.tar.xz" | xz -dc |
+		tar -x -C "$ksrc" $members ||
+		die "cannot unpack${members} from linux-source-$kmm"
+	rm -f "$debs"/*.deb
+	: >"$nic/Kbuild"
+	local flags=
+	for line in $want; do
+		m=${line%%:*} src=$ksrc/linux-source-$kmm/${line#*:}
+		if [ -d "$src" ]; then
+			cp -r "$src" "$nic/$m"
+			printf 'obj-m += %s/\n' "$m" >>"$nic/Kbuild"
+			flags="$flags CONFIG_$(printf '%s' "$m" | tr '[:lower:]' '[:upper:]')=m"
+		else
+			cp "$src" "$nic/"
+			printf 'obj-m += %s.o\n' "$(basename "${src%.c}")" >>"$nic/Kbuild"
+		fi
+	done
+	# shellcheck disable=SC2086 # flags is a word list
+	if ! make -C "$hdr" M="$nic" $flags -j"$(nproc)" modules >"$tmp/kbuild.log" 2>&1; then
+		die "building${names} failed: $(grep -m1 -i 'error' "$tmp/kbuild.log" || tail -n 1 "$tmp/kbuild.log")"
+	fi
+	mkdir -p "$moddir/kernel/extra"
+	for line in $want; do
+		m=${line%%:*}
+		find "$nic" -name "$m.ko" -exec cp {} "$moddir/kernel/extra/" \;
+		[ -s "$moddir/kernel/extra/$m.ko" ] || die "building $m gave no $m.ko"
+	done
+	built_src=$names
+}
+built_src=
+build_srcmods
 
 # ---- vmlinux: the bzImage's LZ4 payload, located through the setup header
 
@@ -266,6 +357,33 @@ sed 's/ *$//' "$tmp/modorder" >"$root/etc/modules"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\n' >"$root/etc/group"
 printf '%s\n' "$kver" >"$root/etc/qlaunch-guest-version"
+# busybox udhcpc applies a lease through this script: "udhcpc -i eth0"
+# configures eth0's address, default route and resolv.conf.
+mkdir -p "$root/usr/share/udhcpc"
+cat >"$root/usr/share/udhcpc/default.script" <<'EOF'
+#!/bin/sh
+# udhcpc's lease script: $1 is deconfig, bound, renew or nak.
+case $1 in
+deconfig)
+	ip -4 addr flush dev "$interface"
+	ip link set "$interface" up
+	;;
+bound | renew)
+	ip -4 addr flush dev "$interface"
+	ip addr add "$ip/${mask:-24}" ${broadcast:+broadcast "$broadcast"} dev "$interface"
+	for r in $router; do
+		ip route replace default via "$r" dev "$interface"
+		break
+	done
+	: >/etc/resolv.conf
+	for d in $dns; do
+		echo "nameserver $d" >>/etc/resolv.conf
+	done
+	;;
+esac
+exit 0
+EOF
+chmod 755 "$root/usr/share/udhcpc/default.script"
 
 # Fixed mtimes and sorted names: the same packages give the same initrd.
 find "$root" -exec touch -h -d @0 {} +
@@ -309,5 +427,6 @@ done
 printf '%s\n' "$stamp_want" >"$tmp/stamp"
 mv -f "$tmp/stamp" "$outdir/.stamp" || die "cannot write $outdir/.stamp"
 
-printf '%s: %s: kernel %s; modules:%s; built in:%s\n' "$prog" "$outdir" \
-	"$kver" "${loaded:- none}" "${builtin:- none}"
+printf '%s: %s: kernel %s; modules:%s; built in:%s; built from source:%s\n' \
+	"$prog" "$outdir" "$kver" "${loaded:- none}" "${builtin:- none}" \
+	"${built_src:- none}"

@@ -69,6 +69,12 @@ hn_close(struct hostnet *h)
 	free(h);
 }
 
+struct nl_sock *
+hn_sock(struct hostnet *h)
+{
+	return h->sk;
+}
+
 static int
 check_name(const char *name, char *err, size_t errlen)
 {

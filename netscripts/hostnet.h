@@ -21,6 +21,9 @@ struct hostnet;
 /* A route-netlink connection; NULL with err. */
 struct hostnet	*hn_open(char *err, size_t errlen);
 void		 hn_close(struct hostnet *);
+/* Its libnl socket, for the other netscripts files (hostroute.c). */
+struct nl_sock;
+struct nl_sock	*hn_sock(struct hostnet *);
 
 /* What a link is. */
 struct hn_link {

@@ -28,6 +28,10 @@
 #include "hostcheck.h"
 #include "util.h"
 
+#ifndef nitems
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 enum hc_level { HC_PASS, HC_WARN, HC_FAIL };
 static const char *const level_names[] = { "PASS", "WARN", "FAIL" };
 
@@ -394,15 +398,140 @@ check_qemu_img(const struct hc_ctx *c, struct hc_res *r)
 	check_binary(c->qemu_img, "--version", "qemu-utils", r);
 }
 
+/* 1 when the running kernel ships name as a module or built in. */
+static int
+kernel_has_module(const char *name)
+{
+	char *rel = hread("/proc/sys/kernel/osrelease"), path[PATH_MAX];
+	const char *lists[] = { "modules.builtin", "modules.dep" };
+	char want[64];
+	int found = 0;
+
+	if (rel == NULL)
+		return 0;
+	rtrim(rel);
+	snprintf(want, sizeof(want), "/%s.ko", name);
+	for (size_t i = 0; i < nitems(lists) && !found; i++) {
+		char *text, *line, *save = NULL;
+
+		snprintf(path, sizeof(path), "/lib/modules/%s/%s", rel,
+		    lists[i]);
+		if ((text = hread(path)) == NULL)
+			continue;
+		for (line = strtok_r(text, "\n", &save); line != NULL && !found;
+		    line = strtok_r(NULL, "\n", &save)) {
+			line[strcspn(line, ":")] = '\0';
+			/* kernel/net/bridge/bridge.ko[.xz] */
+			char *k = strstr(line, want);
+			found = k != NULL && (k[strlen(want)] == '\0' ||
+			    k[strlen(want)] == '.');
+		}
+		free(text);
+	}
+	free(rel);
+	return found;
+}
+
 static void
 check_bridge(const struct hc_ctx *c, struct hc_res *r)
 {
 	(void)c;
 	if (hexists("/sys/module/bridge") || hexists("/proc/sys/net/bridge"))
 		set(r, HC_PASS, NULL, "bridge module loaded");
+	else if (kernel_has_module("bridge"))
+		set(r, HC_PASS, NULL, "bridge module available (loaded when "
+		    "the first bridge is made)");
 	else
 		set(r, HC_WARN, "modprobe bridge",
 		    "bridge module not loaded: bridged networking unavailable");
+}
+
+static void
+check_vhost_net(const struct hc_ctx *c, struct hc_res *r)
+{
+	char b[PATH_MAX];
+	int fd;
+
+	(void)c;
+	if ((fd = open(hpath(b, "/dev/vhost-net"), O_RDWR | O_CLOEXEC)) != -1) {
+		close(fd);
+		set(r, HC_PASS, NULL, "/dev/vhost-net usable");
+	} else if (errno == ENOENT)
+		set(r, HC_WARN, "modprobe vhost_net", "/dev/vhost-net missing: "
+		    "virtio-net NICs run without vhost (slower)");
+	else
+		set(r, HC_WARN, "vhost needs access to /dev/vhost-net (run "
+		    "qlaunchd as root)", "/dev/vhost-net: %s", strerror(errno));
+}
+
+/*
+ * A host program in the usual directories (below the root prefix, not
+ * along $PATH: the supervisor runs them as root whatever the caller's
+ * PATH): its path in buf, or NULL.
+ */
+static const char *
+find_sbin(const char *name, char buf[PATH_MAX])
+{
+	static const char *const dirs[] = { "/usr/local/sbin",
+	    "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+	char rel[PATH_MAX];
+
+	for (size_t i = 0; i < nitems(dirs); i++) {
+		snprintf(rel, sizeof(rel), "%s/%s", dirs[i], name);
+		if (access(hpath(buf, rel), X_OK) == 0)
+			return buf;
+	}
+	return NULL;
+}
+
+/* A found program and its version line, or a WARN with the package. */
+static void
+check_tool(const char *name, const char *pkg, const char *missing,
+    struct hc_res *r)
+{
+	char b[PATH_MAX], hint[128], ver[256];
+	const char *bin = find_sbin(name, b);
+
+	snprintf(hint, sizeof(hint), "apt-get install %s", pkg);
+	if (bin == NULL)
+		set(r, HC_WARN, hint, "%s not found: %s", name, missing);
+	else if (run_version(bin, "--version", ver, sizeof(ver)) == -1)
+		set(r, HC_WARN, "run it by hand to see why; reinstall it",
+		    "%s: %s", bin, ver);
+	else
+		set(r, HC_PASS, NULL, "%s (%s)", bin, ver);
+}
+
+static void
+check_dnsmasq(const struct hc_ctx *c, struct hc_res *r)
+{
+	(void)c;
+	check_tool("dnsmasq", "dnsmasq-base",
+	    "NAT networks have no DHCP or DNS", r);
+}
+
+static void
+check_nft(const struct hc_ctx *c, struct hc_res *r)
+{
+	static const char *const libs[] = {
+	    "/usr/lib/x86_64-linux-gnu/libnftables.so.1",
+	    "/lib/x86_64-linux-gnu/libnftables.so.1",
+	    "/usr/lib64/libnftables.so.1", "/usr/lib/libnftables.so.1" };
+	char b[PATH_MAX];
+
+	(void)c;
+	if (find_sbin("nft", b) != NULL) {
+		check_tool("nft", "nftables", "", r);
+		return;
+	}
+	for (size_t i = 0; i < nitems(libs); i++)
+		if (hexists(libs[i])) {
+			set(r, HC_PASS, NULL, "libnftables (%s), no nft "
+			    "program", hpath(b, libs[i]));
+			return;
+		}
+	set(r, HC_WARN, "apt-get install nftables", "neither nft nor "
+	    "libnftables found: NAT networks cannot masquerade");
 }
 
 static void
@@ -456,6 +585,9 @@ static const struct hc_check {
 	{ "QEMU",		check_qemu },
 	{ "qemu-img",		check_qemu_img },
 	{ "Bridge support",	check_bridge },
+	{ "vhost-net",		check_vhost_net },
+	{ "dnsmasq",		check_dnsmasq },
+	{ "nftables",		check_nft },
 	{ "cgroups v2",		check_cgroups },
 	{ "Hugepages",		check_hugepages },
 };

@@ -3,7 +3,8 @@
  * of virt-host-validate).  Each check yields PASS, WARN or FAIL with a
  * detail and, for WARN and FAIL, a hint.  FAIL means qlaunch cannot run
  * VMs at all (no QEMU, no qemu-img); anything TCG or user networking can
- * work around (no KVM, no /dev/net/tun, no bridge module) is a WARN.
+ * work around (no KVM, no /dev/net/tun, no bridge module, no vhost-net,
+ * no dnsmasq or nftables for NAT networks) is a WARN.
  */
 #ifndef LAUNCHER_HOSTCHECK_H
 #define LAUNCHER_HOSTCHECK_H

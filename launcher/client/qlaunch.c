@@ -29,6 +29,7 @@ extern const struct cmd cmds_clone[];
 extern const struct cmd cmds_display[];
 extern const struct cmd cmds_qmp[];
 extern const struct cmd cmds_image[];
+extern const struct cmd cmds_iface[];
 extern const struct cmd cmds_host[];
 extern const struct cmd cmds_net[];
 
@@ -48,6 +49,7 @@ static const struct cmd *const areas[] = {
 	cmds_net,
 	cmds_qmp,
 	cmds_image,
+	cmds_iface,
 	cmds_host,
 };
 

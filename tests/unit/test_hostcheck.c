@@ -17,7 +17,7 @@
 #include "testutil.h"
 #include "util.h"
 
-#define NCHECKS	9
+#define NCHECKS	12
 
 struct fake {
 	char	*root;
@@ -89,6 +89,13 @@ setup(void **state)
 	put(f->root, "/sys/fs/cgroup/cgroup.controllers", "cpu memory\n",
 	    0644);
 	put(f->root, "/dev/net/tun", "", 0666);
+	put(f->root, "/dev/vhost-net", "", 0666);
+	put(f->root, "/usr/sbin/dnsmasq", "#!/bin/sh\n"
+	    "[ \"$1\" = --version ] || exit 1\n"
+	    "echo 'Dnsmasq version 2.99 (fake)'\n", 0755);
+	put(f->root, "/usr/sbin/nft", "#!/bin/sh\n"
+	    "[ \"$1\" = --version ] || exit 1\n"
+	    "echo 'nftables v9.9 (fake)'\n", 0755);
 	f->qemu = xasprintf("%s/bin/qemu-system-x86_64", f->root);
 	f->img = xasprintf("%s/bin/qemu-img", f->root);
 	put(f->root, "/bin/qemu-system-x86_64", "#!/bin/sh\n"
@@ -248,6 +255,58 @@ test_other_checks(void **state)
 	expect(f, "Hugepages", "PASS", "unknown", NULL);
 }
 
+/* What networking needs: bridge, vhost-net, dnsmasq, nft. */
+static void
+test_net_checks(void **state)
+{
+	struct fake *f = *state;
+
+	/* the bridge module not loaded, but there to be loaded */
+	rm(f->root, "/sys/module/bridge");
+	put(f->root, "/proc/sys/kernel/osrelease", "6.1.0-99-amd64\n", 0644);
+	put(f->root, "/lib/modules/6.1.0-99-amd64/modules.dep",
+	    "kernel/net/llc/llc.ko.xz:\n"
+	    "kernel/net/bridge/bridge.ko.xz: kernel/net/802/stp.ko.xz "
+	    "kernel/net/llc/llc.ko.xz\n", 0644);
+	expect(f, "Bridge support", "PASS", "available", NULL);
+	put(f->root, "/lib/modules/6.1.0-99-amd64/modules.dep",
+	    "kernel/net/bridge/br_netfilter.ko.xz: kernel/net/bridge/"
+	    "bridge.ko.xz\n", 0644);
+	expect(f, "Bridge support", "WARN", "not loaded", "modprobe bridge");
+	put(f->root, "/lib/modules/6.1.0-99-amd64/modules.builtin",
+	    "kernel/net/bridge/bridge.ko\n", 0644);
+	expect(f, "Bridge support", "PASS", "available", NULL);
+
+	expect(f, "vhost-net", "PASS", "/dev/vhost-net usable", NULL);
+	rm(f->root, "/dev/vhost-net");
+	expect(f, "vhost-net", "WARN", "/dev/vhost-net missing: virtio-net "
+	    "NICs run without vhost", "modprobe vhost_net");
+	mkd(f->root, "/dev/vhost-net");
+	expect(f, "vhost-net", "WARN", "Is a directory", NULL);
+
+	expect(f, "dnsmasq", "PASS", "/usr/sbin/dnsmasq (Dnsmasq version "
+	    "2.99 (fake))", NULL);
+	put(f->root, "/usr/sbin/dnsmasq", "#!/bin/sh\nexit 2\n", 0755);
+	expect(f, "dnsmasq", "WARN", "--version failed (exit status 2)",
+	    NULL);
+	rm(f->root, "/usr/sbin/dnsmasq");
+	put(f->root, "/usr/local/bin/dnsmasq", "#!/bin/sh\necho 'Dnsmasq "
+	    "version 3'\n", 0755);
+	expect(f, "dnsmasq", "PASS", "/usr/local/bin/dnsmasq (Dnsmasq "
+	    "version 3)", NULL);
+	rm(f->root, "/usr/local/bin/dnsmasq");
+	expect(f, "dnsmasq", "WARN", "dnsmasq not found: NAT networks have "
+	    "no DHCP", "apt-get install dnsmasq-base");
+
+	expect(f, "nftables", "PASS", "/usr/sbin/nft (nftables v9.9 (fake))",
+	    NULL);
+	rm(f->root, "/usr/sbin/nft");
+	expect(f, "nftables", "WARN", "neither nft nor libnftables",
+	    "apt-get install nftables");
+	put(f->root, "/usr/lib/x86_64-linux-gnu/libnftables.so.1", "", 0644);
+	expect(f, "nftables", "PASS", "libnftables (", NULL);
+}
+
 static void
 test_binaries(void **state)
 {
@@ -323,7 +382,8 @@ test_json_shape(void **state)
 {
 	static const char *const names[NCHECKS] = { "CPU virtualization",
 	    "KVM device", "KVM modules", "TUN device", "QEMU", "qemu-img",
-	    "Bridge support", "cgroups v2", "Hugepages" };
+	    "Bridge support", "vhost-net", "dnsmasq", "nftables", "cgroups v2",
+	    "Hugepages" };
 	struct fake *f = *state;
 	struct json_object *a, *v;
 	int n;
@@ -454,6 +514,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kvm_modules, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_other_checks, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_net_checks, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_binaries, setup,
 		    teardown),
