@@ -359,8 +359,8 @@ printf 'root:x:0:\n' >"$root/etc/group"
 printf '%s\n' "$kver" >"$root/etc/qlaunch-guest-version"
 # busybox udhcpc applies a lease through this script: "udhcpc -i eth0"
 # configures eth0's address, default route and resolv.conf.
-mkdir -p "$root/usr/share/udhcpc"
-cat >"$root/usr/share/udhcpc/default.script" <<'EOF'
+mkdir -p "$root/etc/udhcpc"
+cat >"$root/etc/udhcpc/default.script" <<'EOF'
 #!/bin/sh
 # udhcpc's lease script: $1 is deconfig, bound, renew or nak.
 case $1 in
@@ -383,7 +383,7 @@ bound | renew)
 esac
 exit 0
 EOF
-chmod 755 "$root/usr/share/udhcpc/default.script"
+chmod 755 "$root/etc/udhcpc/default.script"
 
 # Fixed mtimes and sorted names: the same packages give the same initrd.
 find "$root" -exec touch -h -d @0 {} +

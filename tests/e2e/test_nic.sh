@@ -172,8 +172,13 @@ t_nat_network() {
 	q net-start default >/dev/null
 	q start nn >/dev/null
 	wait_ready nn
-	gx nn 'udhcpc -i eth0 -n -q -t 5' >/dev/null
-	ip=$(gval nn "ip -4 -o addr show eth0 | sed -n 's|.* inet \\([0-9.]*\\)/.*|\\1|p'")
+	# the link up first (udhcpc does not), the client in the background
+	gx nn 'ip link set eth0 up; udhcpc -i eth0 -n -q -t 10 >/dev/null 2>&1 &' >/dev/null
+	for _ in $(seq 30); do
+		ip=$(gval nn "ip -4 -o addr show eth0 | sed -n 's|.* inet \\([0-9.]*\\)/.*|\\1|p'")
+		case $ip in 192.168.122.*) break ;; esac
+		sleep 1
+	done
 	case $ip in 192.168.122.*) ;; *) fail "the guest's address: '$ip'" ;; esac
 	q ifaddr nn --source lease >"$T/ifa"
 	grep -q "$(mac_of nn) .*ipv4 .*$ip .*lease" "$T/ifa" || fail "ifaddr: $(cat "$T/ifa")"
@@ -187,7 +192,10 @@ t_nat_network() {
 	nsx ip link set qlvo up
 	ip -n "$out" addr add 203.0.113.2/24 dev qlvi
 	ip -n "$out" link set qlvi up
-	ok=$(gval nn 'ping -c 2 -W 3 203.0.113.2 >/dev/null 2>&1 && echo ok || echo no')
+	for _ in $(seq 10); do
+		ok=$(gval nn 'ping -c 1 -W 2 203.0.113.2 >/dev/null 2>&1 && echo ok || echo no')
+		[ "$ok" = ok ] && break
+	done
 	ip netns del "$out"
 	[ "$ok" = ok ] || fail "no way out through the masquerade"
 	q destroy nn >/dev/null

@@ -119,6 +119,8 @@ t_save_hotplugged() {
 	[ -n "$c2" ] && [ "$c2" -ge "$c1" ] || fail "counter went from $c1 to '$c2'"
 	q detach-disk sv vdb >/dev/null
 	wait_gval sv 'ls /sys/block | grep -c ^vd' 1
+}
+
 # --bypass-cache: the stream is written past the page cache (O_DIRECT),
 # complete (it restores, the counter goes on); the header records the
 # machine version QEMU ran, and the restored QEMU runs that version
