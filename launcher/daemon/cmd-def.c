@@ -1,5 +1,6 @@
 /* Definitions: define, create, undefine, rename, dumpconfig, cmdline, autostart. */
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,37 +59,131 @@ fail:
 }
 
 /*
- * Prepare the disks (paths, images, formats) and store the definition;
- * on failure nothing is left: the images made are removed, the definition
- * is freed and the request answered.
+ * A definition being stored: its disks are prepared (paths, images,
+ * formats: storage_prepare, which may run qemu-img in a child), then its
+ * NICs, then it is stored, and then is called with the VM.  Meanwhile
+ * the VM of that name may have been defined, undefined or renamed by
+ * another request: the definition is then refused.  On failure nothing
+ * is left: the images made are removed, the definition is freed and the
+ * request answered.
  */
-static int
-store_kept(struct req *r, struct vmdef *d, struct vm **vmp, struct created *c)
-{
-	char err[1024];
+struct pending {
+	struct req	*r;
+	struct vmdef	*def;
+	struct vm	*was;		/* the VM it replaces, or NULL */
+	char		 uuid[64];	/* was's */
+	struct created	 made;
+	/* stored: the request is answered; undo it with the images in c */
+	void		 (*then)(struct req *, struct vm *, int replaced,
+		    struct created *c);
+};
 
-	if (nics_prepare(r->d, d, vm_find(r->d, d->name), 0,
-	    uid_is_admin(r->d, r->uid), err,
-	    sizeof(err)) == -1 ||
-	    storage_prepare(r->d, d, (size_t)-1, uid_is_admin(r->d, r->uid),
-	    c, err, sizeof(err)) == -1 ||
-	    vm_define(r->d, d, vmp, err, sizeof(err)) == -1) {
-		storage_undo(c);
-		req_error(r, ERR_GENERIC, "%s", err);
-		vmdef_free(d);
+static void
+pending_fail(struct pending *p, const char *class, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+pending_fail(struct pending *p, const char *class, const char *fmt, ...)
+{
+	char desc[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	storage_undo(&p->made);
+	req_error(p->r, class, "%s", desc);
+	vmdef_free(p->def);
+	free(p);
+}
+
+/* The same VM as when the request came, or a line why not. */
+static int
+still_there(struct pending *p, struct vm **vmp)
+{
+	struct daemon *d = p->r->d;
+	struct vm *now = vm_find(d, p->def->name), *o;
+
+	*vmp = now;
+	if (now == NULL && p->was != NULL) {
+		pending_fail(p, ERR_NOT_FOUND, "VM '%s' was undefined or renamed "
+		    "while its disks were prepared", p->def->name);
+		return -1;
+	}
+	if (now != NULL && (now != p->was ||
+	    strcmp(vm_persistent(now)->uuid, p->uuid) != 0)) {
+		pending_fail(p, ERR_EXISTS, "VM '%s' was %s while its disks "
+		    "were prepared", p->def->name, p->was == NULL ? "defined" :
+		    "replaced");
+		return -1;
+	}
+	if ((o = vm_uuid_owner(d, p->def->uuid, now)) != NULL) {
+		pending_fail(p, ERR_EXISTS, "uuid: %s belongs to VM '%s' already",
+		    p->def->uuid, o->name);
 		return -1;
 	}
 	return 0;
 }
 
-/* The same, keeping what was made for it. */
-static int
-store(struct req *r, struct vmdef *d, struct vm **vmp, struct created *c)
+static void
+prepared(void *arg, const char *serr)
 {
-	if (store_kept(r, d, vmp, c) == -1)
-		return -1;
-	storage_keep(c);
-	return 0;
+	struct pending *p = arg;
+	struct req *r = p->r;
+	struct vm *vm;
+	char err[1024];
+
+	if (serr != NULL) {
+		pending_fail(p, ERR_GENERIC, "%s", serr);
+		return;
+	}
+	if (still_there(p, &vm) == -1)
+		return;
+	/* MACs now, unique among the VMs there are now */
+	if (nics_prepare(r->d, p->def, vm, 0, uid_is_admin(r->d, r->uid), err,
+	    sizeof(err)) == -1 ||
+	    vm_define(r->d, p->def, &vm, err, sizeof(err)) == -1) {
+		pending_fail(p, ERR_GENERIC, "%s", err);
+		return;
+	}
+	p->then(r, vm, p->was != NULL, &p->made);
+	storage_keep(&p->made);
+	free(p);
+}
+
+/*
+ * Store d (taken over), replacing vm (or NULL for a new VM); then is
+ * called once it is stored, with what was made for it.
+ */
+static void
+store(struct req *r, struct vmdef *d, struct vm *vm, struct created *made,
+    void (*then)(struct req *, struct vm *, int, struct created *))
+{
+	struct pending *p = xcalloc(1, sizeof(*p));
+
+	p->r = r;
+	p->def = d;
+	p->was = vm;
+	if (vm != NULL)
+		strlcpy(p->uuid, vm_persistent(vm)->uuid, sizeof(p->uuid));
+	if (made != NULL)
+		p->made = *made;	/* taken over */
+	p->then = then;
+	storage_prepare(r->d, d, (size_t)-1, uid_is_admin(r->d, r->uid),
+	    &p->made, prepared, p);
+}
+
+static void
+defined(struct req *r, struct vm *vm, int replaced, struct created *unused)
+{
+	(void)unused;
+	struct json_object *ret = json_object_new_object();
+	json_object_object_add(ret, "name", json_object_new_string(vm->name));
+	json_object_object_add(ret, "uuid", json_object_new_string(
+	    vm_persistent(vm)->uuid));
+	json_object_object_add(ret, "replaced", json_object_new_boolean(
+	    replaced));
+	req_return(r, ret);
 }
 
 static void
@@ -130,17 +225,7 @@ d_define(struct req *r, struct vm *unused)
 	}
 	if (admit(r, d, vm) == -1)
 		return;
-	int replaced = vm != NULL;
-	struct created c = { NULL, 0 };
-	if (store(r, d, &vm, &c) == -1)
-		return;
-	struct json_object *ret = json_object_new_object();
-	json_object_object_add(ret, "name", json_object_new_string(vm->name));
-	json_object_object_add(ret, "uuid", json_object_new_string(
-	    vm_persistent(vm)->uuid));
-	json_object_object_add(ret, "replaced", json_object_new_boolean(
-	    replaced));
-	req_return(r, ret);
+	store(r, d, vm, NULL, defined);
 }
 
 void
@@ -231,6 +316,33 @@ begin_install(struct req *r, struct vmdef *d, struct created *c)
 }
 
 /*
+ * create is define and start, as virt-install's: a start that fails at
+ * once (a missing bridge) leaves nothing defined or made
+ */
+static void
+created(struct req *r, struct vm *vm, int replaced, struct created *c)
+{
+	char err[VM_REASON_MAX], why[256], name[sizeof(vm->name)];
+
+	(void)replaced;
+	if (!req_bool(r, "start")) {
+		req_return(r, vm_info(vm));
+		return;
+	}
+	if (vm_start(vm, req_bool(r, "paused"), err, sizeof(err)) == -1) {
+		strlcpy(name, vm->name, sizeof(name));
+		if (vm_undefine(vm, why, sizeof(why)) == -1)
+			log_warnx("%s: cannot undefine after a failed start: %s",
+			    name, why);
+		else
+			storage_undo(c);
+		req_error(r, ERR_GENERIC, "%s: %s", name, err);
+		return;
+	}
+	vm_wait(vm, 0, START_TIMEOUT_MS, reply_wait, r);
+}
+
+/*
  * create: name plus "settings", and an install phase (begin_install);
  * "start" and "paused" start it at once
  */
@@ -272,31 +384,7 @@ d_create(struct req *r, struct vm *unused)
 		storage_undo(&c);
 		return;
 	}
-	struct vm *vm;
-	if (store_kept(r, d, &vm, &c) == -1)
-		return;
-	/*
-	 * create is define and start, as virt-install's: a start that
-	 * fails at once (a missing bridge) leaves nothing defined or made
-	 */
-	if (req_bool(r, "start") &&
-	    vm_start(vm, req_bool(r, "paused"), err, sizeof(err)) == -1) {
-		char why[256];
-		if (vm_undefine(vm, why, sizeof(why)) == -1)
-			log_warnx("%s: cannot undefine after a failed start: %s",
-			    name, why);
-		else
-			storage_undo(&c);
-		storage_keep(&c);
-		req_error(r, ERR_GENERIC, "%s: %s", name, err);
-		return;
-	}
-	storage_keep(&c);
-	if (req_bool(r, "start")) {
-		vm_wait(vm, 0, START_TIMEOUT_MS, reply_wait, r);
-		return;
-	}
-	req_return(r, vm_info(vm));
+	store(r, d, NULL, &c, created);
 	return;
 fail:
 	storage_undo(&c);

@@ -7,6 +7,7 @@
  */
 #include <sys/stat.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,51 +185,69 @@ d_blkinfo(struct req *r, struct vm *vm)
 /* ---- changing ---- */
 
 /*
- * The disk line as it will be stored: on a scratch copy of d its path and
- * format are decided (and its image made) as for a definition; the line
- * comes back with them and its target written out.  NULL with err.
+ * attach-disk: the disk line as it will be stored is settled first: on a
+ * scratch copy of the VM's definition its path and format are decided
+ * (and its image made) as for a definition, which may take qemu-img in a
+ * child (storage_prepare); the line comes back with them and its target
+ * written out.  Then, if the VM is still the one asked for, the change.
  */
-static char *
-settle_disk(struct req *r, const struct vmdef *d, const char *line,
-    struct created *made, char *err, size_t errlen)
-{
-	struct vmdef *scratch = vmdef_dup(d);
-	char *settled = NULL;
-	size_t i = vmdef_disk_count(scratch);
+struct attach {
+	struct change	*c;
+	struct vmdef	*scratch;
+	size_t		 i;		/* the new disk in scratch */
+	int		 live, config;
+	char		 name[65];	/* the VM's when asked */
+};
 
-	if (vmdef_set(scratch, "disk", line, err, errlen) == 0 &&
-	    storage_prepare(r->d, scratch, i, uid_is_admin(r->d, r->uid),
-	    made, err, errlen) == 0)
-		settled = vmdef_disk_line(scratch, i);
-	vmdef_free(scratch);
-	return settled;
+static void
+attach_fail(struct attach *a, const char *class, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+attach_fail(struct attach *a, const char *class, const char *fmt, ...)
+{
+	char desc[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	storage_undo(&a->c->made);
+	req_error(a->c->r, class, "%s", desc);
+	change_free(a->c);
+	vmdef_free(a->scratch);
+	free(a);
 }
 
-/* {"disk": a disk: line, "live", "config"} */
 static void
-d_attach_disk(struct req *r, struct vm *vm)
+attach_settled(void *arg, const char *serr)
 {
-	const char *line = req_str(r, "disk");
+	struct attach *a = arg;
+	struct change *c = a->c;
 	struct json_object *steps = NULL;
 	struct vmdef_disk k;
-	char *settled = NULL;
-	int live, config;
 	size_t i;
 	char err[1024];
 
-	if (line == NULL) {
-		req_error(r, ERR_GENERIC, "attach-disk needs \"disk\"");
+	if (serr != NULL) {
+		attach_fail(a, ERR_GENERIC, "%s", serr);
 		return;
 	}
-	if (change_scope(r, vm, &live, &config) == -1)
+	/* the VM may have gone, or been renamed or stopped, meanwhile */
+	struct vm *vm = vm_find(c->r->d, a->name);
+	if (vm == NULL || vm != c->vm) {
+		attach_fail(a, ERR_NOT_FOUND, "VM '%s' was undefined or renamed "
+		    "while the disk was prepared", a->name);
 		return;
-	struct change *c = change_new(r, vm, "attach-disk", "");
-	c->adds = 1;
-	settled = settle_disk(r, live ? vm->def : vm_persistent(vm), line,
-	    &c->made, err, sizeof(err));
-	if (settled == NULL)
-		goto fail;
-	if (live) {
+	}
+	if (a->live && vm_qmp(vm) == NULL) {
+		attach_fail(a, ERR_INVALID_STATE, "VM '%s' is %s: it stopped "
+		    "while the disk was prepared", vm->name,
+		    vm_state_name(vm->state));
+		return;
+	}
+	char *settled = vmdef_disk_line(a->scratch, a->i);
+	if (a->live) {
 		c->live = vmdef_dup(vm->def);
 		if (vmdef_disk_plug(c->live, settled, &i, &steps, err,
 		    sizeof(err)) == -1)
@@ -236,7 +255,7 @@ d_attach_disk(struct req *r, struct vm *vm)
 		vmdef_disk_get(c->live, i, &k);
 		snprintf(c->what, sizeof(c->what), "attach-disk %s", k.target);
 	}
-	if (config) {
+	if (a->config) {
 		/* the same disk, by the same name, in what is stored */
 		c->config = vmdef_dup(vm_persistent(vm));
 		i = vmdef_disk_count(c->config);
@@ -250,14 +269,43 @@ d_attach_disk(struct req *r, struct vm *vm)
 		snprintf(c->what, sizeof(c->what), "attach-disk %s", k.target);
 	}
 	free(settled);
+	vmdef_free(a->scratch);
+	free(a);
 	change_run(c, steps, NULL);
 	return;
 fail:
 	free(settled);
 	json_object_put(steps);
-	storage_undo(&c->made);
-	req_error(r, ERR_GENERIC, "%s", err);
-	change_free(c);
+	attach_fail(a, ERR_GENERIC, "%s", err);
+}
+
+/* {"disk": a disk: line, "live", "config"} */
+static void
+d_attach_disk(struct req *r, struct vm *vm)
+{
+	const char *line = req_str(r, "disk");
+	char err[1024];
+
+	if (line == NULL) {
+		req_error(r, ERR_GENERIC, "attach-disk needs \"disk\"");
+		return;
+	}
+	struct attach *a = xcalloc(1, sizeof(*a));
+	if (change_scope(r, vm, &a->live, &a->config) == -1) {
+		free(a);
+		return;
+	}
+	a->c = change_new(r, vm, "attach-disk", "");
+	a->c->adds = 1;
+	strlcpy(a->name, vm->name, sizeof(a->name));
+	a->scratch = vmdef_dup(a->live ? vm->def : vm_persistent(vm));
+	a->i = vmdef_disk_count(a->scratch);
+	if (vmdef_set(a->scratch, "disk", line, err, sizeof(err)) == -1) {
+		attach_fail(a, ERR_GENERIC, "%s", err);
+		return;
+	}
+	storage_prepare(r->d, a->scratch, a->i, uid_is_admin(r->d, r->uid),
+	    &a->c->made, attach_settled, a);
 }
 
 /* {"target", "live", "config"} */

@@ -38,6 +38,8 @@ struct daemon {
 	struct control		*control;
 	int			 quitting;
 	struct hostnet		*hostnet;	/* rtnetlink, opened when needed */
+	/* the bound on each qemu-img step of storage.c; 0: qemu-img's own */
+	int			 img_step_ms;
 };
 
 /* A context with nothing in it yet, on an event base. */

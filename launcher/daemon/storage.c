@@ -1,12 +1,15 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "daemon.h"
+#include "imgwork.h"
 #include "media.h"
 #include "props.h"
 #include "qimg.h"
@@ -23,9 +26,41 @@ storage_remember(struct created *c, const char *path)
 	c->paths[c->n++] = xstrdup(path);
 }
 
+/*
+ * Where prepare_one runs: in the supervisor (ch NULL), where it only
+ * decides what needs no qemu-img, or in the child, which reports to the
+ * supervisor (storage_work_said) through ch->fd as it goes.
+ */
+struct in_child {
+	int		 fd;
+	int		 step_ms;	/* 0: qemu-img's own bound */
+};
+
+/* A step's bound: the child's qemu-img has the same (images/qimg.c). */
+static int
+step_ms(const struct in_child *ch, uint64_t prealloc_size)
+{
+	if (ch->step_ms > 0)
+		return ch->step_ms;
+	uint64_t ms = QIMG_QUICK_MS + prealloc_size / (16u << 20) * 1000;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* The format decided in the child, for the supervisor's copy too. */
+static int
+child_format(const struct in_child *ch, struct vmdef *def, size_t i,
+    const char *fmt, char *err, size_t errlen)
+{
+	if (vmdef_disk_set_format(def, i, fmt, err, errlen) == -1)
+		return -1;
+	imgwork_say(ch->fd, "F %zu %s", i, fmt);
+	return 0;
+}
+
+/* 0 settled, 1 needs qemu-img (only when ch is NULL), -1 with err. */
 static int
 prepare_one(struct daemon *d, struct vmdef *def, size_t i, int admin,
-    struct created *c, char *err, size_t errlen)
+    const struct in_child *ch, char *err, size_t errlen)
 {
 	struct vmdef_disk k;
 	struct qimg_info info;
@@ -45,6 +80,7 @@ prepare_one(struct daemon *d, struct vmdef *def, size_t i, int admin,
 		return -1;
 	}
 	if (k.path == NULL) {
+		/* decided in the supervisor, before any child runs */
 		snprintf(path, sizeof(path), "%s/images", d->statedir);
 		if (mkdirs(path, 0711) == -1) {
 			snprintf(err, errlen, "disk %s: cannot create %s: %s",
@@ -65,21 +101,32 @@ prepare_one(struct daemon *d, struct vmdef *def, size_t i, int admin,
 			    " (give size= to create it)" : "");
 			return -1;
 		}
+		if (ch == NULL)
+			return 1;
 		const char *fmt = k.format != NULL ? k.format : DEFAULT_FORMAT;
+		imgwork_say(ch->fd, "W %d disk %s: qemu-img create %s",
+		    step_ms(ch, k.sparse ? 0 : k.size), k.target, k.path);
+		/* if it is stopped meanwhile, the supervisor removes it */
+		imgwork_say(ch->fd, "X %s", k.path);
 		if (qimg_create(k.path, fmt, k.size, NULL, NULL, !k.sparse,
 		    why, sizeof(why)) == -1) {
+			imgwork_say(ch->fd, "U");	/* not made, not ours */
 			snprintf(err, errlen, "disk %s: %s", k.target, why);
 			return -1;
 		}
-		storage_remember(c, k.path);
+		imgwork_say(ch->fd, "C %s", k.path);
 		if (k.format == NULL &&
-		    vmdef_disk_set_format(def, i, fmt, err, errlen) == -1)
+		    child_format(ch, def, i, fmt, err, errlen) == -1)
 			return -1;
 		return 0;
 	}
 	if (k.format != NULL)
 		return 0;
+	if (ch == NULL)
+		return 1;
 	/* probed once, here, and written down: a start never guesses */
+	imgwork_say(ch->fd, "W %d disk %s: qemu-img info %s", step_ms(ch, 0),
+	    k.target, k.path);
 	if (qimg_info(k.path, NULL, &info, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "disk %s: %s", k.target, why);
 		return -1;
@@ -90,19 +137,122 @@ prepare_one(struct daemon *d, struct vmdef *def, size_t i, int admin,
 		    k.target, k.path, info.backing);
 		return -1;
 	}
-	return vmdef_disk_set_format(def, i, info.format, err, errlen);
+	return child_format(ch, def, i, info.format, err, errlen);
 }
 
-int
-storage_prepare(struct daemon *d, struct vmdef *def, size_t i, int admin,
-    struct created *c, char *err, size_t errlen)
+/* A preparation waiting for its child. */
+struct storage_work {
+	struct vmdef	*def;
+	size_t		 i;
+	int		 admin;
+	struct daemon	*d;
+	struct created	*c;
+	struct imgwork	*w;
+	char		 making[PATH_MAX];	/* being created ("X") */
+	char		 err[1024];		/* the supervisor's side */
+	storage_done_fn	 done;
+	void		*arg;
+};
+
+/* The child: every disk asked for, qemu-img and all. */
+static int
+work_child(void *carg, int fd, char *err, size_t errlen)
 {
-	if (i != (size_t)-1)
-		return prepare_one(d, def, i, admin, c, err, errlen);
-	for (size_t k = 0; k < vmdef_disk_count(def); k++)
-		if (prepare_one(d, def, k, admin, c, err, errlen) == -1)
+	struct storage_work *sw = carg;
+	struct in_child ch = { fd, sw->d->img_step_ms };
+	size_t from = sw->i == (size_t)-1 ? 0 : sw->i;
+	size_t to = sw->i == (size_t)-1 ? vmdef_disk_count(sw->def) : sw->i + 1;
+
+	for (size_t k = from; k < to; k++)
+		if (prepare_one(sw->d, sw->def, k, sw->admin, &ch, err,
+		    errlen) == -1)
 			return -1;
 	return 0;
+}
+
+/* What the child reports: W(ait) ms what, X path, U, C path, F i fmt. */
+static void
+work_said(void *arg, const char *text)
+{
+	struct storage_work *sw = arg;
+	char *end;
+
+	switch (text[0] != '\0' && text[1] == ' ' ? text[0] : '\0') {
+	case 'W': {
+		long ms = strtol(text + 2, &end, 10);
+		if (*end == ' ')
+			imgwork_deadline(sw->w, (int)ms, end + 1);
+		break;
+	}
+	case 'X':
+		strlcpy(sw->making, text + 2, sizeof(sw->making));
+		break;
+	case 'C':
+		storage_remember(sw->c, text + 2);
+		sw->making[0] = '\0';
+		break;
+	case 'F': {
+		unsigned long long i = strtoull(text + 2, &end, 10);
+		if (*end == ' ' && sw->err[0] == '\0')
+			vmdef_disk_set_format(sw->def, (size_t)i, end + 1,
+			    sw->err, sizeof(sw->err));
+		break;
+	}
+	default:
+		if (strcmp(text, "U") == 0)
+			sw->making[0] = '\0';
+		break;
+	}
+}
+
+static void
+work_done(void *arg, int ok, const char *err)
+{
+	struct storage_work *sw = arg;
+
+	/* stopped while creating: what it made is ours to remove */
+	if (!ok && sw->making[0] != '\0')
+		storage_remember(sw->c, sw->making);
+	sw->done(sw->arg, !ok ? err : sw->err[0] != '\0' ? sw->err : NULL);
+	free(sw);
+}
+
+void
+storage_prepare(struct daemon *d, struct vmdef *def, size_t i, int admin,
+    struct created *c, storage_done_fn done, void *arg)
+{
+	size_t from = i == (size_t)-1 ? 0 : i;
+	size_t to = i == (size_t)-1 ? vmdef_disk_count(def) : i + 1;
+	char err[1024];
+	int child = 0;
+
+	/* what needs no qemu-img is decided here, and every error found */
+	for (size_t k = from; k < to; k++) {
+		int r = prepare_one(d, def, k, admin, NULL, err, sizeof(err));
+		if (r == -1) {
+			done(arg, err);
+			return;
+		}
+		child |= r;
+	}
+	if (!child) {
+		done(arg, NULL);
+		return;
+	}
+	struct storage_work *sw = xcalloc(1, sizeof(*sw));
+	sw->def = def;
+	sw->i = i;
+	sw->admin = admin;
+	sw->d = d;
+	sw->c = c;
+	sw->done = done;
+	sw->arg = arg;
+	sw->w = imgwork_run(d->base, work_child, sw, work_said, work_done, sw,
+	    err, sizeof(err));
+	if (sw->w == NULL) {
+		free(sw);
+		done(arg, err);
+	}
 }
 
 static int

@@ -5,7 +5,8 @@
  * sparse=no, when it is missing and has a size) and a format, probed once
  * with qemu-img and written into the definition, so that a start never
  * guesses it.  Images created here are removed again when the definition
- * is not stored after all.
+ * is not stored after all.  qemu-img runs off the event loop, in a child
+ * process, so that a slow or hung image stops nothing else.
  */
 #ifndef LAUNCHER_STORAGE_H
 #define LAUNCHER_STORAGE_H
@@ -21,14 +22,21 @@ struct created {
 	size_t	  n;
 };
 
+/* err NULL: the disks are settled; else one line */
+typedef void (*storage_done_fn)(void *arg, const char *err);
 /*
  * Prepare disk i, or every disk when i is (size_t)-1.  Only an admin's
  * definitions have images probed or created by the supervisor; others must
- * give the format of images that exist.  -1 with err; what was created
- * before the failure stays in *c for storage_undo.
+ * give the format of images that exist.  What needs qemu-img (creating
+ * and probing images) runs in a child process (imgwork.h), each step
+ * bounded ("disk vda: qemu-img info PATH did not answer in 60 s"), so
+ * done may be called later, from the event loop, or at once when nothing
+ * needs qemu-img; exactly once either way.  def and c must live until
+ * then, def unchanged by anyone else.  What was created, even before a
+ * failure, is in *c for storage_undo.
  */
-int	 storage_prepare(struct daemon *, struct vmdef *, size_t i, int admin,
-	    struct created *, char *err, size_t errlen);
+void	 storage_prepare(struct daemon *, struct vmdef *, size_t i, int admin,
+	    struct created *, storage_done_fn, void *arg);
 /*
  * create's --location: the installer's kernel and initrd of location (an
  * ISO image or an install tree) copied to STATEDIR/boot/NAME/, and the
