@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "testutil.h"
+#include "vmdef.h"
 
 char *
 tu_mkdtemp(const char *tag)
@@ -269,4 +270,15 @@ tu_connect_unix(const char *path, int timeout_ms)
 		usleep(10000);
 	} while (tu_now_ms() < end);
 	return -1;
+}
+
+struct vmdef *
+tu_parse_ok(const char *text)
+{
+	char err[512];
+	struct vmdef *d = vmdef_parse(text, "vm.conf", err, sizeof(err));
+
+	if (d == NULL)
+		fail_msg("%s\n%s", err, text);
+	return d;
 }

@@ -10,6 +10,10 @@
 #include <cmocka.h>
 
 struct event_base;
+struct vmdef;
+
+/* A definition that must parse (file "vm.conf"); fails the test if not. */
+struct vmdef *tu_parse_ok(const char *text);
 
 /* A fresh directory under $TMPDIR, removed (recursively) by tu_rmtree. */
 char	*tu_mkdtemp(const char *tag);

@@ -351,42 +351,6 @@ result(const char *who, const char *xfer, const char *recv, int mib,
 
 /* -- qlaunch guests, through qlaunchd -- */
 
-/* Type cmd on the VM's console (qlaunch console, until quiet_ms quiet). */
-static void
-console_type(const char *name, const char *cmd, int quiet_ms)
-{
-	char quiet[16], out[PATH_MAX + 32];
-	int p[2], st;
-
-	snprintf(quiet, sizeof(quiet), "%d", quiet_ms);
-	snprintf(out, sizeof(out), "%s/console.out", bl_tmp);
-	if (pipe(p) == -1)
-		err(1, "pipe");
-	pid_t pid = fork();
-	if (pid == -1)
-		err(1, "fork");
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(p[0], 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(p[1]);
-		execl(bl_qlaunch, "qlaunch", "-c", bl_sock, "console", name,
-		    "--quiet", quiet, "--timeout", "600", (char *)NULL);
-		_exit(127);
-	}
-	close(p[0]);
-	char *line;
-	if (asprintf(&line, "%s\n", cmd) == -1)
-		err(1, "asprintf");
-	if (write(p[1], line, strlen(line)) != (ssize_t)strlen(line))
-		err(1, "write to qlaunch console");
-	free(line);
-	close(p[1]);
-	if (waitpid(pid, &st, 0) == -1 || !WIFEXITED(st) ||
-	    WEXITSTATUS(st) != 0)
-		errx(1, "qlaunch console %s failed (see %s)", name, out);
-}
 
 /* What the VM's serial console printed (its log's tail); malloc'd. */
 static char *
@@ -454,7 +418,7 @@ q_ready(struct client_conn *c, const char *name, const char *addr)
 	char cmd[256], out[64];
 
 	for (int i = 0; ; i++) {
-		console_type(name, "echo RDY-R0-" MARK " x", 300);
+		free(bl_console_cmd(name, "echo RDY-R0-" MARK " x", 300));
 		char *log = console_log(c, name);
 		const char *m = marker(log, "RDY", 0, out, sizeof(out));
 		free(log);
@@ -466,7 +430,7 @@ q_ready(struct client_conn *c, const char *name, const char *addr)
 	}
 	snprintf(cmd, sizeof(cmd), "ip link set eth0 up && ip addr add %s/24 "
 	    "dev eth0 && echo ADDR-R0-" MARK " ok", addr);
-	console_type(name, cmd, 300);
+	free(bl_console_cmd(name, cmd, 300));
 	q_wait(c, name, "ADDR", 0, out, sizeof(out), 30000);
 }
 
@@ -613,8 +577,8 @@ xfer_qlaunch(struct client_conn *c, int run, int mib, int record)
 	uint64_t ns;
 
 	commands(run, mib, NET "12", recv, sizeof(recv), send, sizeof(send));
-	console_type("bn2", recv, 300);
-	console_type("bn1", send, 300);
+	free(bl_console_cmd("bn2", recv, 300));
+	free(bl_console_cmd("bn1", send, 300));
 	q_wait(c, "bn1", "XFER", run, x, sizeof(x), 600000);
 	q_wait(c, "bn2", "RECV", run, rcv, sizeof(rcv), 30000);
 	double mbs = result("qlaunch guests", x, rcv, mib, &ns);

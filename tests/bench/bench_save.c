@@ -64,50 +64,6 @@ static const char *qimg;
 
 /* ---- the qlaunch guest, through "qlaunch console" ---- */
 
-/* Type cmd on the VM's console; its output (until quiet_ms of silence). */
-static char *
-console_cmd(const char *name, const char *cmd, int quiet_ms)
-{
-	char quiet[16], out[PATH_MAX + 32];
-	int p[2];
-
-	snprintf(quiet, sizeof(quiet), "%d", quiet_ms);
-	snprintf(out, sizeof(out), "%s/console.out", bl_tmp);
-	if (pipe(p) == -1)
-		err(1, "pipe");
-	pid_t pid = fork();
-	if (pid == -1)
-		err(1, "fork");
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(p[0], 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(p[1]);
-		execl(bl_qlaunch, "qlaunch", "-c", bl_sock, "console", name,
-		    "--quiet", quiet, "--timeout", "600", (char *)NULL);
-		_exit(127);
-	}
-	close(p[0]);
-	char *line;
-	if (asprintf(&line, "%s\n", cmd) == -1)
-		err(1, "asprintf");
-	if (write(p[1], line, strlen(line)) != (ssize_t)strlen(line))
-		err(1, "write to qlaunch console");
-	free(line);
-	close(p[1]);
-	int st;
-	waitpid(pid, &st, 0);
-	FILE *f = fopen(out, "r");
-	if (f == NULL)
-		err(1, "%s", out);
-	char *buf = calloc(1, 1 << 16);
-	if (buf == NULL)
-		err(1, "calloc");
-	(void)fread(buf, 1, (1 << 16) - 1, f);
-	fclose(f);
-	return buf;
-}
 
 /* Until the guest's shell answers; then its memory is filled. */
 static void
@@ -117,7 +73,7 @@ qlaunch_guest_fill(void)
 
 	for (int i = 0; i < 300; i++) {
 		free(o);
-		o = console_cmd(VM, "echo READY-$((1+1))", 500);
+		o = bl_console_cmd(VM, "echo READY-$((1+1))", 500);
 		if (strstr(o, "READY-2") != NULL)
 			break;
 		bl_sleep_ms(200);
@@ -125,7 +81,7 @@ qlaunch_guest_fill(void)
 	if (o == NULL || strstr(o, "READY-2") == NULL)
 		errx(1, "the qlaunch guest did not answer on its console");
 	free(o);
-	o = console_cmd(VM, FILL_CMD, 60000);
+	o = bl_console_cmd(VM, FILL_CMD, 60000);
 	if (strstr(o, FILL_MARK) == NULL)
 		errx(1, "the qlaunch guest did not fill its memory: %.300s", o);
 	free(o);

@@ -1326,3 +1326,49 @@ bl_run_options(int argc, char **argv, const char *prog, int *runs,
 		*warmup = *warmup < 1 ? *warmup : 1;
 	}
 }
+
+char *
+bl_console_cmd(const char *name, const char *cmd, int quiet_ms)
+{
+	char quiet[16], out[PATH_MAX + 32];
+	int p[2];
+
+	snprintf(quiet, sizeof(quiet), "%d", quiet_ms);
+	snprintf(out, sizeof(out), "%s/console.out", bl_tmp);
+	if (pipe(p) == -1)
+		err(1, "pipe");
+	pid_t pid = fork();
+	if (pid == -1)
+		err(1, "fork");
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(p[0], 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(p[1]);
+		execl(bl_qlaunch, "qlaunch", "-c", bl_sock, "console", name,
+		    "--quiet", quiet, "--timeout", "600", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	char *line;
+	if (asprintf(&line, "%s\n", cmd) == -1)
+		err(1, "asprintf");
+	if (write(p[1], line, strlen(line)) != (ssize_t)strlen(line))
+		err(1, "write to qlaunch console");
+	free(line);
+	close(p[1]);
+	int st;
+	if (waitpid(pid, &st, 0) == -1 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0)
+		errx(1, "qlaunch console %s failed (see %s)", name, out);
+	FILE *f = fopen(out, "r");
+	if (f == NULL)
+		err(1, "%s", out);
+	char *buf = calloc(1, 1 << 16);
+	if (buf == NULL)
+		err(1, "calloc");
+	(void)fread(buf, 1, (1 << 16) - 1, f);
+	fclose(f);
+	return buf;
+}

@@ -132,6 +132,11 @@ pid_t		 bl_vm_pid(struct client_conn *, const char *name);
  */
 char		**bl_vm_cmdline(struct client_conn *, const char *name,
 		    const char *dir);
+/*
+ * Type cmd on the VM's console with "qlaunch console"; what it printed
+ * until quiet_ms of silence (malloc'd).  Dies when the client fails.
+ */
+char		*bl_console_cmd(const char *name, const char *cmd, int quiet_ms);
 /* The path of the QMP socket a QEMU argv listens on (id=qmp chardev). */
 void		 bl_argv_qmp_path(char **argv, char *out, size_t len);
 void		 bl_argv_free(char **);

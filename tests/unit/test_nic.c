@@ -14,17 +14,6 @@
 #include "util.h"
 #include "vmdef.h"
 
-static struct vmdef *
-parse_ok(const char *text)
-{
-	char err[512];
-	struct vmdef *d = vmdef_parse(text, "vm.conf", err, sizeof(err));
-
-	if (d == NULL)
-		fail_msg("%s\n%s", err, text);
-	return d;
-}
-
 static void
 test_nic_errors(void **state)
 {
@@ -120,7 +109,7 @@ test_nic_forms(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(text, sizeof(text), "name: a\nnetwork: %s\n",
 		    cases[i].line);
-		struct vmdef *d = parse_ok(text);
+		struct vmdef *d = tu_parse_ok(text);
 		assert_int_equal(vmdef_nic_count(d), 1);
 		assert_int_equal(vmdef_nic_get(d, 0, &n), 0);
 		assert_string_equal(n.type, cases[i].type);
@@ -135,7 +124,7 @@ test_nic_forms(void **state)
 		if (strstr(p, text) == NULL)
 			fail_msg("case %zu: printed\n%s\nwant %s", i, p, text);
 		/* the canonical form parses back to itself */
-		struct vmdef *d2 = parse_ok(p);
+		struct vmdef *d2 = tu_parse_ok(p);
 		char *p2 = vmdef_print(d2);
 		assert_string_equal(p, p2);
 		free(p);
@@ -149,7 +138,7 @@ test_nic_forms(void **state)
 static void
 test_nic_mac(void **state)
 {
-	struct vmdef *d = parse_ok("name: a\naccel: tcg\n# the LAN\n"
+	struct vmdef *d = tu_parse_ok("name: a\naccel: tcg\n# the LAN\n"
 	    "network: bridge=br0\nnetwork: user,mac=52:54:00:00:00:02\n");
 	struct vmpaths p;
 	struct argv a;
@@ -198,7 +187,7 @@ test_nic_mac(void **state)
 static void
 test_nic_vhost(void **state)
 {
-	struct vmdef *d = parse_ok("name: a\n"
+	struct vmdef *d = tu_parse_ok("name: a\n"
 	    "network: bridge=br0,mac=52:54:00:00:00:01,queues=2\n"
 	    "network: bridge=br0,mac=52:54:00:00:00:02,vhost=off\n");
 	struct vmdef_nic n;
@@ -237,7 +226,7 @@ step_cmd(struct json_object *steps, size_t i, const char *what)
 static void
 test_nic_plug(void **state)
 {
-	struct vmdef *d = parse_ok("name: a\n"
+	struct vmdef *d = tu_parse_ok("name: a\n"
 	    "network: user,mac=52:54:00:00:00:01\n");
 	struct json_object *steps;
 	char err[512];

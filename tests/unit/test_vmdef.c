@@ -692,17 +692,6 @@ test_disk_errors(void **state)
 	}
 }
 
-static struct vmdef *
-parse_ok(const char *text)
-{
-	char err[512];
-	struct vmdef *d = vmdef_parse(text, "vm.conf", err, sizeof(err));
-
-	if (d == NULL)
-		fail_msg("%s\n%s", err, text);
-	return d;
-}
-
 /* virt-install's forms of --disk, and what the supervisor reads of them. */
 static void
 test_disk_forms(void **state)
@@ -772,7 +761,7 @@ test_disk_forms(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(text, sizeof(text), "name: a\nmachine: %s\ndisk: %s\n",
 		    cases[i].machine, cases[i].line);
-		struct vmdef *d = parse_ok(text);
+		struct vmdef *d = tu_parse_ok(text);
 		assert_int_equal(vmdef_disk_count(d), 1);
 		assert_int_equal(vmdef_disk_get(d, 0, &vd), 0);
 		assert_int_equal(vmdef_disk_get(d, 1, &vd) == -1, 1);
@@ -810,7 +799,7 @@ test_disk_targets(void **state)
 	size_t n;
 
 	(void)state;
-	struct vmdef *d = parse_ok("name: a\n"
+	struct vmdef *d = tu_parse_ok("name: a\n"
 	    "disk: /1\n"			/* vdb: vda is taken below */
 	    "disk: /2,target=vda\n"
 	    "disk: /3,bus=scsi\n"		/* sda */
@@ -837,7 +826,7 @@ test_disk_targets(void **state)
 	for (int i = 0; i < 28; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n,
 		    "disk: /d%d\n", i);
-	d = parse_ok(text);
+	d = tu_parse_ok(text);
 	assert_int_equal(vmdef_disk_get(d, 25, &vd), 0);
 	assert_string_equal(vd.target, "vdz");
 	assert_int_equal(vmdef_disk_get(d, 26, &vd), 0);
@@ -846,13 +835,13 @@ test_disk_targets(void **state)
 	assert_int_equal(vmdef_disk_get(d, 27, &vd), 0);
 	assert_string_equal(vd.target, "vdab");
 	vmdef_free(d);
-	d = parse_ok("name: a\ndisk: /a,target=vdba\n");
+	d = tu_parse_ok("name: a\ndisk: /a,target=vdba\n");
 	assert_int_equal(vmdef_disk_get(d, 0, &vd), 0);
 	assert_string_equal(vd.target, "vdba");
 	vmdef_free(d);
 
 	/* two read-only disks may share a path */
-	d = parse_ok("name: a\ndisk: /s.iso,device=cdrom\n"
+	d = tu_parse_ok("name: a\ndisk: /s.iso,device=cdrom\n"
 	    "disk: /s.iso,bus=scsi,readonly=on\n");
 	vmdef_free(d);
 }
@@ -893,7 +882,7 @@ test_disk_roundtrip(void **state)
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "disk: %s\n",
 		    lines[i].in);
-	struct vmdef *d = parse_ok(text);
+	struct vmdef *d = tu_parse_ok(text);
 	char *t1 = vmdef_print(d);
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		snprintf(want, sizeof(want), "\ndisk: %s\n", lines[i].out);
@@ -903,7 +892,7 @@ test_disk_roundtrip(void **state)
 	/* the disks after input and before the balloon */
 	assert_non_null(strstr(t1, "sparse=no\ndisk: size=104858K\n"));
 	assert_true(strstr(t1, "\ndisk: ") < strstr(t1, "\nballoon: "));
-	struct vmdef *d2 = parse_ok(t1);
+	struct vmdef *d2 = tu_parse_ok(t1);
 	char *t2 = vmdef_print(d2);
 	assert_string_equal(t1, t2);
 	struct vmdef *d3 = vmdef_dup(d2);
@@ -982,7 +971,7 @@ static struct vmdef *
 reparsed(const struct vmdef *d)
 {
 	char *t = vmdef_text(d);
-	struct vmdef *n = parse_ok(t);
+	struct vmdef *n = tu_parse_ok(t);
 
 	free(t);
 	return n;
@@ -1002,7 +991,7 @@ test_pci_stable(void **state)
 	size_t i;
 
 	(void)state;
-	d = parse_ok("name: s\ndisk: /a,format=raw\ndisk: /b,format=raw\n"
+	d = tu_parse_ok("name: s\ndisk: /a,format=raw\ndisk: /b,format=raw\n"
 	    "disk: /c,format=raw\ninput: tablet,bus=virtio\n");
 	assert_string_equal(placed(d, "input0", b, sizeof(b)), "0x7 0");
 	assert_string_equal(placed(d, "vda", b, sizeof(b)), "0x8 0");
@@ -1032,7 +1021,7 @@ test_pci_stable(void **state)
 	vmdef_free(d);
 
 	/* q35: a free root port; the number of ports stays what QEMU has */
-	d = parse_ok("name: q\nmachine: q35\ndisk: /a,format=raw\n");
+	d = tu_parse_ok("name: q\nmachine: q35\ndisk: /a,format=raw\n");
 	assert_string_equal(placed(d, "vda", b, sizeof(b)), "pci.4/0x0 8");
 	assert_int_equal(vmdef_disk_plug(d, "/b,format=raw", &i, &steps, err,
 	    sizeof(err)), 0);
@@ -1067,7 +1056,7 @@ test_pci_stable(void **state)
 	vmdef_free(d);
 
 	/* no PCI device at all: still four free ports after the fixed ones */
-	d = parse_ok("name: n\nmachine: q35\nballoon: off\n");
+	d = tu_parse_ok("name: n\nmachine: q35\nballoon: off\n");
 	assert_string_equal(placed(d, "vda", b, sizeof(b)), " 7");
 	vmdef_free(d);
 }
@@ -1080,19 +1069,19 @@ test_disk_not_ready(void **state)
 	struct argv a;
 
 	(void)state;
-	struct vmdef *d = parse_ok("name: a\ndisk: /ok.raw,format=raw\n"
+	struct vmdef *d = tu_parse_ok("name: a\ndisk: /ok.raw,format=raw\n"
 	    "disk: /x.qcow2\n");
 	assert_int_equal(build(d, &a, err, sizeof(err)), -1);
 	assert_string_equal(err, "disk vdb: no format; the supervisor probes "
 	    "it when the definition is stored");
 	vmdef_free(d);
-	d = parse_ok("name: a\ndisk: size=10,format=qcow2\n");
+	d = tu_parse_ok("name: a\ndisk: size=10,format=qcow2\n");
 	assert_int_equal(build(d, &a, err, sizeof(err)), -1);
 	assert_string_equal(err, "disk vda: no path; the supervisor creates "
 	    "one (size=) when the definition is stored");
 	vmdef_free(d);
 	/* empty drives need neither */
-	d = parse_ok("name: a\ndisk: device=cdrom\ndisk: device=floppy\n");
+	d = tu_parse_ok("name: a\ndisk: device=cdrom\ndisk: device=floppy\n");
 	assert_int_equal(build(d, &a, err, sizeof(err)), 0);
 	argv_free(&a);
 	vmdef_free(d);
@@ -1106,7 +1095,7 @@ test_boot_kernel(void **state)
 	char *t;
 
 	(void)state;
-	d = parse_ok("name: a\nboot: kernel=/k,initrd=/i,"
+	d = tu_parse_ok("name: a\nboot: kernel=/k,initrd=/i,"
 	    "kernel_args=console=ttyS0 root=/dev/vda,,rw\n");
 	assert_string_equal(d->kernel, "/k");
 	assert_string_equal(d->initrd, "/i");
@@ -1118,11 +1107,11 @@ test_boot_kernel(void **state)
 	assert_null(strstr(t, "\nboot:"));
 	free(t);
 	vmdef_free(d);
-	d = parse_ok("name: a\nboot: cdrom,hd,menu=on,kernel=/k\n");
+	d = tu_parse_ok("name: a\nboot: cdrom,hd,menu=on,kernel=/k\n");
 	assert_string_equal(d->boot, "cdrom,hd,menu=on");
 	assert_string_equal(d->kernel, "/k");
 	vmdef_free(d);
-	d = parse_ok("name: a\nboot: network\n");
+	d = tu_parse_ok("name: a\nboot: network\n");
 	assert_string_equal(d->boot, "network");
 	vmdef_free(d);
 }
@@ -1140,7 +1129,7 @@ test_install(void **state)
 	char err[512], *t;
 
 	(void)state;
-	d = parse_ok("name: a\n# the installer\ninstall: cdrom\n"
+	d = tu_parse_ok("name: a\n# the installer\ninstall: cdrom\n"
 	    "disk: /d.qcow2,format=qcow2\ndisk: /x.iso,device=cdrom\n"
 	    "disk: /e.qcow2,format=qcow2,bus=scsi\n");
 	assert_int_equal(d->install.kind, INSTALL_CDROM);
@@ -1174,7 +1163,7 @@ test_install(void **state)
 	vmdef_free(d);
 
 	/* boot: with devices is the author's order: left as it is */
-	d = parse_ok("name: a\ninstall: cdrom\nboot: cdrom,hd\n"
+	d = tu_parse_ok("name: a\ninstall: cdrom\nboot: cdrom,hd\n"
 	    "disk: /d.qcow2,format=qcow2\ndisk: /x.iso,device=cdrom\n");
 	vmdef_install_boot_order(d);
 	assert_int_equal(vmdef_disk_get(d, 0, &k), 0);
@@ -1184,7 +1173,7 @@ test_install(void **state)
 	vmdef_free(d);
 
 	/* the installer's kernel, printed back as it was given */
-	d = parse_ok("name: a\ninstall: kernel=/b/vmlinuz,initrd=/b/initrd,"
+	d = tu_parse_ok("name: a\ninstall: kernel=/b/vmlinuz,initrd=/b/initrd,"
 	    "append=console=ttyS0 a=b,,c,location=/srv/x.iso\n");
 	assert_int_equal(d->install.kind, INSTALL_KERNEL);
 	assert_string_equal(d->install.append, "console=ttyS0 a=b,c");
@@ -1231,7 +1220,7 @@ test_disk_set(void **state)
 	struct vmdef *d;
 
 	(void)state;
-	d = parse_ok(in);
+	d = tu_parse_ok(in);
 	assert_int_equal(vmdef_disk_set_path(d, 0, "/var/lib/qlaunch/w-vda.qcow2",
 	    err, sizeof(err)), 0);
 	assert_int_equal(vmdef_disk_set_format(d, 0, "qcow2", err, sizeof(err)),
@@ -1252,7 +1241,7 @@ test_disk_set(void **state)
 	assert_string_equal(vd.node, "fmt-vda");
 	assert_int_equal(vd.size, 10ULL << 30);
 	/* the text parses back to the same definition */
-	struct vmdef *d2 = parse_ok(t);
+	struct vmdef *d2 = tu_parse_ok(t);
 	char *p1 = vmdef_print(d), *p2 = vmdef_print(d2);
 	assert_string_equal(p1, p2);
 	free(p1);
@@ -1282,7 +1271,7 @@ test_disk_set(void **state)
 	free(p2);
 	vmdef_free(d);
 
-	d = parse_ok("name: w\ndisk: /a.raw,format=raw\ndisk: size=1\n"
+	d = tu_parse_ok("name: w\ndisk: /a.raw,format=raw\ndisk: size=1\n"
 	    "disk: size=2\n");
 	assert_int_equal(vmdef_disk_set_path(d, 1, "rel.img", err, sizeof(err)),
 	    -1);
@@ -1313,7 +1302,7 @@ test_disk_set_source(void **state)
 	struct vmdef *d;
 
 	(void)state;
-	d = parse_ok("name: m\nuuid: 00000000-0000-4000-8000-00000000000b\n"
+	d = tu_parse_ok("name: m\nuuid: 00000000-0000-4000-8000-00000000000b\n"
 	    "# the system disk\n"
 	    "disk: /old/m.qcow2,format=qcow2,size=2,bus=scsi,cache=none\n"
 	    "disk: device=cdrom\n");
@@ -1366,7 +1355,7 @@ test_disk_plug(void **state)
 	size_t i;
 
 	(void)state;
-	struct vmdef *d = parse_ok("name: p\n# disks\n"
+	struct vmdef *d = tu_parse_ok("name: p\n# disks\n"
 	    "disk: /root.qcow2,format=qcow2\n"
 	    "# net\nmemory: 1G\n");
 	assert_int_equal(vmdef_disk_plug(d, "/data.raw,format=raw,cache=none,"
@@ -1477,14 +1466,14 @@ test_disk_plug(void **state)
 	free(before);
 	vmdef_free(d);
 
-	d = parse_ok("name: m\nmachine: microvm\n");
+	d = tu_parse_ok("name: m\nmachine: microvm\n");
 	assert_int_equal(vmdef_disk_plug(d, "/x,format=raw", &i, &steps, err,
 	    sizeof(err)), -1);
 	assert_string_equal(err, "disk vda: microvm cannot hot-plug devices");
 	vmdef_free(d);
 
 	/* into a definition without disks: the line goes at the end */
-	d = parse_ok("name: e\n# nothing else\n");
+	d = tu_parse_ok("name: e\n# nothing else\n");
 	assert_int_equal(vmdef_disk_plug(d, "/e.raw,format=raw", &i, &steps,
 	    err, sizeof(err)), 0);
 	json_object_put(steps);
@@ -1505,7 +1494,7 @@ test_disk_unplug(void **state)
 	struct vmdef_disk vd;
 
 	(void)state;
-	struct vmdef *d = parse_ok("name: u\n"
+	struct vmdef *d = tu_parse_ok("name: u\n"
 	    "disk: /a.qcow2,format=qcow2   \n"
 	    "# the data disk\n"
 	    "disk: /b.raw,format=raw,serial=B\n"
@@ -1552,7 +1541,7 @@ test_disk_unplug(void **state)
 	vmdef_free(d);
 
 	/* not while another disk is on it */
-	d = parse_ok("name: u\ndisk: /a,format=raw,bus=scsi\n"
+	d = tu_parse_ok("name: u\ndisk: /a,format=raw,bus=scsi\n"
 	    "disk: /b,format=raw,bus=scsi\n");
 	assert_int_equal(vmdef_disk_unplug(d, "sda", &steps, err, sizeof(err)),
 	    0);
@@ -1564,7 +1553,7 @@ test_disk_unplug(void **state)
 	    "{\"node-name\":\"file-sda\"}}]");
 	vmdef_free(d);
 
-	d = parse_ok("name: u\ndisk: /a,format=raw,bus=ide\n"
+	d = tu_parse_ok("name: u\ndisk: /a,format=raw,bus=ide\n"
 	    "disk: /f,format=raw,device=floppy\n");
 	assert_int_equal(vmdef_disk_unplug(d, "hda", &steps, err, sizeof(err)),
 	    -1);
@@ -1587,7 +1576,7 @@ test_disk_change_media(void **state)
 	struct vmdef_disk vd;
 
 	(void)state;
-	struct vmdef *d = parse_ok("name: c\nuuid: 00000000-0000-4000-8000-00000000000c\n"
+	struct vmdef *d = tu_parse_ok("name: c\nuuid: 00000000-0000-4000-8000-00000000000c\n"
 	    "disk: /r.qcow2,format=qcow2\n"
 	    "# the installer\n"
 	    "disk: device=cdrom,boot_order=1\n");
@@ -1688,7 +1677,7 @@ test_disk_change_media(void **state)
 	vmdef_free(d);
 
 	/* a floppy's medium changes the same way; it is not created */
-	d = parse_ok("name: f\ndisk: /old.img,device=floppy,size=1M,"
+	d = tu_parse_ok("name: f\ndisk: /old.img,device=floppy,size=1M,"
 	    "sparse=no\n");
 	assert_int_equal(vmdef_disk_change_media(d, "fda", "/f.img", 0, &steps,
 	    err, sizeof(err)), 0);
