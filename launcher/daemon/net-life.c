@@ -23,6 +23,7 @@
 #include "netdef.h"
 #include "net-priv.h"
 #include "network.h"
+#include "nics.h"
 #include "proc.h"
 #include "util.h"
 
@@ -182,6 +183,8 @@ network_start(struct network *n, char *warn, size_t warnlen, char *err,
 	log_info("network %s started: bridge %s, dnsmasq pid %ld, NAT %s",
 	    n->def->name, n->def->bridge, (long)n->pid,
 	    nat_kind_name(n->nat));
+	/* guests that ran on it through a stop are on it again */
+	nics_reattach(n->d, n->def->name, n->def->bridge);
 	return 0;
 fail:
 	teardown(n);

@@ -328,3 +328,38 @@ nics_lease_addrs(struct daemon *d, const struct vmdef_nic *n,
 	}
 	free(l);
 }
+
+void
+nics_reattach(struct daemon *d, const char *net, const char *bridge)
+{
+	struct hostnet *h;
+	struct hn_link br;
+	struct vmdef_nic n;
+	struct vm *vm;
+	char err[256];
+
+	if ((h = daemon_hostnet(d, err, sizeof(err))) == NULL ||
+	    hn_bridge_check(h, bridge, &br, err, sizeof(err)) == -1) {
+		log_warnx("network %s: its VMs' taps: %s", net, err);
+		return;
+	}
+	TAILQ_FOREACH(vm, &d->vms, entry) {
+		for (size_t i = 0; vm->pid > 0 &&
+		    vmdef_nic_get(vm->def, i, &n) == 0; i++) {
+			const char *tap = nics_tap(vm, n.id);
+			if (tap == NULL || strcmp(n.type, "network") != 0 ||
+			    strcmp(n.source, net) != 0)
+				continue;
+			if (hn_link_set_mtu(h, tap, br.mtu, err,
+			    sizeof(err)) == -1 ||
+			    hn_link_set_master(h, tap, bridge, err,
+			    sizeof(err)) == -1 ||
+			    hn_link_set_up(h, tap, 1, err, sizeof(err)) == -1)
+				log_warnx("%s: tap %s back on %s: %s", vm->name,
+				    tap, bridge, err);
+			else
+				log_info("%s: tap %s back on %s", vm->name, tap,
+				    bridge);
+		}
+	}
+}

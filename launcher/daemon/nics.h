@@ -51,6 +51,11 @@ void	 nicfds_close(struct nicfds *);
 
 /* The tap of NIC id (net-525400...) of a running VM, or NULL. */
 const char *nics_tap(const struct vm *, const char *id);
+/*
+ * Network net has started again on bridge: the taps of running VMs' NICs
+ * on it go back on the bridge (its bridge went with the network's stop).
+ */
+void	 nics_reattach(struct daemon *, const char *net, const char *bridge);
 /* NIC id has that tap (re-adoption). */
 void	 nics_remember(struct vm *, const char *id, const char *tap);
 /* Forget NIC id's tap (unplugged), or all of them (QEMU is gone). */

@@ -198,6 +198,18 @@ t_nat_network() {
 	done
 	ip netns del "$out"
 	[ "$ok" = ok ] || fail "no way out through the masquerade"
+	# the network stopped and started under the running guest: its tap
+	# is back on the new bridge
+	q net-destroy default >/dev/null
+	nsx ip link show virbr0 >/dev/null 2>&1 && fail "virbr0 after net-destroy"
+	q net-start default >/dev/null
+	nsx ip -o link show master virbr0 | grep -q "$(tap_of nn)" ||
+	    fail "the tap is not back on virbr0: $(nsx ip -o link show master virbr0)"
+	for _ in $(seq 10); do
+		ok=$(gval nn 'ping -c 1 -W 2 192.168.122.1 >/dev/null 2>&1 && echo ok || echo no')
+		[ "$ok" = ok ] && break
+	done
+	[ "$ok" = ok ] || fail "the guest lost its network after a restart of it"
 	q destroy nn >/dev/null
 	q net-destroy default >/dev/null
 }
