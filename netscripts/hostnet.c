@@ -444,7 +444,9 @@ hn_tap_open(const char *name, int vnet_hdr, unsigned queues, int *fds,
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 		ifr.ifr_flags = IFF_TAP | IFF_NO_PI |
 		    (vnet_hdr ? IFF_VNET_HDR : 0) |
-		    (queues > 1 ? IFF_MULTI_QUEUE : 0);
+		    (queues > 1 ? IFF_MULTI_QUEUE : 0) |
+		    /* a new tap, never someone else's of that name */
+		    (i == 0 ? IFF_TUN_EXCL : 0);
 		if (ioctl(fds[i], TUNSETIFF, &ifr) == -1) {
 			hn_fail(err, errlen, "tap %s: %s", name, errno == EBUSY ?
 			    "an interface of that name exists" :

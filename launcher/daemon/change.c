@@ -25,6 +25,15 @@ int
 change_scope(struct req *r, struct vm *vm, int *live, int *config)
 {
 	cmd_scope(r, vm, live, config);
+	/*
+	 * One change at a time: each is computed from the definitions as
+	 * they are when it starts, and a second would be lost under the first
+	 */
+	if (vm->nchanges > 0) {
+		req_error(r, ERR_INVALID_STATE, "VM '%s': another device change "
+		    "is still running; try again when it has ended", vm->name);
+		return -1;
+	}
 	if (*live && vm_qmp(vm) == NULL) {
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s: a live change "
 		    "needs it running", vm->name, vm_state_name(vm->state));
@@ -36,6 +45,7 @@ change_scope(struct req *r, struct vm *vm, int *live, int *config)
 void
 change_free(struct change *c)
 {
+	c->vm->nchanges--;
 	for (size_t i = 0; i < c->nfds; i++)
 		if (c->fds[i] != -1)
 			close(c->fds[i]);
@@ -46,24 +56,16 @@ change_free(struct change *c)
 	free(c);
 }
 
-/* Answer, having stored the config part; undo the images on failure. */
+/*
+ * Take the live part (QEMU has it, whatever else happens), then store the
+ * config part, and answer.
+ */
 static void
 change_finish(struct change *c)
 {
 	char err[512];
 	struct vm *vm;
 
-	if (c->config != NULL) {
-		if (vm_define(c->r->d, c->config, &vm, err, sizeof(err)) == -1) {
-			/* the live part stays done: say so */
-			req_error(c->r, ERR_GENERIC, "%s: the running VM has the "
-			    "change, but the definition could not be stored: %s",
-			    c->what, err);
-			change_free(c);
-			return;
-		}
-		c->config = NULL;	/* the VM's now */
-	}
 	if (c->live != NULL) {
 		if (c->tap_done[0])
 			nics_forget(c->vm, c->tap_done);
@@ -73,6 +75,16 @@ change_finish(struct change *c)
 			vm_note_hotplug(c->vm);
 		/* the disks' node names, and that a device came */
 		vm_write_runstate(c->vm);
+	}
+	if (c->config != NULL) {
+		if (vm_define(c->r->d, c->config, &vm, err, sizeof(err)) == -1) {
+			req_error(c->r, ERR_GENERIC, "%s: the running VM has the "
+			    "change, but the definition could not be stored: %s",
+			    c->what, err);
+			change_free(c);
+			return;
+		}
+		c->config = NULL;	/* the VM's now */
 	}
 	req_return(c->r, NULL);
 	change_free(c);
@@ -141,6 +153,7 @@ change_new(struct req *r, struct vm *vm, const char *what, const char *target)
 
 	c->r = r;
 	c->vm = vm;
+	vm->nchanges++;
 	snprintf(c->what, sizeof(c->what), "%s %s", what, target);
 	return c;
 }

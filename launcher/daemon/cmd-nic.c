@@ -261,12 +261,11 @@ d_attach_interface(struct req *r, struct vm *vm)
 	c->adds = 1;
 	/* the line with its MAC, checked against every VM */
 	scratch = vmdef_dup(live ? vm->def : vm_persistent(vm));
-	i = vmdef_nic_count(scratch);
-	if (vmdef_set(scratch, "network", line, err, sizeof(err)) == -1 ||
-	    vmdef_check(scratch, err, sizeof(err)) == -1 ||
+	if (vmdef_nic_add(scratch, line, err, sizeof(err)) == -1 ||
 	    nics_prepare(r->d, scratch, vm, 0,
 	    uid_is_admin(r->d, r->uid), err, sizeof(err)) == -1)
 		goto fail;
+	i = vmdef_nic_count(scratch) - 1;
 	vmdef_nic_get(scratch, i, &n);
 	if (strcmp(n.type, "none") == 0) {
 		snprintf(err, sizeof(err), "network none: nothing to attach");
@@ -274,6 +273,12 @@ d_attach_interface(struct req *r, struct vm *vm)
 	}
 	settled = vmdef_nic_line(scratch, i);
 	snprintf(c->what, sizeof(c->what), "attach-interface %s", n.mac);
+	/* what is stored first: its refusal must come before a tap opens */
+	if (config) {
+		c->config = vmdef_dup(vm_persistent(vm));
+		if (vmdef_nic_add(c->config, settled, err, sizeof(err)) == -1)
+			goto fail;
+	}
 	if (live) {
 		c->live = vmdef_dup(vm->def);
 		snprintf(fdname, sizeof(fdname), "fd-%s", n.netdev);
@@ -319,11 +324,6 @@ d_attach_interface(struct req *r, struct vm *vm)
 		fds.fd = NULL;
 		fds.n = 0;
 	}
-	if (config) {
-		c->config = vmdef_dup(vm_persistent(vm));
-		if (vmdef_nic_add(c->config, settled, err, sizeof(err)) == -1)
-			goto fail;
-	}
 	free(settled);
 	vmdef_free(scratch);
 	change_run(c, steps, NULL);
@@ -333,8 +333,8 @@ fail:
 	vmdef_free(scratch);
 	nicfds_close(&fds);
 	json_object_put(steps);
-	if (live && fds.n > 0)
-		nics_forget(vm, n.id);
+	if (c->tap_fail[0])
+		nics_forget(vm, c->tap_fail);
 	req_error(r, ERR_GENERIC, "%s", err);
 	change_free(c);
 }
@@ -374,7 +374,7 @@ static void
 d_detach_interface(struct req *r, struct vm *vm)
 {
 	const char *type = req_str(r, "type"), *mac = req_str(r, "mac");
-	struct json_object *steps = NULL, *ignored = NULL;
+	struct json_object *steps = NULL;
 	struct vmdef_nic n;
 	int live, config;
 	size_t i;
@@ -404,10 +404,9 @@ d_detach_interface(struct req *r, struct vm *vm)
 		const char *m = mac != NULL ? mac : live ? gone : NULL;
 		c->config = vmdef_dup(vm_persistent(vm));
 		if (pick(c->config, type, m, &i, err, sizeof(err)) == -1 ||
-		    vmdef_nic_unplug(c->config, i, &ignored, err,
+		    vmdef_nic_unplug(c->config, i, NULL, err,
 		    sizeof(err)) == -1)
 			goto fail;
-		json_object_put(ignored);
 	}
 	/* the tap goes with netdev_del; forgotten once that worked */
 	if (live)

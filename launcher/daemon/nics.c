@@ -195,20 +195,26 @@ nics_forget(struct vm *vm, const char *id)
 }
 
 /* qlvID.N, the lowest N neither this VM's taps nor the host have. */
-static void
-tap_name(struct vm *vm, struct hostnet *h, char *name, size_t len)
+static int
+tap_name(struct vm *vm, struct hostnet *h, char *name, size_t len,
+    char *err, size_t errlen)
 {
 	struct hn_link l;
-	char err[128];
 
-	for (unsigned k = 0;; k++) {
-		int taken = 0;
+	for (unsigned k = 0; k < 1000; k++) {
+		int taken = 0, r;
 		snprintf(name, len, "qlv%d.%u", vm->id, k);
 		for (size_t i = 0; i < vm->ntaps && !taken; i++)
 			taken = strcmp(vm->taps[i].name, name) == 0;
-		if (!taken && hn_link_get(h, name, &l, err, sizeof(err)) == 0)
-			return;
+		if (taken)
+			continue;
+		if ((r = hn_link_get(h, name, &l, err, errlen)) == -1)
+			return -1;
+		if (r == 0)
+			return 0;
 	}
+	snprintf(err, errlen, "no free tap name qlv%d.N", vm->id);
+	return -1;
 }
 
 /*
@@ -234,8 +240,8 @@ open_nic(struct vm *vm, const struct vmdef_nic *n, struct nicfds *f,
 		return -1;
 	if (n->ifname != NULL)
 		strlcpy(name, n->ifname, sizeof(name));
-	else
-		tap_name(vm, h, name, sizeof(name));
+	else if (tap_name(vm, h, name, sizeof(name), err, errlen) == -1)
+		return -1;
 	if (hn_tap_open(name, 1, n->queues, fds, err, errlen) == -1)
 		return -1;
 	for (unsigned q = 0; q < n->queues; q++)

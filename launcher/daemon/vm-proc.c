@@ -318,7 +318,12 @@ pass_fds(const struct nicfds *pass)
 	for (size_t k = 0; pass != NULL && k < pass->n; k++)
 		if (dup2(pass->fd[k], 3 + (int)k) == -1)
 			_exit(126);
-	close_range((unsigned)top, ~0U, 0);
+	if (close_range((unsigned)top, ~0U, 0) == -1) {
+		/* a kernel before 5.9: one by one */
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long fd = top; fd < (max > 0 ? max : 1024); fd++)
+			close((int)fd);
+	}
 }
 
 static pid_t

@@ -79,6 +79,8 @@ struct vm {
 	int			 vnc_port;	/* actual, 0: none */
 	int			 paused_start;	/* start --paused */
 	int			 hotplugged;	/* devices added since QEMU started */
+	int			 nchanges;	/* device changes on their way
+						   (change.c), one at a time */
 	struct vmtap {
 		char		 id[24];	/* the NIC's: net-525400... */
 		char		 name[16];	/* its tap */

@@ -73,6 +73,31 @@ text_line(struct vmdef *d, size_t i)
 	free(v);
 }
 
+/* NIC line i goes from d (and from its text when text). */
+static void
+remove_line(struct vmdef *d, size_t i, int text)
+{
+	for (size_t j = 0, m = 0; j < d->ndevs; j++)
+		if (d->devs[j].kind == &devkind_nic && m++ == i) {
+			nic_free(d->devs[j].conf);
+			memmove(&d->devs[j], &d->devs[j + 1],
+			    (d->ndevs - j - 1) * sizeof(d->devs[0]));
+			d->ndevs--;
+			break;
+		}
+	if (text)
+		vmdef_text_set_nth(d, "network", i, NULL);
+}
+
+/* "network: none" goes when a NIC comes (virt-install's --network none). */
+static void
+drop_none(struct vmdef *d)
+{
+	for (size_t i = nic_count(d); i-- > 0;)
+		if (nic_at(d, i)->type == NT_NONE)
+			remove_line(d, i, 1);
+}
+
 char *
 vmdef_nic_line(const struct vmdef *d, size_t i)
 {
@@ -87,6 +112,7 @@ vmdef_nic_add(struct vmdef *d, const char *value, char *err, size_t errlen)
 	struct vmdef *nd = vmdef_dup(d);
 
 	/* the devices there keep their PCI slots */
+	drop_none(nd);
 	if (vmdef_pci_pin(nd, err, errlen) == -1 ||
 	    vmdef_set(nd, "network", value, err, errlen) == -1 ||
 	    vmdef_check(nd, err, errlen) == -1) {
@@ -151,6 +177,7 @@ vmdef_nic_plug(struct vmdef *d, const char *value, const char *fdname,
 	size_t i;
 
 	/* the devices there keep their slots; the new one takes a free one */
+	drop_none(nd);
 	if (vmdef_pci_pin(nd, err, errlen) == -1 ||
 	    vmdef_set(nd, "network", value, err, errlen) == -1 ||
 	    vmdef_check(nd, err, errlen) == -1)
@@ -203,7 +230,7 @@ vmdef_nic_unplug(struct vmdef *d, size_t i, struct json_object **steps,
 
 	if (k == NULL)
 		return def_err(err, errlen, "no such NIC");
-	if (def_microvm(d))
+	if (steps != NULL && def_microvm(d))
 		return def_err(err, errlen, "microvm has no hot-plug");
 	nic_ids(k, id, net);
 	/* the others keep their PCI slots */
@@ -212,23 +239,18 @@ vmdef_nic_unplug(struct vmdef *d, size_t i, struct json_object **steps,
 		vmdef_free(nd);
 		return -1;
 	}
-	for (size_t j = 0, m = 0; j < nd->ndevs; j++)
-		if (nd->devs[j].kind == &devkind_nic && m++ == i) {
-			nic_free(nd->devs[j].conf);
-			memmove(&nd->devs[j], &nd->devs[j + 1],
-			    (nd->ndevs - j - 1) * sizeof(nd->devs[0]));
-			nd->ndevs--;
-			break;
-		}
+	remove_line(nd, i, 0);
 	if (vmdef_check(nd, err, errlen) == -1) {
 		vmdef_free(nd);
 		return -1;
 	}
+	def_take(d, nd);
+	vmdef_text_set_nth(d, "network", i, NULL);
+	if (steps == NULL)
+		return 0;
 	s = json_object_new_array();
 	def_step(s, "device_del", def_args1("id", id), NULL, NULL);
 	def_step(s, "netdev_del", def_args1("id", net), NULL, NULL);
-	def_take(d, nd);
-	vmdef_text_set_nth(d, "network", i, NULL);
 	*steps = s;
 	return 0;
 }

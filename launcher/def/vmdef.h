@@ -317,7 +317,8 @@ int		 vmdef_nic_plug(struct vmdef *, const char *value,
 		    struct json_object **steps, char *err, size_t errlen);
 /*
  * Remove NIC i from d and give the steps that unplug it: device_del (the
- * caller waits for DEVICE_DELETED), then netdev_del; no undo.
+ * caller waits for DEVICE_DELETED), then netdev_del; no undo.  steps
+ * NULL: only d changes (a stored definition, microvm's too).
  */
 int		 vmdef_nic_unplug(struct vmdef *, size_t i,
 		    struct json_object **steps, char *err, size_t errlen);

@@ -131,6 +131,10 @@ test_bridge_and_tap(void **state)
 	assert_int_equal(hn_tap_open("qlv1.0", 1, 2, fds, err, sizeof(err)), 0);
 	assert_int_equal(hn_tap_open("qbr0", 1, 1, other, err,
 	    sizeof(err)), -1);
+	/* never someone else's tap of that name (IFF_TUN_EXCL) */
+	assert_int_equal(hn_tap_open("qlv1.0", 1, 1, other, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "exists"));
 	assert_int_equal(hn_link_get(h, "qlv1.0", &l, err, sizeof(err)), 1);
 	assert_string_equal(l.kind, "tun");
 	assert_string_equal(l.master, "");

@@ -290,6 +290,15 @@ test_nic_plug(void **state)
 	free(t);
 	assert_int_equal(vmdef_nic_unplug(d, 5, &steps, err, sizeof(err)), -1);
 
+	/* microvm: no hot-plug, but its stored definition loses a NIC */
+	struct vmdef *m = tu_parse_ok("name: m\nmachine: microvm\n"
+	    "network: user,mac=52:54:00:00:00:05\n");
+	assert_int_equal(vmdef_nic_unplug(m, 0, &steps, err, sizeof(err)), -1);
+	assert_string_equal(err, "microvm has no hot-plug");
+	assert_int_equal(vmdef_nic_unplug(m, 0, NULL, err, sizeof(err)), 0);
+	assert_int_equal(vmdef_nic_count(m), 0);
+	vmdef_free(m);
+
 	/* the link as it runs */
 	assert_int_equal(vmdef_nic_set_link(d, 0, 0), 0);
 	assert_int_equal(vmdef_nic_get(d, 0, &n), 0);

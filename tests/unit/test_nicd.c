@@ -124,6 +124,54 @@ test_bridge_admin_only(void **state)
 	fx_free(f);
 }
 
+/* virt-install's --network none, then a NIC: the none line goes. */
+static void
+test_attach_after_none(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	fx_vm(f, PLAIN_VM "network: none\n");
+	request(f, "attach-interface", "{\"name\": \"t1\", \"config\": true, "
+	    "\"network\": \"user,mac=52:54:00:00:00:09\"}");
+	json_object_put(expect_return(f));
+	request(f, "dumpconfig", "{\"name\": \"t1\"}");
+	struct json_object *r = expect_return(f);
+	assert_null(strstr(jstr(r, "text"), "network: none"));
+	assert_non_null(strstr(jstr(r, "text"),
+	    "network: user,mac=52:54:00:00:00:09"));
+	json_object_put(r);
+	assert_int_equal(nic_count(f, 1), 1);
+	fx_free(f);
+}
+
+/* One device change at a time: a second waits for none, it is refused. */
+static void
+test_one_change_at_a_time(void **state)
+{
+	struct fx *f = fx_new();
+	struct json_object *a;
+
+	(void)state;
+	fx_running_vm(f, USER_VM);
+	request(f, "detach-interface", "{\"name\": \"t1\", \"type\": \"user\", "
+	    "\"live\": true}");
+	answer(f, expect_cmd(f, "device_del", &a), "{}");
+	json_object_put(a);
+	/* the guest has not let go yet */
+	request(f, "domif-setlink", "{\"name\": \"t1\", \"interface\": "
+	    "\"52:54:00:00:00:01\", \"state\": \"down\"}");
+	expect_error(f, "InvalidState", "another device change is still "
+	    "running", 0);
+	peer_send(f, "{\"event\": \"DEVICE_DELETED\", \"data\": "
+	    "{\"device\": \"net-525400000001\"}, \"timestamp\": {\"seconds\": 1, "
+	    "\"microseconds\": 0}}");
+	answer(f, expect_cmd(f, "netdev_del", NULL), "{}");
+	json_object_put(expect_return(f));
+	assert_int_equal(nic_count(f, 0), 0);
+	fx_free(f);
+}
+
 /* Unplug: device_del, the guest lets go, then netdev_del; and config. */
 static void
 test_detach(void **state)
@@ -241,6 +289,8 @@ main(void)
 		cmocka_unit_test(test_attach_refused),
 		cmocka_unit_test(test_detach),
 		cmocka_unit_test(test_bridge_admin_only),
+		cmocka_unit_test(test_attach_after_none),
+		cmocka_unit_test(test_one_change_at_a_time),
 		cmocka_unit_test(test_setlink),
 		cmocka_unit_test(test_attach_tap_rolls_back),
 	};
