@@ -111,12 +111,34 @@ mibps(uint64_t mib, uint64_t ns)
 	return ns == 0 ? 0.0 : (double)mib * 1e9 / (double)ns;
 }
 
+/* What the workload did so far, and its next progress line. */
+struct progress {
+	uint64_t	start;		/* ns */
+	uint64_t	interval;	/* ns */
+	uint64_t	next;		/* the next line's time */
+	uint64_t	last_t, last_mib;	/* the line before */
+	uint64_t	mib, iter;
+};
+
+static void
+report(struct progress *p, uint64_t t)
+{
+	printf("QLSTRESS t=%llu iter=%llu mib=%llu rate=%.1f\n",
+	    (unsigned long long)((t - p->start) / 1000000),
+	    (unsigned long long)p->iter, (unsigned long long)p->mib,
+	    mibps(p->mib - p->last_mib, t - p->last_t));
+	p->last_t = t;
+	p->last_mib = p->mib;
+	while (p->next <= t)
+		p->next += p->interval;
+}
+
 static int
 stress(int argc, char **argv)
 {
 	unsigned long long size = 64, rate = 0, interval = 1000, duration = 0;
-	uint64_t start, next_report, end, last_t, mib = 0, last_mib = 0,
-	    iter = 0;
+	struct progress p = { 0 };
+	uint64_t end;
 	unsigned char *mem;
 	int c;
 
@@ -143,52 +165,39 @@ stress(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("QLSTRESS start size=%llu rate=%llu interval=%llu\n", size,
 	    rate, interval);
-	start = last_t = now_ns();
-	next_report = start + interval * 1000000u;
-	end = duration != 0 ? start + duration * 1000000000u : 0;
+	p.start = p.last_t = now_ns();
+	p.interval = interval * 1000000u;
+	p.next = p.start + p.interval;
+	end = duration != 0 ? p.start + duration * 1000000000u : 0;
 	for (;;) {
 		for (size_t chunk = 0; chunk < size; chunk++) {
-			unsigned char *p = mem + chunk * MIB;
+			unsigned char *m = mem + chunk * MIB;
 			for (size_t off = 0; off < MIB; off += PAGE)
-				p[off]++;
-			mib++;
+				m[off]++;
+			p.mib++;
 			uint64_t t = now_ns();
-			if (rate != 0) {
-				/* the time this much should have taken */
-				uint64_t due = start + mib * 1000000000u / rate;
-				if (due > t) {
-					sleep_until(due < next_report ? due :
-					    next_report);
-					t = now_ns();
-					if (due > t && t < next_report) {
-						sleep_until(due);
-						t = now_ns();
-					}
-				}
+			/* ahead of the rate: wait, reporting on time */
+			uint64_t due = rate == 0 ? 0 :
+			    p.start + p.mib * 1000000000u / rate;
+			while (due > t) {
+				sleep_until(due < p.next ? due : p.next);
+				t = now_ns();
+				if (t >= p.next)
+					report(&p, t);
 			}
-			if (t >= next_report) {
-				printf("QLSTRESS t=%llu iter=%llu mib=%llu "
-				    "rate=%.1f\n",
-				    (unsigned long long)((t - start) / 1000000),
-				    (unsigned long long)iter,
-				    (unsigned long long)mib,
-				    mibps(mib - last_mib, t - last_t));
-				last_t = t;
-				last_mib = mib;
-				while (next_report <= t)
-					next_report += interval * 1000000u;
-			}
+			if (t >= p.next)
+				report(&p, t);
 			if (end != 0 && t >= end) {
 				printf("QLSTRESS end t=%llu iter=%llu mib=%llu "
 				    "rate=%.1f\n",
-				    (unsigned long long)((t - start) / 1000000),
-				    (unsigned long long)iter,
-				    (unsigned long long)mib,
-				    mibps(mib, t - start));
+				    (unsigned long long)((t - p.start) / 1000000),
+				    (unsigned long long)p.iter,
+				    (unsigned long long)p.mib,
+				    mibps(p.mib, t - p.start));
 				return 0;
 			}
 		}
-		iter++;
+		p.iter++;
 	}
 }
 
@@ -265,12 +274,13 @@ heartbeat(int argc, char **argv)
 		uint64_t t = now_ns();
 		int n = snprintf(line, sizeof(line), "QLHB %llu %llu\n",
 		    (unsigned long long)++seq, (unsigned long long)t);
-		ssize_t w;
-
-		while ((w = write(fd, line, (size_t)n)) == -1 && errno == EINTR)
-			;
-		if (w == -1)
-			die(path, strerror(errno));
+		/* the whole line, so that every tick is one */
+		for (ssize_t off = 0, w; off < n; off += w)
+			if ((w = write(fd, line + off, (size_t)(n - off))) == -1) {
+				if (errno != EINTR)
+					die(path, strerror(errno));
+				w = 0;
+			}
 		if (end != 0 && t >= end)
 			return 0;
 		/* late: the next tick one period from now, none made up */

@@ -5,7 +5,8 @@
 # (qlaunch heartbeat: about one a millisecond, none missed, a small
 # longest gap); a 2 s suspend is a gap of 2 s or more, ended by the first
 # tick after resume, while the guest's own clock saw next to nothing; a
-# restarted qlaunchd reads the re-adopted guest's ticks again; qlstress
+# restarted qlaunchd reads the re-adopted guest's ticks again; on q35 the
+# controller is on pcie.0 at slot 30 and its ticks are read; qlstress
 # dirties memory at the rate asked and reports its progress lines; the
 # errors are one line each.
 . "$(dirname "$0")/lib.sh"
@@ -132,6 +133,20 @@ t_stress() {
 	grep -q '^QLSTRESS end .*iter=[1-9]' "$T/stress" || fail "no pass: $(cat "$T/stress")"
 }
 
+# q35: the controller on pcie.0 itself at slot 30, the ticks read
+t_q35() {
+	create_guest hbq --machine q35 --channel heartbeat --start
+	wait_ready hbq
+	gval hbq 'cat /sys/bus/pci/devices/0000:00:1e.0/vendor /sys/bus/pci/devices/0000:00:1e.0/device | tr "\n" " "' |
+	    grep -q '^0x1af4 0x10[04]3' || fail "no virtio console at 00:1e.0 on q35"
+	wait_ticks hbq 100
+	[ "$(hb hbq missed)" = 0 ] || fail "missed $(hb hbq missed)"
+	q destroy hbq >/dev/null
+	# the figures stay after QEMU goes
+	[ "$(hb hbq connected)" = false ] || fail "still reading"
+	[ "$(hb hbq ticks)" -ge 100 ] || fail "figures gone: $(hb hbq ticks) ticks"
+}
+
 t_errors() {
 	create_guest plain
 	one_line_error "VM 'plain' has no heartbeat channel (channel: heartbeat)" \
@@ -150,4 +165,4 @@ t_errors() {
 }
 
 start_daemon || exit 1
-run_tests guest_up guest_sees_port ticks suspend_gap readopt stress errors
+run_tests guest_up guest_sees_port ticks suspend_gap readopt stress q35 errors
