@@ -14,6 +14,9 @@
 #               evdev modules and the NIC drivers (virtio_net, e1000, e1000e,
 #               8139cp for QEMU's rtl8139) in dependency order, udhcpc's
 #               lease script, and images/guest-init as /init
+#               and /bin/qlstress (images/guesttools/qlstress.c, built
+#               here with the host's gcc -static: the workload and the
+#               heartbeat of migration experiments)
 #   VERSION     the kernel release (uname -r in the guest), one line
 #   guest.iso   a bootable isolinux CD-ROM (genisoimage): isolinux/vmlinuz
 #               (the bzImage) and isolinux/initrd.img, booted at once on the
@@ -28,7 +31,8 @@
 # console=ttyS0 panic=-1 quiet
 #
 # The result is cached: when OUTDIR holds every output and they were built
-# from the current mkguest.sh and guest-init (.stamp holds their hashes),
+# from the current mkguest.sh, guest-init and qlstress.c (.stamp holds
+# their hashes),
 # nothing is downloaded. --force rebuilds. The build runs in a temporary
 # directory inside OUTDIR, removed on exit; outputs are renamed into place
 # and .stamp is written last, so an interrupted build is rebuilt next time.
@@ -40,7 +44,8 @@
 # linux-kbuild, all fetched with apt-get download, about 150 MB, once.
 # Host tools: apt-get, dpkg-deb, cpio, gzip, lz4, coreutils, findutils,
 # genisoimage, isolinux and syslinux-common; make and the kernel's
-# compiler (gcc-12) when drivers are built (see srcmods).
+# compiler (gcc-12) when drivers are built (see srcmods); gcc and the
+# static C library (libc6-dev) for qlstress.
 
 # bash is needed (pipefail, local, ${var//x/y}), even when run as "sh mkguest.sh"
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -50,6 +55,7 @@ set -o pipefail
 prog=mkguest
 here=$(cd "$(dirname "$0")" && pwd)
 init_src=$here/guest-init
+stress_src=$here/guesttools/qlstress.c
 
 # Modules the guest loads (with their dependencies); built-ins are skipped.
 # NICs: virtio_net, e1000, e1000e, and 8139cp for QEMU's rtl8139 (an
@@ -98,7 +104,8 @@ done
 [ -n "$outdir" ] || usage
 
 [ -r "$init_src" ] || die "$init_src: missing"
-stamp_want=$(cat "$0" "$init_src" | sha256sum | cut -d' ' -f1)
+[ -r "$stress_src" ] || die "$stress_src: missing"
+stamp_want=$(cat "$0" "$init_src" "$stress_src" | sha256sum | cut -d' ' -f1)
 
 cached() {
 	local f
@@ -126,6 +133,7 @@ need sha256sum coreutils
 need find findutils
 need dd coreutils
 need genisoimage genisoimage
+need gcc gcc
 [ -r "$isolinux_bin" ] || die "$isolinux_bin not found: install the Debian package isolinux"
 [ -r "$ldlinux_c32" ] || die "$ldlinux_c32 not found: install the Debian package syslinux-common"
 
@@ -353,6 +361,11 @@ cp "$broot/bin/busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$init_src" "$root/init"
 chmod 755 "$root/init" "$root/bin/busybox"
+# the guest's own programs: static, on the host's C library
+if ! gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -o "$root/bin/qlstress" \
+	"$stress_src" 2>"$tmp/gcc.log"; then
+	die "building qlstress failed (gcc -static needs libc6-dev): $(grep -m1 -i 'error' "$tmp/gcc.log" || tail -n 1 "$tmp/gcc.log")"
+fi
 sed 's/ *$//' "$tmp/modorder" >"$root/etc/modules"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\n' >"$root/etc/group"

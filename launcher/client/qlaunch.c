@@ -21,6 +21,7 @@ extern const struct cmd cmds_life[];
 extern const struct cmd cmds_read[];
 extern const struct cmd cmds_console[];
 extern const struct cmd cmds_mem[];
+extern const struct cmd cmds_heartbeat[];
 extern const struct cmd cmds_disk[];
 extern const struct cmd cmds_nic[];
 extern const struct cmd cmds_snapshot[];
@@ -40,6 +41,7 @@ static const struct cmd *const areas[] = {
 	cmds_read,
 	cmds_console,
 	cmds_mem,
+	cmds_heartbeat,
 	cmds_disk,
 	cmds_nic,
 	cmds_snapshot,

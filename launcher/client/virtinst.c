@@ -748,6 +748,7 @@ static const struct viflag flags[] = {
 	VALUE("boot",		0,   fn_boot,		"boot"),
 	VALUE("events",		0,   fn_events,		NULL),
 	VALUE("memballoon",	0,   fn_memballoon,	"balloon"),
+	VALUE("channel",	0,   fn_key,		"channel"),
 	VALUE("qemu-commandline", 0, fn_qemu_commandline, "qemu-arg"),
 	VALUE("qemu-arg",	0,   fn_key_repeat,	"qemu-arg"),
 	VALUE("os-variant",	0,   fn_os_variant,	NULL),

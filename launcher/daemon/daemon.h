@@ -18,6 +18,7 @@ struct vm;
 struct sink;
 struct control;
 struct network;
+struct heartbeats;
 
 struct daemon {
 	struct event_base	*base;
@@ -40,6 +41,7 @@ struct daemon {
 	struct hostnet		*hostnet;	/* rtnetlink, opened when needed */
 	/* the bound on each qemu-img step of storage.c; 0: qemu-img's own */
 	int			 img_step_ms;
+	struct heartbeats	*heartbeats;	/* heartbeat.c, when reading */
 };
 
 /* A context with nothing in it yet, on an event base. */

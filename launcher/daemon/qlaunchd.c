@@ -22,6 +22,7 @@
 #include "config.h"
 #include "log.h"
 #include "console.h"
+#include "heartbeat.h"
 #include "control.h"
 #include "daemon.h"
 #include "network.h"
@@ -277,6 +278,7 @@ main(int argc, char *argv[])
 	evsignal_add(sigint, NULL);
 
 	console_init(D);
+	heartbeat_init(D);
 	int nnets = network_load_all(D);
 	int nadopted = network_adopt_all(D);
 	int n = vm_load_all(D);
@@ -309,6 +311,7 @@ main(int argc, char *argv[])
 	/* Leave every guest running; the next supervisor re-adopts them. */
 	control_close(D);
 	console_fini(D);
+	heartbeat_fini(D);
 	TAILQ_FOREACH_SAFE(vm, &D->vms, entry, tvm)
 		vm_remove(vm);
 	network_fini(D);	/* networks keep running too */

@@ -22,6 +22,8 @@ struct vmpaths {
 	char	qdir[108];	/* dir/qemu */
 	char	qmp[108];	/* sun_path limits */
 	char	console[108];
+	char	heartbeat[108];	/* channel: heartbeat's socket, hb.sock:
+				   shorter than console's */
 	char	log[PATH_MAX];	/* everything the guest wrote on ttyS0 */
 	char	pid[PATH_MAX];
 	char	state[PATH_MAX];/* what the supervisor knows, for re-adoption */

@@ -31,6 +31,8 @@ struct devfacts {
 	unsigned	 ndisks;	/* disk lines so far */
 	unsigned	 cdrom;		/* 1 + the line of the first CD-ROM
 					   with a medium; 0: none */
+	int		 heartbeat;	/* channel: heartbeat, on
+					   vmpaths.heartbeat */
 };
 
 struct devkind {

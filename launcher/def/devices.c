@@ -16,6 +16,7 @@ extern const struct devkind devkind_input;	/* dev-input.c */
 extern const struct devkind devkind_disk;	/* dev-disk.c */
 extern const struct devkind devkind_nic;	/* dev-nic.c */
 extern const struct devkind devkind_balloon;	/* dev-balloon.c */
+extern const struct devkind devkind_channel;	/* dev-channel.c */
 
 /*
  * The serial console comes before the display so that its -chardev pair
@@ -23,7 +24,8 @@ extern const struct devkind devkind_balloon;	/* dev-balloon.c */
  * give their defaults; the disks follow, in the order of their lines,
  * each after the controller it needs, then the NICs; the balloon's PCI
  * slot comes after all of theirs (a definition without disks or NICs
- * keeps the slots it had).
+ * keeps the slots it had); the heartbeat channel last (its controller's
+ * slot is a fixed one).
  */
 const struct devkind *const devkinds[] = {
 	&devkind_serial,
@@ -33,6 +35,7 @@ const struct devkind *const devkinds[] = {
 	&devkind_disk,
 	&devkind_nic,
 	&devkind_balloon,
+	&devkind_channel,
 };
 const size_t ndevkinds = sizeof(devkinds) / sizeof(devkinds[0]);
 

@@ -32,6 +32,15 @@ vmdef_has_serial(const struct vmdef *d)
 }
 
 int
+vmdef_has_heartbeat(const struct vmdef *d)
+{
+	struct devfacts f;
+
+	dev_walk(d, &f, NULL, NULL);
+	return f.heartbeat;
+}
+
+int
 vmdef_vnc(const struct vmdef *d, struct vnc_conf *v)
 {
 	struct devfacts f;

@@ -20,17 +20,22 @@
  * The devices that have no line of their own (controllers, defaults) or
  * are one of a kind: their slots never depend on the rest.  q35 0: not on
  * q35 (its own AHCI controller is at 0x1f.2); root: on pcie.0 itself.
+ * late: added after the others, its slot kept from the automatic
+ * placement only when the definition has it, so that the slots of the
+ * definitions without it stay as they were; far up, out of their way.
  */
 static const struct {
 	const char	*id;
 	unsigned	 pc, q35;
 	int		 root;
+	int		 late;
 } fixed[] = {
-	{ "video0",	2, 1, 1 },
-	{ "usb0",	3, 1, 0 },
-	{ "scsi0",	4, 2, 0 },
-	{ "sata0",	5, 0, 0 },
-	{ "balloon0",	6, 3, 0 },
+	{ "video0",	2, 1, 1, 0 },
+	{ "usb0",	3, 1, 0, 0 },
+	{ "scsi0",	4, 2, 0, 0 },
+	{ "sata0",	5, 0, 0, 0 },
+	{ "balloon0",	6, 3, 0, 0 },
+	{ "vserial0",	30, 30, 1, 1 },	/* channel: heartbeat */
 };
 #define NFIXED	(sizeof(fixed) / sizeof(fixed[0]))
 #define PC_FIRST	2	/* 0: host bridge, 1: PIIX3 */
@@ -149,10 +154,20 @@ fixed_slot(const struct pciplan *p, const char *id, int *root)
 }
 
 static int
+present(const struct pciplan *p, const char *id)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->v[i].id, id) == 0)
+			return 1;
+	return 0;
+}
+
+static int
 reserved(const struct pciplan *p, unsigned s)
 {
 	for (size_t i = 0; i < NFIXED; i++)
 		if (!(p->q35 && fixed[i].root) &&
+		    (!fixed[i].late || present(p, fixed[i].id)) &&
 		    (p->q35 ? fixed[i].q35 : fixed[i].pc) == s)
 			return 1;
 	return !p->q35 && s < PC_FIRST;
@@ -264,7 +279,8 @@ pci_plan(const struct vmdef *d, struct pciplan *p, char *err, size_t errlen)
 		/* spares beyond the fixed ports too, used or not */
 		unsigned base = high;
 		for (size_t i = 0; i < NFIXED; i++)
-			if (!fixed[i].root && fixed[i].q35 > base)
+			if (!fixed[i].root && !fixed[i].late &&
+			    fixed[i].q35 > base)
 				base = fixed[i].q35;
 		p->ports = d->pcie_ports != 0 ? d->pcie_ports :
 		    base + PCI_SPARE_PORTS;

@@ -13,11 +13,13 @@
  *   q35: the number of the pcie-root-port (id pci.N) the device sits on, at
  *        address 0 behind it, 1 to PCI_MAX_PORTS; the ports themselves fill
  *        pcie.0 from slot 2, eight functions to a slot.  The video device
- *        is on pcie.0 itself, at slot 1, as libvirt puts it.
+ *        is on pcie.0 itself, at slot 1, as libvirt puts it, and the
+ *        heartbeat channel's virtio-serial controller at slot 30 (0x1e).
  * The order of decision: slots a line pins (addr=); then the fixed slots of
  * the devices that have no line of their own or are one of a kind (video0,
  * usb0, scsi0, sata0, balloon0: pci.c's table), kept for them even when
- * absent; then every other device, in command-line order, the lowest free
+ * absent (vserial0, the heartbeat's controller, at pc's slot 30, came
+ * later: its slot is kept only when the definition has it); then every other device, in command-line order, the lowest free
  * slot.  Two devices on one slot are an error naming both.
  *
  * Only a line can keep a derived slot (vmdef_pci_pin writes it into the

@@ -115,6 +115,8 @@ struct vnc_conf {
 };
 int		 vmdef_has_balloon(const struct vmdef *);
 int		 vmdef_has_serial(const struct vmdef *);
+/* channel: heartbeat, a socket at vmpaths.heartbeat */
+int		 vmdef_has_heartbeat(const struct vmdef *);
 /*
  * The VNC display's settings; 0, or -1 when the VM has none.  The strings
  * belong to the definition.

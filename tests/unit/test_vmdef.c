@@ -280,6 +280,11 @@ test_errors(void **state)
 		{ "name: a\ngraphics: none,port=5900\n", "vm.conf:2: graphics: unknown property 'port'" },
 		{ "name: a\nconsole: tty\n", "vm.conf:2: console: 'tty' is not serial or none" },
 		{ "name: a\nballoon: maybe\n", "vm.conf:2: balloon: 'maybe' is not yes or no" },
+		{ "name: a\nchannel: agent\n", "vm.conf:2: channel: 'agent' is not heartbeat (the only channel there is)" },
+		{ "name: a\nchannel: unix,target_type=virtio,name=org.qemu.guest_agent.0\n", "vm.conf:2: channel: 'unix,target_type=virtio,name=org.qemu.guest_agent.0' is not heartbeat (the only channel there is)" },
+		{ "name: a\nchannel: heartbeat,name=x\n", "vm.conf:2: channel: 'heartbeat,name=x' is not heartbeat (the only channel there is)" },
+		{ "name: a\nchannel:\n", "vm.conf:2: channel: empty value" },
+		{ "name: a\nchannel: heartbeat\nchannel: heartbeat\n", "vm.conf:3: channel: given twice" },
 		{ "name: a\non_crash: explode\n", "vm.conf:2: on_crash: 'explode' is not destroy, restart or preserve" },
 		{ "name: a\nautostart:\n", "vm.conf:2: autostart: empty value" },
 		{ "name: a\nowner: a b\n", "vm.conf:2: owner: 'a b' is not a user name or uid" },
@@ -677,6 +682,13 @@ test_disk_errors(void **state)
 		    "vm.conf:3: pcie_root_ports: count '65': too large (1 to 64)" },
 		{ "pcie_root_ports: 4",
 		    "vm.conf: pcie_root_ports: only q35 has PCIe root ports" },
+		/* the heartbeat channel: its controller's fixed slot */
+		{ "channel: heartbeat,addr=7",
+		    "vm.conf: channel heartbeat0: addr=7, but it is no PCI device" },
+		{ "disk: /a,format=raw,addr=30\nchannel: heartbeat",
+		    "vm.conf: disk vda and controller vserial0 are both on PCI slot 30" },
+		{ "machine: microvm\nchannel: heartbeat,addr=7",
+		    "vm.conf: channel heartbeat0: addr=7, but it is no PCI device" },
 	};
 	char err[512], text[1024];
 

@@ -1,0 +1,26 @@
+/*
+ * The heartbeat reader: for each running VM whose definition has
+ * "channel: heartbeat", the supervisor connects to the channel's socket
+ * (vmpaths.heartbeat, QEMU the server) once QEMU is up, in the event loop,
+ * and takes the guest's ticks into its statistics (hbstat.h): ticks,
+ * missed ones, the longest gap and when it ended.  They are kept after
+ * QEMU goes and start again with the next QEMU.
+ */
+#ifndef LAUNCHER_HEARTBEAT_H
+#define LAUNCHER_HEARTBEAT_H
+
+struct daemon;
+struct vm;
+struct json_object;
+
+/* Register the reader's event sink (once per daemon). */
+void		 heartbeat_init(struct daemon *);
+void		 heartbeat_fini(struct daemon *);
+/*
+ * The VM's heartbeat: {"connected": bool, "pid": QEMU's, and hbstat_json's
+ * fields}, or NULL when nothing was read for it since the supervisor
+ * started.  reset: the statistics start again after this answer.
+ */
+struct json_object *heartbeat_info(struct daemon *, const struct vm *,
+		    int reset);
+#endif
