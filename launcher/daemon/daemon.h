@@ -18,6 +18,7 @@ struct vm;
 struct sink;
 struct control;
 struct network;
+struct migration;
 
 struct daemon {
 	struct event_base	*base;
@@ -40,6 +41,8 @@ struct daemon {
 	struct hostnet		*hostnet;	/* rtnetlink, opened when needed */
 	/* the bound on each qemu-img step of storage.c; 0: qemu-img's own */
 	int			 img_step_ms;
+	/* migrations under way, in and out (migrate.h) */
+	TAILQ_HEAD(miglist, migration) migs;
 };
 
 /* A context with nothing in it yet, on an event base. */

@@ -1,4 +1,5 @@
 /* The author's text of a definition, changed one key line at a time. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,4 +101,21 @@ vmdef_text_set_nth(struct vmdef *d, const char *key, size_t i,
 	} else if (i == n && value != NULL)
 		append(d, key, value);
 	free(v);
+}
+
+int
+vmdef_pin_machine(struct vmdef *def, const char *machine, char *err,
+    size_t errlen)
+{
+	const char *props = def->machine != NULL ? strchr(def->machine, ',') :
+	    NULL;
+	char v[512];
+
+	snprintf(v, sizeof(v), "%s%s", machine, props != NULL ? props : "");
+	if (def->machine != NULL && strcmp(def->machine, v) == 0)
+		return 0;
+	if (vmdef_set(def, "machine", v, err, errlen) == -1)
+		return -1;
+	vmdef_text_set(def, "machine", v);
+	return 0;
 }
