@@ -52,9 +52,15 @@
 #define MIGOUT_POLL_MS		100
 #define MIGOUT_EVENT_MS		250	/* progress events at most this often */
 #define MIGOUT_OFF_MS		30000
+#define MIGOUT_SETTLE_TRIES	40
+#define MIGOUT_SETTLE_MS	25
 #define MIB			(1024ULL * 1024)
 /* QEMU 7.2's default cap (32 MiB/s) is far below what hosts do */
 #define MIGOUT_BANDWIDTH	(1ULL << 40)
+
+/* The steps; each reply brings the next. */
+enum { MO_MACHINE, MO_QCAPS, MO_QPARAMS, MO_PREPARE, MO_CAPS, MO_PARAMS,
+    MO_MIGRATE, MO_POLL, MO_STATUS };
 
 struct migout;
 typedef void (*migout_next_fn)(struct migout *, struct json_object *ret);
@@ -79,6 +85,7 @@ struct migout {
 	/* what to undo */
 	int			 prepared, caps_set, params_set, migrating;
 	int			 completed;	/* QEMU sent everything */
+	int			 settle;	/* polls for the final times */
 	struct sink		*sink;
 	struct event		*timer, *deadline;
 	int			 polling;	/* a query-migrate out */
@@ -146,6 +153,9 @@ migout_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 		migout_release(m);
 		return;
 	}
+	/* QEMU refused migrate itself: there is nothing to cancel */
+	if (err != NULL && m->stage == MO_POLL)
+		m->migrating = 0;
 	if (err == NULL)
 		m->next(m, ret);
 	else if (strcmp(err->class, ERR_DISCONNECTED) == 0)
@@ -510,6 +520,16 @@ migout_status(struct migout *m, struct json_object *ret)
 	if (st != NULL && strcmp(st, "completed") == 0) {
 		m->migrating = 0;
 		m->completed = 1;
+		/*
+		 * QEMU says completed a moment before it has its times
+		 * (total-time, downtime still 0): asked again, a few times.
+		 */
+		if (jint(ret, "total-time", 0) == 0 && m->settle++ <
+		    MIGOUT_SETTLE_TRIES) {
+			struct timeval tv = { 0, MIGOUT_SETTLE_MS * 1000 };
+			evtimer_add(m->timer, &tv);
+			return;
+		}
 		m->last = json_object_get(ret);
 		migout_progress(m, st, ret);
 		peer_send(m, "migrate-finish", args1("name",
@@ -530,9 +550,6 @@ migout_status(struct migout *m, struct json_object *ret)
 	struct timeval tv = { 0, MIGOUT_POLL_MS * 1000 };
 	evtimer_add(m->timer, &tv);
 }
-
-enum { MO_MACHINE, MO_QCAPS, MO_QPARAMS, MO_PREPARE, MO_CAPS, MO_PARAMS,
-    MO_MIGRATE, MO_POLL, MO_STATUS };
 
 static void
 migout_step(struct migout *m, struct json_object *ret)
