@@ -4,7 +4,9 @@
 # veth pair with addresses only inside them; they share the image
 # directory, and each reaches the other's control socket (a file).  The
 # guest's counter in /run and a mark on its disk go A -> B and back over
-# the veth (--listen-address), as the URI shows.
+# the veth (--listen-address), as the URI shows.  Its NIC, on a bridge
+# of the same name on both sides, keeps its MAC, and the guest pings
+# the bridge's address from wherever it runs.
 . "$(dirname "$0")/lib.sh"
 
 need_root "migration between network namespaces"
@@ -14,6 +16,9 @@ NSB=qlmb$$
 ADDR_A=192.168.231.1
 ADDR_B=192.168.231.2
 MARK=QLAUNCH-MIGRATE-TCP-$$
+BR=qlmbr0
+BR_ADDR=192.168.232.1
+GUEST_ADDR=192.168.232.10
 
 qb() { QLAUNCH_SOCKET=$BSOCK q "$@"; }
 
@@ -33,6 +38,12 @@ setup_net() {
 	ip -n "$NSB" addr add "$ADDR_B/24" dev qlmB$$
 	ip -n "$NETNS" link set qlmA$$ up
 	ip -n "$NSB" link set qlmB$$ up
+	# the guests' bridge, the same on both sides
+	for ns in "$NETNS" "$NSB"; do
+		ip -n "$ns" link add "$BR" type bridge || return 1
+		ip -n "$ns" addr add "$BR_ADDR/24" dev "$BR"
+		ip -n "$ns" link set "$BR" up
+	done
 	start_daemon || return 1
 	mkdir -p "$T/stateB"
 	ip netns exec "$NSB" "$QLAUNCHD" -f -s "$T/stateB" -S "$BSOCK" \
@@ -47,10 +58,19 @@ setup_net() {
 }
 
 counter() { QLAUNCH_SOCKET=$1 gval mv 'cat /run/c'; }
+mac_of() { QLAUNCH_SOCKET=$1 q iflist mv --json | sed -n 's/.*"mac": "\(.*\)",*/\1/p'; }
+# the guest pings the bridge's address (the NIC's link may take a while)
+pings() {
+	QLAUNCH_SOCKET=$1 wait_gval mv "ping -c 1 -W 1 $BR_ADDR >/dev/null && echo yes" yes
+}
 
 t_guest_up() {
-	create_guest mv --disk path="$T/mv.qcow2",size=1,format=qcow2 --start
+	create_guest mv --disk path="$T/mv.qcow2",size=1,format=qcow2 \
+	    --network bridge=$BR,model=virtio --start
 	wait_ready mv
+	gx mv "ip link set eth0 up; ip addr add $GUEST_ADDR/24 dev eth0; echo set" |
+	    grep -q set || fail "no address set"
+	pings "$T/ctl.sock"
 	gx mv 'i=0; (while :; do i=$((i+1)); echo $i >/run/c; sleep 0.2; done) & echo started' |
 	    grep -q started || fail "no counter"
 	gx mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
@@ -60,7 +80,9 @@ t_guest_up() {
 
 # SOCK_FROM SOCK_TO ADDR_TO
 there() {
-	local c1 c2 c3
+	local c1 c2 c3 mac
+	mac=$(mac_of "$1")
+	[ -n "$mac" ] || fail "no MAC"
 	c1=$(counter "$1")
 	[ "$c1" -gt 0 ] || fail "counter '$c1'"
 	QLAUNCH_SOCKET=$1 q migrate mv "unix:$2" --listen-address "$3" --json \
@@ -76,6 +98,8 @@ there() {
 	[ "$c3" -gt "$c2" ] || fail "the counter stopped at $c2 ($c3)"
 	[ "$(QLAUNCH_SOCKET=$2 gval mv "echo 3 >/proc/sys/vm/drop_caches; dd if=/dev/vda bs=1M skip=1 count=1 2>/dev/null | grep -ac $MARK")" = 1 ] ||
 	    fail "the mark is not on the disk"
+	[ "$(mac_of "$2")" = "$mac" ] || fail "the MAC went from $mac to $(mac_of "$2")"
+	pings "$2"
 }
 
 t_a_to_b() { there "$T/ctl.sock" "$BSOCK" "$ADDR_B"; }
