@@ -54,6 +54,7 @@
 #define MIGOUT_OFF_MS		30000
 #define MIGOUT_SETTLE_TRIES	40
 #define MIGOUT_SETTLE_MS	25
+#define MIGOUT_CANCEL_TRIES	200	/* 5 s of MIGOUT_SETTLE_MS */
 #define MIB			(1024ULL * 1024)
 /* QEMU 7.2's default cap (32 MiB/s) is far below what hosts do */
 #define MIGOUT_BANDWIDTH	(1ULL << 40)
@@ -100,12 +101,17 @@ struct migout {
 
 static void	migout_fail(struct migout *, const char *class, const char *fmt,
 		    ...) __attribute__((format(printf, 3, 4)));
+static void	undo_rest(struct migout *);
+static void	undo_poll(struct migout *);
+static void	undo_poll_cb(evutil_socket_t, short, void *);
 
 static void
 migout_release(struct migout *m)
 {
 	if (!m->dead || m->holds > 0)
 		return;
+	if (m->sink != NULL)
+		events_unsink(m->d, m->sink);
 	if (m->peer != NULL)
 		qmp_free(m->peer);
 	json_object_put(m->caps);
@@ -116,12 +122,14 @@ migout_release(struct migout *m)
 	free(m);
 }
 
+/*
+ * Over: no more polls or timeouts, out of the list.  The sink stays until
+ * the record is freed, so that m->vm is cleared if the VM goes while
+ * the undo still runs.
+ */
 static void
 migout_unhook(struct migout *m)
 {
-	if (m->sink != NULL)
-		events_unsink(m->d, m->sink);
-	m->sink = NULL;
 	if (m->timer != NULL)
 		event_free(m->timer);
 	m->timer = NULL;
@@ -316,9 +324,21 @@ migout_fail(struct migout *m, const char *class, const char *fmt, ...)
 	log_warnx("%s: migration to %s failed: %s", m->name, m->dest,
 	    m->edesc);
 	migout_unhook(m);
+	if (m->migrating && m->vm != NULL && vm_active(m->vm)) {
+		/* the settings go back once QEMU has stopped migrating */
+		migout_undo(m, "migrate_cancel", NULL);
+		m->settle = 0;
+		undo_poll(m);
+		return;
+	}
+	undo_rest(m);
+}
+
+/* The rest of the undo, once QEMU is not migrating; then the answer. */
+static void
+undo_rest(struct migout *m)
+{
 	if (m->vm != NULL && vm_active(m->vm)) {
-		if (m->migrating)
-			migout_undo(m, "migrate_cancel", NULL);
 		if (m->caps_set)
 			migout_undo(m, "migrate-set-capabilities",
 			    args1("capabilities", migopt_old_caps(m->qcaps,
@@ -342,18 +362,66 @@ migout_fail(struct migout *m, const char *class, const char *fmt, ...)
 	migout_release(m);
 }
 
+static void
+undo_poll_reply(void *arg, struct json_object *ret,
+    const struct qmp_error *err)
+{
+	struct migout *m = arg;
+	const char *st = err == NULL ? jstr(ret, "status") : NULL;
+
+	m->holds--;
+	/* QEMU migrates on while active or cancelling (5 s at most) */
+	if (st != NULL && (strcmp(st, "cancelling") == 0 ||
+	    strcmp(st, "active") == 0 || strcmp(st, "setup") == 0 ||
+	    strcmp(st, "device") == 0 || strcmp(st, "pre-switchover") == 0) &&
+	    m->settle++ < MIGOUT_CANCEL_TRIES) {
+		struct timeval tv = { 0, MIGOUT_SETTLE_MS * 1000 };
+		m->holds++;
+		event_base_once(m->d->base, -1, EV_TIMEOUT, undo_poll_cb, m,
+		    &tv);
+		return;
+	}
+	undo_rest(m);
+}
+
+static void
+undo_poll(struct migout *m)
+{
+	struct qmp *q = m->vm != NULL ? vm_qmp(m->vm) : NULL;
+
+	m->holds++;
+	if (q == NULL || qmp_execute(q, "query-migrate", NULL, MIGOUT_CMD_MS,
+	    undo_poll_reply, m) == -1) {
+		m->holds--;
+		undo_rest(m);
+	}
+}
+
+static void
+undo_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct migout *m = arg;
+
+	(void)fd;
+	(void)what;
+	m->holds--;
+	undo_poll(m);
+}
+
 /* The VM's events: its QEMU gone; MIGRATION wakes the poll. */
 static void
 migout_sink(void *arg, const struct vm_event *ev)
 {
 	struct migout *m = arg;
 
-	if (m->dead || ev->vm != m->vm)
+	if (ev->vm != m->vm)
 		return;
 	if (ev->kind == VMEV_REMOVED) {
 		m->vm = NULL;
 		migout_fail(m, ERR_GENERIC, "the VM was removed");
-	} else if (ev->kind == VMEV_STOPPED)
+	} else if (m->dead)
+		return;
+	else if (ev->kind == VMEV_STOPPED)
 		migout_fail(m, ERR_GENERIC, "the source's QEMU exited");
 	else if (ev->kind == VMEV_MESSAGE && ev->name != NULL &&
 	    strcmp(ev->name, "MIGRATION") == 0 && m->timer != NULL &&
@@ -458,6 +526,10 @@ migout_finished(struct migout *m, struct json_object *ret)
 	struct vm *vm = m->vm;
 
 	(void)ret;
+	if (vm == NULL) {
+		migout_fail(m, ERR_GENERIC, "the VM was removed");
+		return;
+	}
 	log_info("%s: migrated to %s in %lld ms", m->name, m->dest,
 	    (long long)(mono_ms() - m->t0));
 	migout_unhook(m);

@@ -6,7 +6,8 @@
  * settings here, migrate, query-migrate, migrate-finish, quit, the
  * definition gone); its rollback when QEMU refuses migrate (old
  * capabilities and parameters back, migrate-abort on the destination,
- * QEMU's error unchanged, the VM running and defined); an option QEMU
+ * QEMU's error unchanged, the VM running and defined); a cancel while
+ * QEMU migrates (the settings back only once it stopped); an option QEMU
  * lacks refused before the destination is reached; and the destination
  * refusing a definition whose name is taken.
  */
@@ -272,6 +273,64 @@ test_migrate_rollback(void **state)
 	fx_free(f);
 }
 
+/*
+ * migrate-cancel while QEMU migrates: migrate_cancel, then the settings
+ * back once QEMU has stopped (cancelling, then cancelled), then the
+ * destination drops its half; the migrate request fails last.
+ */
+static void
+test_migrate_cancel(void **state)
+{
+	struct fx *f = fx_new();
+	struct vm *vm = fx_running_vm(f, RUNNING_VM);
+	char path[256];
+	int lfd = dest_listen(f, path, sizeof(path));
+	struct json_object *a, *m;
+
+	(void)state;
+	migrate_request(f, path, ", \"auto_converge\": true");
+	probes(f);
+	int c = dest_accept(f, lfd);
+	long long id = dest_expect(f, c, "migrate-prepare", NULL);
+	dest_answer(c, id, "{\"uri\": \"unix:/nowhere/migrate.sock\"}");
+	answer(f, expect_cmd(f, "migrate-set-capabilities", NULL), "{}");
+	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
+	answer(f, expect_cmd(f, "migrate", NULL), "{}");
+	answer(f, expect_cmd(f, "query-migrate", NULL), "{\"status\": "
+	    "\"active\", \"ram\": {\"total\": 1000, \"remaining\": 900}}");
+	request(f, "migrate-cancel", "{\"name\": \"t1\"}");
+	answer(f, expect_cmd(f, "migrate_cancel", NULL), "{}");
+	answer(f, expect_cmd(f, "query-migrate", NULL),
+	    "{\"status\": \"cancelling\"}");
+	answer(f, expect_cmd(f, "query-migrate", NULL),
+	    "{\"status\": \"cancelled\"}");
+	answer(f, expect_cmd(f, "migrate-set-capabilities", &a), "{}");
+	assert_int_equal(cap_state(jget(a, "capabilities"), "auto-converge"),
+	    0);
+	json_object_put(a);
+	answer(f, expect_cmd(f, "migrate-set-parameters", &a), "{}");
+	assert_int_equal(jint(a, "max-bandwidth", 0), 33554432);
+	json_object_put(a);
+	id = dest_expect(f, c, "migrate-abort", NULL);
+	dest_answer(c, id, "{}");
+	/* the cancel's answer, then the migration's error */
+	for (int got = 0; got < 2;) {
+		m = reply(f);
+		if (jget(m, "event") == NULL) {
+			if (got++ == 0)
+				assert_non_null(jget(m, "return"));
+			else
+				assert_non_null(strstr(jstr(jget(m, "error"),
+				    "desc"), "cancelled by the user"));
+		}
+		json_object_put(m);
+	}
+	assert_int_equal(vm->state, VM_RUNNING);
+	close(c);
+	close(lfd);
+	fx_free(f);
+}
+
 /* An option this QEMU lacks: refused before the destination is asked. */
 static void
 test_migrate_missing_cap(void **state)
@@ -335,6 +394,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migrate_steps),
 		cmocka_unit_test(test_migrate_rollback),
+		cmocka_unit_test(test_migrate_cancel),
 		cmocka_unit_test(test_migrate_missing_cap),
 		cmocka_unit_test(test_migrate_refusals),
 	};
