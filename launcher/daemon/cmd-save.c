@@ -1048,27 +1048,6 @@ restore_target(struct req *r, struct vmdef *def, struct vm **vmp)
 	return 0;
 }
 
-/*
- * The machine type the saved QEMU ran replaces the definition's
- * (pc-i440fx-7.2 for pc, or for none: the default), its properties
- * kept, so that a newer QEMU restores the same machine version.
- */
-static int
-pin_machine(struct vmdef *def, const char *machine, char *err, size_t errlen)
-{
-	const char *props = def->machine != NULL ? strchr(def->machine, ',') :
-	    NULL;
-	char v[512];
-
-	snprintf(v, sizeof(v), "%s%s", machine, props != NULL ? props : "");
-	if (def->machine != NULL && strcmp(def->machine, v) == 0)
-		return 0;
-	if (vmdef_set(def, "machine", v, err, errlen) == -1)
-		return -1;
-	vmdef_text_set(def, "machine", v);
-	return 0;
-}
-
 /* {"file", "running", "paused", "bypass_cache"} */
 static void
 d_restore(struct req *r, struct vm *unused)
@@ -1106,7 +1085,7 @@ d_restore(struct req *r, struct vm *unused)
 		req_error(r, ERR_INVALID_DEF, "the definition in %s", err);
 		return;
 	}
-	if (machine[0] != '\0' && pin_machine(def, machine, err,
+	if (machine[0] != '\0' && vmdef_pin_machine(def, machine, err,
 	    sizeof(err)) == -1) {
 		close(fd);
 		vmdef_free(def);

@@ -14,6 +14,7 @@ daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
 	TAILQ_INIT(&d->vms);
 	TAILQ_INIT(&d->nets);
 	TAILQ_INIT(&d->sinks);
+	TAILQ_INIT(&d->migs);
 }
 
 struct hostnet *

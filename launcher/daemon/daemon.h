@@ -19,6 +19,7 @@ struct sink;
 struct control;
 struct network;
 struct heartbeats;
+struct migration;
 
 struct daemon {
 	struct event_base	*base;
@@ -42,6 +43,8 @@ struct daemon {
 	/* the bound on each qemu-img step of storage.c; 0: qemu-img's own */
 	int			 img_step_ms;
 	struct heartbeats	*heartbeats;	/* heartbeat.c, when reading */
+	/* migrations under way, in and out (migrate.h) */
+	TAILQ_HEAD(miglist, migration) migs;
 };
 
 /* A context with nothing in it yet, on an event base. */

@@ -1,4 +1,5 @@
 /* The author's text of a definition, changed one key line at a time. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

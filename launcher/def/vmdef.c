@@ -533,3 +533,20 @@ def_take(struct vmdef *d, struct vmdef *nd)
 	*nd = t;
 	vmdef_free(nd);
 }
+
+int
+vmdef_pin_machine(struct vmdef *def, const char *machine, char *err,
+    size_t errlen)
+{
+	const char *props = def->machine != NULL ? strchr(def->machine, ',') :
+	    NULL;
+	char v[512];
+
+	snprintf(v, sizeof(v), "%s%s", machine, props != NULL ? props : "");
+	if (def->machine != NULL && strcmp(def->machine, v) == 0)
+		return 0;
+	if (vmdef_set(def, "machine", v, err, errlen) == -1)
+		return -1;
+	vmdef_text_set(def, "machine", v);
+	return 0;
+}

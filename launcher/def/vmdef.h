@@ -95,6 +95,14 @@ char		*vmdef_text(const struct vmdef *);
 void		 vmdef_text_set(struct vmdef *, const char *key,
 		    const char *value);
 /*
+ * The machine type a QEMU ran (pc-i440fx-7.2 for "pc", or for none: the
+ * default) replaces the definition's, its properties kept, so that a new
+ * QEMU (restore, an incoming migration, maybe a newer one) runs the same
+ * machine version.  Parsed field and text both.
+ */
+int		 vmdef_pin_machine(struct vmdef *, const char *machine,
+		    char *err, size_t errlen);
+/*
  * Set the memory the guest has at start (virt-install's currentMemory),
  * given to the balloon before the guest runs: 0 or memory_mib for all of
  * it.  It must not exceed memory and needs a balloon.  The memory line of

@@ -1,0 +1,258 @@
+/*
+ * qlaunch: migrate, migrate-info (virsh's domjobinfo) and migrate-cancel
+ * (domjobabort).  The supervisor does the work; this shows its progress
+ * on a terminal, and Ctrl-C cancels: the source guest runs on.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "jget.h"
+
+/*
+ * What SIGINT needs to ask for the cancel: a signal handler has no
+ * argument, so this one thing lives at file scope, set before the
+ * handler is installed and never changed after.
+ */
+static struct {
+	struct sockaddr_un	 sun;
+	char			 msg[256];
+	size_t			 len;
+} cancel_req;
+
+/* Ctrl-C: migrate-cancel on a connection of its own (signal-safe calls). */
+static void
+on_sigint(int sig)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	(void)sig;
+	if (fd == -1)
+		return;
+	if (connect(fd, (struct sockaddr *)&cancel_req.sun,
+	    sizeof(cancel_req.sun)) == 0) {
+		ssize_t n = write(fd, cancel_req.msg, cancel_req.len);
+		(void)n;
+		/* the request is read before the end of file */
+	}
+	close(fd);
+}
+
+static void
+cancel_on_sigint(struct cli *cli, const char *name)
+{
+	struct sigaction sa;
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "execute", json_object_new_string(
+	    "migrate-cancel"));
+	json_object_object_add(r, "arguments", cli_name_args(name));
+	memset(&cancel_req, 0, sizeof(cancel_req));
+	cancel_req.sun.sun_family = AF_UNIX;
+	strlcpy(cancel_req.sun.sun_path, cli->sock,
+	    sizeof(cancel_req.sun.sun_path));
+	cancel_req.len = (size_t)snprintf(cancel_req.msg, sizeof(cancel_req.msg),
+	    "%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+	json_object_put(r);
+	if (cancel_req.len >= sizeof(cancel_req.msg))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* As virsh's domjobinfo: 1.029 GiB */
+static void
+size_str(long long v, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	size_t u = 0;
+
+	while (d >= 1024 && u + 1 < nitems(units)) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.3f %s", d, units[u]);
+}
+
+static void
+print_summary(struct json_object *s)
+{
+	char b[32];
+
+	printf("%-20s %lld ms\n", "Time elapsed:", jint(s, "time_elapsed_ms",
+	    0));
+	printf("%-20s %lld ms\n", "Migration time:", jint(s, "migration_ms",
+	    0));
+	printf("%-20s %lld ms\n", "Setup time:", jint(s, "setup_time_ms", 0));
+	printf("%-20s %lld ms\n", "Total downtime:", jint(s, "downtime_ms", 0));
+	size_str(jint(s, "data_processed", 0), b, sizeof(b));
+	printf("%-20s %s\n", "Data processed:", b);
+	size_str(jint(s, "memory_total", 0), b, sizeof(b));
+	printf("%-20s %s\n", "Memory total:", b);
+	printf("%-20s %lld\n", "Passes:", jint(s, "passes", 0));
+}
+
+/* "unix:/path/to/qlaunchd.sock" */
+static char *
+dest_path(struct cli *cli, const char *dest)
+{
+	if (strncmp(dest, "unix:", 5) == 0 && dest[5] != '\0')
+		return cli_abs_path(dest + 5);
+	if (strncmp(dest, "ssh://", 6) == 0)
+		cli_die("migrate: ssh:// destinations are not supported yet; "
+		    "use unix:PATH (the other qlaunchd's control socket)");
+	cli_usage_error(cli, "migrate: DEST is unix:PATH, the other "
+	    "qlaunchd's control socket");
+}
+
+static void
+num_arg(struct json_object *a, const char *key, const char *flag,
+    const char *v, long long min, long long max)
+{
+	if (v != NULL)
+		json_object_object_add(a, key, json_object_new_int64(
+		    cli_num(flag, v, min, max)));
+}
+
+static int
+c_migrate(struct cli *cli, int argc, char **argv)
+{
+	int live = 0, keep = 0, ac = 0, xbzrle = 0, json = 0, verbose = 0;
+	const char *bw = NULL, *downtime = NULL, *multifd = NULL,
+	    *timeout = NULL, *listen = NULL;
+	struct opt o[] = {
+		{ "live", 0, NULL, &live },
+		{ "keep-source", 0, NULL, &keep },
+		{ "bandwidth", 1, &bw, NULL },
+		{ "downtime", 1, &downtime, NULL },
+		{ "auto-converge", 0, NULL, &ac },
+		{ "xbzrle", 0, NULL, &xbzrle },
+		{ "multifd", 1, &multifd, NULL },
+		{ "timeout", 1, &timeout, NULL },
+		{ "listen-address", 1, &listen, NULL },
+		{ "verbose", 0, NULL, &verbose },
+		{ "json", 0, NULL, &json },
+	};
+	int first = cli_opts(cli, &argc, argv, o, nitems(o));
+	struct cli_progress p;
+
+	cli_operands(cli, argc, first, 2);
+	char *dest = dest_path(cli, argv[first + 1]);
+	struct json_object *a = cli_name_args(argv[first]);
+	json_object_object_add(a, "dest", json_object_new_string(dest));
+	num_arg(a, "bandwidth", "--bandwidth", bw, 1, 1 << 20);
+	num_arg(a, "downtime", "--downtime", downtime, 1, 2000000);
+	num_arg(a, "multifd", "--multifd", multifd, 1, 255);
+	num_arg(a, "timeout", "--timeout", timeout, 1, 86400 * 7);
+	if (keep)
+		json_object_object_add(a, "keep_source",
+		    json_object_new_boolean(1));
+	if (ac)
+		json_object_object_add(a, "auto_converge",
+		    json_object_new_boolean(1));
+	if (xbzrle)
+		json_object_object_add(a, "xbzrle", json_object_new_boolean(1));
+	if (listen != NULL)
+		json_object_object_add(a, "listen", json_object_new_string(
+		    listen));
+	cli_connect(cli);
+	cancel_on_sigint(cli, argv[first]);
+	cli_progress_init(&p, json);
+	struct json_object *ret = cli_call_ev(cli, "migrate", a,
+	    cli_progress_event, &p);
+	cli_progress_end(&p);
+	if (json)
+		cli_print_json(ret);
+	else {
+		printf("Domain '%s' migrated to %s\n", argv[first], dest);
+		if (verbose)
+			print_summary(ret);
+	}
+	free(dest);
+	json_object_put(ret);
+	return 0;
+}
+
+static int
+c_migrate_info(struct cli *cli, int argc, char **argv)
+{
+	int json = 0;
+	struct opt o[] = {
+		{ "json", 0, NULL, &json },
+	};
+	int first = cli_opts(cli, &argc, argv, o, nitems(o));
+	static const struct {
+		const char	*key, *label;
+		int		 size;
+	} rows[] = {
+		{ "time_elapsed_ms", "Time elapsed:", 0 },
+		{ "setup_time_ms", "Setup time:", 0 },
+		{ "data_processed", "Data processed:", 1 },
+		{ "data_remaining", "Data remaining:", 1 },
+		{ "data_total", "Data total:", 1 },
+		{ "expected_downtime_ms", "Expected downtime:", 0 },
+		{ "downtime_ms", "Total downtime:", 0 },
+		{ "passes", "Passes:", 2 },
+	};
+	char b[32];
+
+	cli_operands(cli, argc, first, 1);
+	struct json_object *ret = cli_call(cli, "migrate-info",
+	    cli_name_args(argv[first]));
+	if (json) {
+		cli_print_json(ret);
+		json_object_put(ret);
+		return 0;
+	}
+	printf("%-20s %s\n", "Job status:", jstr_or(ret, "status", "none"));
+	for (size_t i = 0; i < nitems(rows); i++) {
+		if (jget(ret, rows[i].key) == NULL)
+			continue;
+		long long v = jint(ret, rows[i].key, 0);
+		if (rows[i].size == 1) {
+			size_str(v, b, sizeof(b));
+			printf("%-20s %s\n", rows[i].label, b);
+		} else if (rows[i].size == 2)
+			printf("%-20s %lld\n", rows[i].label, v);
+		else
+			printf("%-20s %lld ms\n", rows[i].label, v);
+	}
+	if (jget(ret, "mbps") != NULL)
+		printf("%-20s %.1f Mbit/s\n", "Memory bandwidth:",
+		    json_object_get_double(jget(ret, "mbps")));
+	if (jget(ret, "dirty_rate_pages") != NULL)
+		printf("%-20s %lld pages/s\n", "Dirty rate:", jint(ret,
+		    "dirty_rate_pages", 0));
+	if (jstr(ret, "error") != NULL)
+		printf("%-20s %s\n", "Error:", jstr(ret, "error"));
+	json_object_put(ret);
+	return 0;
+}
+
+static int
+c_migrate_cancel(struct cli *cli, int argc, char **argv)
+{
+	return cli_simple(cli, argc, argv, "migrate-cancel",
+	    "migration cancelled");
+}
+
+const struct cmd cmds_migrate[] = {
+	{ "migrate", NULL, c_migrate, "NAME unix:SOCKET [--live] "
+	    "[--keep-source] [--bandwidth MiB/s] [--downtime MS] "
+	    "[--auto-converge] [--xbzrle] [--multifd N] [--timeout S] "
+	    "[--listen-address ADDR] [--verbose] [--json]" },
+	{ "migrate-info", "domjobinfo", c_migrate_info, "NAME [--json]" },
+	{ "migrate-cancel", "domjobabort", c_migrate_cancel, "NAME" },
+	{ NULL, NULL, NULL, NULL }
+};
