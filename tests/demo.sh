@@ -23,6 +23,8 @@ fi
 
 cleanup() {
 	qlaunch -N destroy demo >/dev/null 2>&1 || true
+	QLAUNCH_SOCKET=$D/other.sock qlaunch -N destroy demo >/dev/null 2>&1 || true
+	[ -f "$D/other.pid" ] && kill "$(cat "$D/other.pid")" 2>/dev/null
 	[ -f "$D/qlaunchd.pid" ] && kill "$(cat "$D/qlaunchd.pid")" 2>/dev/null
 	sleep 0.2
 	rm -rf "$D"
@@ -116,6 +118,22 @@ run qlaunch resume demo
 wait $EV || true
 run qlaunch qmp demo '{"execute": "query-status"}'
 run qlaunch hmp demo 'info cpus'
+# live migration to a second supervisor on this host, and back
+say "${NS:+ip netns exec $NS }qlaunchd -s $D/other -S $D/other.sock   # a second supervisor"
+"${NSX[@]}" "$B/launcher/qlaunchd" -f -s "$D/other" -S "$D/other.sock" \
+    2>"$D/other.log" &
+echo $! >"$D/other.pid"
+for _ in $(seq 100); do [ -S "$D/other.sock" ] && break; sleep 0.05; done
+run qlaunch migrate demo "unix:$D/other.sock"
+run qlaunch list --all
+say "QLAUNCH_SOCKET=$D/other.sock qlaunch list"
+QLAUNCH_SOCKET=$D/other.sock qlaunch list
+say "echo 'echo still up: \$(cut -d\" \" -f1 /proc/uptime) s' | QLAUNCH_SOCKET=$D/other.sock qlaunch console demo"
+printf '%s\n' 'echo still up: $(cut -d" " -f1 /proc/uptime) s' |
+    QLAUNCH_SOCKET=$D/other.sock qlaunch console demo --quiet 800
+echo
+say "QLAUNCH_SOCKET=$D/other.sock qlaunch migrate demo unix:$QLAUNCH_SOCKET"
+QLAUNCH_SOCKET=$D/other.sock qlaunch migrate demo "unix:$QLAUNCH_SOCKET"
 run qlaunch shutdown demo --wait=60
 run qlaunch state --reason demo
 run qlaunch console demo --log
