@@ -116,6 +116,19 @@ cli_call_ev(struct cli *cli, const char *cmd, struct json_object *args,
 
 #define BAR_WIDTH	40
 
+struct json_object *
+cli_call_progress(struct cli *cli, const char *cmd, struct json_object *args,
+    int json)
+{
+	struct cli_progress p;
+	struct json_object *ret;
+
+	cli_progress_init(&p, json);
+	ret = cli_call_ev(cli, cmd, args, cli_progress_event, &p);
+	cli_progress_end(&p);
+	return ret;
+}
+
 void
 cli_progress_init(struct cli_progress *p, int json)
 {

@@ -70,6 +70,12 @@ void	 cli_progress_init(struct cli_progress *, int json);
 void	 cli_progress_event(struct json_object *ev, void *progress);
 /* The bar's line ends (before anything else is printed). */
 void	 cli_progress_end(struct cli_progress *);
+/*
+ * cli_call, with the request's progress drawn as a bar on a terminal, or
+ * each event as a JSON line with json.
+ */
+struct json_object *cli_call_progress(struct cli *, const char *cmd,
+	    struct json_object *args, int json);
 /* An absolute path from the current directory, as the supervisor needs. */
 char	*cli_abs_path(const char *);
 

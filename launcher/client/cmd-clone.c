@@ -52,17 +52,13 @@ do_clone(struct cli *cli, const char *src, const char *dst, int linked,
     struct json_object *files, int need_files, int json)
 {
 	struct json_object *a = cli_name_args(src);
-	struct cli_progress p;
 
 	json_object_object_add(a, "require_files", json_object_new_boolean(
 	    need_files));
 	json_object_object_add(a, "new_name", json_object_new_string(dst));
 	json_object_object_add(a, "linked", json_object_new_boolean(linked));
 	json_object_object_add(a, "files", files);
-	cli_progress_init(&p, json);
-	struct json_object *ret = cli_call_ev(cli, "clone", a,
-	    cli_progress_event, &p);
-	cli_progress_end(&p);
+	struct json_object *ret = cli_call_progress(cli, "clone", a, json);
 	if (json)
 		cli_print_json(ret);
 	else
@@ -144,7 +140,6 @@ c_move_disk(struct cli *cli, int argc, char **argv)
 		{ "json", 0, NULL, &json },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
-	struct cli_progress p;
 
 	cli_operands(cli, argc, first, 3);
 	struct json_object *a = cli_name_args(argv[first]);
@@ -152,10 +147,7 @@ c_move_disk(struct cli *cli, int argc, char **argv)
 	json_object_object_add(a, "target", json_object_new_string(
 	    argv[first + 1]));
 	json_object_object_add(a, "path", json_object_new_string(path));
-	cli_progress_init(&p, json);
-	struct json_object *ret = cli_call_ev(cli, "move-disk", a,
-	    cli_progress_event, &p);
-	cli_progress_end(&p);
+	struct json_object *ret = cli_call_progress(cli, "move-disk", a, json);
 	if (json)
 		cli_print_json(ret);
 	else

@@ -145,7 +145,6 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		{ "json", 0, NULL, &json },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
-	struct cli_progress p;
 
 	cli_operands(cli, argc, first, 2);
 	char *dest = dest_path(cli, argv[first + 1]);
@@ -168,10 +167,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		    listen));
 	cli_connect(cli);
 	cancel_on_sigint(cli, argv[first]);
-	cli_progress_init(&p, json);
-	struct json_object *ret = cli_call_ev(cli, "migrate", a,
-	    cli_progress_event, &p);
-	cli_progress_end(&p);
+	struct json_object *ret = cli_call_progress(cli, "migrate", a, json);
 	if (json)
 		cli_print_json(ret);
 	else {

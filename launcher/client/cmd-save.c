@@ -75,17 +75,13 @@ c_save(struct cli *cli, int argc, char **argv)
 		{ "json", 0, NULL, &json },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
-	struct cli_progress p;
 
 	cli_operands(cli, argc, first, 2);
 	struct json_object *a = cli_name_args(argv[first]);
 	char *file = cli_abs_path(argv[first + 1]);
 	json_object_object_add(a, "file", json_object_new_string(file));
 	state_args(cli, a, running, paused, bypass);
-	cli_progress_init(&p, json);
-	struct json_object *ret = cli_call_ev(cli, "save", a,
-	    cli_progress_event, &p);
-	cli_progress_end(&p);
+	struct json_object *ret = cli_call_progress(cli, "save", a, json);
 	if (json)
 		cli_print_json(ret);
 	else {
@@ -109,17 +105,13 @@ c_restore(struct cli *cli, int argc, char **argv)
 		{ "json", 0, NULL, &json },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
-	struct cli_progress p;
 
 	cli_operands(cli, argc, first, 1);
 	struct json_object *a = json_object_new_object();
 	char *file = cli_abs_path(argv[first]);
 	json_object_object_add(a, "file", json_object_new_string(file));
 	state_args(cli, a, running, paused, bypass);
-	cli_progress_init(&p, json);
-	struct json_object *ret = cli_call_ev(cli, "restore", a,
-	    cli_progress_event, &p);
-	cli_progress_end(&p);
+	struct json_object *ret = cli_call_progress(cli, "restore", a, json);
 	if (json)
 		cli_print_json(ret);
 	else

@@ -30,24 +30,6 @@ snap_args(const char *domain, const char *snap)
 	return a;
 }
 
-/*
- * cli_call, with the request's progress (JOB_PROGRESS events with a
- * percent) drawn as a bar on a terminal, or each as a JSON line with
- * --json.
- */
-static struct json_object *
-call_progress(struct cli *cli, const char *cmd, struct json_object *args,
-    int json)
-{
-	struct cli_progress p;
-	struct json_object *ret;
-
-	cli_progress_init(&p, json);
-	ret = cli_call_ev(cli, cmd, args, cli_progress_event, &p);
-	cli_progress_end(&p);
-	return ret;
-}
-
 /* ---- create, revert, delete ---- */
 
 static int
@@ -74,7 +56,7 @@ c_create_as(struct cli *cli, int argc, char **argv)
 	    json_object_new_boolean(disk_only));
 	/* every snapshot is atomic: all of the VM's disks, or none */
 	json_object_object_add(a, "atomic", json_object_new_boolean(1));
-	struct json_object *ret = call_progress(cli, "snapshot-create", a,
+	struct json_object *ret = cli_call_progress(cli, "snapshot-create", a,
 	    json);
 	if (json)
 		cli_print_json(ret);
@@ -118,7 +100,7 @@ c_revert(struct cli *cli, int argc, char **argv)
 	json_object_object_add(a, "running", json_object_new_boolean(running));
 	json_object_object_add(a, "paused", json_object_new_boolean(paused));
 	json_object_object_add(a, "force", json_object_new_boolean(force));
-	struct json_object *ret = call_progress(cli, "snapshot-revert", a,
+	struct json_object *ret = cli_call_progress(cli, "snapshot-revert", a,
 	    json);
 	if (json)
 		cli_print_json(ret);
@@ -140,7 +122,7 @@ c_delete(struct cli *cli, int argc, char **argv)
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
 	cli_named_operands(cli, argc, argv, first, v, 2, 2);
-	struct json_object *ret = call_progress(cli, "snapshot-delete",
+	struct json_object *ret = cli_call_progress(cli, "snapshot-delete",
 	    snap_args(v[0], v[1]), json);
 	if (json)
 		cli_print_json(ret);
