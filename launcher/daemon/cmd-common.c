@@ -1,9 +1,11 @@
 #include <json-c/json.h>
 
 #include "dispatch.h"
+#include "jget.h"
 #include "names.h"
 #include "qmp.h"
 #include "req.h"
+#include "util.h"
 #include "vm.h"
 
 void
@@ -64,4 +66,21 @@ reply_wait(struct vm *vm, void *arg, int ok, const char *err)
 		req_return(r, vm_info(vm));
 	else
 		req_error(r, ERR_GENERIC, "%s: %s", vm->name, err);
+}
+
+void
+job_figures(struct json_object *s, struct json_object *ret, int64_t t0)
+{
+	struct json_object *ram = jget(ret, "ram");
+
+	json_object_object_add(s, "time_elapsed_ms", json_object_new_int64(
+	    mono_ms() - t0));
+	json_object_object_add(s, "migration_ms", json_object_new_int64(
+	    jint(ret, "total-time", 0)));
+	json_object_object_add(s, "downtime_ms", json_object_new_int64(
+	    jint(ret, "downtime", 0)));
+	json_object_object_add(s, "data_processed", json_object_new_int64(
+	    jint(ram, "transferred", 0)));
+	json_object_object_add(s, "memory_total", json_object_new_int64(
+	    jint(ram, "total", 0)));
 }

@@ -452,18 +452,9 @@ migout_stats(struct migout *m, struct json_object *ret)
 	json_object_object_add(s, "uri", json_object_new_string(m->uri));
 	json_object_object_add(s, "machine", json_object_new_string(
 	    m->machine));
-	json_object_object_add(s, "time_elapsed_ms", json_object_new_int64(
-	    mono_ms() - m->t0));
-	json_object_object_add(s, "migration_ms", json_object_new_int64(
-	    jint(ret, "total-time", 0)));
+	job_figures(s, ret, m->t0);
 	json_object_object_add(s, "setup_time_ms", json_object_new_int64(
 	    jint(ret, "setup-time", 0)));
-	json_object_object_add(s, "downtime_ms", json_object_new_int64(
-	    jint(ret, "downtime", 0)));
-	json_object_object_add(s, "data_processed", json_object_new_int64(
-	    jint(ram, "transferred", 0)));
-	json_object_object_add(s, "memory_total", json_object_new_int64(
-	    jint(ram, "total", 0)));
 	json_object_object_add(s, "mbps", json_object_new_double(
 	    jget(ram, "mbps") != NULL ? json_object_get_double(jget(ram,
 	    "mbps")) : 0));

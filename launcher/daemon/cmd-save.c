@@ -658,16 +658,7 @@ save_written(struct mig *m, struct json_object *ret)
 	    m->machine));
 	json_object_object_add(s, "bypass_cache", json_object_new_boolean(
 	    m->bypass));
-	json_object_object_add(s, "time_elapsed_ms", json_object_new_int64(
-	    mono_ms() - m->t0));
-	json_object_object_add(s, "migration_ms", json_object_new_int64(
-	    jint(ret, "total-time", 0)));
-	json_object_object_add(s, "downtime_ms", json_object_new_int64(
-	    jint(ret, "downtime", 0)));
-	json_object_object_add(s, "data_processed", json_object_new_int64(
-	    jint(ram, "transferred", 0)));
-	json_object_object_add(s, "memory_total", json_object_new_int64(
-	    jint(ram, "total", 0)));
+	job_figures(s, ret, m->t0);
 	json_object_object_add(s, "memory_processed", json_object_new_int64(
 	    jint(ram, "total", 0) - jint(ram, "remaining", 0)));
 	json_object_object_add(s, "file_size", json_object_new_int64(

@@ -8,6 +8,8 @@
 #ifndef LAUNCHER_DISPATCH_H
 #define LAUNCHER_DISPATCH_H
 
+#include <stdint.h>
+
 struct req;
 struct vm;
 struct json_object;
@@ -44,6 +46,14 @@ void	 cmd_qmp(struct req *, struct vm *, const char *cmd,
 	    const struct qmp_error *));
 /* A vm_wait callback: the VM's info, or the reason it did not get there. */
 void	 reply_wait(struct vm *, void *req, int ok, const char *err);
+
+/*
+ * The figures of a migration QEMU has completed (save's, migrate's), from
+ * query-migrate's ret, into s: time_elapsed_ms (since t0, mono_ms),
+ * migration_ms, downtime_ms, data_processed and memory_total.
+ */
+void	 job_figures(struct json_object *s, struct json_object *ret,
+	    int64_t t0);
 
 /*
  * virsh's scope of a change: "live" (the running VM) and/or "config" (the
