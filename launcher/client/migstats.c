@@ -1,0 +1,319 @@
+/* migrate --stats and migrate's progress line (migstats.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "jget.h"
+#include "migstats.h"
+
+/* The sample's keys, in the CSV's order (the vCPU arrays after theirs). */
+static const char *const sample_keys[] = {
+	"t_ms", "reason", "status", "pass", "transferred", "remaining",
+	"total", "mbps", "dirty_rate", "throttle_pct", "xbzrle_cache_miss",
+	"postcopy_requests", "expected_downtime_ms", "src_qemu_cpu_ms",
+	"src_vcpu_cpu_ms", "dst_qemu_cpu_ms", "dst_vcpu_cpu_ms",
+};
+
+int
+migstats_format(const char *path, enum migstats_fmt *fmt, char *err,
+    size_t errlen)
+{
+	const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+
+	if (dot != NULL && (slash == NULL || dot > slash)) {
+		if (strcmp(dot, ".csv") == 0) {
+			*fmt = MIGSTATS_CSV;
+			return 0;
+		}
+		if (strcmp(dot, ".json") == 0) {
+			*fmt = MIGSTATS_JSON;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "--stats %s: the file must end in .csv or "
+	    ".json", path);
+	return -1;
+}
+
+int
+migstats_open(struct migstats_file *sf, const char *path, int json,
+    char *err, size_t errlen)
+{
+	memset(sf, 0, sizeof(*sf));
+	sf->json = json;
+	sf->bar = !json && isatty(STDOUT_FILENO);
+	if (path == NULL)
+		return 0;
+	if (migstats_format(path, &sf->fmt, err, errlen) == -1)
+		return -1;
+	if ((sf->f = fopen(path, "we")) == NULL) {
+		snprintf(err, errlen, "--stats %s: %s", path, strerror(errno));
+		return -1;
+	}
+	sf->samples = json_object_new_array();
+	return 0;
+}
+
+/* ---- the progress line ---- */
+
+static void
+human(double v, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < nitems(units)) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+#define BAR	24
+
+static void
+draw(struct migstats_file *sf, struct json_object *d)
+{
+	struct json_object *v = jget(d, "percent");
+	double pct = v != NULL ? json_object_get_double(v) : 0;
+	char left[32];
+
+	if (pct < 0)
+		pct = 0;
+	if (pct > 100)
+		pct = 100;
+	int n = (int)(pct * BAR / 100);
+	human((double)jint(d, "remaining", 0), left, sizeof(left));
+	v = jget(d, "mbps");
+	/* one line, redrawn; \033[K clears what a longer one left */
+	printf("\rmigrate: [%.*s%*s] %3.0f%%  %.1f Mbit/s  %s left  pass "
+	    "%lld  %s\033[K", n, "########################", BAR - n, "", pct,
+	    v != NULL ? json_object_get_double(v) : 0.0, left,
+	    jint(d, "pass", 0), jstr_or(d, "status", ""));
+	fflush(stdout);
+	sf->drawn = 1;
+}
+
+static void
+undraw(struct migstats_file *sf)
+{
+	if (sf->drawn)
+		putchar('\n');
+	sf->drawn = 0;
+}
+
+void
+migstats_event(struct json_object *ev, void *arg)
+{
+	struct migstats_file *sf = arg;
+	const char *name = jstr(ev, "event");
+
+	if (name == NULL)
+		return;
+	if (strcmp(name, "migrate-sample") == 0) {
+		if (sf->samples != NULL && jget(ev, "data") != NULL)
+			json_object_array_add(sf->samples, json_object_get(
+			    jget(ev, "data")));
+		return;
+	}
+	if (strcmp(name, "JOB_PROGRESS") != 0)
+		return;
+	if (sf->json) {
+		printf("%s\n", json_object_to_json_string_ext(ev,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fflush(stdout);
+	} else if (sf->bar)
+		draw(sf, jget(ev, "data"));
+}
+
+/* ---- CSV ---- */
+
+static void
+csv_cell(FILE *f, struct json_object *v)
+{
+	if (v == NULL)
+		return;
+	if (!json_object_is_type(v, json_type_string)) {
+		fputs(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+		    f);
+		return;
+	}
+	const char *s = json_object_get_string(v);
+	if (strpbrk(s, ",\"\n") == NULL) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* The widest vCPU array under key among the samples. */
+static size_t
+widest(struct json_object *samples, const char *key)
+{
+	size_t n = 0, len = json_object_array_length(samples);
+
+	for (size_t i = 0; i < len; i++) {
+		struct json_object *a = jget(json_object_array_get_idx(samples,
+		    i), key);
+		if (json_object_is_type(a, json_type_array) &&
+		    json_object_array_length(a) > n)
+			n = json_object_array_length(a);
+	}
+	return n;
+}
+
+/* "# PREFIX.KEY=VALUE" for each member, objects flattened. */
+static void
+csv_comments(FILE *f, const char *prefix, struct json_object *o)
+{
+	if (!json_object_is_type(o, json_type_object)) {
+		fprintf(f, "# %s=", prefix);
+		if (json_object_is_type(o, json_type_string))
+			fputs(json_object_get_string(o), f);
+		else if (o != NULL)
+			fputs(json_object_to_json_string_ext(o,
+			    JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE), f);
+		fputc('\n', f);
+		return;
+	}
+	json_object_object_foreach(o, k, v) {
+		char key[256];
+		snprintf(key, sizeof(key), "%s.%s", prefix, k);
+		csv_comments(f, key, v);
+	}
+}
+
+int
+migstats_write_csv(FILE *f, struct json_object *samples,
+    struct json_object *summary, struct json_object *provenance)
+{
+	size_t len = json_object_array_length(samples);
+	size_t nv[2] = { widest(samples, "src_vcpu_cpu_ms"),
+	    widest(samples, "dst_vcpu_cpu_ms") };
+	const char *side[2] = { "src", "dst" };
+	int first = 1;
+
+	for (size_t k = 0; k < nitems(sample_keys); k++) {
+		int s = strcmp(sample_keys[k], "src_vcpu_cpu_ms") == 0 ? 0 :
+		    strcmp(sample_keys[k], "dst_vcpu_cpu_ms") == 0 ? 1 : -1;
+		if (s < 0) {
+			fprintf(f, "%s%s", first ? "" : ",", sample_keys[k]);
+			first = 0;
+			continue;
+		}
+		for (size_t i = 0; i < nv[s]; i++)
+			fprintf(f, ",%s_vcpu%zu_cpu_ms", side[s], i);
+	}
+	fputc('\n', f);
+	for (size_t r = 0; r < len; r++) {
+		struct json_object *o = json_object_array_get_idx(samples, r);
+		for (size_t k = 0; k < nitems(sample_keys); k++) {
+			struct json_object *v = jget(o, sample_keys[k]);
+			int s = strcmp(sample_keys[k], "src_vcpu_cpu_ms") == 0 ?
+			    0 : strcmp(sample_keys[k], "dst_vcpu_cpu_ms") == 0 ?
+			    1 : -1;
+			if (s < 0) {
+				if (k > 0)
+					fputc(',', f);
+				csv_cell(f, v);
+				continue;
+			}
+			for (size_t i = 0; i < nv[s]; i++) {
+				fputc(',', f);
+				if (json_object_is_type(v, json_type_array) &&
+				    i < json_object_array_length(v))
+					csv_cell(f, json_object_array_get_idx(
+					    v, i));
+			}
+		}
+		fputc('\n', f);
+	}
+	if (summary != NULL)
+		csv_comments(f, "summary", summary);
+	if (provenance != NULL)
+		csv_comments(f, "provenance", provenance);
+	return ferror(f) ? -1 : 0;
+}
+
+int
+migstats_write_json(FILE *f, struct json_object *samples,
+    struct json_object *summary, struct json_object *provenance)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "samples", json_object_get(samples));
+	json_object_object_add(o, "summary", json_object_get(summary));
+	json_object_object_add(o, "provenance", json_object_get(provenance));
+	fprintf(f, "%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return ferror(f) ? -1 : 0;
+}
+
+int
+migstats_close(struct migstats_file *sf, struct json_object *summary,
+    struct json_object *provenance)
+{
+	int rc = 0;
+
+	undraw(sf);
+	if (sf->f != NULL) {
+		rc = sf->fmt == MIGSTATS_CSV ? migstats_write_csv(sf->f,
+		    sf->samples, summary, provenance) : migstats_write_json(
+		    sf->f, sf->samples, summary, provenance);
+		if (fclose(sf->f) != 0)
+			rc = -1;
+	}
+	sf->f = NULL;
+	json_object_put(sf->samples);
+	sf->samples = NULL;
+	return rc;
+}
+
+struct json_object *
+migstats_call(struct cli *cli, struct migstats_file *sf,
+    struct json_object *args)
+{
+	char eclass[64], edesc[2048];
+	struct json_object *ret = NULL;
+	int keep = sf->f != NULL;
+
+	if (keep)
+		json_object_object_add(args, "stats", json_object_new_boolean(
+		    1));
+	cli_connect(cli);
+	if (client_call(&cli->conn, "migrate", args, &ret, eclass,
+	    sizeof(eclass), edesc, sizeof(edesc), migstats_event, sf) == -1) {
+		struct json_object *sum = json_object_new_object();
+		json_object_object_add(sum, "status", json_object_new_string(
+		    "failed"));
+		json_object_object_add(sum, "error", json_object_new_string(
+		    edesc));
+		int rc = migstats_close(sf, sum, NULL);
+		json_object_put(sum);
+		if (cli->conn.error_from_qemu)
+			fprintf(stderr, "qlaunch: %s: %s\n", eclass, edesc);
+		else
+			fprintf(stderr, "qlaunch: %s\n", edesc);
+		if (rc == -1)
+			fprintf(stderr, "qlaunch: the --stats file could not "
+			    "be written\n");
+		exit(1);
+	}
+	if (migstats_close(sf, jget(ret, "summary"), jget(ret,
+	    "provenance")) == -1)
+		cli_die("migrated, but the --stats file could not be written");
+	return ret;
+}
