@@ -16,7 +16,7 @@
 
 #include "cli.h"
 #include "jget.h"
-#include "migstats.h"
+#include "statsfile.h"
 
 /*
  * What SIGINT needs to ask for the cancel: a signal handler has no
@@ -136,7 +136,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	int live = 0, keep = 0, ac = 0, xbzrle = 0, json = 0, verbose = 0;
 	const char *bw = NULL, *downtime = NULL, *multifd = NULL,
 	    *timeout = NULL, *listen = NULL, *stats = NULL, *interval = NULL;
-	struct migstats_file sf;
+	struct statsfile sf;
 	char err[512];
 	struct opt o[] = {
 		{ "live", 0, NULL, &live },
@@ -159,7 +159,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	if (interval != NULL && stats == NULL)
 		cli_usage_error(cli, "--stats-interval goes with --stats");
 	/* a bad --stats file fails before anything starts */
-	if (migstats_open(&sf, stats, json, err, sizeof(err)) == -1)
+	if (statsfile_open(&sf, stats, json, err, sizeof(err)) == -1)
 		cli_die("migrate: %s", err);
 	char *dest = dest_path(cli, argv[first + 1]);
 	struct json_object *a = cli_name_args(argv[first]);
@@ -182,7 +182,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		    listen));
 	cli_connect(cli);
 	cancel_on_sigint(cli, argv[first]);
-	struct json_object *ret = migstats_call(cli, &sf, a);
+	struct json_object *ret = statsfile_call(cli, &sf, a);
 	if (json)
 		cli_print_json(ret);
 	else {

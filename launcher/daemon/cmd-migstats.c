@@ -3,6 +3,7 @@
  * migrate-cputimes, which the source's supervisor sends on its control
  * connection while it samples and once more at the end.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,8 +44,11 @@ cputimes_reply(void *arg, struct json_object *ret,
 		double ms = migstats_guest_downtime(src, hb);
 		if (ms >= 0) {
 			heartbeat_set_switch(r->d, vm, (long long)(ms + 0.5));
+			char txt[32];
+			/* µs precision, written as such */
+			snprintf(txt, sizeof(txt), "%.3f", ms);
 			json_object_object_add(o, "guest_downtime_ms",
-			    json_object_new_double(ms));
+			    json_object_new_double_s(ms, txt));
 		}
 		json_object_object_add(o, "heartbeat", hb);
 	}

@@ -548,8 +548,10 @@ migstats_summary(struct migstats *s, struct json_object *out,
 	    s->params, "downtime-limit"));
 	json_object_object_add(sum, "expected_downtime_ms", s->expected >= 0 ?
 	    json_object_new_int64(s->expected) : NULL);
+	char txt[32];
+	snprintf(txt, sizeof(txt), "%.3f", s->guest_ms);
 	json_object_object_add(sum, "guest_downtime_ms", s->guest_ms >= 0 ?
-	    json_object_new_double(s->guest_ms) : NULL);
+	    json_object_new_double_s(s->guest_ms, txt) : NULL);
 	json_object_object_add(sum, "guest_downtime_clock",
 	    json_object_new_string("CLOCK_REALTIME"));
 	json_object_object_add(out, "summary", sum);

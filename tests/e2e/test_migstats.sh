@@ -47,7 +47,10 @@ if len(rows) < 3: die("%d rows" % len(rows))
 t = [num(r["t_ms"]) for r in rows]
 x = [num(r["transferred"]) for r in rows]
 if any(b < a for a, b in zip(t, t[1:])) or t[-1] <= t[0]: die("t_ms %s" % t)
-if any(v is None for v in x) or any(b < a for a, b in zip(x, x[1:])): die("transferred %s" % x)
+# QEMU gives no figures while in setup
+if any(v is None and r["status"] != "setup" for v, r in zip(x, rows)): die("transferred %s" % x)
+x = [v for v in x if v is not None]
+if len(x) < 2 or any(b < a for a, b in zip(x, x[1:])): die("transferred %s" % x)
 if not any(r["reason"] == "pass" for r in rows): die("no pass row")
 if any(r["reason"] == "end" for r in rows[:-1]): die("rows after the end")
 if not any(r["reason"] == "poll" for r in rows): die("no poll row")

@@ -1,4 +1,4 @@
-/* migrate --stats and migrate's progress line (migstats.h). */
+/* migrate --stats and migrate's progress line (statsfile.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "jget.h"
-#include "migstats.h"
+#include "statsfile.h"
 
 /* The sample's keys, in the CSV's order (the vCPU arrays after theirs). */
 static const char *const sample_keys[] = {
@@ -20,18 +20,18 @@ static const char *const sample_keys[] = {
 };
 
 int
-migstats_format(const char *path, enum migstats_fmt *fmt, char *err,
+statsfile_format(const char *path, enum statsfile_fmt *fmt, char *err,
     size_t errlen)
 {
 	const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
 
 	if (dot != NULL && (slash == NULL || dot > slash)) {
 		if (strcmp(dot, ".csv") == 0) {
-			*fmt = MIGSTATS_CSV;
+			*fmt = STATSFILE_CSV;
 			return 0;
 		}
 		if (strcmp(dot, ".json") == 0) {
-			*fmt = MIGSTATS_JSON;
+			*fmt = STATSFILE_JSON;
 			return 0;
 		}
 	}
@@ -41,7 +41,7 @@ migstats_format(const char *path, enum migstats_fmt *fmt, char *err,
 }
 
 int
-migstats_open(struct migstats_file *sf, const char *path, int json,
+statsfile_open(struct statsfile *sf, const char *path, int json,
     char *err, size_t errlen)
 {
 	memset(sf, 0, sizeof(*sf));
@@ -49,7 +49,7 @@ migstats_open(struct migstats_file *sf, const char *path, int json,
 	sf->bar = !json && isatty(STDOUT_FILENO);
 	if (path == NULL)
 		return 0;
-	if (migstats_format(path, &sf->fmt, err, errlen) == -1)
+	if (statsfile_format(path, &sf->fmt, err, errlen) == -1)
 		return -1;
 	if ((sf->f = fopen(path, "we")) == NULL) {
 		snprintf(err, errlen, "--stats %s: %s", path, strerror(errno));
@@ -77,7 +77,7 @@ human(double v, char *buf, size_t len)
 #define BAR	24
 
 static void
-draw(struct migstats_file *sf, struct json_object *d)
+draw(struct statsfile *sf, struct json_object *d)
 {
 	struct json_object *v = jget(d, "percent");
 	double pct = v != NULL ? json_object_get_double(v) : 0;
@@ -100,7 +100,7 @@ draw(struct migstats_file *sf, struct json_object *d)
 }
 
 static void
-undraw(struct migstats_file *sf)
+undraw(struct statsfile *sf)
 {
 	if (sf->drawn)
 		putchar('\n');
@@ -108,9 +108,9 @@ undraw(struct migstats_file *sf)
 }
 
 void
-migstats_event(struct json_object *ev, void *arg)
+statsfile_event(struct json_object *ev, void *arg)
 {
-	struct migstats_file *sf = arg;
+	struct statsfile *sf = arg;
 	const char *name = jstr(ev, "event");
 
 	if (name == NULL)
@@ -196,7 +196,7 @@ csv_comments(FILE *f, const char *prefix, struct json_object *o)
 }
 
 int
-migstats_write_csv(FILE *f, struct json_object *samples,
+statsfile_write_csv(FILE *f, struct json_object *samples,
     struct json_object *summary, struct json_object *provenance)
 {
 	size_t len = json_object_array_length(samples);
@@ -248,7 +248,7 @@ migstats_write_csv(FILE *f, struct json_object *samples,
 }
 
 int
-migstats_write_json(FILE *f, struct json_object *samples,
+statsfile_write_json(FILE *f, struct json_object *samples,
     struct json_object *summary, struct json_object *provenance)
 {
 	struct json_object *o = json_object_new_object();
@@ -263,15 +263,15 @@ migstats_write_json(FILE *f, struct json_object *samples,
 }
 
 int
-migstats_close(struct migstats_file *sf, struct json_object *summary,
+statsfile_close(struct statsfile *sf, struct json_object *summary,
     struct json_object *provenance)
 {
 	int rc = 0;
 
 	undraw(sf);
 	if (sf->f != NULL) {
-		rc = sf->fmt == MIGSTATS_CSV ? migstats_write_csv(sf->f,
-		    sf->samples, summary, provenance) : migstats_write_json(
+		rc = sf->fmt == STATSFILE_CSV ? statsfile_write_csv(sf->f,
+		    sf->samples, summary, provenance) : statsfile_write_json(
 		    sf->f, sf->samples, summary, provenance);
 		if (fclose(sf->f) != 0)
 			rc = -1;
@@ -283,7 +283,7 @@ migstats_close(struct migstats_file *sf, struct json_object *summary,
 }
 
 struct json_object *
-migstats_call(struct cli *cli, struct migstats_file *sf,
+statsfile_call(struct cli *cli, struct statsfile *sf,
     struct json_object *args)
 {
 	char eclass[64], edesc[2048];
@@ -295,13 +295,13 @@ migstats_call(struct cli *cli, struct migstats_file *sf,
 		    1));
 	cli_connect(cli);
 	if (client_call(&cli->conn, "migrate", args, &ret, eclass,
-	    sizeof(eclass), edesc, sizeof(edesc), migstats_event, sf) == -1) {
+	    sizeof(eclass), edesc, sizeof(edesc), statsfile_event, sf) == -1) {
 		struct json_object *sum = json_object_new_object();
 		json_object_object_add(sum, "status", json_object_new_string(
 		    "failed"));
 		json_object_object_add(sum, "error", json_object_new_string(
 		    edesc));
-		int rc = migstats_close(sf, sum, NULL);
+		int rc = statsfile_close(sf, sum, NULL);
 		json_object_put(sum);
 		if (cli->conn.error_from_qemu)
 			fprintf(stderr, "qlaunch: %s: %s\n", eclass, edesc);
@@ -312,7 +312,7 @@ migstats_call(struct cli *cli, struct migstats_file *sf,
 			    "be written\n");
 		exit(1);
 	}
-	if (migstats_close(sf, jget(ret, "summary"), jget(ret,
+	if (statsfile_close(sf, jget(ret, "summary"), jget(ret,
 	    "provenance")) == -1)
 		cli_die("migrated, but the --stats file could not be written");
 	return ret;

@@ -13,8 +13,8 @@
  * "# provenance.KEY.KEY=VALUE" lines (arrays as JSON).
  * JSON: {"samples": [...], "summary": {...}, "provenance": {...}}.
  */
-#ifndef LAUNCHER_CLIENT_MIGSTATS_H
-#define LAUNCHER_CLIENT_MIGSTATS_H
+#ifndef LAUNCHER_CLIENT_STATSFILE_H
+#define LAUNCHER_CLIENT_STATSFILE_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -22,11 +22,11 @@
 struct cli;
 struct json_object;
 
-enum migstats_fmt { MIGSTATS_CSV, MIGSTATS_JSON };
+enum statsfile_fmt { STATSFILE_CSV, STATSFILE_JSON };
 
-struct migstats_file {
+struct statsfile {
 	FILE			*f;		/* NULL: no --stats */
-	enum migstats_fmt	 fmt;
+	enum statsfile_fmt	 fmt;
 	struct json_object	*samples;
 	int			 json;		/* --json: events as lines */
 	int			 bar;		/* stdout is a terminal */
@@ -34,30 +34,30 @@ struct migstats_file {
 };
 
 /* The format by path's extension; -1 with err for any other. */
-int	 migstats_format(const char *path, enum migstats_fmt *, char *err,
+int	 statsfile_format(const char *path, enum statsfile_fmt *, char *err,
 	    size_t errlen);
 /*
  * Ready for a migration: path (NULL: no file) checked and created now,
  * so that a bad one fails before anything starts; -1 with err.
  */
-int	 migstats_open(struct migstats_file *, const char *path, int json,
+int	 statsfile_open(struct statsfile *, const char *path, int json,
 	    char *err, size_t errlen);
 /* client_call's event function: samples kept, the progress line. */
-void	 migstats_event(struct json_object *ev, void *file);
+void	 statsfile_event(struct json_object *ev, void *file);
 /* The file written and closed (summary and provenance may be NULL). */
-int	 migstats_close(struct migstats_file *, struct json_object *summary,
+int	 statsfile_close(struct statsfile *, struct json_object *summary,
 	    struct json_object *provenance);
 /* The whole file to f. */
-int	 migstats_write_csv(FILE *, struct json_object *samples,
+int	 statsfile_write_csv(FILE *, struct json_object *samples,
 	    struct json_object *summary, struct json_object *provenance);
-int	 migstats_write_json(FILE *, struct json_object *samples,
+int	 statsfile_write_json(FILE *, struct json_object *samples,
 	    struct json_object *summary, struct json_object *provenance);
 /*
  * migrate's call with its events: the progress line, the samples; on
  * failure the file gets the samples so far and a summary
  * {"status": "failed", "error"}, the error is printed and qlaunch exits 1.
  */
-struct json_object *migstats_call(struct cli *, struct migstats_file *,
+struct json_object *statsfile_call(struct cli *, struct statsfile *,
 	    struct json_object *args);
 
 #endif
