@@ -74,7 +74,7 @@ human(double v, char *buf, size_t len)
 	snprintf(buf, len, "%.1f %s", v, units[u]);
 }
 
-#define BAR	24
+#define BAR	20	/* the line stays under 80 columns */
 
 static void
 draw(struct statsfile *sf, struct json_object *d)
@@ -91,8 +91,8 @@ draw(struct statsfile *sf, struct json_object *d)
 	human((double)jint(d, "remaining", 0), left, sizeof(left));
 	v = jget(d, "mbps");
 	/* one line, redrawn; \033[K clears what a longer one left */
-	printf("\rmigrate: [%.*s%*s] %3.0f%%  %.1f Mbit/s  %s left  pass "
-	    "%lld  %s\033[K", n, "########################", BAR - n, "", pct,
+	printf("\rmigrate [%.*s%*s] %3.0f%% %.1f Mbit/s, %s left, pass "
+	    "%lld, %s\033[K", n, "####################", BAR - n, "", pct,
 	    v != NULL ? json_object_get_double(v) : 0.0, left,
 	    jint(d, "pass", 0), jstr_or(d, "status", ""));
 	fflush(stdout);

@@ -7,7 +7,8 @@
 # guest-visible downtime (positive, under the total time) and its
 # provenance both QEMUs' argv; migrate-info on the destination shows
 # the guest downtime.  A failed migration keeps its samples with the
-# summary saying failed; a bad extension is one line and nothing moves.
+# summary saying failed; a bad extension is one line and nothing moves;
+# on a terminal the progress line shows speed, what is left and the pass.
 . "$(dirname "$0")/lib.sh"
 
 need_root "migration between two supervisors"
@@ -111,7 +112,7 @@ t_bad_extension() {
 }
 
 t_csv() {
-	q migrate ms "unix:$BSOCK" --stats "$T/s.csv" --verbose >"$T/out" 2>"$T/err" ||
+	q migrate ms "unix:$BSOCK" --stats "$T/s.csv" --bandwidth 200 --verbose >"$T/out" 2>"$T/err" ||
 	    fail "migrate: $(cat "$T/err")"
 	[ "$(qb state ms)" = running ] || fail "B: $(qb state --reason ms)"
 	# not a terminal: no progress line
@@ -128,7 +129,7 @@ t_csv() {
 }
 
 t_json() {
-	qb migrate ms "unix:$T/ctl.sock" --stats "$T/s.json" --stats-interval 50 \
+	qb migrate ms "unix:$T/ctl.sock" --stats "$T/s.json" --stats-interval 50 --bandwidth 200 \
 	    --json >"$T/out" 2>"$T/err" || fail "migrate back: $(cat "$T/err")"
 	[ "$(q state ms)" = running ] || fail "A: $(q state --reason ms)"
 	grep -q '"guest_downtime_ms": [0-9.]*[1-9]' "$T/out" || fail "reply: $(tail -c 2000 "$T/out")"
@@ -159,5 +160,16 @@ t_failed() {
 	[ "$(q state ms)" = running ] || fail "A: $(q state --reason ms)"
 }
 
+# on a terminal: one progress line, redrawn, with speed, what is left
+# and the pass
+t_terminal() {
+	timeout 120 script -qec "'$QLAUNCH' migrate ms unix:$BSOCK" /dev/null </dev/null \
+	    >"$T/out" 2>&1 || fail "migrate: $(cat -v "$T/out" | tail -c 2000)"
+	grep -q $'\rmigrate \[#* *\] *[0-9]*% [0-9.]* Mbit/s, [0-9.]* [KMG]*i*B left, pass [0-9]*, [a-z]' "$T/out" ||
+	    fail "no progress line: $(cat -v "$T/out")"
+	grep -q "^Domain 'ms' migrated to $BSOCK" "$T/out" || fail "said: $(cat -v "$T/out")"
+	qb migrate ms "unix:$T/ctl.sock" >/dev/null 2>"$T/err" || fail "back: $(cat "$T/err")"
+}
+
 start_daemon || exit 1
-run_tests guest_up bad_extension csv json plain failed
+run_tests guest_up bad_extension csv json plain failed terminal
