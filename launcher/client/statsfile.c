@@ -11,12 +11,21 @@
 #include "jget.h"
 #include "statsfile.h"
 
-/* The sample's keys, in the CSV's order (the vCPU arrays after theirs). */
-static const char *const sample_keys[] = {
-	"t_ms", "reason", "status", "pass", "transferred", "remaining",
-	"total", "mbps", "dirty_rate", "throttle_pct", "xbzrle_cache_miss",
-	"postcopy_requests", "expected_downtime_ms", "src_qemu_cpu_ms",
-	"src_vcpu_cpu_ms", "dst_qemu_cpu_ms", "dst_vcpu_cpu_ms",
+/*
+ * The sample's keys in the CSV's order; an array of vCPU figures becomes
+ * one column per vCPU, named with its side.
+ */
+static const struct {
+	const char	*key;
+	const char	*side;		/* an array: "src" or "dst" */
+} cols[] = {
+	{ "t_ms", NULL }, { "reason", NULL }, { "status", NULL },
+	{ "pass", NULL }, { "transferred", NULL }, { "remaining", NULL },
+	{ "total", NULL }, { "mbps", NULL }, { "dirty_rate", NULL },
+	{ "throttle_pct", NULL }, { "xbzrle_cache_miss", NULL },
+	{ "postcopy_requests", NULL }, { "expected_downtime_ms", NULL },
+	{ "src_qemu_cpu_ms", NULL }, { "src_vcpu_cpu_ms", "src" },
+	{ "dst_qemu_cpu_ms", NULL }, { "dst_vcpu_cpu_ms", "dst" },
 };
 
 int
@@ -199,38 +208,27 @@ int
 statsfile_write_csv(FILE *f, struct json_object *samples,
     struct json_object *summary, struct json_object *provenance)
 {
-	size_t len = json_object_array_length(samples);
-	size_t nv[2] = { widest(samples, "src_vcpu_cpu_ms"),
-	    widest(samples, "dst_vcpu_cpu_ms") };
-	const char *side[2] = { "src", "dst" };
-	int first = 1;
+	size_t len = json_object_array_length(samples), nv[nitems(cols)];
 
-	for (size_t k = 0; k < nitems(sample_keys); k++) {
-		int s = strcmp(sample_keys[k], "src_vcpu_cpu_ms") == 0 ? 0 :
-		    strcmp(sample_keys[k], "dst_vcpu_cpu_ms") == 0 ? 1 : -1;
-		if (s < 0) {
-			fprintf(f, "%s%s", first ? "" : ",", sample_keys[k]);
-			first = 0;
-			continue;
-		}
-		for (size_t i = 0; i < nv[s]; i++)
-			fprintf(f, ",%s_vcpu%zu_cpu_ms", side[s], i);
+	for (size_t k = 0; k < nitems(cols); k++) {
+		nv[k] = cols[k].side != NULL ? widest(samples, cols[k].key) : 0;
+		if (cols[k].side == NULL)
+			fprintf(f, "%s%s", k > 0 ? "," : "", cols[k].key);
+		for (size_t i = 0; i < nv[k]; i++)
+			fprintf(f, ",%s_vcpu%zu_cpu_ms", cols[k].side, i);
 	}
 	fputc('\n', f);
 	for (size_t r = 0; r < len; r++) {
 		struct json_object *o = json_object_array_get_idx(samples, r);
-		for (size_t k = 0; k < nitems(sample_keys); k++) {
-			struct json_object *v = jget(o, sample_keys[k]);
-			int s = strcmp(sample_keys[k], "src_vcpu_cpu_ms") == 0 ?
-			    0 : strcmp(sample_keys[k], "dst_vcpu_cpu_ms") == 0 ?
-			    1 : -1;
-			if (s < 0) {
+		for (size_t k = 0; k < nitems(cols); k++) {
+			struct json_object *v = jget(o, cols[k].key);
+			if (cols[k].side == NULL) {
 				if (k > 0)
 					fputc(',', f);
 				csv_cell(f, v);
 				continue;
 			}
-			for (size_t i = 0; i < nv[s]; i++) {
+			for (size_t i = 0; i < nv[k]; i++) {
 				fputc(',', f);
 				if (json_object_is_type(v, json_type_array) &&
 				    i < json_object_array_length(v))

@@ -3,12 +3,20 @@
  * what QEMU did not give), the guest-visible downtime from the two
  * supervisors' ticks, CPU times from /proc (this process and its own
  * thread; a gone process or thread), the destination's migrate-cputimes
- * against the fake QEMU (QEMU's error passed on unchanged), and the
+ * against the fake QEMU (QEMU's error passed on unchanged), the source's
+ * sampling against the fake QEMU and a fake destination (samples on the
+ * timer and at MIGRATION_PASS, the destination's times null until it
+ * answers, its refusal ignored, "end" last, summary and provenance in
+ * the reply), and the
  * client's file: the extension chosen, a bad path refused at once, the
  * CSV exactly (vCPU columns flattened to the widest sample, empty cells
  * for null, quoting, summary and provenance as comments) and the JSON.
  */
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+
+#include <poll.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +30,7 @@
 #include "fakeqemu.h"
 #include "jget.h"
 #include "migprov.h"
+#include "migrate.h"
 #include "migstats.h"
 #include "names.h"
 #include "statsfile.h"
@@ -171,6 +180,250 @@ test_peer_cputimes(void **state)
 	fx_free(f);
 }
 
+/* ---- the source sampling, against the fake QEMU and destination ---- */
+
+#define CAPS_REPLY	"[{\"capability\": \"events\", \"state\": false}, " \
+	"{\"capability\": \"xbzrle\", \"state\": false}, " \
+	"{\"capability\": \"auto-converge\", \"state\": false}, " \
+	"{\"capability\": \"multifd\", \"state\": false}]"
+#define PARAMS_REPLY	"{\"max-bandwidth\": 33554432, " \
+	"\"downtime-limit\": 300, \"multifd-channels\": 2}"
+#define QM_DONE "{\"status\": \"completed\", \"total-time\": 120, " \
+	"\"downtime\": 7, \"setup-time\": 3, \"ram\": {\"total\": 2000, " \
+	"\"remaining\": 0, \"transferred\": 2010, \"dirty-sync-count\": 4, " \
+	"\"normal\": 490, \"duplicate\": 10}}"
+
+/* A line on fd if one is there now (NULL otherwise). */
+static struct json_object *
+line_now(struct fx *f, int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	if (fd == -1 || poll(&p, 1, 0) != 1)
+		return NULL;
+	char *l = tu_read_line(fd, f->base, 2000);
+	struct json_object *o = l != NULL ? json_tokener_parse(l) : NULL;
+	free(l);
+	return o;
+}
+
+static void
+dest_answer(int c, struct json_object *req, const char *ret)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "{\"id\": %lld, \"return\": %s}\n",
+	    jint(req, "id", -1), ret);
+	tu_write_str(c, buf);
+}
+
+struct seen {
+	struct json_object	*samples;	/* in order */
+	struct json_object	*reply;
+	int			 polls, passes, dst_known, after_end;
+	int			 cputimes, finish;
+};
+
+static void
+drain(struct fx *f, struct seen *w)
+{
+	while (f->nmsgs > 0) {
+		struct json_object *m = reply(f);
+		const char *ev = jstr(m, "event");
+		struct json_object *d = jget(m, "data");
+		if (ev == NULL) {
+			w->reply = m;
+			continue;
+		}
+		if (strcmp(ev, "migrate-sample") == 0) {
+			const char *why = jstr(d, "reason");
+			size_t n = json_object_array_length(w->samples);
+			if (n > 0 && strcmp(jstr(json_object_array_get_idx(
+			    w->samples, n - 1), "reason"), "end") == 0)
+				w->after_end++;
+			w->polls += strcmp(why, "poll") == 0;
+			w->passes += strcmp(why, "pass") == 0;
+			w->dst_known += jint(d, "dst_qemu_cpu_ms", 0) == 77;
+			json_object_array_add(w->samples, json_object_get(d));
+		}
+		json_object_put(m);
+	}
+}
+
+static void
+test_sampling(void **state)
+{
+	struct fx *f = fx_new();
+	struct vm *vm = fx_running_vm(f, PLAIN_VM);
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct seen w = { .samples = json_object_new_array() };
+	char args[512], cpus[128];
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0), c = -1;
+	int done = 0, pass_sent = 0;
+
+	(void)state;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dest.sock", f->dir);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	snprintf(args, sizeof(args), "{\"name\": \"t1\", \"dest\": \"%s\", "
+	    "\"stats\": true, \"stats_interval\": 20}", sun.sun_path);
+	snprintf(cpus, sizeof(cpus), "[{\"cpu-index\": 0, \"thread-id\": "
+	    "%ld}]", (long)syscall(SYS_gettid));
+	request(f, "migrate", args);
+	answer(f, expect_cmd(f, "qom-get", NULL), "\"pc-i440fx-7.2-machine\"");
+	answer(f, expect_cmd(f, "query-migrate-capabilities", NULL),
+	    CAPS_REPLY);
+	answer(f, expect_cmd(f, "query-migrate-parameters", NULL),
+	    PARAMS_REPLY);
+	for (int i = 0; i < 5000 && c == -1; i++) {
+		c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		pump(f, 1);
+	}
+	assert_true(c != -1);
+	/* no sampling before QEMU migrates */
+	struct json_object *o = NULL;
+	for (int i = 0; i < 5000 && o == NULL; i++)
+		o = line_now(f, c);
+	assert_string_equal(jstr(o, "execute"), "migrate-prepare");
+	dest_answer(c, o, "{\"uri\": \"unix:/nowhere/m.sock\"}");
+	json_object_put(o);
+	answer(f, expect_cmd(f, "migrate-set-capabilities", NULL), "{}");
+	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
+	answer(f, expect_cmd(f, "migrate", NULL), "{}");
+	/* then both peers are served as they ask, until the reply */
+	for (int i = 0; i < 20000 && w.reply == NULL; i++) {
+		pump(f, 1);
+		drain(f, &w);
+		if (w.polls >= 2 && !pass_sent) {
+			peer_send(f, "{\"event\": \"MIGRATION_PASS\", \"data\": "
+			    "{\"pass\": 2}, \"timestamp\": {\"seconds\": 1, "
+			    "\"microseconds\": 0}}");
+			pass_sent = 1;
+		}
+		if (w.passes > 0 && w.dst_known > 0)
+			done = 1;
+		if ((o = line_now(f, f->peer)) != NULL) {
+			const char *cmd = jstr(o, "execute");
+			long long id = jint(o, "id", -1);
+			if (strcmp(cmd, "query-migrate") == 0)
+				answer(f, id, done ? QM_DONE : QM_ACTIVE);
+			else if (strcmp(cmd, "query-cpus-fast") == 0)
+				answer(f, id, cpus);
+			else
+				answer(f, id, "{}");
+			if (strcmp(cmd, "quit") == 0) {
+				close(f->peer);
+				f->peer = -1;
+				vm_cleanup_process(vm);
+				vm_set_state(vm, VM_SHUTOFF, "migrated");
+			}
+			json_object_put(o);
+		}
+		if ((o = line_now(f, c)) != NULL) {
+			const char *cmd = jstr(o, "execute");
+			struct json_object *a = jget(o, "arguments");
+			if (strcmp(cmd, "migrate-finish") == 0) {
+				w.finish++;
+				dest_answer(c, o, "{}");
+			} else if (strcmp(cmd, "migrate-cputimes") == 0 &&
+			    w.cputimes++ == 0) {
+				/* refused once: the samples go on without */
+				char e[256];
+				snprintf(e, sizeof(e), "{\"id\": %lld, \"error\": "
+				    "{\"class\": \"GenericError\", \"desc\": "
+				    "\"not yet\"}}\n", jint(o, "id", -1));
+				tu_write_str(c, e);
+			} else if (strcmp(cmd, "migrate-cputimes") == 0) {
+				assert_string_equal(jstr(a, "name"), "t1");
+				dest_answer(c, o, jbool(a, "provenance") ?
+				    "{\"qemu_cpu_ms\": 78, \"vcpu_cpu_ms\": [6], "
+				    "\"provenance\": {\"version\": \"7.2.0\"}}" :
+				    "{\"qemu_cpu_ms\": 77, \"vcpu_cpu_ms\": [5]}");
+			}
+			json_object_put(o);
+		}
+	}
+	assert_non_null(w.reply);
+	struct json_object *r = jget(w.reply, "return");
+	assert_non_null(r);
+	assert_int_equal(w.finish, 1);
+	assert_true(w.polls >= 2);
+	assert_true(w.passes >= 1);
+	assert_int_equal(w.after_end, 0);
+	size_t n = json_object_array_length(w.samples);
+	struct json_object *first = json_object_array_get_idx(w.samples, 0);
+	struct json_object *last = json_object_array_get_idx(w.samples, n - 1);
+	/* the destination's times: unknown at first, then its answer */
+	assert_null(jget(first, "dst_qemu_cpu_ms"));
+	assert_string_equal(jstr(last, "reason"), "end");
+	assert_string_equal(jstr(last, "status"), "completed");
+	assert_int_equal(jint(last, "transferred", 0), 2010);
+	assert_int_equal(jint(last, "dst_qemu_cpu_ms", 0), 77);
+	assert_int_equal(json_object_array_length(jget(last,
+	    "src_vcpu_cpu_ms")), 1);
+	assert_true(jint(last, "src_qemu_cpu_ms", -1) >= 0);
+	for (size_t i = 1; i < n; i++)
+		assert_true(jint(json_object_array_get_idx(w.samples, i),
+		    "t_ms", 0) >= jint(json_object_array_get_idx(w.samples,
+		    i - 1), "t_ms", 0));
+	struct json_object *sum = jget(r, "summary"), *p = jget(r,
+	    "provenance");
+	assert_string_equal(jstr(sum, "status"), "completed");
+	assert_int_equal(jint(sum, "total_ms", 0), 120);
+	assert_int_equal(jint(sum, "downtime_ms", 0), 7);
+	assert_int_equal(jint(sum, "setup_ms", 0), 3);
+	assert_int_equal(jint(sum, "passes", 0), 4);
+	assert_int_equal(jint(sum, "normal_pages", 0), 490);
+	assert_int_equal(jint(sum, "duplicate_pages", 0), 10);
+	assert_int_equal(jint(sum, "expected_downtime_ms", 0), 42);
+	assert_int_equal(jint(sum, "downtime_limit_ms", 0), 300);
+	/* no heartbeat channel: the key, null */
+	assert_true(json_object_object_get_ex(sum, "guest_downtime_ms", NULL));
+	assert_null(jget(sum, "guest_downtime_ms"));
+	assert_string_equal(jstr(jget(p, "destination"), "version"), "7.2.0");
+	assert_string_equal(jstr(jget(p, "source"), "version"), "7.2.0");
+	assert_non_null(jget(jget(jget(p, "source"), "host"), "kernel"));
+	assert_true(jbool(jget(p, "capabilities"), "events"));
+	assert_false(jbool(jget(p, "capabilities"), "xbzrle"));
+	assert_int_equal(jint(jget(p, "parameters"), "max-bandwidth", 0),
+	    1LL << 40);
+	assert_int_equal(jint(jget(p, "parameters"), "downtime-limit", 0),
+	    300);
+	assert_int_equal(jint(p, "stats_interval_ms", 0), 20);
+	json_object_put(w.reply);
+	json_object_put(w.samples);
+	close(c);
+	close(lfd);
+	fx_free(f);
+}
+
+/* A bad interval: one line, nothing asked of QEMU or the destination. */
+static void
+test_bad_interval(void **state)
+{
+	struct fx *f = fx_new();
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	char args[512];
+
+	(void)state;
+	fx_running_vm(f, PLAIN_VM);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dest.sock", f->dir);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	snprintf(args, sizeof(args), "{\"name\": \"t1\", \"dest\": \"%s\", "
+	    "\"stats\": true, \"stats_interval\": 5}", sun.sun_path);
+	request(f, "migrate", args);
+	expect_error(f, ERR_GENERIC, "stats_interval is 10 to 60000 ms", 0);
+	pump(f, 50);
+	assert_null(line_now(f, f->peer));
+	assert_int_equal(accept4(lfd, NULL, NULL, 0), -1);
+	assert_null(migreg_find(&f->d, f->vm != NULL ? f->vm :
+	    vm_find(&f->d, "t1")));
+	close(lfd);
+	fx_free(f);
+}
+
 static void
 test_format(void **state)
 {
@@ -307,6 +560,8 @@ main(void)
 		cmocka_unit_test(test_guest_downtime),
 		cmocka_unit_test(test_cputimes),
 		cmocka_unit_test(test_peer_cputimes),
+		cmocka_unit_test(test_sampling),
+		cmocka_unit_test(test_bad_interval),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_csv),
