@@ -138,8 +138,12 @@ there() {
 	local c1 c2 c3
 	c1=$(counter "$2")
 	[ "$c1" -gt 0 ] || fail "counter '$c1'"
+	local t0=$(date +%s%N)
 	in_ns "$1" "$2" migrate mv "$(uri "$4" "$3")" --json >"$T/out" 2>"$T/err" ||
 	    fail "migrate: $(cat "$T/err")"
+	# for the record: the whole command, ssh's start and check included
+	echo "  migrate over ssh: $((($(date +%s%N) - t0) / 1000000)) ms," \
+	    "QEMU's: $(sed -n 's/.*"migration_ms": \([0-9]*\).*/\1/p' "$T/out" | tail -1) ms"
 	grep -q "\"uri\": \"tcp:$4:[0-9]*\"" "$T/out" || fail "not over TCP to $4: $(tail -5 "$T/out")"
 	grep -q "\"destination\": \"root@$4:$PORT\"" "$T/out" || fail "destination: $(grep destination "$T/out")"
 	[ "$(QLAUNCH_SOCKET=$3 q state --reason mv)" = "running (migrated)" ] ||
