@@ -321,20 +321,47 @@ wait_eof(int fd)
 	assert_int_equal(read(fd, &c, 1), 0);
 }
 
+/* The supervisor, stopped by the teardown even when a check fails. */
+static struct {
+	char	*dir;
+	char	 sock[300];
+	pid_t	 pid;
+} real;
+
+static int
+real_up(void **state)
+{
+	char st[300], prog[512], log[320];
+
+	(void)state;
+	real.dir = tu_mkdtemp("mpeer");
+	snprintf(real.sock, sizeof(real.sock), "%s/ctl.sock", real.dir);
+	snprintf(st, sizeof(st), "%s/state", real.dir);
+	snprintf(log, sizeof(log), "%s/qlaunchd.log", real.dir);
+	snprintf(prog, sizeof(prog), "%s/launcher/qlaunchd", QLAUNCH_BUILDDIR);
+	char *argv[] = { prog, "-f", "-s", st, "-S", real.sock, NULL };
+	real.pid = tu_spawn(argv, log);
+	return 0;
+}
+
+static int
+real_down(void **state)
+{
+	(void)state;
+	kill(real.pid, SIGTERM);
+	int ws = tu_reap(real.pid, 5000);
+	tu_rmtree(real.dir);
+	free(real.dir);
+	/* it exits cleanly on SIGTERM */
+	return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? 0 : -1;
+}
+
 static void
 test_control_unclaimed(void **state)
 {
-	char *dir = tu_mkdtemp("mpeer"), sock[300], st[300], prog[512],
-	    log[320];
+	int c = tu_connect_unix(real.sock, 5000), p[2];
 
 	(void)state;
-	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
-	snprintf(st, sizeof(st), "%s/state", dir);
-	snprintf(log, sizeof(log), "%s/qlaunchd.log", dir);
-	snprintf(prog, sizeof(prog), "%s/launcher/qlaunchd", QLAUNCH_BUILDDIR);
-	char *argv[] = { prog, "-f", "-s", st, "-S", sock, NULL };
-	pid_t pid = tu_spawn(argv, log);
-	int c = tu_connect_unix(sock, 5000), p[2];
 	assert_true(c != -1);
 
 	/* with a request that takes none */
@@ -367,11 +394,6 @@ test_control_unclaimed(void **state)
 	assert_non_null(strstr(line, "\"return\""));
 	free(line);
 	close(c);
-	kill(pid, SIGTERM);
-	int ws = tu_reap(pid, 5000);
-	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 int
@@ -384,7 +406,8 @@ main(void)
 		cmocka_unit_test(test_peer_fd_missing),
 		cmocka_unit_test(test_peer_fd_not_socket),
 		cmocka_unit_test(test_peer_fd_carries),
-		cmocka_unit_test(test_control_unclaimed),
+		cmocka_unit_test_setup_teardown(test_control_unclaimed,
+		    real_up, real_down),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
