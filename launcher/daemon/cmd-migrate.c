@@ -40,6 +40,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "migpeer.h"
+#include "migstats.h"
 #include "names.h"
 #include "qmp.h"
 #include "req.h"
@@ -95,6 +96,7 @@ struct migout {
 	int			 polling;	/* a query-migrate out */
 	int64_t			 t0, last_event;
 	struct json_object	*last;		/* query-migrate, completed */
+	struct migstats		*stats;		/* migstats.h */
 	int			 holds;		/* callbacks still to come */
 	int			 dead;
 	int			 qemu_err;
@@ -124,6 +126,7 @@ migout_release(struct migout *m)
 	json_object_put(m->qcaps);
 	json_object_put(m->qparams);
 	json_object_put(m->last);
+	migstats_free(m->stats);
 	free(m);
 }
 
@@ -141,6 +144,7 @@ migout_unhook(struct migout *m)
 	if (m->deadline != NULL)
 		event_free(m->deadline);
 	m->deadline = NULL;
+	migstats_stop(m->stats);
 	migreg_del(m->d, &m->reg);
 	m->dead = 1;
 }
@@ -444,6 +448,9 @@ migout_sink(void *arg, const struct vm_event *ev)
 	    strcmp(ev->name, "MIGRATION") == 0 && m->timer != NULL &&
 	    !m->polling)
 		event_active(m->timer, EV_TIMEOUT, 0);
+	else if (ev->kind == VMEV_MESSAGE && ev->name != NULL &&
+	    strcmp(ev->name, "MIGRATION_PASS") == 0)
+		migstats_pass(m->stats);
 }
 
 static void
@@ -479,7 +486,19 @@ migout_stats(struct migout *m, struct json_object *ret)
 	    jint(ram, "dirty-sync-count", 0)));
 	json_object_object_add(s, "kept_source", json_object_new_boolean(
 	    m->keep));
+	migstats_summary(m->stats, s, ret);
 	return s;
+}
+
+static void
+migout_answer(void *arg)
+{
+	struct migout *m = arg;
+
+	m->holds--;
+	req_return(m->r, migout_stats(m, m->last));
+	m->r = NULL;
+	migout_release(m);
 }
 
 static void
@@ -488,12 +507,12 @@ migout_gone(struct migout *m)
 	struct vm *vm = m->vm;
 	char err[512];
 
+	/* the heartbeat's last tick here first, while the VM is there */
+	m->holds++;
+	migstats_finish(m->stats, vm, migout_answer, m);
 	if (!m->keep && vm != NULL && vm_find(m->d, m->name) == vm &&
 	    !vm_active(vm) && vm_undefine(vm, err, sizeof(err)) == -1)
 		log_warnx("%s: after the migration: %s", m->name, err);
-	req_return(m->r, migout_stats(m, m->last));
-	m->r = NULL;
-	migout_release(m);
 }
 
 struct migout_once {
@@ -597,6 +616,7 @@ migout_status(struct migout *m, struct json_object *ret)
 	const char *st = jstr(ret, "status");
 
 	m->polling = 0;
+	migstats_seen(m->stats, ret);
 	if (st != NULL && strcmp(st, "completed") == 0) {
 		m->migrating = 0;
 		m->completed = 1;
@@ -611,6 +631,7 @@ migout_status(struct migout *m, struct json_object *ret)
 			return;
 		}
 		m->last = json_object_get(ret);
+		migstats_end(m->stats, ret);
 		migout_progress(m, st, ret);
 		peer_send(m, "migrate-finish", args1("name",
 		    json_object_new_string(m->name)), MIGOUT_FINISH_MS,
@@ -719,6 +740,8 @@ migout_step(struct migout *m, struct json_object *ret)
 		    m->uri)), migout_step);
 		break;
 	case MO_POLL:
+		migstats_go(m->stats, m->peer, m->qcaps, m->qparams, m->caps,
+		    m->params);
 		m->timer = evtimer_new(m->d->base, poll_timer, m);
 		m->polling = 1;
 		migout_send(m, "query-migrate", NULL, migout_step);
@@ -819,7 +842,7 @@ dest_socket_ok(struct req *r, const char *dest)
  * {"name", "dest": the destination's control socket (with "peer_fd":
  * true, a name for the connection passed along, see migpeer.h),
  * "bandwidth", "downtime", "auto_converge", "xbzrle", "multifd",
- * "timeout", "keep_source", "listen"}
+ * "timeout", "keep_source", "listen", "stats", "stats_interval"}
  */
 static void
 d_migrate(struct req *r, struct vm *vm)
@@ -858,7 +881,8 @@ d_migrate(struct req *r, struct vm *vm)
 	strlcpy(m->dest, dest, sizeof(m->dest));
 	if (listen != NULL)
 		strlcpy(m->listen, listen, sizeof(m->listen));
-	if (migout_options(r, m) == -1) {
+	if (migout_options(r, m) == -1 ||
+	    (m->stats = migstats_new(r, vm, mono_ms())) == NULL) {
 		m->dead = 1;
 		migout_release(m);
 		return;
@@ -930,6 +954,7 @@ info_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 		    json_object_get_double(v)));
 	if ((v = jget(ret, "error-desc")) != NULL)
 		json_object_object_add(o, "error", json_object_get(v));
+	migstats_info(r->d, vm_find(r->d, req_str(r, "name")), o);
 	req_return(r, o);
 }
 
