@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "jget.h"
+#include "migargs.h"
 
 /*
  * What SIGINT needs to ask for the cancel: a signal handler has no
@@ -131,16 +132,22 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	int live = 0, keep = 0, ac = 0, xbzrle = 0, json = 0, verbose = 0;
 	const char *bw = NULL, *downtime = NULL, *multifd = NULL,
 	    *timeout = NULL, *listen = NULL;
+	struct migargs g = { 0 };
 	struct opt o[] = {
 		{ "live", 0, NULL, &live },
 		{ "keep-source", 0, NULL, &keep },
 		{ "bandwidth", 1, &bw, NULL },
 		{ "downtime", 1, &downtime, NULL },
 		{ "auto-converge", 0, NULL, &ac },
-		{ "xbzrle", 0, NULL, &xbzrle },
+		{ "xbzrle", 2, &g.xbzrle_cache, &xbzrle },
 		{ "multifd", 1, &multifd, NULL },
 		{ "timeout", 1, &timeout, NULL },
 		{ "listen-address", 1, &listen, NULL },
+		{ "postcopy", 0, NULL, &g.postcopy },
+		{ "postcopy-after", 1, &g.postcopy_after, NULL },
+		{ "timeout-action", 1, &g.timeout_action, NULL },
+		{ "multifd-compression", 1, &g.compression, NULL },
+		{ "stall-timeout", 1, &g.stall_timeout, NULL },
 		{ "verbose", 0, NULL, &verbose },
 		{ "json", 0, NULL, &json },
 	};
@@ -165,6 +172,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	if (listen != NULL)
 		json_object_object_add(a, "listen", json_object_new_string(
 		    listen));
+	migargs_add(a, &g);
 	cli_connect(cli);
 	cancel_on_sigint(cli, argv[first]);
 	struct json_object *ret = cli_call_progress(cli, "migrate", a, json);
@@ -246,7 +254,10 @@ c_migrate_cancel(struct cli *cli, int argc, char **argv)
 const struct cmd cmds_migrate[] = {
 	{ "migrate", NULL, c_migrate, "NAME unix:SOCKET [--live] "
 	    "[--keep-source] [--bandwidth MiB/s] [--downtime MS] "
-	    "[--auto-converge] [--xbzrle] [--multifd N] [--timeout S] "
+	    "[--auto-converge] [--xbzrle[=CACHE]] [--multifd N] "
+	    "[--multifd-compression zstd|zlib|none] [--postcopy] "
+	    "[--postcopy-after PASSES] [--timeout S] "
+	    "[--timeout-action cancel|pause|postcopy] [--stall-timeout S] "
 	    "[--listen-address ADDR] [--verbose] [--json]" },
 	{ "migrate-info", "domjobinfo", c_migrate_info, "NAME [--json]" },
 	{ "migrate-cancel", "domjobabort", c_migrate_cancel, "NAME" },
