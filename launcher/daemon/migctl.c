@@ -380,10 +380,10 @@ migctl_failing(struct migctl *x, char *desc, size_t len)
 	if (!x->in_postcopy)
 		return 0;
 	x->split = 1;
-	snprintf(desc + n, len - n, "; the migration was in postcopy, so the "
-	    "guest's memory is split across both hosts and it cannot go back "
-	    "to the source: both QEMUs are left as they are (paused), and "
-	    "the guest is lost unless the stream is recovered");
+	snprintf(desc + n, len - n, "; in postcopy the guest's memory is "
+	    "split across both hosts, so it cannot go back to the source: "
+	    "both QEMUs are left as they are (destroy the VM on both sides "
+	    "to give up)");
 	return 1;
 }
 
