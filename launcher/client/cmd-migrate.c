@@ -208,6 +208,7 @@ c_migrate_info(struct cli *cli, int argc, char **argv)
 		{ "expected_downtime_ms", "Expected downtime:", 0 },
 		{ "downtime_ms", "Total downtime:", 0 },
 		{ "passes", "Passes:", 2 },
+		{ "postcopy_requests", "Postcopy requests:", 2 },
 	};
 	char b[32];
 
