@@ -548,7 +548,7 @@ migout_progress(struct migout *m, const char *st, struct json_object *ret)
 	struct json_object *ram = jget(ret, "ram"), *v;
 	int64_t now = mono_ms();
 
-	if (now - m->last_event < MIGOUT_EVENT_MS)
+	if (now - m->last_event < MIGOUT_EVENT_MS && !m->ctl.news)
 		return;
 	m->last_event = now;
 	long long total = jint(ram, "total", 0), left = jint(ram,

@@ -319,6 +319,8 @@ migctl_poll(struct migctl *x, struct qmp *q, struct json_object *ret,
 	struct json_object *ram = jget(ret, "ram");
 	int64_t now = mono_ms();
 
+	x->news = strcmp(x->status, st) != 0;
+	strlcpy(x->status, st, sizeof(x->status));
 	if (strncmp(st, "postcopy-", 9) == 0 && strcmp(st,
 	    "postcopy-active") != 0) {
 		/* postcopy-paused, -recover: the stream broke */
@@ -333,8 +335,9 @@ migctl_poll(struct migctl *x, struct qmp *q, struct json_object *ret,
 	}
 	if (strcmp(st, "active") != 0)
 		return 0;
-	if (x->postcopy_after > 0 && jint(ram, "dirty-sync-count", 0) >
-	    x->postcopy_after)
+	/* QEMU takes the switch only once it migrates: here */
+	if (x->postcopy_due || (x->postcopy_after > 0 && jint(ram,
+	    "dirty-sync-count", 0) > x->postcopy_after))
 		start_postcopy(x, q);
 	/* the stall detector */
 	long long b = jint(ram, "transferred", 0);
@@ -366,7 +369,7 @@ migctl_timeout(struct migctl *x, struct qmp *q)
 		return 0;
 	case MIGCTL_POSTCOPY:
 		x->timed_out = 1;
-		start_postcopy(x, q);
+		x->postcopy_due = 1;	/* at the next poll that says active */
 		return 0;
 	}
 	return -1;

@@ -41,11 +41,14 @@ struct migctl {
 	int		 action;		/* at the timeout */
 	int		 stall_s;		/* 0: never */
 	/* the run */
+	int		 postcopy_due;		/* the timeout asked for it */
 	int		 postcopy_sent;		/* migrate-start-postcopy */
 	int		 in_postcopy;		/* QEMU said postcopy-active */
 	int		 paused;		/* the timeout stopped the guest */
 	int		 split;			/* broke in postcopy */
 	int		 timed_out;
+	char		 status[24];		/* QEMU's, at the last poll */
+	int		 news;			/* it changed then */
 	long long	 last_bytes;
 	int64_t		 last_move;		/* mono_ms; 0: not yet active */
 };
@@ -82,12 +85,16 @@ int	 migctl_probe(struct qmp *, struct json_object *params,
 /*
  * The source, at each query-migrate reply (ret) before its status is
  * looked at: the switch to postcopy after the passes asked, the stall
- * detector, postcopy's failure.  0: go on; -1: the migration fails with
- * err (stream names where it goes, for that line).
+ * detector, postcopy's failure; news set when the status changed (a
+ * progress event is due at once).  0: go on; -1: the migration fails
+ * with err (stream names where it goes, for that line).
  */
 int	 migctl_poll(struct migctl *, struct qmp *, struct json_object *ret,
 	    const char *stream, char *err, size_t errlen);
-/* The source's --timeout: 0 when dealt with (go on), -1 to cancel. */
+/*
+ * The source's --timeout: 0 when dealt with (pause: the guest stopped;
+ * postcopy: the switch at the next poll that says active), -1 to cancel.
+ */
 int	 migctl_timeout(struct migctl *, struct qmp *);
 /*
  * The source fails: in postcopy, desc (the failure's line) gets the

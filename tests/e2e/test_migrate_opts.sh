@@ -110,7 +110,7 @@ mig() {
 t_multifd_xbzrle() {
 	mig "$T/ctl.sock" "$BSOCK" "$ADDR_B" --multifd 2 --multifd-compression zlib
 	mig "$BSOCK" "$T/ctl.sock" "$ADDR_A" --xbzrle=64M --auto-converge
-	mig "$T/ctl.sock" "$BSOCK" "$ADDR_B" --multifd 2 --xbzrle
+	mig "$T/ctl.sock" "$BSOCK" "$ADDR_B" --multifd 2 --multifd-compression zstd --xbzrle
 	mig "$BSOCK" "$T/ctl.sock" "$ADDR_A"
 }
 
@@ -164,6 +164,17 @@ t_timeout_pause() {
 	stress_on "$T/ctl.sock"
 	mig "$T/ctl.sock" "$BSOCK" "$ADDR_B" --bandwidth 8 --timeout 4 --timeout-action pause
 	grep -q '"timeout_action": *"pause"' "$T/out" || fail "not paused by the timeout: $(tail -1 "$T/out")"
+	stress_off "$BSOCK"
+	mig "$BSOCK" "$T/ctl.sock" "$ADDR_A"
+}
+
+# under qlstress: the timeout switches to postcopy
+t_timeout_postcopy() {
+	stress_on "$T/ctl.sock"
+	mig "$T/ctl.sock" "$BSOCK" "$ADDR_B" --postcopy --bandwidth 8 --timeout 4 \
+	    --timeout-action postcopy
+	grep -q '"timeout_action": *"postcopy"' "$T/out" || fail "not switched by the timeout: $(tail -3 "$T/out")"
+	grep -q '"postcopy": *true' "$T/out" || fail "summary: $(tail -3 "$T/out")"
 	stress_off "$BSOCK"
 	mig "$BSOCK" "$T/ctl.sock" "$ADDR_A"
 }
@@ -225,4 +236,4 @@ t_stall() {
 
 setup_net || exit 1
 run_tests guest_up refusals multifd_xbzrle postcopy_after postcopy_by_hand \
-    timeout_pause stall
+    timeout_pause timeout_postcopy stall

@@ -235,11 +235,13 @@ test_poll(void **state)
 	    "{\"transferred\": 100, \"dirty-sync-count\": 1}}", err,
 	    sizeof(err)), 0);
 	assert_int_equal(x.postcopy_sent, 0);
+	assert_int_equal(x.news, 1);
 	/* one pass done: the switch is asked (once) */
 	assert_int_equal(poll1(&x, "{\"status\": \"active\", \"ram\": "
 	    "{\"transferred\": 200, \"dirty-sync-count\": 2}}", err,
 	    sizeof(err)), 0);
 	assert_int_equal(x.postcopy_sent, 1);
+	assert_int_equal(x.news, 0);
 	/* nothing moved, but not for 5 s yet */
 	assert_int_equal(poll1(&x, "{\"status\": \"active\", \"ram\": "
 	    "{\"transferred\": 200, \"dirty-sync-count\": 2}}", err,
@@ -259,6 +261,7 @@ test_poll(void **state)
 	assert_int_equal(poll1(&x, "{\"status\": \"postcopy-active\", "
 	    "\"ram\": {\"transferred\": 200}}", err, sizeof(err)), 0);
 	assert_int_equal(x.in_postcopy, 1);
+	assert_int_equal(x.news, 1);
 	assert_int_equal(poll1(&x, "{\"status\": \"postcopy-paused\"}", err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "broke in postcopy (QEMU says "
@@ -309,6 +312,14 @@ test_timeout(void **state)
 	json_object_put(caps);
 	json_object_put(params);
 	assert_int_equal(migctl_timeout(&x, NULL), 0);
+	assert_int_equal(x.postcopy_sent, 0);
+	/* at the first poll where QEMU migrates */
+	assert_int_equal(poll1(&x, "{\"status\": \"setup\"}", err,
+	    sizeof(err)), 0);
+	assert_int_equal(x.postcopy_sent, 0);
+	assert_int_equal(poll1(&x, "{\"status\": \"active\", \"ram\": "
+	    "{\"transferred\": 100, \"dirty-sync-count\": 1}}", err,
+	    sizeof(err)), 0);
 	assert_int_equal(x.postcopy_sent, 1);
 }
 
