@@ -168,45 +168,19 @@ migctl_parse(struct migctl *x, struct json_object *args,
 
 /* ---- the schema ---- */
 
-/* query-qmp-schema's entry named name, or NULL. */
-static struct json_object *
-schema_entry(struct json_object *schema, const char *name)
-{
-	size_t n = json_object_is_type(schema, json_type_array) ?
-	    json_object_array_length(schema) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(schema, i);
-		const char *s = jstr(e, "name");
-		if (s != NULL && strcmp(s, name) == 0)
-			return e;
-	}
-	return NULL;
-}
-
 /* The enum values member of command cmd's arguments may take, or NULL. */
 static struct json_object *
 enum_values(struct json_object *schema, const char *cmd, const char *member)
 {
-	struct json_object *c = schema_entry(schema, cmd), *t, *ms;
-	const char *at = jstr(c, "arg-type");
+	const char *at = jstr(jfind(schema, "name", cmd), "arg-type");
+	struct json_object *t = at != NULL ? jfind(schema, "name", at) : NULL;
+	const char *ty = jstr(jfind(jget(t, "members"), "name", member),
+	    "type");
+	struct json_object *e = ty != NULL ? jfind(schema, "name", ty) : NULL;
 
-	if (at == NULL || (t = schema_entry(schema, at)) == NULL ||
-	    (ms = jget(t, "members")) == NULL ||
-	    !json_object_is_type(ms, json_type_array))
+	if (e == NULL || strcmp(jstr_or(e, "meta-type", ""), "enum") != 0)
 		return NULL;
-	for (size_t i = 0; i < json_object_array_length(ms); i++) {
-		struct json_object *m = json_object_array_get_idx(ms, i);
-		const char *nm = jstr(m, "name"), *ty = jstr(m, "type");
-		struct json_object *e;
-		if (nm == NULL || strcmp(nm, member) != 0 || ty == NULL)
-			continue;
-		e = schema_entry(schema, ty);
-		if (e == NULL || strcmp(jstr_or(e, "meta-type", ""), "enum"))
-			return NULL;
-		return jget(e, "values");
-	}
-	return NULL;
+	return jget(e, "values");
 }
 
 int

@@ -58,18 +58,6 @@ parse(const char *s)
 	return o;
 }
 
-/* The capability named in a list of {"capability", "state"}: its state. */
-static int
-cap_state(struct json_object *caps, const char *name)
-{
-	for (size_t i = 0; i < json_object_array_length(caps); i++) {
-		struct json_object *c = json_object_array_get_idx(caps, i);
-		if (strcmp(jstr(c, "capability"), name) == 0)
-			return jbool(c, "state");
-	}
-	return -1;
-}
-
 /* migctl_parse of args: its result, err filled */
 static int
 try_parse(const char *args, struct migctl *x, struct json_object **caps,
@@ -207,6 +195,25 @@ test_schema_check(void **state)
 	json_object_put(schema);
 }
 
+/* jfind, which the schema check walks with */
+static void
+test_jfind(void **state)
+{
+	struct json_object *a = parse("[{\"name\": 1}, {\"other\": \"x\"}, "
+	    "3, {\"name\": \"x\", \"n\": 1}, {\"name\": \"x\", \"n\": 2}]");
+	struct json_object *o = parse("{\"name\": \"x\"}");
+
+	(void)state;
+	assert_int_equal(jint(jfind(a, "name", "x"), "n", 0), 1);
+	assert_null(jfind(a, "name", "y"));
+	assert_null(jfind(a, "other", "y"));
+	assert_non_null(jfind(a, "other", "x"));
+	assert_null(jfind(o, "name", "x"));
+	assert_null(jfind(NULL, "name", "x"));
+	json_object_put(a);
+	json_object_put(o);
+}
+
 static int
 poll1(struct migctl *x, const char *ret, char *err, size_t errlen)
 {
@@ -325,68 +332,6 @@ test_timeout(void **state)
 
 /* ---- against the fake QEMU and a fake destination ---- */
 
-static int
-dest_listen(struct fx *f, char *path, size_t len)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
-
-	snprintf(path, len, "%s/dest.sock", f->dir);
-	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
-	assert_true(fd != -1);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_int_equal(listen(fd, 4), 0);
-	return fd;
-}
-
-static int
-dest_accept(struct fx *f, int lfd)
-{
-	for (int i = 0; i < 5000; i++) {
-		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (c != -1)
-			return c;
-		pump(f, 1);
-	}
-	fail_msg("the source did not connect to the destination");
-	return -1;
-}
-
-static long long
-dest_expect(struct fx *f, int c, const char *name)
-{
-	char *line = tu_read_line(c, f->base, 5000);
-
-	if (line == NULL)
-		fail_msg("the destination got nothing (expected %s)", name);
-	struct json_object *o = json_tokener_parse(line);
-	free(line);
-	assert_non_null(o);
-	assert_string_equal(jstr(o, "execute"), name);
-	long long id = jint(o, "id", -1);
-	json_object_put(o);
-	return id;
-}
-
-static void
-dest_answer(int c, long long id, const char *ret)
-{
-	char buf[1024];
-
-	snprintf(buf, sizeof(buf), "{\"id\": %lld, \"return\": %s}\n", id, ret);
-	tu_write_str(c, buf);
-}
-
-static void
-migrate_request(struct fx *f, const char *dest, const char *more)
-{
-	char args[1024];
-
-	snprintf(args, sizeof(args), "{\"name\": \"t1\", \"dest\": \"%s\"%s}",
-	    dest, more);
-	request(f, "migrate", args);
-}
-
 /* The next reply that is not an event. */
 static struct json_object *
 answer_of(struct fx *f)
@@ -435,7 +380,7 @@ migrate_to_poll(struct fx *f, const char *path, int lfd, const char *more)
 	answer(f, expect_cmd(f, "query-migrate-parameters", NULL),
 	    PARAMS_REPLY);
 	int c = dest_accept(f, lfd);
-	long long id = dest_expect(f, c, "migrate-prepare");
+	long long id = dest_expect(f, c, "migrate-prepare", NULL);
 	dest_answer(c, id, "{\"uri\": \"unix:/nowhere/migrate.sock\"}");
 	answer(f, expect_cmd(f, "migrate-set-capabilities", NULL), "{}");
 	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
@@ -491,7 +436,7 @@ test_postcopy_refusals(void **state)
 	    "{\"status\": \"cancelled\"}");
 	answer(f, expect_cmd(f, "migrate-set-capabilities", NULL), "{}");
 	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
-	dest_answer(c, dest_expect(f, c, "migrate-abort"), "{}");
+	dest_answer(c, dest_expect(f, c, "migrate-abort", NULL), "{}");
 	for (int got = 0; got < 2; got++)
 		json_object_put(answer_of(f));
 	close(c);
@@ -566,6 +511,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_refusals),
+		cmocka_unit_test(test_jfind),
 		cmocka_unit_test(test_schema_check),
 		cmocka_unit_test(test_poll),
 		cmocka_unit_test(test_timeout),
