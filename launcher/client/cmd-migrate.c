@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "jget.h"
+#include "migargs.h"
 #include "migssh.h"
 #include "sshconn.h"
 #include "sshuri.h"
@@ -138,18 +139,24 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	    *timeout = NULL, *listen = NULL, *stats = NULL, *interval = NULL;
 	struct statsfile sf;
 	char err[512];
+	struct migargs g = { 0 };
 	struct opt o[] = {
 		{ "live", 0, NULL, &live },
 		{ "keep-source", 0, NULL, &keep },
 		{ "bandwidth", 1, &bw, NULL },
 		{ "downtime", 1, &downtime, NULL },
 		{ "auto-converge", 0, NULL, &ac },
-		{ "xbzrle", 0, NULL, &xbzrle },
+		{ "xbzrle", 2, &g.xbzrle_cache, &xbzrle },
 		{ "multifd", 1, &multifd, NULL },
 		{ "timeout", 1, &timeout, NULL },
 		{ "listen-address", 1, &listen, NULL },
 		{ "stats", 1, &stats, NULL },
 		{ "stats-interval", 1, &interval, NULL },
+		{ "postcopy", 0, NULL, &g.postcopy },
+		{ "postcopy-after", 1, &g.postcopy_after, NULL },
+		{ "timeout-action", 1, &g.timeout_action, NULL },
+		{ "multifd-compression", 1, &g.compression, NULL },
+		{ "stall-timeout", 1, &g.stall_timeout, NULL },
 		{ "verbose", 0, NULL, &verbose },
 		{ "json", 0, NULL, &json },
 	};
@@ -183,6 +190,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	if (listen != NULL)
 		json_object_object_add(a, "listen", json_object_new_string(
 		    listen));
+	migargs_add(a, &g);
 	cli_connect(cli);
 	if (ssh)
 		dest = migssh_dest(cli, argv[first + 1], a, &sc);
@@ -222,6 +230,7 @@ c_migrate_info(struct cli *cli, int argc, char **argv)
 		{ "downtime_ms", "Total downtime:", 0 },
 		{ "guest_downtime_ms", "Guest downtime:", 0 },
 		{ "passes", "Passes:", 2 },
+		{ "postcopy_requests", "Postcopy requests:", 2 },
 	};
 	char b[32];
 
@@ -269,7 +278,10 @@ const struct cmd cmds_migrate[] = {
 	{ "migrate", NULL, c_migrate, "NAME unix:SOCKET|ssh://[USER@]HOST[:PORT]"
 	    "[/?keyfile=K&socket=S&command=C] [--live] "
 	    "[--keep-source] [--bandwidth MiB/s] [--downtime MS] "
-	    "[--auto-converge] [--xbzrle] [--multifd N] [--timeout S] "
+	    "[--auto-converge] [--xbzrle[=CACHE]] [--multifd N] "
+	    "[--multifd-compression zstd|zlib|none] [--postcopy] "
+	    "[--postcopy-after PASSES] [--timeout S] "
+	    "[--timeout-action cancel|pause|postcopy] [--stall-timeout S] "
 	    "[--listen-address ADDR] [--stats FILE.csv|FILE.json "
 	    "[--stats-interval MS]] [--verbose] [--json]" },
 	{ "migrate-info", "domjobinfo", c_migrate_info, "NAME [--json]" },

@@ -38,6 +38,7 @@
 #include "events.h"
 #include "jget.h"
 #include "log.h"
+#include "migctl.h"
 #include "migrate.h"
 #include "migpeer.h"
 #include "migstats.h"
@@ -97,6 +98,7 @@ struct migout {
 	int64_t			 t0, last_event;
 	struct json_object	*last;		/* query-migrate, completed */
 	struct migstats		*stats;		/* migstats.h */
+	struct migctl		 ctl;		/* postcopy, stall, ... */
 	int			 holds;		/* callbacks still to come */
 	int			 dead;
 	int			 qemu_err;
@@ -342,6 +344,9 @@ migout_fail(struct migout *m, const char *class, const char *fmt, ...)
 	vsnprintf(m->edesc, sizeof(m->edesc), fmt, ap);
 	va_end(ap);
 	strlcpy(m->eclass, class, sizeof(m->eclass));
+	/* in postcopy nothing goes back */
+	if (migctl_failing(&m->ctl, m->edesc, sizeof(m->edesc)))
+		m->migrating = 0;
 	log_warnx("%s: migration to %s failed: %s", m->name, m->dest,
 	    m->edesc);
 	migout_unhook(m);
@@ -368,10 +373,11 @@ undo_rest(struct migout *m)
 			migout_undo(m, "migrate-set-parameters",
 			    migopt_old_params(m->qparams, m->params));
 		/* after completion QEMU is paused (postmigrate) */
-		if (m->completed && m->was_running)
+		if ((m->completed || migctl_resume_source(&m->ctl)) &&
+		    m->was_running)
 			migout_undo(m, "cont", NULL);
 	}
-	if (m->prepared && m->peer != NULL) {
+	if (m->prepared && m->peer != NULL && !m->ctl.split) {
 		m->holds++;
 		if (qmp_execute(m->peer, "migrate-abort", args1("name",
 		    json_object_new_string(m->name)), MIGOUT_CMD_MS,
@@ -460,6 +466,8 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (m->vm != NULL && migctl_timeout(&m->ctl, vm_qmp(m->vm)) == 0)
+		return;
 	migout_fail(m, ERR_TIMEOUT, "it did not complete in %d s, so it "
 	    "was cancelled", m->timeout_s);
 }
@@ -487,6 +495,7 @@ migout_stats(struct migout *m, struct json_object *ret)
 	json_object_object_add(s, "kept_source", json_object_new_boolean(
 	    m->keep));
 	migstats_summary(m->stats, s, ret);
+	migctl_stats(&m->ctl, s);
 	return s;
 }
 
@@ -575,7 +584,7 @@ migout_progress(struct migout *m, const char *st, struct json_object *ret)
 	struct json_object *ram = jget(ret, "ram"), *v;
 	int64_t now = mono_ms();
 
-	if (now - m->last_event < MIGOUT_EVENT_MS)
+	if (now - m->last_event < MIGOUT_EVENT_MS && !m->ctl.news)
 		return;
 	m->last_event = now;
 	long long total = jint(ram, "total", 0), left = jint(ram,
@@ -636,6 +645,12 @@ migout_status(struct migout *m, struct json_object *ret)
 		peer_send(m, "migrate-finish", args1("name",
 		    json_object_new_string(m->name)), MIGOUT_FINISH_MS,
 		    migout_finished);
+		return;
+	}
+	char err[512];
+	if (migctl_poll(&m->ctl, vm_qmp(m->vm), ret, m->uri, err,
+	    sizeof(err)) == -1) {
+		migout_fail(m, ERR_GENERIC, "%s", err);
 		return;
 	}
 	if (st == NULL || strcmp(st, "failed") == 0 ||
@@ -751,6 +766,21 @@ migout_step(struct migout *m, struct json_object *ret)
 
 /* ---- migrate ---- */
 
+/* The source's QEMU takes the values asked (migctl.h): the steps begin. */
+static void
+migout_probed(void *arg, const char *err)
+{
+	struct migout *m = arg;
+
+	m->holds--;
+	if (m->dead)
+		migout_release(m);
+	else if (err != NULL)
+		migout_fail(m, ERR_GENERIC, "%s", err);
+	else
+		migout_step(m, NULL);
+}
+
 static void
 want_cap(struct json_object *caps, const char *name, int on)
 {
@@ -809,6 +839,12 @@ migout_options(struct req *r, struct migout *m)
 		return -1;
 	}
 	m->timeout_s = jget(r->args, "timeout") != NULL ? (int)v : 0;
+	char err[512];
+	if (migctl_parse(&m->ctl, r->args, m->caps, m->params, err,
+	    sizeof(err)) == -1) {
+		req_error(r, ERR_GENERIC, "migrate: %s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -892,13 +928,18 @@ d_migrate(struct req *r, struct vm *vm)
 	m->was_running = vm->state == VM_RUNNING;
 	m->t0 = mono_ms();
 	migreg_add(r->d, &m->reg, vm, 0, m);
+	m->reg.ctl = &m->ctl;
 	m->sink = events_sink(r->d, migout_sink, m);
 	if (m->timeout_s > 0) {
 		struct timeval tv = { m->timeout_s, 0 };
 		m->deadline = evtimer_new(r->d->base, deadline_cb, m);
 		evtimer_add(m->deadline, &tv);
 	}
-	migout_step(m, NULL);
+	m->holds++;
+	if (migctl_probe(vm_qmp(vm), m->params, "source", migout_probed, m)) {
+		m->holds--;
+		migout_step(m, NULL);
+	}
 }
 
 /* {"name"}: the migration under way is cancelled. */
@@ -910,6 +951,12 @@ d_migrate_cancel(struct req *r, struct vm *vm)
 	if (g == NULL || g->incoming) {
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is not migrating "
 		    "from here", vm->name);
+		return;
+	}
+	if (g->ctl != NULL && g->ctl->in_postcopy) {
+		req_error(r, ERR_INVALID_STATE, "VM '%s' is in postcopy: its "
+		    "memory is split across both hosts, so the migration "
+		    "cannot be cancelled; it can only finish", vm->name);
 		return;
 	}
 	migout_fail(g->self, ERR_GENERIC, "cancelled by the user");
@@ -944,6 +991,7 @@ info_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 		{ "dirty_rate_pages", "dirty-pages-rate", 1 },
 		{ "passes", "dirty-sync-count", 1 },
 		{ "page_size", "page-size", 1 },
+		{ "postcopy_requests", "postcopy-requests", 1 },
 	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if ((v = jget(f[i].in_ram ? ram : ret, f[i].from)) != NULL)

@@ -208,7 +208,7 @@ line_now(struct fx *f, int fd)
 }
 
 static void
-dest_answer(int c, struct json_object *req, const char *ret)
+dest_reply(int c, struct json_object *req, const char *ret)
 {
 	char buf[1024];
 
@@ -285,7 +285,7 @@ test_sampling(void **state)
 	for (int i = 0; i < 5000 && o == NULL; i++)
 		o = line_now(f, c);
 	assert_string_equal(jstr(o, "execute"), "migrate-prepare");
-	dest_answer(c, o, "{\"uri\": \"unix:/nowhere/m.sock\"}");
+	dest_reply(c, o, "{\"uri\": \"unix:/nowhere/m.sock\"}");
 	json_object_put(o);
 	answer(f, expect_cmd(f, "migrate-set-capabilities", NULL), "{}");
 	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
@@ -324,7 +324,7 @@ test_sampling(void **state)
 			struct json_object *a = jget(o, "arguments");
 			if (strcmp(cmd, "migrate-finish") == 0) {
 				w.finish++;
-				dest_answer(c, o, "{}");
+				dest_reply(c, o, "{}");
 			} else if (strcmp(cmd, "migrate-cputimes") == 0 &&
 			    w.cputimes++ == 0) {
 				/* refused once: the samples go on without */
@@ -335,7 +335,7 @@ test_sampling(void **state)
 				tu_write_str(c, e);
 			} else if (strcmp(cmd, "migrate-cputimes") == 0) {
 				assert_string_equal(jstr(a, "name"), "t1");
-				dest_answer(c, o, jbool(a, "provenance") ?
+				dest_reply(c, o, jbool(a, "provenance") ?
 				    "{\"qemu_cpu_ms\": 78, \"vcpu_cpu_ms\": [6], "
 				    "\"provenance\": {\"version\": \"7.2.0\"}}" :
 				    "{\"qemu_cpu_ms\": 77, \"vcpu_cpu_ms\": [5]}");
