@@ -7,11 +7,14 @@
  * summary.csv and the plots (benchout.c).  A failed run is recorded and
  * the sweep goes on (--stop-on-error stops it).
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,7 @@
 #include "xalloc.h"
 
 #define BENCH_MAX_REPEAT	1000
+#define BENCH_TIMEOUT_S		120	/* each run's, without --timeout */
 
 struct bench {
 	struct cli		*cli;
@@ -45,6 +49,65 @@ struct bench {
 	char			*cmdline;	/* to rerun it */
 	char			 at;		/* where the VM runs: a, b */
 };
+
+/*
+ * Ctrl-C: the migration under way is cancelled (migrate-cancel on the
+ * source's socket, a connection of its own, signal-safe calls) and the
+ * sweep stops; what ran is written.  A signal handler has no argument,
+ * so this lives at file scope, set before the handler is installed.
+ */
+static struct {
+	struct sockaddr_un	 sun[2];	/* A's, B's */
+	char			 msg[256];
+	size_t			 len;
+	volatile sig_atomic_t	 source;	/* 0: A, 1: B */
+	volatile sig_atomic_t	 stop;
+} interrupt;
+
+static void
+on_sigint(int sig)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	(void)sig;
+	interrupt.stop = 1;
+	if (fd == -1)
+		return;
+	if (connect(fd, (struct sockaddr *)&interrupt.sun[interrupt.source],
+	    sizeof(interrupt.sun[0])) == 0) {
+		ssize_t n = write(fd, interrupt.msg, interrupt.len);
+		(void)n;
+	}
+	close(fd);
+}
+
+static void
+cancel_on_sigint(struct bench *b)
+{
+	struct sigaction sa;
+	struct json_object *r = json_object_new_object(), *a =
+	    json_object_new_object();
+
+	json_object_object_add(a, "name", json_object_new_string(b->name));
+	json_object_object_add(r, "execute", json_object_new_string(
+	    "migrate-cancel"));
+	json_object_object_add(r, "arguments", a);
+	memset(&interrupt, 0, sizeof(interrupt));
+	for (int i = 0; i < 2; i++) {
+		interrupt.sun[i].sun_family = AF_UNIX;
+		strlcpy(interrupt.sun[i].sun_path, i == 0 ? b->a : b->b,
+		    sizeof(interrupt.sun[i].sun_path));
+	}
+	interrupt.len = (size_t)snprintf(interrupt.msg, sizeof(interrupt.msg),
+	    "%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+	json_object_put(r);
+	if (interrupt.len >= sizeof(interrupt.msg))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
 
 /* "unix:PATH" as an absolute path. */
 static char *
@@ -289,6 +352,7 @@ one_run(struct bench *b, struct bench_run *r, size_t total)
 	r->to = b->at == 'a' ? 'b' : 'a';
 	snprintf(show_label, sizeof(show_label), "run %zu/%zu %s %c->%c",
 	    r->no, total, label, r->from, r->to);
+	interrupt.source = b->at == 'a' ? 0 : 1;
 	int rc = bench_migrate(b->at == 'a' ? &b->cli->conn : &b->cb, b->name,
 	    b->at == 'a' ? b->b : b->a, args, limit, r, &show);
 	if (rc == 0) {
@@ -365,9 +429,10 @@ c_migbench(struct cli *cli, int argc, char **argv)
 	fixed_num(&b, "multifd", multifd);
 	fixed_flag(&b, "auto-converge", ac);
 	fixed_flag(&b, "xbzrle", xbzrle);
-	if (timeout != NULL)
-		json_object_object_add(b.base, "timeout", json_object_new_int64(
-		    cli_num("--timeout", timeout, 1, 86400 * 7)));
+	/* a run that cannot converge fails, and the sweep goes on */
+	json_object_object_add(b.base, "timeout", json_object_new_int64(
+	    timeout != NULL ? cli_num("--timeout", timeout, 1, 86400 * 7) :
+	    BENCH_TIMEOUT_S));
 	if (listen != NULL)
 		json_object_object_add(b.base, "listen",
 		    json_object_new_string(listen));
@@ -399,6 +464,7 @@ c_migbench(struct cli *cli, int argc, char **argv)
 		    b.wl_size, b.wl_rate, b.name);
 	}
 
+	cancel_on_sigint(&b);
 	size_t total = bench_combos(&b.sweep) * b.repeat, nruns = 0, nfail = 0;
 	struct bench_run *runs = xcalloc(total, sizeof(*runs));
 	for (size_t i = 0; i < total; i++) {
@@ -415,6 +481,11 @@ c_migbench(struct cli *cli, int argc, char **argv)
 			    "on neither side now: the sweep stops\n", b.name);
 			break;
 		}
+		if (interrupt.stop) {
+			fprintf(stderr, "qlaunch: migrate-bench: interrupted: "
+			    "the sweep stops\n");
+			break;
+		}
 		if (rc != 0 && b.stop_on_error)
 			break;
 	}
@@ -423,6 +494,7 @@ c_migbench(struct cli *cli, int argc, char **argv)
 		struct bench_run home;
 		struct bench_show show = { 0, "home", 0 };
 		memset(&home, 0, sizeof(home));
+		interrupt.source = 1;
 		if (bench_migrate(&b.cb, b.name, b.a, json_tokener_parse(
 		    json_object_to_json_string(b.base)), -1, &home, &show) == 0)
 			b.at = 'a';
@@ -452,7 +524,7 @@ c_migbench(struct cli *cli, int argc, char **argv)
 	free(b.a);
 	free(b.b);
 	free(b.cmdline);
-	return nfail > 0 ? 1 : 0;
+	return nfail > 0 || interrupt.stop ? 1 : 0;
 }
 
 const struct cmd cmds_migbench[] = {

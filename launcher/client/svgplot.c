@@ -10,10 +10,12 @@
 #include "svgplot.h"
 
 #define MAX_TICKS	8
-#define ML		80	/* margins: left, right, top, bottom */
-#define MR		170
+#define ML		80	/* margins: left, top, bottom */
 #define MT		50
 #define MB		70
+#define PW		550	/* the plotting area's default width */
+#define CHAR_W		7	/* about, at 12 px */
+#define LINE_H		14
 
 static const char *const palette[] = {
 	"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -125,13 +127,60 @@ ranges(const struct svg_plot *p, double *x0, double *x1, double *y0,
 	return any;
 }
 
+/* A category label, one line per comma-separated part. */
+static void
+cat_label(FILE *f, double x, double y, const char *s)
+{
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x,
+	    y);
+	for (int line = 0; s != NULL; line++) {
+		const char *c = strchr(s, ',');
+		size_t n = c != NULL ? (size_t)(c - s) : strlen(s);
+		char part[128];
+		if (n >= sizeof(part))
+			n = sizeof(part) - 1;
+		memcpy(part, s, n);
+		part[n] = '\0';
+		fprintf(f, "<tspan x=\"%.1f\" dy=\"%d\">", x, line > 0 ?
+		    LINE_H : 0);
+		xml_text(f, part);
+		fputs("</tspan>", f);
+		s = c != NULL ? c + 1 : NULL;
+	}
+	fputs("</text>\n", f);
+}
+
+/* The room the legend and the category labels need. */
+static void
+room(const struct svg_plot *p, int *mr, int *mb)
+{
+	size_t name = 0, lines = 1;
+
+	for (size_t s = 0; s < p->nseries; s++)
+		if (p->series[s].name != NULL && strlen(p->series[s].name) >
+		    name)
+			name = strlen(p->series[s].name);
+	*mr = 50 + CHAR_W * (int)(name < 60 ? name : 60);
+	for (size_t i = 0; p->xcats != NULL && i < p->ncats; i++) {
+		size_t n = 1;
+		for (const char *c = p->xcats[i]; (c = strchr(c, ',')) != NULL;
+		    c++)
+			n++;
+		if (n > lines)
+			lines = n;
+	}
+	*mb = MB + LINE_H * (int)(lines - 1);
+}
+
 int
 svgplot_write(FILE *f, const struct svg_plot *p)
 {
-	int w = p->width > 0 ? p->width : 800, h = p->height > 0 ? p->height :
-	    500;
+	int mr, mb;
+	room(p, &mr, &mb);
+	int w = p->width > 0 ? p->width : ML + PW + mr, h = (p->height > 0 ?
+	    p->height : 500) + mb - MB;
 	double x0, x1, y0, y1, xt[MAX_TICKS], yt[MAX_TICKS];
-	double pl = ML, pr = w - MR, pt = MT, pb = h - MB;
+	double pl = ML, pr = w - mr, pt = MT, pb = h - mb;
 	size_t nx = 0, ny;
 	char lab[64];
 	int any = ranges(p, &x0, &x1, &y0, &y1);
@@ -180,9 +229,9 @@ svgplot_write(FILE *f, const struct svg_plot *p)
 		    "middle", NULL, lab);
 	}
 	for (size_t i = 0; p->xcats != NULL && i < p->ncats; i++)
-		text(f, svgplot_scale((double)i, x0, x1, pl, pr), pb + 16,
-		    "middle", NULL, p->xcats[i]);
-	text(f, (pl + pr) / 2, h - 20, "middle", NULL, p->xlabel);
+		cat_label(f, svgplot_scale((double)i, x0, x1, pl, pr), pb + 16,
+		    p->xcats[i]);
+	text(f, (pl + pr) / 2, h - 16, "middle", NULL, p->xlabel);
 	snprintf(lab, sizeof(lab), "rotate(-90 18 %.1f)", (pt + pb) / 2);
 	fprintf(f, "<text x=\"18\" y=\"%.1f\" text-anchor=\"middle\" "
 	    "transform=\"%s\">", (pt + pb) / 2, lab);
@@ -200,12 +249,15 @@ svgplot_write(FILE *f, const struct svg_plot *p)
 		if (se->style & SVG_LINE) {
 			fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" "
 			    "stroke-width=\"1.5\" points=\"", c);
+			int first = 1;
 			for (size_t i = 0; i < se->n; i++)
-				if (!isnan(se->y[i]) && !isnan(se->x[i]))
-					fprintf(f, "%s%.1f,%.1f", i > 0 ? " " :
-					    "", svgplot_scale(se->x[i], x0, x1,
+				if (!isnan(se->y[i]) && !isnan(se->x[i])) {
+					fprintf(f, "%s%.1f,%.1f", first ? "" :
+					    " ", svgplot_scale(se->x[i], x0, x1,
 					    pl, pr), svgplot_scale(se->y[i],
 					    y0, y1, pb, pt));
+					first = 0;
+				}
 			fputs("\"/>\n", f);
 		}
 		if (se->style & SVG_POINTS)
@@ -217,9 +269,13 @@ svgplot_write(FILE *f, const struct svg_plot *p)
 					    x1, pl, pr), svgplot_scale(se->y[i],
 					    y0, y1, pb, pt), c);
 		double ly = pt + 10 + 18 * (double)s;
-		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-		    "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n", pr + 12,
-		    ly, pr + 32, ly, c);
+		if (se->style & SVG_LINE)
+			fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+			    "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n",
+			    pr + 12, ly, pr + 32, ly, c);
+		else
+			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
+			    "fill=\"%s\"/>\n", pr + 22, ly, c);
 		text(f, pr + 38, ly + 4, "start", NULL, se->name);
 	}
 	fputs("</svg>\n", f);

@@ -2,7 +2,9 @@
  * Plots as SVG, drawn by hand (no library): axes with ticks at round
  * values, labels, a title, a legend, and per series a polyline and/or a
  * marker at each point.  The x axis is numeric, or categories (labels at
- * x = 0, 1, ...).  Points whose y is NaN are left out.
+ * x = 0, 1, ...; a label's comma-separated parts on lines of their
+ * own).  Points whose y is NaN are left out.  The legend and the labels
+ * get the room they need.
  */
 #ifndef LAUNCHER_SVGPLOT_H
 #define LAUNCHER_SVGPLOT_H
@@ -26,7 +28,7 @@ struct svg_plot {
 	size_t			 ncats;
 	const struct svg_series	*series;
 	size_t			 nseries;
-	int			 width, height;	/* 0: 800 x 500 */
+	int			 width, height;	/* 0: as the legend needs x 500 */
 };
 
 /* The plot as one SVG document; -1 when writing failed (errno). */

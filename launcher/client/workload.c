@@ -1,6 +1,9 @@
 /*
  * The workload through the console: each action is one shell line, and
- * its answer one line tagged QLWL with key=value words.
+ * its answer one line tagged QLWL with key=value words.  qlstress starts
+ * in a subshell, so that it is no job of the console's interactive shell
+ * (busybox ash, whose job control sometimes ended the shell itself when
+ * such a job was killed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +36,8 @@ workload_start(const char *sock, const char *name, long long size_mib,
 
 	snprintf(cmd, sizeof(cmd), "if ! command -v qlstress >/dev/null; then "
 	    "echo QLWL state=noqlstress; elif " WL_RUNNING "; then echo QLWL "
-	    "state=busy pid=$(cat /run/qlwl.pid); else qlstress -s %lld -r %lld "
-	    "-i 1000 >/run/qlwl.log 2>&1 & echo $! >/run/qlwl.pid; "
+	    "state=busy pid=$(cat /run/qlwl.pid); else (qlstress -s %lld -r %lld "
+	    "-i 1000 </dev/null >/run/qlwl.log 2>&1 & echo $! >/run/qlwl.pid); "
 	    "echo %lld %lld >/run/qlwl.args; sleep 1; if " WL_RUNNING "; then "
 	    "echo QLWL state=running pid=$(cat /run/qlwl.pid); else echo QLWL "
 	    "state=failed why=$(tail -1 /run/qlwl.log | tr ' ' _); fi; fi",

@@ -6,7 +6,9 @@
 # rate (clearly higher); a small migrate-bench sweep (--repeat 2 --vary
 # bandwidth=100,1000) writing summary.csv (one row per value), runs.csv
 # (one row per run), a series per run and SVGs that parse as XML, with
-# one polyline per run; bad input is one line and changes nothing.
+# one polyline per run; a failed run is recorded and the sweep goes on
+# (--stop-on-error stops it); Ctrl-C cancels the migration under way and
+# writes what ran; bad input is one line and changes nothing.
 . "$(dirname "$0")/lib.sh"
 
 need_root "migration between two supervisors"
@@ -125,6 +127,48 @@ t_bench_workload() {
 	[ "$(gval mb 'ps | grep -c "[q]lstress -s"')" = 0 ] || fail "the workload was left running"
 }
 
+# a failed run is recorded and the sweep goes on (or stops when asked)
+t_bench_failed_run() {
+	local rc=0
+	q migrate-bench mb --to "unix:$BSOCK" --repeat 1 --vary bandwidth=1,1000 \
+	    --timeout 2 --out "$T/bf" >"$T/out" 2>"$T/err" || rc=$?
+	[ $rc = 1 ] || fail "exit status $rc: $(cat "$T/err")"
+	grep -q '^2 runs, 1 failed' "$T/out" || fail "said: $(cat "$T/out")"
+	sed -n 2p "$T/bf/runs.csv" | grep -q '^1,1,1,1,a,b,failed,".*did not complete in 2 s' ||
+	    fail "runs: $(cat "$T/bf/runs.csv")"
+	sed -n 3p "$T/bf/runs.csv" | grep -q '^2,2,1000,1,a,b,ok,' || fail "runs: $(cat "$T/bf/runs.csv")"
+	grep -q '^1,1,1,1,' "$T/bf/summary.csv" || fail "summary: $(cat "$T/bf/summary.csv")"
+	[ "$(q state mb)" = running ] || fail "A: $(q state --reason mb)"
+	rc=0
+	q migrate-bench mb --to "unix:$BSOCK" --vary bandwidth=1,1000 --timeout 2 \
+	    --stop-on-error --out "$T/bs" >"$T/out" 2>"$T/err" || rc=$?
+	[ $rc = 1 ] || fail "exit status $rc: $(cat "$T/err")"
+	grep -q '^1 runs, 1 failed' "$T/out" || fail "said: $(cat "$T/out")"
+	[ "$(wc -l <"$T/bs/runs.csv")" = 2 ] || fail "runs: $(cat "$T/bs/runs.csv")"
+	[ "$(q state mb)" = running ] || fail "A: $(q state --reason mb)"
+}
+
+# Ctrl-C cancels the migration under way, and what ran is written
+t_bench_interrupt() {
+	local pid rc=0
+	"$QLAUNCH" migrate-bench mb --to "unix:$BSOCK" --repeat 3 --bandwidth 1 \
+	    --out "$T/bi" >"$T/out" 2>"$T/err" &
+	pid=$!
+	for _ in $(seq 300); do
+		[ "$(q migrate-info mb --json 2>/dev/null | sed -n 's/.*"status": "\([a-z-]*\)".*/\1/p')" = active ] && break
+		sleep 0.1
+	done
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	[ $rc = 1 ] || fail "exit status $rc: $(cat "$T/err")"
+	grep -q 'interrupted: the sweep stops' "$T/err" || fail "stderr: $(cat "$T/err")"
+	[ "$(wc -l <"$T/bi/runs.csv")" = 2 ] || fail "runs: $(cat "$T/bi/runs.csv")"
+	grep -q 'failed,".*cancelled by the user' "$T/bi/runs.csv" || fail "runs: $(cat "$T/bi/runs.csv")"
+	[ -s "$T/bi/summary.csv" ] && [ -s "$T/bi/remaining.svg" ] || fail "no summary or plots"
+	[ "$(q state mb)" = running ] || fail "A: $(q state --reason mb)"
+	! qb list --all | grep -qw mb || fail "B still has mb"
+}
+
 t_errors() {
 	usage_error "--to unix:PATH" q migrate-bench mb
 	one_line_error "no option 'speed' to vary" q migrate-bench mb --to "unix:$BSOCK" --vary speed=1,2 --out "$T/e1"
@@ -139,4 +183,5 @@ t_errors() {
 }
 
 start_daemon || exit 1
-run_tests guest_up workload dirtyrate bench bench_workload errors
+run_tests guest_up workload dirtyrate bench bench_workload bench_failed_run \
+    bench_interrupt errors

@@ -102,10 +102,10 @@ static void
 test_svg_xml(void **state)
 {
 	double x1[] = { 0, 1, 2, 3 }, y1[] = { 100, 80, 20, 0 };
-	double x2[] = { 0, 2 }, y2[] = { 50, NAN };
+	double x2[] = { 0, 2, 3 }, y2[] = { NAN, 50, 40 };
 	struct svg_series s[] = {
 		{ "run 1 <a&b>", x1, y1, 4, SVG_LINE },
-		{ "run \"2\"", x2, y2, 2, SVG_LINE | SVG_POINTS },
+		{ "run \"2\"", x2, y2, 3, SVG_LINE | SVG_POINTS },
 	};
 	struct svg_plot p = { "Remaining & more", "time (s)", "MiB", NULL, 0,
 	    s, 2, 0, 0 };
@@ -115,8 +115,9 @@ test_svg_xml(void **state)
 	o = plot(&p);
 	assert_true(xml_ok(o));
 	assert_int_equal(count(o, "<polyline"), 2);
-	/* the NaN point is left out: one circle for series 2 */
-	assert_int_equal(count(o, "<circle"), 1);
+	/* the NaN point is left out: two circles for series 2 */
+	assert_int_equal(count(o, "<circle"), 2);
+	assert_null(strstr(o, "points=\" "));
 	assert_non_null(strstr(o, "run 1 &lt;a&amp;b&gt;"));
 	assert_non_null(strstr(o, "run &quot;2&quot;"));
 	assert_non_null(strstr(o, "Remaining &amp; more"));
@@ -126,14 +127,18 @@ test_svg_xml(void **state)
 	free(o);
 
 	/* categories on x */
-	static const char *const cats[] = { "bandwidth=100", "bw<1000>" };
+	static const char *const cats[] = { "bandwidth=100", "bw<1000>",
+	    "bandwidth=1,multifd=2" };
 	double cx[] = { 0, 1 }, cy[] = { 10, 20 };
 	struct svg_series c[] = { { "median", cx, cy, 2, SVG_LINE } };
-	struct svg_plot pc = { "t", "x", "y", cats, 2, c, 1, 0, 0 };
+	struct svg_plot pc = { "t", "x", "y", cats, 3, c, 1, 0, 0 };
 	o = plot(&pc);
 	assert_true(xml_ok(o));
-	assert_non_null(strstr(o, ">bandwidth=100</text>"));
-	assert_non_null(strstr(o, ">bw&lt;1000&gt;</text>"));
+	assert_non_null(strstr(o, ">bandwidth=100</tspan></text>"));
+	assert_non_null(strstr(o, ">bw&lt;1000&gt;</tspan></text>"));
+	/* a label's parts on lines of their own */
+	assert_non_null(strstr(o, ">bandwidth=1</tspan><tspan x="));
+	assert_non_null(strstr(o, "dy=\"14\">multifd=2</tspan></text>"));
 	free(o);
 
 	/* the checker itself can fail */
