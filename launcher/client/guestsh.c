@@ -32,6 +32,7 @@ guest_sh(const char *sock, const char *name, const char *cmd, int timeout_ms,
 	unsigned nonce = (unsigned)(getpid() * 7919 + mono_ms()) % 1000000;
 
 	out[0] = '\0';
+	err[0] = '\0';
 	if (client_open(&c, sock, 0, err, errlen) == -1)
 		return -1;
 	a = json_object_new_object();
