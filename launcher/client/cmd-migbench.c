@@ -415,6 +415,9 @@ c_migbench(struct cli *cli, int argc, char **argv)
 		cli_usage_error(cli, "--to unix:PATH (the other qlaunchd's "
 		    "control socket) is needed");
 	b.b = sock_arg(cli, "--to", to);
+	if (back == NULL && strncmp(cli->sock, "ssh://", 6) == 0)
+		cli_usage_error(cli, "runs between two qlaunchd sockets on "
+		    "this host, not over ssh://");
 	b.a = back != NULL ? sock_arg(cli, "--back-to", back) :
 	    cli_abs_path(cli->sock);
 	if (strcmp(b.a, b.b) == 0)

@@ -178,6 +178,8 @@ t_bench_interrupt() {
 
 t_errors() {
 	usage_error "--to unix:PATH" q migrate-bench mb
+	usage_error "--to is unix:PATH" q migrate-bench mb --to ssh://h
+	usage_error "not over ssh://" q -c ssh://h migrate-bench mb --to "unix:$BSOCK"
 	one_line_error "no option 'speed' to vary" q migrate-bench mb --to "unix:$BSOCK" --vary speed=1,2 --out "$T/e1"
 	one_line_error "--vary 'bandwidth=1,,2': an empty value" q migrate-bench mb --to "unix:$BSOCK" --vary bandwidth=1,,2 --out "$T/e1"
 	one_line_error "--vary bandwidth 'x'" q migrate-bench mb --to "unix:$BSOCK" --vary bandwidth=1,x --out "$T/e1"
