@@ -260,7 +260,11 @@ svgplot_write(FILE *f, const struct svg_plot *p)
 				}
 			fputs("\"/>\n", f);
 		}
-		if (se->style & SVG_POINTS)
+		/* a line of one point is a dot */
+		size_t valid = 0;
+		for (size_t i = 0; i < se->n; i++)
+			valid += !isnan(se->y[i]) && !isnan(se->x[i]);
+		if ((se->style & SVG_POINTS) || valid == 1)
 			for (size_t i = 0; i < se->n; i++)
 				if (!isnan(se->y[i]) && !isnan(se->x[i]))
 					fprintf(f, "<circle cx=\"%.1f\" "

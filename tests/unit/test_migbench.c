@@ -180,6 +180,8 @@ test_svg_empty_and_one(void **state)
 	assert_int_equal(sscanf(pts, "points=\"%lf,%lf", &px, &py), 2);
 	assert_true(px >= 80 && px <= 630);
 	assert_true(py >= 50 && py <= 430);
+	/* the single point is also a dot, to be seen */
+	assert_int_equal(count(o, "<circle"), 1);
 	/* the empty series: a polyline with no points */
 	assert_non_null(strstr(o, "points=\"\""));
 	free(o);
