@@ -282,8 +282,10 @@ plot_metric(const struct bench_out *o, struct bench_run *runs, size_t n,
 		ng += nv;
 	}
 	struct svg_series s[3] = {
-		{ "median", mx, my, nc, SVG_LINE | SVG_POINTS },
-		{ "each run", rx, ry, nr, SVG_POINTS },
+		{ ng > 0 ? "QEMU's (median)" : "median", mx, my, nc,
+		    SVG_LINE | SVG_POINTS },
+		{ ng > 0 ? "QEMU's (each run)" : "each run", rx, ry, nr,
+		    SVG_POINTS },
 		{ "guest-visible (median)", mx, gy, nc, SVG_LINE | SVG_POINTS },
 	};
 	struct svg_plot p = { title, o->sweep->nvary > 0 ? "parameters" :
@@ -312,7 +314,7 @@ bench_out_summary(const struct bench_out *o, struct bench_run *runs,
 	    plot_remaining(o, runs, n, err, errlen) == -1 ||
 	    plot_metric(o, runs, n, "downtime_ms", "guest_downtime_ms",
 	    "downtime.svg",
-	    "Downtime per parameter value (QEMU's)", "downtime (ms)", err,
+	    "Downtime per parameter value", "downtime (ms)", err,
 	    errlen) == -1 ||
 	    plot_metric(o, runs, n, "total_ms", NULL, "total.svg",
 	    "Total migration time per parameter value", "total time (ms)",

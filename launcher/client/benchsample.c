@@ -162,7 +162,8 @@ comments(FILE *f, struct json_object *o)
 			fputs(json_object_get_string(v), f);
 		else
 			fputs(json_object_to_json_string_ext(v,
-			    JSON_C_TO_STRING_PLAIN), f);
+			    JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE), f);
 		fputc('\n', f);
 	}
 }

@@ -22,7 +22,8 @@ jnum() { sed -n "s/^ *\"$2\": \([0-9.]*\),*\$/\1/p" "$1" | head -1; }
 t_guest_up() {
 	mkdir -p "$T/stateB"
 	start_daemon "$T/stateB" "$BSOCK" || fail "B did not start"
-	create_guest mb --start
+	# the heartbeat channel: guest-visible downtime in the summaries
+	create_guest mb --channel heartbeat --start
 	wait_ready mb
 }
 
@@ -93,6 +94,9 @@ t_bench() {
 	    fail "summary header: $(head -1 "$o/summary.csv")"
 	grep -q '^1,100,2,0,[0-9]' "$o/summary.csv" || fail "summary: $(cat "$o/summary.csv")"
 	grep -q '^2,1000,2,0,[0-9]' "$o/summary.csv" || fail "summary: $(cat "$o/summary.csv")"
+	# guest-visible downtime (column 11: its median), from the heartbeat
+	[ "$(tail -2 "$o/summary.csv" | cut -d, -f11 | grep -c '^[0-9]')" = 2 ] ||
+	    fail "no guest-visible downtime: $(cat "$o/summary.csv")"
 	# runs: a header and four rows, ping-pong
 	[ "$(wc -l <"$o/runs.csv")" = 5 ] || fail "runs: $(cat "$o/runs.csv")"
 	[ "$(cut -d, -f5,6 "$o/runs.csv" | tail -4 | tr '\n' ' ')" = "a,b b,a a,b b,a " ] ||
@@ -103,6 +107,12 @@ t_bench() {
 		head -1 "$f" | grep -q '^t_ms,reason,status,pass,transferred,remaining,total,mbps' || fail "$f: $(head -1 "$f")"
 		grep -q '^# downtime_ms=[0-9]' "$f" || fail "$f has no summary"
 		grep -q ',end,completed,' "$f" || fail "$f does not end: $(cat "$f")"
+		# the supervisor's samples: several, with both sides' CPU times
+		[ "$(grep -c '^[0-9]*,\(poll\|pass\|end\),' "$f")" -ge 2 ] || fail "$f: few samples"
+		head -1 "$f" | grep -q ',src_qemu_cpu_ms,dst_qemu_cpu_ms,src_vcpu0_cpu_ms,dst_vcpu0_cpu_ms$' ||
+		    fail "$f: no CPU columns: $(head -1 "$f")"
+		grep -q '^# guest_downtime_ms=[0-9]' "$f" || fail "$f: no guest-visible downtime"
+		grep -q '^# source={"version":' "$f" || fail "$f: no provenance"
 	done
 	grep -q '^command=qlaunch -c .* migrate-bench mb --to .* --vary bandwidth=100,1000' "$o/manifest.txt" ||
 	    fail "manifest: $(cat "$o/manifest.txt")"
@@ -121,6 +131,7 @@ for f in ("downtime.svg", "total.svg"):
     assert t.tag == ns + "svg", f
     assert len(t.findall(".//" + ns + "circle")) >= 4 + 2, f + ": points"
     assert "bandwidth=100" in "".join(t.itertext()), f + ": labels"
+assert "guest-visible" in "".join(ET.parse(d + "/downtime.svg").getroot().itertext())
 PY
 }
 
