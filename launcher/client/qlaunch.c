@@ -28,6 +28,9 @@ extern const struct cmd cmds_snapshot[];
 extern const struct cmd cmds_save[];
 extern const struct cmd cmds_migrate[];
 extern const struct cmd cmds_migpost[];
+extern const struct cmd cmds_migbench[];
+extern const struct cmd cmds_dirtyrate[];
+extern const struct cmd cmds_workload[];
 extern const struct cmd cmds_clone[];
 extern const struct cmd cmds_display[];
 extern const struct cmd cmds_qmp[];
@@ -51,6 +54,9 @@ static const struct cmd *const areas[] = {
 	cmds_save,
 	cmds_migrate,
 	cmds_migpost,
+	cmds_migbench,
+	cmds_dirtyrate,
+	cmds_workload,
 	cmds_clone,
 	cmds_display,
 	cmds_net,
