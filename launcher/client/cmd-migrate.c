@@ -128,7 +128,8 @@ num_arg(struct json_object *a, const char *key, const char *flag,
 static int
 c_migrate(struct cli *cli, int argc, char **argv)
 {
-	int live = 0, keep = 0, ac = 0, xbzrle = 0, json = 0, verbose = 0;
+	int live = 0, keep = 0, ac = 0, xbzrle = 0, json = 0, verbose = 0,
+	    copy = 0;
 	const char *bw = NULL, *downtime = NULL, *multifd = NULL,
 	    *timeout = NULL, *listen = NULL;
 	struct opt o[] = {
@@ -143,6 +144,8 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		{ "listen-address", 1, &listen, NULL },
 		{ "verbose", 0, NULL, &verbose },
 		{ "json", 0, NULL, &json },
+		{ "copy-storage", 0, NULL, &copy },
+		{ "copy-storage-all", 0, NULL, &copy },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
@@ -162,6 +165,9 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		    json_object_new_boolean(1));
 	if (xbzrle)
 		json_object_object_add(a, "xbzrle", json_object_new_boolean(1));
+	if (copy)
+		json_object_object_add(a, "copy_storage",
+		    json_object_new_boolean(1));
 	if (listen != NULL)
 		json_object_object_add(a, "listen", json_object_new_string(
 		    listen));
@@ -247,7 +253,7 @@ const struct cmd cmds_migrate[] = {
 	{ "migrate", NULL, c_migrate, "NAME unix:SOCKET [--live] "
 	    "[--keep-source] [--bandwidth MiB/s] [--downtime MS] "
 	    "[--auto-converge] [--xbzrle] [--multifd N] [--timeout S] "
-	    "[--listen-address ADDR] [--verbose] [--json]" },
+	    "[--listen-address ADDR] [--copy-storage] [--verbose] [--json]" },
 	{ "migrate-info", "domjobinfo", c_migrate_info, "NAME [--json]" },
 	{ "migrate-cancel", "domjobabort", c_migrate_cancel, "NAME" },
 	{ NULL, NULL, NULL, NULL }

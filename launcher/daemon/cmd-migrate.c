@@ -38,6 +38,7 @@
 #include "jget.h"
 #include "log.h"
 #include "migrate.h"
+#include "migstor.h"
 #include "names.h"
 #include "qmp.h"
 #include "req.h"
@@ -60,8 +61,8 @@
 #define MIGOUT_BANDWIDTH	(1ULL << 40)
 
 /* The steps; each reply brings the next. */
-enum { MO_MACHINE, MO_QCAPS, MO_QPARAMS, MO_PREPARE, MO_CAPS, MO_PARAMS,
-    MO_MIGRATE, MO_POLL, MO_STATUS };
+enum { MO_MACHINE, MO_QCAPS, MO_QPARAMS, MO_DISKS, MO_PREPARE, MO_MIRROR,
+    MO_CAPS, MO_PARAMS, MO_MIGRATE, MO_POLL, MO_STATUS };
 
 struct migout;
 typedef void (*migout_next_fn)(struct migout *, struct json_object *ret);
@@ -95,6 +96,8 @@ struct migout {
 	int			 holds;		/* callbacks still to come */
 	int			 dead;
 	int			 qemu_err;
+	struct migstor		*stor;		/* --copy-storage */
+	int			 stor_undone;
 	char			 eclass[64];
 	char			 edesc[1024];
 };
@@ -119,6 +122,7 @@ migout_release(struct migout *m)
 	json_object_put(m->qcaps);
 	json_object_put(m->qparams);
 	json_object_put(m->last);
+	migstor_free(m->stor);
 	free(m);
 }
 
@@ -334,10 +338,27 @@ migout_fail(struct migout *m, const char *class, const char *fmt, ...)
 	undo_rest(m);
 }
 
+/* --copy-storage's undo is over: the rest of it. */
+static void
+stor_undone(void *arg, const char *err)
+{
+	struct migout *m = arg;
+
+	(void)err;
+	m->holds--;
+	undo_rest(m);
+}
+
 /* The rest of the undo, once QEMU is not migrating; then the answer. */
 static void
 undo_rest(struct migout *m)
 {
+	if (m->stor != NULL && !m->stor_undone) {
+		m->stor_undone = 1;
+		m->holds++;
+		migstor_undo(m->stor, stor_undone, m);
+		return;
+	}
 	if (m->vm != NULL && vm_active(m->vm)) {
 		if (m->caps_set)
 			migout_undo(m, "migrate-set-capabilities",
@@ -575,6 +596,53 @@ poll_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+migout_finish_peer(struct migout *m)
+{
+	peer_send(m, "migrate-finish", args1("name",
+	    json_object_new_string(m->name)), MIGOUT_FINISH_MS,
+	    migout_finished);
+}
+
+/* --copy-storage: the copies are complete and let go of. */
+static void
+stor_finished(void *arg, const char *err)
+{
+	struct migout *m = arg;
+
+	if (m->dead)
+		return;
+	if (err != NULL)
+		migout_fail(m, ERR_GENERIC, "%s", err);
+	else
+		migout_finish_peer(m);
+}
+
+/* --copy-storage: the disks' sizes known, or every mirror job ready. */
+static void
+stor_step(void *arg, const char *err)
+{
+	struct migout *m = arg;
+
+	if (m->dead)
+		return;
+	if (err != NULL)
+		migout_fail(m, ERR_GENERIC, "%s", err);
+	else
+		migout_step(m, NULL);
+}
+
+/* The disk copy's progress, as migrate's own. */
+static void
+stor_progress(void *arg, struct json_object *d)
+{
+	struct migout *m = arg;
+
+	if (m->vm != NULL)
+		vm_emit(m->vm, EV_JOB_PROGRESS, json_object_get(d));
+	req_event(m->r, EV_JOB_PROGRESS, d);
+}
+
+static void
 migout_status(struct migout *m, struct json_object *ret)
 {
 	const char *st = jstr(ret, "status");
@@ -595,9 +663,11 @@ migout_status(struct migout *m, struct json_object *ret)
 		}
 		m->last = json_object_get(ret);
 		migout_progress(m, st, ret);
-		peer_send(m, "migrate-finish", args1("name",
-		    json_object_new_string(m->name)), MIGOUT_FINISH_MS,
-		    migout_finished);
+		if (m->stor != NULL) {
+			migstor_finish(m->stor, stor_finished, m);
+			return;
+		}
+		migout_finish_peer(m);
 		return;
 	}
 	if (st == NULL || strcmp(st, "failed") == 0 ||
@@ -645,8 +715,14 @@ migout_step(struct migout *m, struct json_object *ret)
 		m->qcaps = json_object_get(ret);
 		migout_send(m, "query-migrate-parameters", NULL, migout_step);
 		break;
-	case MO_PREPARE: {
+	case MO_DISKS:
 		m->qparams = json_object_get(ret);
+		if (m->stor != NULL)
+			migstor_probe(m->stor, stor_step, m);
+		else
+			migout_step(m, NULL);
+		break;
+	case MO_PREPARE: {
 		if (migopt_check(m->qcaps, m->qparams, m->caps, m->params,
 		    "source", err, sizeof(err)) == -1) {
 			migout_fail(m, ERR_GENERIC, "%s", err);
@@ -671,13 +747,16 @@ migout_step(struct migout *m, struct json_object *ret)
 		if (m->listen[0] != '\0')
 			json_object_object_add(a, "listen",
 			    json_object_new_string(m->listen));
+		if (m->stor != NULL)
+			json_object_object_add(a, "copy_storage",
+			    migstor_request(m->stor));
 		/* the destination undoes its half from the request on */
 		m->prepared = 1;
 		peer_send(m, "migrate-prepare", a, MIGOUT_PREPARE_MS,
 		    migout_step);
 		break;
 	}
-	case MO_CAPS: {
+	case MO_MIRROR: {
 		const char *uri = jstr(ret, "uri");
 		if (uri == NULL || strlen(uri) >= sizeof(m->uri)) {
 			migout_fail(m, ERR_GENERIC, "the destination gave no "
@@ -685,6 +764,13 @@ migout_step(struct migout *m, struct json_object *ret)
 			break;
 		}
 		strlcpy(m->uri, uri, sizeof(m->uri));
+		if (m->stor != NULL)
+			migstor_mirror(m->stor, jget(ret, "nbd"), stor_step, m);
+		else
+			migout_step(m, NULL);
+		break;
+	}
+	case MO_CAPS: {
 		m->caps_set = 1;
 		migout_send(m, "migrate-set-capabilities", args1(
 		    "capabilities", migopt_with_events(m->qcaps, m->caps)), migout_step);
@@ -775,7 +861,7 @@ migout_options(struct req *r, struct migout *m)
 /*
  * {"name", "dest": the destination's control socket, "bandwidth",
  * "downtime", "auto_converge", "xbzrle", "multifd", "timeout",
- * "keep_source", "listen"}
+ * "keep_source", "listen", "copy_storage"}
  */
 static void
 d_migrate(struct req *r, struct vm *vm)
@@ -832,6 +918,10 @@ d_migrate(struct req *r, struct vm *vm)
 	m->r = r;
 	m->keep = req_bool(r, "keep_source");
 	m->was_running = vm->state == VM_RUNNING;
+	/* --bandwidth bounds the disks' copy too, as libvirt's */
+	if (req_bool(r, "copy_storage"))
+		m->stor = migstor_new(r->d, vm, (long long)jint(r->args,
+		    "bandwidth", 0) * (long long)MIB, stor_progress, m);
 	m->t0 = mono_ms();
 	migreg_add(r->d, &m->reg, vm, 0, m);
 	m->sink = events_sink(r->d, migout_sink, m);
