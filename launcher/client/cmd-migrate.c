@@ -129,7 +129,7 @@ static int
 c_migrate(struct cli *cli, int argc, char **argv)
 {
 	int live = 0, keep = 0, ac = 0, xbzrle = 0, json = 0, verbose = 0,
-	    copy = 0;
+	    copy = 0, offline = 0;
 	const char *bw = NULL, *downtime = NULL, *multifd = NULL,
 	    *timeout = NULL, *listen = NULL;
 	struct opt o[] = {
@@ -146,6 +146,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		{ "json", 0, NULL, &json },
 		{ "copy-storage", 0, NULL, &copy },
 		{ "copy-storage-all", 0, NULL, &copy },
+		{ "offline", 0, NULL, &offline },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
@@ -168,6 +169,12 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	if (copy)
 		json_object_object_add(a, "copy_storage",
 		    json_object_new_boolean(1));
+	if (offline && live)
+		cli_usage_error(cli, "migrate: --live and --offline exclude "
+		    "each other");
+	if (offline)
+		json_object_object_add(a, "offline",
+		    json_object_new_boolean(1));
 	if (listen != NULL)
 		json_object_object_add(a, "listen", json_object_new_string(
 		    listen));
@@ -178,7 +185,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		cli_print_json(ret);
 	else {
 		printf("Domain '%s' migrated to %s\n", argv[first], dest);
-		if (verbose)
+		if (verbose && !offline)
 			print_summary(ret);
 	}
 	free(dest);
@@ -253,7 +260,8 @@ const struct cmd cmds_migrate[] = {
 	{ "migrate", NULL, c_migrate, "NAME unix:SOCKET [--live] "
 	    "[--keep-source] [--bandwidth MiB/s] [--downtime MS] "
 	    "[--auto-converge] [--xbzrle] [--multifd N] [--timeout S] "
-	    "[--listen-address ADDR] [--copy-storage] [--verbose] [--json]" },
+	    "[--listen-address ADDR] [--copy-storage] [--offline] [--verbose] "
+	    "[--json]" },
 	{ "migrate-info", "domjobinfo", c_migrate_info, "NAME [--json]" },
 	{ "migrate-cancel", "domjobabort", c_migrate_cancel, "NAME" },
 	{ NULL, NULL, NULL, NULL }

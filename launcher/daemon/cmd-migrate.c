@@ -37,6 +37,7 @@
 #include "events.h"
 #include "jget.h"
 #include "log.h"
+#include "migoff.h"
 #include "migrate.h"
 #include "migstor.h"
 #include "names.h"
@@ -861,7 +862,7 @@ migout_options(struct req *r, struct migout *m)
 /*
  * {"name", "dest": the destination's control socket, "bandwidth",
  * "downtime", "auto_converge", "xbzrle", "multifd", "timeout",
- * "keep_source", "listen", "copy_storage"}
+ * "keep_source", "listen", "copy_storage", "offline" (migoff.h)}
  */
 static void
 d_migrate(struct req *r, struct vm *vm)
@@ -890,6 +891,10 @@ d_migrate(struct req *r, struct vm *vm)
 	if (listen != NULL && strlen(listen) >= 64) {
 		req_error(r, ERR_GENERIC, "migrate: the listen address is too "
 		    "long");
+		return;
+	}
+	if (req_bool(r, "offline")) {
+		migoff_start(r, vm, dest, listen);
 		return;
 	}
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
@@ -997,7 +1002,8 @@ d_migrate_info(struct req *r, struct vm *vm)
 }
 
 const struct dcmd dcmds_migrate[] = {
-	{ "migrate",		d_migrate,		NEEDS_VM | NEEDS_QMP },
+	/* NEEDS_QMP for a live one only (--offline: shut off) */
+	{ "migrate",		d_migrate,		NEEDS_VM },
 	{ "migrate-cancel",	d_migrate_cancel,	NEEDS_VM },
 	{ "migrate-info",	d_migrate_info,		NEEDS_VM | NEEDS_QMP },
 	{ NULL, NULL, 0 }

@@ -537,7 +537,7 @@ d_prepare(struct req *r, struct vm *unused)
 	struct vm *vm;
 
 	(void)unused;
-	if (text == NULL || machine == NULL) {
+	if (text == NULL || (machine == NULL && !req_bool(r, "offline"))) {
 		req_error(r, ERR_GENERIC, "migrate-prepare needs \"text\" and "
 		    "\"machine\" (strings)");
 		return;
@@ -560,7 +560,8 @@ d_prepare(struct req *r, struct vm *unused)
 		req_error(r, ERR_INVALID_DEF, "%s", err);
 		return;
 	}
-	if (vmdef_pin_machine(def, machine, err, sizeof(err)) == -1) {
+	if (machine != NULL &&
+	    vmdef_pin_machine(def, machine, err, sizeof(err)) == -1) {
 		vmdef_free(def);
 		req_error(r, ERR_INVALID_DEF, "the machine type %s: %s",
 		    machine, err);
@@ -706,7 +707,37 @@ incoming_of(struct req *r, struct vm *vm)
 	return g->self;
 }
 
-/* {"name"}: the source sent everything; resume here. */
+static void
+migin_offline_off(struct vm *vm, void *arg, int ok, const char *why)
+{
+	struct migin *m = arg;
+
+	m->holds--;
+	if (!ok)
+		log_warnx("%s: after the offline migration: %s", vm->name, why);
+	req_return(m->r, vm_info(vm));
+	m->r = NULL;
+	migin_release(m);
+}
+
+/*
+ * --offline --copy-storage: the source wrote the images through the
+ * exports; the QEMU started for them quits, the definition and the
+ * images stay.
+ */
+static void
+migin_offline(struct migin *m)
+{
+	migin_unhook(m);
+	m->dead = 1;
+	if (m->si != NULL)
+		migstor_in_keep(m->si);
+	m->holds++;
+	vm_destroy(m->vm, "migrated");
+	vm_wait(m->vm, 1, MIGIN_OFF_MS, migin_offline_off, m);
+}
+
+/* {"name", "offline"}: the source sent everything; resume here. */
 static void
 d_finish(struct req *r, struct vm *vm)
 {
@@ -720,6 +751,10 @@ d_finish(struct req *r, struct vm *vm)
 		return;
 	}
 	m->r = r;
+	if (req_bool(r, "offline")) {
+		migin_offline(m);
+		return;
+	}
 	m->finish_t0 = mono_ms();
 	m->timer = evtimer_new(r->d->base, poll_timer, m);
 	migin_poll(m);

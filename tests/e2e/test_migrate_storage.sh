@@ -129,5 +129,42 @@ t_live() {
 	qemu-img check -q "$AIMG" || fail "A's image is damaged"
 }
 
+# shut off: the definition moves, with --copy-storage its image too
+t_offline() {
+	local aimg2=$T/state/images/mv-vda.qcow2
+	QLAUNCH_SOCKET=$BSOCK up mv
+	one_line_error "--offline moves a shut off VM" qb migrate mv "unix:$T/ctl.sock" --offline
+	qb destroy mv >/dev/null
+	# B -> A with the image: A's own copy in its image directory
+	qb migrate mv "unix:$T/ctl.sock" --offline --copy-storage --json >"$T/out" 2>"$T/err" ||
+	    fail "offline B -> A: $(cat "$T/err")"
+	grep -q '"copied_storage": *true' "$T/out" || fail "said: $(cat "$T/out")"
+	! qb list --all | grep -qw mv || fail "B still has mv"
+	[ "$(q state --reason mv)" = "shut off (migrated)" ] || fail "A: $(q state --reason mv)"
+	grep -q "^disk: $aimg2," "$T/state/vms/mv.conf" || fail "A's definition: $(grep disk: "$T/state/vms/mv.conf")"
+	[ "$(mark_in_image "$aimg2")" = 1 ] || fail "A's new image lacks the mark"
+	[ "$(mark_in_image "$BIMG")" = 1 ] || fail "B's image was changed"
+	q start mv >/dev/null
+	wait_ready mv
+	[ "$(mark_in_guest "$T/ctl.sock")" = 1 ] || fail "the guest on A does not read the mark"
+	q destroy mv >/dev/null
+	# A -> B, the definition only, A keeping its copy
+	q migrate mv "unix:$BSOCK" --offline --keep-source >/dev/null 2>"$T/err" ||
+	    fail "offline A -> B: $(cat "$T/err")"
+	[ "$(q state mv)" = "shut off" ] || fail "A: $(q state --reason mv)"
+	grep -q "^disk: $aimg2," "$T/stateB/vms/mv.conf" || fail "B's definition: $(grep disk: "$T/stateB/vms/mv.conf")"
+	qb start mv >/dev/null
+	QLAUNCH_SOCKET=$BSOCK wait_ready mv
+	[ "$(mark_in_guest "$BSOCK")" = 1 ] || fail "the guest on B does not read the mark"
+	qb destroy mv >/dev/null
+	# refused on B (its copy has images of its own): nothing changes
+	ls "$T/stateB/images" >"$T/before"
+	one_line_error "the destination has VM 'mv' defined already" \
+	    q migrate mv "unix:$BSOCK" --offline --copy-storage
+	ls "$T/stateB/images" | diff "$T/before" - || fail "B's images changed"
+	[ "$(q state mv)" = "shut off" ] || fail "A: $(q state --reason mv)"
+	[ "$(qb state mv)" = "shut off" ] || fail "B: $(qb state --reason mv)"
+}
+
 start_daemon || exit 1
-run_tests guest_up kill_destination live
+run_tests guest_up kill_destination live offline
