@@ -869,6 +869,13 @@ d_migrate(struct req *r, struct vm *vm)
 {
 	const char *dest = req_str(r, "dest"), *listen = req_str(r, "listen");
 
+	/* what the table's NEEDS_QMP said before --offline */
+	if (!req_bool(r, "offline") && vm_qmp(vm) == NULL) {
+		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s and its QMP "
+		    "connection is not ready", vm->name,
+		    vm_state_name(vm->state));
+		return;
+	}
 	if (dest == NULL || *dest != '/' || strlen(dest) >= 108) {
 		req_error(r, ERR_GENERIC, "migrate: the destination is the "
 		    "absolute path of another qlaunchd's control socket "

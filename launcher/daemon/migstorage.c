@@ -534,8 +534,15 @@ cancel_next(struct migstor *ms, struct json_object *ret)
 	while (ms->i < ms->n && !ms->disks[ms->i].job)
 		ms->i++;
 	if (ms->i == ms->n) {
+		size_t jobs = 0;
+		for (size_t i = 0; i < ms->n; i++)
+			jobs += ms->disks[i].job;
 		ms->tries = 0;
-		ms_send(ms, "query-block-jobs", NULL, 1, gone_poll);
+		ms->i = 0;
+		if (jobs > 0)
+			ms_send(ms, "query-block-jobs", NULL, 1, gone_poll);
+		else
+			del_next(ms, NULL);
 		return;
 	}
 	struct json_object *a = obj_str("device", ms->disks[ms->i++].nbd);
