@@ -162,7 +162,9 @@ cli_progress_event(struct json_object *ev, void *arg)
 		pct = 100;
 	int n = (int)(pct * BAR_WIDTH / 100);
 	const char *job = jstr(d, "job");
-	fprintf(stderr, "\r%s: [%.*s%*s] %3.0f%%", job != NULL ? job : "job",
+	/* erased to the end: a shorter job's line after a longer one's */
+	fprintf(stderr, "\r%s: [%.*s%*s] %3.0f%%\033[K", job != NULL ? job :
+	    "job",
 	    n, "########################################", BAR_WIDTH - n, "",
 	    pct);
 	fflush(stderr);

@@ -2,7 +2,8 @@
 # Migration with the disks (--copy-storage) between two supervisors that
 # do NOT share an image directory: A's image is in $T/imgA, B makes its
 # own in its state directory.  A guest keeps a counter in /run and a
-# mark on its virtio disk; it goes A -> B live with its disk: the counter
+# mark on its virtio disk; it goes A -> B live with its disk (the stream
+# and the NBD server over TCP on loopback): the counter
 # goes on, the guest on B reads the mark, and once it is shut down B's
 # image holds it while A's image is intact.  The destination's QEMU
 # killed mid-copy leaves A running and B without images or definition.
@@ -104,9 +105,11 @@ t_kill_destination() {
 t_live() {
 	local c1 c2 c3
 	c1=$(counter "$T/ctl.sock")
-	q migrate mv "unix:$BSOCK" --copy-storage --json >"$T/out" 2>"$T/err" ||
-	    fail "migrate: $(cat "$T/err")"
+	# over TCP on loopback: the stream and the NBD server both
+	q migrate mv "unix:$BSOCK" --copy-storage --listen-address 127.0.0.1 \
+	    --json >"$T/out" 2>"$T/err" || fail "migrate: $(cat "$T/err")"
 	grep -q '"job": *"copy-storage"' "$T/out" || fail "no copy progress: $(head -c 600 "$T/out")"
+	grep -q '"uri": *"tcp:127.0.0.1:' "$T/out" || fail "not over TCP: $(tail -c 600 "$T/out")"
 	[ "$(qb state --reason mv)" = "running (migrated)" ] || fail "B: $(qb state --reason mv)"
 	! q list --all | grep -qw mv || fail "A still has mv"
 	grep -q "^disk: $BIMG," "$T/stateB/vms/mv.conf" || fail "B's definition: $(cat "$T/stateB/vms/mv.conf")"

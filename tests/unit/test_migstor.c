@@ -4,7 +4,8 @@
  * to make (nothing made on bad input); the source against the fake QEMU
  * (tests/fakeqemu.h) and a fake destination: the disks' sizes in
  * migrate-prepare, the NBD node and mirror to the address the
- * destination gave, and the rollback when QEMU refuses the NBD node or a
+ * destination gave, the ready jobs cancelled (not forced) and their
+ * nodes deleted before migrate-finish, and the rollback when QEMU refuses the NBD node or a
  * mirror job dies (the node deleted, migrate-abort, one error naming the
  * cause, the guest running); --offline refusing a running VM.
  */
@@ -259,6 +260,70 @@ up_to_prepare(struct fx *f, int lfd, const char *path, int *cp,
 	return vm;
 }
 
+/*
+ * The whole way: mirror ready (progress events), the RAM, then the
+ * ready job cancelled without force, gone, its node deleted, and only
+ * then migrate-finish.
+ */
+static void
+test_source_steps(void **state)
+{
+	struct fx *f = fx_new();
+	char path[256];
+	int lfd = dest_listen(f, path, sizeof(path)), c, nev = 0;
+	struct json_object *m, *a;
+	long long add, id;
+
+	(void)state;
+	struct vm *vm = up_to_prepare(f, lfd, path, &c, &add);
+	answer(f, add, "{}");
+	answer(f, expect_cmd(f, "blockdev-mirror", NULL), "{}");
+	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[{\"device\": "
+	    "\"mig-vda\", \"offset\": 4194304, \"len\": 4194304, "
+	    "\"ready\": true}]");
+	answer(f, expect_cmd(f, "migrate-set-capabilities", NULL), "{}");
+	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
+	answer(f, expect_cmd(f, "migrate", NULL), "{}");
+	answer(f, expect_cmd(f, "query-migrate", NULL), "{\"status\": "
+	    "\"completed\", \"total-time\": 120, \"downtime\": 7, "
+	    "\"ram\": {\"total\": 1000, \"remaining\": 0}}");
+	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[{\"device\": "
+	    "\"mig-vda\", \"offset\": 4194304, \"len\": 4194304, "
+	    "\"ready\": true}]");
+	id = expect_cmd(f, "block-job-cancel", &a);
+	assert_string_equal(jstr(a, "device"), "mig-vda");
+	assert_null(jget(a, "force"));
+	json_object_put(a);
+	answer(f, id, "{}");
+	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[]");
+	id = expect_cmd(f, "blockdev-del", &a);
+	assert_string_equal(jstr(a, "node-name"), "mig-vda");
+	json_object_put(a);
+	answer(f, id, "{}");
+	id = dest_expect(f, c, "migrate-finish", NULL);
+	dest_answer(c, id, "{}");
+	answer(f, expect_cmd(f, "quit", NULL), "{}");
+	close(f->peer);
+	f->peer = -1;
+	vm_cleanup_process(vm);
+	vm_set_state(vm, VM_SHUTOFF, "migrated");
+	for (;;) {
+		m = reply(f);
+		if (jget(m, "event") == NULL)
+			break;
+		if (strcmp(jstr(jget(m, "data"), "job"), "copy-storage") == 0)
+			nev++;
+		json_object_put(m);
+	}
+	assert_non_null(jget(m, "return"));
+	json_object_put(m);
+	assert_true(nev >= 1);
+	assert_null(vm_find(&f->d, "t1"));
+	close(c);
+	close(lfd);
+	fx_free(f);
+}
+
 static void
 test_source_nbd_refused(void **state)
 {
@@ -360,6 +425,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_disks_selected),
 		cmocka_unit_test(test_destination_checks),
+		cmocka_unit_test(test_source_steps),
 		cmocka_unit_test(test_source_nbd_refused),
 		cmocka_unit_test(test_source_job_dies),
 		cmocka_unit_test(test_offline_running_refused),
