@@ -47,12 +47,12 @@ struct msi_disk {
 	char		 format[16];
 	char		 path[PATH_MAX];
 	long long	 size;
+	int		 made;		/* the child may have made it */
 };
 
 struct migstor_in {
 	struct msi_disk		*disks;
 	size_t			 n, i;
-	int			 created;	/* images to remove on failure */
 	struct vm		*vm;
 	struct json_object	*addr;		/* for the source */
 	migstor_done_fn		 done;
@@ -139,14 +139,28 @@ create_child(void *carg, int fd, char *err, size_t errlen)
 
 	for (size_t i = 0; i < si->n; i++) {
 		struct msi_disk *m = &si->disks[i];
-		imgwork_say(fd, "qemu-img create %s", m->path);
+		/* made with O_EXCL: ours from here, unless it fails */
+		imgwork_say(fd, "X %zu", i);
 		if (qimg_create(m->path, m->format, (uint64_t)m->size, NULL,
 		    NULL, 0, why, sizeof(why)) == -1) {
+			imgwork_say(fd, "U %zu", i);
 			snprintf(err, errlen, "disk %s: %s", m->target, why);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* The child's "X i" (making disk i) and "U i" (it did not). */
+static void
+create_line(void *arg, const char *text)
+{
+	struct migstor_in *si = arg;
+	unsigned long long i;
+	char c;
+
+	if (sscanf(text, "%c %llu", &c, &i) == 2 && i < si->n)
+		si->disks[i].made = c == 'X';
 }
 
 static void
@@ -176,9 +190,8 @@ migstor_in_create(struct migstor_in *si, struct daemon *d,
 		done(arg, err);
 		return;
 	}
-	si->created = 1;
-	w = imgwork_run(d->base, create_child, si, NULL, create_done, si, err,
-	    sizeof(err));
+	w = imgwork_run(d->base, create_child, si, create_line, create_done,
+	    si, err, sizeof(err));
 	if (w == NULL) {
 		si->done = NULL;
 		done(arg, err);
@@ -393,7 +406,8 @@ migstor_in_address(const struct migstor_in *si)
 void
 migstor_in_keep(struct migstor_in *si)
 {
-	si->created = 0;
+	for (size_t i = 0; i < si->n; i++)
+		si->disks[i].made = 0;
 }
 
 void
@@ -401,7 +415,9 @@ migstor_in_free(struct migstor_in *si)
 {
 	if (si == NULL)
 		return;
-	for (size_t i = 0; si->created && i < si->n; i++) {
+	for (size_t i = 0; i < si->n; i++) {
+		if (!si->disks[i].made)
+			continue;
 		if (unlink(si->disks[i].path) == 0)
 			log_info("removed the image %s", si->disks[i].path);
 		else if (errno != ENOENT)

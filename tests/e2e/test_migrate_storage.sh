@@ -121,7 +121,14 @@ t_live() {
 	[ "$(mark_in_guest "$BSOCK")" = 1 ] || fail "the guest on B does not read the mark"
 	# the data after it too
 	local sumb suma
-	sumb=$(QLAUNCH_SOCKET=$BSOCK gval mv 'echo 3 >/proc/sys/vm/drop_caches; dd if=/dev/vda bs=1M skip=8 count=24 2>/dev/null | md5sum | cut -c1-32')
+	# (read in the background: under TCG it may outlast the console's wait)
+	QLAUNCH_SOCKET=$BSOCK gx mv 'rm -f /run/sum; (echo 3 >/proc/sys/vm/drop_caches; dd if=/dev/vda bs=1M skip=8 count=24 2>/dev/null | md5sum | cut -c1-32 >/run/sum.t; mv /run/sum.t /run/sum) & echo started' |
+	    grep -q started || fail "no reader on B"
+	for _ in $(seq 60); do
+		sumb=$(QLAUNCH_SOCKET=$BSOCK gval mv 'cat /run/sum 2>/dev/null')
+		[ -n "$sumb" ] && break
+		sleep 1
+	done
 	qemu-img convert -U -f qcow2 -O raw "$AIMG" "$T/rawA"
 	suma=$(dd if="$T/rawA" bs=1M skip=8 count=24 2>/dev/null | md5sum | cut -c1-32)
 	rm -f "$T/rawA"
