@@ -237,37 +237,60 @@ moff_done(struct migoff *m, struct json_object *ret)
 
 /* ---- the copy: qemu-img convert into each export, in a child ---- */
 
+/* In the child: where qemu-img is, for its reports. */
+struct copy_at {
+	int	 fd;
+	size_t	 i;
+};
+
+static void
+copy_pct(void *arg, double pct)
+{
+	struct copy_at *at = arg;
+
+	imgwork_say(at->fd, "%zu %.2f", at->i, pct);
+}
+
 static int
 copy_child(void *carg, int fd, char *err, size_t errlen)
 {
 	struct migoff *m = carg;
+	struct copy_at at = { fd, 0 };
 
 	for (size_t i = 0; i < m->n; i++) {
 		struct moff_disk *k = &m->disks[i];
+		at.i = i;
 		if (qimg_convert_flags(k->path, k->format, k->uri, "raw",
-		    QIMG_CONVERT_SPARSE | QIMG_CONVERT_NBD, NULL, NULL, err,
+		    QIMG_CONVERT_SPARSE | QIMG_CONVERT_NBD, copy_pct, &at, err,
 		    errlen) == -1)
 			return -1;
-		imgwork_say(fd, "%zu", i + 1);
 	}
 	return 0;
 }
 
+/* Disk i is at pct (disks before it done); at most every MOFF_EVENT_MS. */
 static void
-moff_progress(struct migoff *m, size_t done)
+moff_progress(struct migoff *m, size_t i, double pct)
 {
 	long long total = 0, sofar = 0;
+	int64_t now = mono_ms();
+	int done = i == m->n - 1 && pct >= 100;
 
-	for (size_t i = 0; i < m->n; i++) {
-		total += m->disks[i].size;
-		if (i < done)
-			sofar += m->disks[i].size;
+	if (!done && now - m->last_event < MOFF_EVENT_MS)
+		return;
+	m->last_event = now;
+	for (size_t j = 0; j < m->n; j++) {
+		total += m->disks[j].size;
+		if (j < i)
+			sofar += m->disks[j].size;
+		else if (j == i)
+			sofar += (long long)((double)m->disks[j].size * pct / 100);
 	}
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "job", json_object_new_string(
 	    "copy-storage"));
 	json_object_object_add(d, "status", json_object_new_string(
-	    done == m->n ? "completed" : "active"));
+	    done ? "completed" : "active"));
 	json_object_object_add(d, "processed", json_object_new_int64(sofar));
 	json_object_object_add(d, "total", json_object_new_int64(total));
 	json_object_object_add(d, "percent", json_object_new_double(total > 0 ?
@@ -279,10 +302,12 @@ static void
 copy_line(void *arg, const char *text)
 {
 	struct migoff *m = arg;
-	long long n = strtoll(text, NULL, 10);
+	unsigned long long i;
+	double pct;
 
-	if (!m->dead && n > 0 && (size_t)n <= m->n)
-		moff_progress(m, (size_t)n);
+	if (!m->dead && sscanf(text, "%llu %lf", &i, &pct) == 2 && i < m->n &&
+	    pct >= 0 && pct <= 100)
+		moff_progress(m, (size_t)i, pct);
 }
 
 static void
@@ -330,7 +355,7 @@ moff_copy(struct migoff *m, struct json_object *ret)
 			return;
 		}
 	}
-	moff_progress(m, 0);
+	moff_progress(m, 0, 0);
 	m->w = imgwork_run(m->d->base, copy_child, m, copy_line, copy_done,
 	    m, err, sizeof(err));
 	if (m->w == NULL) {

@@ -149,6 +149,8 @@ t_offline() {
 	qb migrate mv "unix:$T/ctl.sock" --offline --copy-storage --json >"$T/out" 2>"$T/err" ||
 	    fail "offline B -> A: $(cat "$T/err")"
 	grep -q '"copied_storage": *true' "$T/out" || fail "said: $(cat "$T/out")"
+	grep -q '"job": *"copy-storage".*"status": *"completed".*"percent": *100' "$T/out" ||
+	    fail "no copy progress: $(head -c 800 "$T/out")"
 	! qb list --all | grep -qw mv || fail "B still has mv"
 	[ "$(q state --reason mv)" = "shut off (migrated)" ] || fail "A: $(q state --reason mv)"
 	grep -q "^disk: $aimg2," "$T/state/vms/mv.conf" || fail "A's definition: $(grep disk: "$T/state/vms/mv.conf")"
