@@ -8,7 +8,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 # libelf1, libssl3: what the kernel's kbuild tools link (mkguest builds
-# the NIC drivers the cloud kernel lacks)
+# the NIC drivers the cloud kernel lacks); openssh: the ssh:// migration
+# test runs sshds of its own
 PKGS="gcc make pkg-config libc6-dev libnl-route-3-dev libnftables-dev
 libjson-c-dev libevent-dev libbsd-dev libcmocka-dev libarchive-dev
 qemu-system-x86 qemu-utils
@@ -16,6 +17,7 @@ cpio lz4 xz-utils zstd gzip genisoimage isolinux syslinux-common
 clang libclang-rt-14-dev
 iproute2 procps psmisc dnsmasq-base nftables bridge-utils busybox
 libelf1 libssl3
+openssh-client openssh-server
 vncsnapshot libjpeg-turbo-progs python3"
 missing=
 for p in $PKGS; do

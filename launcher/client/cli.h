@@ -21,7 +21,7 @@ struct cmd;
 struct cli {
 	struct client_conn	 conn;
 	int			 connected;
-	char			 sock[108];
+	char			 sock[1024];	/* a path, or an ssh:// URI */
 	int			 autostart;
 	const struct cmd	*cmd;	/* the command being run */
 };

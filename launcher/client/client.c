@@ -15,6 +15,8 @@
 #include "client.h"
 #include "jget.h"
 #include "names.h"
+#include "sshconn.h"
+#include "sshuri.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -78,12 +80,22 @@ client_open(struct client_conn *c, const char *path, int autostart,
 	memset(c, 0, sizeof(*c));
 	TAILQ_INIT(&c->queue);
 	c->fd = -1;
+	c->pass_fd = -1;
 	c->next_id = 1;
-	if (strlcpy(c->path, path, sizeof(c->path)) >= sizeof(c->path)) {
+	if (sshuri_is(path)) {
+		c->ssh = xcalloc(1, sizeof(*c->ssh));
+		if (sshconn_open(path, c->ssh, err, errlen) == -1) {
+			free(c->ssh);
+			c->ssh = NULL;
+			return -1;
+		}
+		c->fd = c->ssh->fd;
+		c->ssh->fd = -1;
+	} else if (strlcpy(c->path, path, sizeof(c->path)) >= sizeof(c->path)) {
 		snprintf(err, errlen, "%s: too long for a UNIX socket", path);
 		return -1;
-	}
-	c->fd = unix_connect(path);
+	} else
+		c->fd = unix_connect(path);
 	if (c->fd == -1 && autostart && (errno == ENOENT ||
 	    errno == ECONNREFUSED)) {
 		if (start_daemon(path, err, errlen) == -1)
@@ -120,6 +132,43 @@ client_close(struct client_conn *c)
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
+	if (c->pass_fd != -1)
+		close(c->pass_fd);
+	c->pass_fd = -1;
+	if (c->ssh != NULL)
+		sshconn_close(c->ssh, 2000);
+	free(c->ssh);
+	c->ssh = NULL;
+}
+
+/* The request's line, with pass_fd beside its first byte. */
+static int
+send_line(struct client_conn *c, const char *line, size_t len)
+{
+	if (c->pass_fd == -1)
+		return write_all(c->fd, line, len);
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { (void *)line, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	ssize_t n;
+
+	memset(&u, 0, sizeof(u));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &c->pass_fd, sizeof(int));
+	while ((n = sendmsg(c->fd, &mh, MSG_NOSIGNAL)) == -1 && errno == EINTR)
+		;
+	close(c->pass_fd);
+	c->pass_fd = -1;
+	if (n == -1)
+		return -1;
+	return write_all(c->fd, line + n, len - (size_t)n);
 }
 
 static int
@@ -239,7 +288,7 @@ client_call(struct client_conn *c, const char *cmd, struct json_object *args,
 		json_object_object_add(m, "arguments", args);
 	char *line = jstream_render(m, &len);
 	json_object_put(m);
-	if (write_all(c->fd, line, len) == -1) {
+	if (send_line(c, line, len) == -1) {
 		strlcpy(eclass, ERR_DISCONNECTED, eclasslen);
 		snprintf(edesc, edesclen, "cannot send to qlaunchd: %s",
 		    strerror(errno));

@@ -32,10 +32,15 @@ struct client_conn {
 	size_t		 nrest;
 	char		 path[108];
 	int		 error_from_qemu;	/* the last error came from QEMU */
+	/* sent with the next request (SCM_RIGHTS), then closed; -1: none */
+	int		 pass_fd;
+	struct sshconn	*ssh;		/* reached over ssh (-c ssh://...) */
 };
 
+struct sshconn;
+
 /*
- * Connect to the supervisor.  When nothing answers and autostart is set,
+ * Connect to the supervisor (path may be an ssh:// URI).  When nothing answers and autostart is set,
  * start qlaunchd for the caller (as tmux starts its server) and wait for
  * it.  Returns 0, or -1 with err filled in.
  */

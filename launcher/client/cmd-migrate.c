@@ -16,6 +16,9 @@
 
 #include "cli.h"
 #include "jget.h"
+#include "migssh.h"
+#include "sshconn.h"
+#include "sshuri.h"
 
 /*
  * What SIGINT needs to ask for the cancel: a signal handler has no
@@ -109,11 +112,8 @@ dest_path(struct cli *cli, const char *dest)
 {
 	if (strncmp(dest, "unix:", 5) == 0 && dest[5] != '\0')
 		return cli_abs_path(dest + 5);
-	if (strncmp(dest, "ssh://", 6) == 0)
-		cli_die("migrate: ssh:// destinations are not supported yet; "
-		    "use unix:PATH (the other qlaunchd's control socket)");
 	cli_usage_error(cli, "migrate: DEST is unix:PATH, the other "
-	    "qlaunchd's control socket");
+	    "qlaunchd's control socket, or ssh://[user@]host[:port]");
 }
 
 static void
@@ -151,9 +151,12 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
 	cli_operands(cli, argc, first, 2);
-	char *dest = dest_path(cli, argv[first + 1]);
+	int ssh = sshuri_is(argv[first + 1]);
+	struct sshconn sc = { .fd = -1, .errfd = -1 };
+	char *dest = ssh ? NULL : dest_path(cli, argv[first + 1]);
 	struct json_object *a = cli_name_args(argv[first]);
-	json_object_object_add(a, "dest", json_object_new_string(dest));
+	if (!ssh)
+		json_object_object_add(a, "dest", json_object_new_string(dest));
 	num_arg(a, "bandwidth", "--bandwidth", bw, 1, 1 << 20);
 	num_arg(a, "downtime", "--downtime", downtime, 1, 2000000);
 	num_arg(a, "multifd", "--multifd", multifd, 1, 255);
@@ -179,8 +182,11 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		json_object_object_add(a, "listen", json_object_new_string(
 		    listen));
 	cli_connect(cli);
+	if (ssh)
+		dest = migssh_dest(cli, argv[first + 1], a, &sc);
 	cancel_on_sigint(cli, argv[first]);
 	struct json_object *ret = cli_call_progress(cli, "migrate", a, json);
+	sshconn_close(&sc, 5000);
 	if (json)
 		cli_print_json(ret);
 	else {
@@ -257,7 +263,8 @@ c_migrate_cancel(struct cli *cli, int argc, char **argv)
 }
 
 const struct cmd cmds_migrate[] = {
-	{ "migrate", NULL, c_migrate, "NAME unix:SOCKET [--live] "
+	{ "migrate", NULL, c_migrate, "NAME unix:SOCKET|ssh://[USER@]HOST[:PORT]"
+	    "[/?keyfile=K&socket=S&command=C] [--live] "
 	    "[--keep-source] [--bandwidth MiB/s] [--downtime MS] "
 	    "[--auto-converge] [--xbzrle] [--multifd N] [--timeout S] "
 	    "[--listen-address ADDR] [--copy-storage] [--offline] [--verbose] "

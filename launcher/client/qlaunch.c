@@ -34,6 +34,7 @@ extern const struct cmd cmds_image[];
 extern const struct cmd cmds_iface[];
 extern const struct cmd cmds_host[];
 extern const struct cmd cmds_net[];
+extern const struct cmd cmds_proxy[];
 
 /* The areas, in the order qlaunch -h lists them. */
 static const struct cmd *const areas[] = {
@@ -55,6 +56,7 @@ static const struct cmd *const areas[] = {
 	cmds_image,
 	cmds_iface,
 	cmds_host,
+	cmds_proxy,
 };
 
 #define FOREACH_CMD(c) \
@@ -141,7 +143,7 @@ main(int argc, char *argv[])
 		usage();
 	if (sock != NULL) {
 		if (strlcpy(cli.sock, sock, sizeof(cli.sock)) >= sizeof(cli.sock))
-			cli_die("%s: too long for a UNIX socket", sock);
+			cli_die("%s: too long", sock);
 	} else if (default_socket(cli.sock, sizeof(cli.sock), 1) == -1)
 		cli_die("the control socket path is too long; give one with -c");
 	signal(SIGPIPE, SIG_IGN);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <json-c/json.h>
@@ -39,6 +40,7 @@
 #include "log.h"
 #include "migoff.h"
 #include "migrate.h"
+#include "migpeer.h"
 #include "migstor.h"
 #include "names.h"
 #include "qmp.h"
@@ -76,6 +78,7 @@ struct migout {
 	char			 name[65];
 	char			 dest[108];	/* its control socket */
 	char			 listen[64];
+	int			 peer_fd;	/* passed by the client, or -1 */
 	struct qmp		*peer;
 	int			 peer_heard;	/* it answered once */
 	struct json_object	*caps, *params;		/* asked for */
@@ -118,6 +121,8 @@ migout_release(struct migout *m)
 		events_unsink(m->d, m->sink);
 	if (m->peer != NULL)
 		qmp_free(m->peer);
+	if (m->peer_fd != -1)
+		close(m->peer_fd);
 	json_object_put(m->caps);
 	json_object_put(m->params);
 	json_object_put(m->qcaps);
@@ -263,6 +268,18 @@ peer_open(struct migout *m, char *err, size_t errlen)
 	qmp_options_default(&o);
 	o.negotiate = 0;
 	o.expect_greeting = 0;
+	if (m->peer_fd != -1) {
+		int fd = m->peer_fd;
+		m->peer_fd = -1;
+		if ((m->peer = qmp_new(m->d->base, &o, &cbs, m)) == NULL ||
+		    qmp_attach_fd(m->peer, fd) == -1) {
+			close(fd);
+			snprintf(err, errlen, "cannot use the connection to the "
+			    "destination %s", m->dest);
+			return -1;
+		}
+		return 0;
+	}
 	if ((m->peer = qmp_new(m->d->base, &o, &cbs, m)) == NULL ||
 	    qmp_connect_unix(m->peer, m->dest, MIGOUT_PEER_MS) == -1) {
 		snprintf(err, errlen, "cannot connect to the destination %s",
@@ -859,15 +876,44 @@ migout_options(struct req *r, struct migout *m)
 	return 0;
 }
 
+/* dest is another qlaunchd's control socket; -1 answered. */
+static int
+dest_socket_ok(struct req *r, const char *dest)
+{
+	if (dest == NULL || *dest != '/' || strlen(dest) >= 108) {
+		req_error(r, ERR_GENERIC, "migrate: the destination is the "
+		    "absolute path of another qlaunchd's control socket "
+		    "(under 108 bytes)");
+		return -1;
+	}
+	struct stat st;
+	int serr = stat(dest, &st) == -1 ? errno : 0;
+	if (serr != 0 || !S_ISSOCK(st.st_mode)) {
+		req_error(r, ERR_GENERIC, "migrate: cannot connect to the "
+		    "destination %s: %s", dest, serr != 0 ? strerror(serr) :
+		    "not a socket");
+		return -1;
+	}
+	if (strcmp(dest, r->d->sock) == 0) {
+		req_error(r, ERR_GENERIC, "migrate: %s is this supervisor's "
+		    "own socket", dest);
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * {"name", "dest": the destination's control socket, "bandwidth",
- * "downtime", "auto_converge", "xbzrle", "multifd", "timeout",
- * "keep_source", "listen", "copy_storage", "offline" (migoff.h)}
+ * {"name", "dest": the destination's control socket (with "peer_fd":
+ * true, a name for the connection passed along, see migpeer.h),
+ * "bandwidth", "downtime", "auto_converge", "xbzrle", "multifd",
+ * "timeout", "keep_source", "listen", "copy_storage", "offline"
+ * (migoff.h)}
  */
 static void
 d_migrate(struct req *r, struct vm *vm)
 {
 	const char *dest = req_str(r, "dest"), *listen = req_str(r, "listen");
+	int pfd = -1;
 
 	/* what the table's NEEDS_QMP said before --offline */
 	if (!req_bool(r, "offline") && vm_qmp(vm) == NULL) {
@@ -876,28 +922,18 @@ d_migrate(struct req *r, struct vm *vm)
 		    vm_state_name(vm->state));
 		return;
 	}
-	if (dest == NULL || *dest != '/' || strlen(dest) >= 108) {
-		req_error(r, ERR_GENERIC, "migrate: the destination is the "
-		    "absolute path of another qlaunchd's control socket "
-		    "(under 108 bytes)");
+	if (req_bool(r, "peer_fd") && dest == NULL)
+		dest = "(a passed connection)";
+	if (!req_bool(r, "peer_fd") && dest_socket_ok(r, dest) == -1)
 		return;
-	}
-	struct stat st;
-	int serr = stat(dest, &st) == -1 ? errno : 0;
-	if (serr != 0 || !S_ISSOCK(st.st_mode)) {
-		req_error(r, ERR_GENERIC, "migrate: cannot connect to the "
-		    "destination %s: %s", dest, serr != 0 ? strerror(serr) :
-		    "not a socket");
-		return;
-	}
-	if (strcmp(dest, r->d->sock) == 0) {
-		req_error(r, ERR_GENERIC, "migrate: %s is this supervisor's "
-		    "own socket", dest);
-		return;
-	}
 	if (listen != NULL && strlen(listen) >= 64) {
 		req_error(r, ERR_GENERIC, "migrate: the listen address is too "
 		    "long");
+		return;
+	}
+	if (req_bool(r, "offline") && req_bool(r, "peer_fd")) {
+		req_error(r, ERR_GENERIC, "migrate: --offline goes to a "
+		    "unix: destination only, so far");
 		return;
 	}
 	if (req_bool(r, "offline")) {
@@ -915,9 +951,13 @@ d_migrate(struct req *r, struct vm *vm)
 		    vm->name);
 		return;
 	}
+	/* an unclaimed descriptor is closed after the request */
+	if (migpeer_take(r, &pfd) == -1)
+		return;
 	struct migout *m = xcalloc(1, sizeof(*m));
 	m->d = r->d;
 	m->vm = vm;
+	m->peer_fd = pfd;
 	strlcpy(m->name, vm->name, sizeof(m->name));
 	strlcpy(m->dest, dest, sizeof(m->dest));
 	if (listen != NULL)

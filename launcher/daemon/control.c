@@ -26,6 +26,7 @@
 #include <json-c/json.h>
 
 #include "control.h"
+#include "ctlfd.h"
 #include "daemon.h"
 #include "dispatch.h"
 #include "events.h"
@@ -45,6 +46,7 @@ struct client {
 	TAILQ_ENTRY(client)	 entry;
 	struct control		*ctl;
 	struct bufferevent	*bev;
+	struct ctlfd		*rd;		/* reads bev's socket */
 	struct jstream		 js;
 	uid_t			 uid;
 	pid_t			 pid;
@@ -130,7 +132,16 @@ conn_detach(void *conn, void (*fn)(void *, struct bufferevent *), void *arg)
 	return 0;
 }
 
-static const struct req_ops conn_ops = { conn_send, conn_forget, conn_detach };
+static int
+conn_take_fd(void *conn)
+{
+	struct client *c = conn;
+
+	return c->rd != NULL ? ctlfd_take(c->rd) : -1;
+}
+
+static const struct req_ops conn_ops = { conn_send, conn_forget, conn_detach,
+    conn_take_fd };
 
 /* ---- subscriptions ---- */
 
@@ -276,6 +287,8 @@ client_message(void *arg, struct json_object *msg)
 		client_subscribe(r, c);
 	else
 		dispatch(r);
+	/* a descriptor passed along is the request's, or nobody's */
+	ctlfd_drop(c->rd);
 	/* a handover switches the rest of the stream to raw bytes */
 	return c->handover != NULL || c->closing;
 }
@@ -288,8 +301,10 @@ client_close_when_done(struct client *c)
 	c->closing = 1;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		client_free(c);
-	else
-		bufferevent_disable(c->bev, EV_READ);
+	else {
+		ctlfd_free(c->rd);
+		c->rd = NULL;
+	}
 }
 
 static void
@@ -357,6 +372,7 @@ client_free(struct client *c)
 		r->conn = NULL;	/* its handler answers into the void */
 	}
 	TAILQ_REMOVE(&c->ctl->clients, c, entry);
+	ctlfd_free(c->rd);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	jstream_free(&c->js);
@@ -371,6 +387,8 @@ client_hand_over(struct client *c)
 	struct bufferevent *bev = c->bev;
 
 	c->bev = NULL;
+	ctlfd_free(c->rd);
+	c->rd = NULL;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	c->handover(c->handover_arg, bev);
 	client_free(c);
@@ -412,8 +430,14 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* read with recvmsg (ctlfd), for descriptors passed along */
+	bufferevent_enable(c->bev, EV_WRITE);
 	TAILQ_INSERT_TAIL(&ctl->clients, c, entry);
+	if ((c->rd = ctlfd_new(ctl->d->base, c->bev, client_read, client_event,
+	    c)) == NULL) {
+		log_warnx("out of memory for a client");
+		client_free(c);
+	}
 }
 
 int

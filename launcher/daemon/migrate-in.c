@@ -39,6 +39,7 @@
 #include "jget.h"
 #include "log.h"
 #include "migrate.h"
+#include "migpeer.h"
 #include "migstor.h"
 #include "names.h"
 #include "qmp.h"
@@ -554,6 +555,12 @@ d_prepare(struct req *r, struct vm *unused)
 		    "is too long");
 		return;
 	}
+	char addr[64];
+	if (listen != NULL && migpeer_resolve(listen, addr, sizeof(addr), err,
+	    sizeof(err)) == -1) {
+		req_error(r, ERR_GENERIC, "migrate-prepare: %s", err);
+		return;
+	}
 	struct vmdef *def = vmdef_parse(text, "the migrated definition", err,
 	    sizeof(err));
 	if (def == NULL) {
@@ -578,7 +585,7 @@ d_prepare(struct req *r, struct vm *unused)
 	m->caps = json_object_get(caps);
 	m->params = json_object_get(params);
 	if (listen != NULL)
-		strlcpy(m->listen, listen, sizeof(m->listen));
+		strlcpy(m->listen, addr, sizeof(m->listen));
 	if (jget(r->args, "copy_storage") != NULL) {
 		migin_images(m, def, vm);
 		return;

@@ -123,3 +123,11 @@ req_bool(struct req *r, const char *key)
 {
 	return jbool(r->args, key);
 }
+
+int
+req_take_fd(struct req *r)
+{
+	if (r->conn == NULL || r->ops->take_fd == NULL)
+		return -1;
+	return r->ops->take_fd(r->conn);
+}

@@ -27,6 +27,8 @@ struct req_ops {
 	 */
 	int	(*detach)(void *conn, void (*fn)(void *, struct bufferevent *),
 		    void *arg);
+	/* the descriptor passed with the request (SCM_RIGHTS), or -1 */
+	int	(*take_fd)(void *conn);
 };
 
 struct req {
@@ -57,6 +59,12 @@ void		 req_event(struct req *, const char *event, struct json_object *);
 /* The error reply as a message, for connections without a request. */
 struct json_object *req_error_msg(struct json_object *id, const char *class,
 		    const char *desc);
+/*
+ * The descriptor the client passed with this request, now the caller's;
+ * -1 when none came.  Only a handler that expects one takes it: the
+ * connection closes any other once the request is dispatched.
+ */
+int		 req_take_fd(struct req *);
 /* Arguments. */
 const char	*req_str(struct req *, const char *key);
 int		 req_bool(struct req *, const char *key);

@@ -188,7 +188,7 @@ t_info() {
 t_errors() {
 	q list --all | awk '{ print $1, $2, $3, $4 }' >"$T/before"
 	one_line_error "cannot connect to the destination" q migrate mv "unix:$T/nothing.sock"
-	one_line_error "ssh:// destinations are not supported yet" q migrate mv ssh://h
+	one_line_error "unknown key 'sock'" q migrate mv 'ssh://h/?sock=/x'
 	usage_error "DEST is unix:PATH" q migrate mv "$BSOCK"
 	one_line_error "--multifd '0'" q migrate mv "unix:$BSOCK" --multifd 0
 	one_line_error "this supervisor's own socket" q migrate mv "unix:$T/ctl.sock"
