@@ -102,6 +102,8 @@ struct migout {
 	int			 qemu_err;
 	struct migstor		*stor;		/* --copy-storage */
 	int			 stor_undone;
+	int			 pinging;	/* the destination asked */
+	int64_t			 last_ping;
 	char			 eclass[64];
 	char			 edesc[1024];
 };
@@ -649,12 +651,46 @@ stor_step(void *arg, const char *err)
 		migout_step(m, NULL);
 }
 
-/* The disk copy's progress, as migrate's own. */
+static void
+stor_ping_reply(void *arg, struct json_object *ret,
+    const struct qmp_error *err)
+{
+	struct migout *m = arg;
+
+	(void)ret;
+	m->holds--;
+	m->pinging = 0;
+	if (m->dead)
+		migout_release(m);
+	else if (err != NULL && strcmp(err->class, ERR_DISCONNECTED) != 0 &&
+	    strcmp(err->class, ERR_TIMEOUT) != 0)
+		migout_fail(m, ERR_GENERIC, "the destination dropped its side: "
+		    "%s", err->desc);
+}
+
+/*
+ * The disk copy's progress, as migrate's own.  Each second the
+ * destination is asked whether its side still stands: a QEMU that died
+ * there shows at once, not at the mirror's next write (which
+ * --bandwidth may put seconds away).
+ */
 static void
 stor_progress(void *arg, struct json_object *d)
 {
 	struct migout *m = arg;
 
+	if (m->peer != NULL && !m->pinging && mono_ms() - m->last_ping >=
+	    1000) {
+		m->last_ping = mono_ms();
+		m->pinging = 1;
+		m->holds++;
+		if (qmp_execute(m->peer, "migrate-info", args1("name",
+		    json_object_new_string(m->name)), MIGOUT_CMD_MS,
+		    stor_ping_reply, m) == -1) {
+			m->holds--;
+			m->pinging = 0;
+		}
+	}
 	if (m->vm != NULL)
 		vm_emit(m->vm, EV_JOB_PROGRESS, json_object_get(d));
 	req_event(m->r, EV_JOB_PROGRESS, d);

@@ -92,8 +92,11 @@ t_kill_destination() {
 		sleep 0.1
 	done
 	[ -n "$pid" ] || fail "no mirror to B: $(cat "$T/mig.err")"
+	local t0
+	t0=$(date +%s%N)
 	kill -9 "$pid"
 	wait "$mig" || rc=$?
+	echo "the source noticed in $((($(date +%s%N) - t0) / 1000000)) ms: $(cat "$T/mig.err")"
 	[ "$rc" = 1 ] || fail "migrate ended with $rc: $(cat "$T/mig.err")"
 	[ "$(wc -l <"$T/mig.err")" -eq 1 ] || fail "not one line: $(cat "$T/mig.err")"
 	grep -q "migration of 'mv' to $BSOCK failed" "$T/mig.err" ||

@@ -165,16 +165,32 @@ dest_accept(struct fx *f, int lfd)
 	return -1;
 }
 
+static void	dest_answer(int, long long, const char *);
+
+/*
+ * A request on the destination's socket; its id and arguments.  The
+ * source's questions while the disks copy (migrate-info) are answered
+ * on the way.
+ */
 static long long
 dest_expect(struct fx *f, int c, const char *name, struct json_object **argsp)
 {
-	char *line = tu_read_line(c, f->base, 5000);
+	struct json_object *o;
 
-	if (line == NULL)
-		fail_msg("the destination got nothing (expected %s)", name);
-	struct json_object *o = json_tokener_parse(line);
-	free(line);
-	assert_non_null(o);
+	for (;;) {
+		char *line = tu_read_line(c, f->base, 5000);
+		if (line == NULL)
+			fail_msg("the destination got nothing (expected %s)",
+			    name);
+		o = json_tokener_parse(line);
+		free(line);
+		assert_non_null(o);
+		if (strcmp(name, "migrate-info") == 0 ||
+		    strcmp(jstr(o, "execute"), "migrate-info") != 0)
+			break;
+		dest_answer(c, jint(o, "id", -1), "{\"status\": \"active\"}");
+		json_object_put(o);
+	}
 	assert_string_equal(jstr(o, "execute"), name);
 	long long id = jint(o, "id", -1);
 	if (argsp != NULL)
@@ -393,6 +409,49 @@ test_source_job_dies(void **state)
 	fx_free(f);
 }
 
+/*
+ * The destination's side is gone while the disks copy (its QEMU died):
+ * the source's question says so at once; the job is cancelled with
+ * force, the node deleted, one error.
+ */
+static void
+test_source_destination_gone(void **state)
+{
+	struct fx *f = fx_new();
+	char path[256];
+	int lfd = dest_listen(f, path, sizeof(path)), c;
+	struct json_object *m, *a;
+	long long add, id;
+
+	(void)state;
+	struct vm *vm = up_to_prepare(f, lfd, path, &c, &add);
+	answer(f, add, "{}");
+	answer(f, expect_cmd(f, "blockdev-mirror", NULL), "{}");
+	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[{\"device\": "
+	    "\"mig-vda\", \"offset\": 0, \"len\": 4194304, \"ready\": false}]");
+	id = dest_expect(f, c, "migrate-info", NULL);
+	char buf[256];
+	snprintf(buf, sizeof(buf), "{\"id\": %lld, \"error\": {\"class\": "
+	    "\"GenericError\", \"desc\": \"no VM named 't1'\"}}\n", id);
+	tu_write_str(c, buf);
+	id = expect_cmd(f, "block-job-cancel", &a);
+	assert_true(jbool(a, "force"));
+	json_object_put(a);
+	answer(f, id, "{}");
+	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[]");
+	answer(f, expect_cmd(f, "blockdev-del", NULL), "{}");
+	id = dest_expect(f, c, "migrate-abort", NULL);
+	dest_answer(c, id, "{}");
+	const char *e = final_error(f, &m);
+	assert_non_null(strstr(e, "the destination dropped its side: no VM "
+	    "named 't1'"));
+	json_object_put(m);
+	assert_int_equal(vm->state, VM_RUNNING);
+	close(c);
+	close(lfd);
+	fx_free(f);
+}
+
 /* --offline: a running VM is refused, and nothing is sent anywhere. */
 static void
 test_offline_running_refused(void **state)
@@ -428,6 +487,7 @@ main(void)
 		cmocka_unit_test(test_source_steps),
 		cmocka_unit_test(test_source_nbd_refused),
 		cmocka_unit_test(test_source_job_dies),
+		cmocka_unit_test(test_source_destination_gone),
 		cmocka_unit_test(test_offline_running_refused),
 	};
 
