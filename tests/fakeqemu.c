@@ -1,6 +1,7 @@
 /* A fake QEMU for the supervisor's unit tests: see fakeqemu.h. */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -302,4 +303,85 @@ expect_return(struct fx *f)
 	json_object_get(r);
 	json_object_put(m);
 	return r;
+}
+
+/* ---- a fake destination supervisor, for migration tests ---- */
+
+/* The fake destination: a listening socket, non-blocking. */
+int
+dest_listen(struct fx *f, char *path, size_t len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	snprintf(path, len, "%s/dest.sock", f->dir);
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	assert_true(fd != -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+/* The source supervisor's connection, once it comes (5 s at most). */
+int
+dest_accept(struct fx *f, int lfd)
+{
+	for (int i = 0; i < 5000; i++) {
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (c != -1)
+			return c;
+		pump(f, 1);
+	}
+	fail_msg("the source did not connect to the destination");
+	return -1;
+}
+
+/* A request on the destination's socket; its id and arguments. */
+long long
+dest_expect(struct fx *f, int c, const char *name, struct json_object **argsp)
+{
+	char *line = tu_read_line(c, f->base, 5000);
+
+	if (line == NULL)
+		fail_msg("the destination got nothing (expected %s)", name);
+	struct json_object *o = json_tokener_parse(line);
+	free(line);
+	assert_non_null(o);
+	assert_string_equal(jstr(o, "execute"), name);
+	long long id = jint(o, "id", -1);
+	if (argsp != NULL)
+		*argsp = json_object_get(jget(o, "arguments"));
+	json_object_put(o);
+	return id;
+}
+
+void
+dest_answer(int c, long long id, const char *ret)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "{\"id\": %lld, \"return\": %s}\n", id, ret);
+	tu_write_str(c, buf);
+}
+
+void
+migrate_request(struct fx *f, const char *dest, const char *more)
+{
+	char args[1024];
+
+	snprintf(args, sizeof(args), "{\"name\": \"t1\", \"dest\": \"%s\"%s}",
+	    dest, more);
+	request(f, "migrate", args);
+}
+
+/* The capability named in a list of {"capability", "state"}: its state. */
+int
+cap_state(struct json_object *caps, const char *name)
+{
+	for (size_t i = 0; i < json_object_array_length(caps); i++) {
+		struct json_object *c = json_object_array_get_idx(caps, i);
+		if (strcmp(jstr(c, "capability"), name) == 0)
+			return jbool(c, "state");
+	}
+	return -1;
 }

@@ -72,4 +72,21 @@ void		 expect_error(struct fx *, const char *class,
 		    const char *desc_part, int qemu);
 struct json_object *expect_return(struct fx *);
 
+/*
+ * A fake destination supervisor for migration tests: a listening UNIX
+ * socket in f->dir (non-blocking), the source's connection to it, a
+ * request read there (its id; its arguments when argsp is not NULL),
+ * an answer to it.
+ */
+int		 dest_listen(struct fx *, char *path, size_t len);
+int		 dest_accept(struct fx *, int lfd);
+long long	 dest_expect(struct fx *, int c, const char *name,
+		    struct json_object **argsp);
+void		 dest_answer(int c, long long id, const char *ret);
+/* migrate {"name": "t1", "dest": dest, more...} */
+void		 migrate_request(struct fx *, const char *dest,
+		    const char *more);
+/* A capability's state in a list of {"capability", "state"}; -1: absent. */
+int		 cap_state(struct json_object *caps, const char *name);
+
 #endif

@@ -161,12 +161,14 @@ cli_progress_event(struct json_object *ev, void *arg)
 	if (pct > 100)
 		pct = 100;
 	int n = (int)(pct * BAR_WIDTH / 100);
-	const char *job = jstr(d, "job");
+	const char *job = jstr(d, "job"), *st = jstr(d, "status");
+	/* a phase worth telling (migration's postcopy-active) */
+	int tell = st != NULL && strcmp(st, "active") != 0;
 	/* erased to the end: a shorter job's line after a longer one's */
-	fprintf(stderr, "\r%s: [%.*s%*s] %3.0f%%\033[K", job != NULL ? job :
-	    "job",
-	    n, "########################################", BAR_WIDTH - n, "",
-	    pct);
+	fprintf(stderr, "\r%s%s%s%s: [%.*s%*s] %3.0f%%\033[K",
+	    job != NULL ? job : "job", tell ? " (" : "", tell ? st : "",
+	    tell ? ")" : "", n, "########################################",
+	    BAR_WIDTH - n, "", pct);
 	fflush(stderr);
 	p->drawn = 1;
 }

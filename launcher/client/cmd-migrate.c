@@ -16,9 +16,11 @@
 
 #include "cli.h"
 #include "jget.h"
+#include "migargs.h"
 #include "migssh.h"
 #include "sshconn.h"
 #include "sshuri.h"
+#include "statsfile.h"
 
 /*
  * What SIGINT needs to ask for the cancel: a signal handler has no
@@ -104,6 +106,10 @@ print_summary(struct json_object *s)
 	size_str(jint(s, "memory_total", 0), b, sizeof(b));
 	printf("%-20s %s\n", "Memory total:", b);
 	printf("%-20s %lld\n", "Passes:", jint(s, "passes", 0));
+	struct json_object *g = jget(jget(s, "summary"), "guest_downtime_ms");
+	if (g != NULL)
+		printf("%-20s %.3f ms\n", "Guest downtime:",
+		    json_object_get_double(g));
 }
 
 /* "unix:/path/to/qlaunchd.sock" */
@@ -131,17 +137,27 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	int live = 0, keep = 0, ac = 0, xbzrle = 0, json = 0, verbose = 0,
 	    copy = 0, offline = 0;
 	const char *bw = NULL, *downtime = NULL, *multifd = NULL,
-	    *timeout = NULL, *listen = NULL;
+	    *timeout = NULL, *listen = NULL, *stats = NULL, *interval = NULL;
+	struct statsfile sf;
+	char err[512];
+	struct migargs g = { 0 };
 	struct opt o[] = {
 		{ "live", 0, NULL, &live },
 		{ "keep-source", 0, NULL, &keep },
 		{ "bandwidth", 1, &bw, NULL },
 		{ "downtime", 1, &downtime, NULL },
 		{ "auto-converge", 0, NULL, &ac },
-		{ "xbzrle", 0, NULL, &xbzrle },
+		{ "xbzrle", 2, &g.xbzrle_cache, &xbzrle },
 		{ "multifd", 1, &multifd, NULL },
 		{ "timeout", 1, &timeout, NULL },
 		{ "listen-address", 1, &listen, NULL },
+		{ "stats", 1, &stats, NULL },
+		{ "stats-interval", 1, &interval, NULL },
+		{ "postcopy", 0, NULL, &g.postcopy },
+		{ "postcopy-after", 1, &g.postcopy_after, NULL },
+		{ "timeout-action", 1, &g.timeout_action, NULL },
+		{ "multifd-compression", 1, &g.compression, NULL },
+		{ "stall-timeout", 1, &g.stall_timeout, NULL },
 		{ "verbose", 0, NULL, &verbose },
 		{ "json", 0, NULL, &json },
 		{ "copy-storage", 0, NULL, &copy },
@@ -151,9 +167,14 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
 	cli_operands(cli, argc, first, 2);
+	if (interval != NULL && stats == NULL)
+		cli_usage_error(cli, "--stats-interval goes with --stats");
 	int ssh = sshuri_is(argv[first + 1]);
 	struct sshconn sc = { .fd = -1, .errfd = -1 };
 	char *dest = ssh ? NULL : dest_path(cli, argv[first + 1]);
+	/* a bad --stats file fails before anything starts */
+	if (statsfile_open(&sf, stats, json, err, sizeof(err)) == -1)
+		cli_die("migrate: %s", err);
 	struct json_object *a = cli_name_args(argv[first]);
 	if (!ssh)
 		json_object_object_add(a, "dest", json_object_new_string(dest));
@@ -161,6 +182,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	num_arg(a, "downtime", "--downtime", downtime, 1, 2000000);
 	num_arg(a, "multifd", "--multifd", multifd, 1, 255);
 	num_arg(a, "timeout", "--timeout", timeout, 1, 86400 * 7);
+	num_arg(a, "stats_interval", "--stats-interval", interval, 10, 60000);
 	if (keep)
 		json_object_object_add(a, "keep_source",
 		    json_object_new_boolean(1));
@@ -181,11 +203,12 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	if (listen != NULL)
 		json_object_object_add(a, "listen", json_object_new_string(
 		    listen));
+	migargs_add(a, &g);
 	cli_connect(cli);
 	if (ssh)
 		dest = migssh_dest(cli, argv[first + 1], a, &sc);
 	cancel_on_sigint(cli, argv[first]);
-	struct json_object *ret = cli_call_progress(cli, "migrate", a, json);
+	struct json_object *ret = statsfile_call(cli, &sf, a);
 	sshconn_close(&sc, 5000);
 	if (json)
 		cli_print_json(ret);
@@ -218,7 +241,9 @@ c_migrate_info(struct cli *cli, int argc, char **argv)
 		{ "data_total", "Data total:", 1 },
 		{ "expected_downtime_ms", "Expected downtime:", 0 },
 		{ "downtime_ms", "Total downtime:", 0 },
+		{ "guest_downtime_ms", "Guest downtime:", 0 },
 		{ "passes", "Passes:", 2 },
+		{ "postcopy_requests", "Postcopy requests:", 2 },
 	};
 	char b[32];
 
@@ -266,8 +291,12 @@ const struct cmd cmds_migrate[] = {
 	{ "migrate", NULL, c_migrate, "NAME unix:SOCKET|ssh://[USER@]HOST[:PORT]"
 	    "[/?keyfile=K&socket=S&command=C] [--live] "
 	    "[--keep-source] [--bandwidth MiB/s] [--downtime MS] "
-	    "[--auto-converge] [--xbzrle] [--multifd N] [--timeout S] "
-	    "[--listen-address ADDR] [--copy-storage] [--offline] [--verbose] "
+	    "[--auto-converge] [--xbzrle[=CACHE]] [--multifd N] "
+	    "[--multifd-compression zstd|zlib|none] [--postcopy] "
+	    "[--postcopy-after PASSES] [--timeout S] "
+	    "[--timeout-action cancel|pause|postcopy] [--stall-timeout S] "
+	    "[--listen-address ADDR] [--stats FILE.csv|FILE.json "
+	    "[--stats-interval MS]] [--copy-storage] [--offline] [--verbose] "
 	    "[--json]" },
 	{ "migrate-info", "domjobinfo", c_migrate_info, "NAME [--json]" },
 	{ "migrate-cancel", "domjobabort", c_migrate_cancel, "NAME" },

@@ -27,6 +27,7 @@ extern const struct cmd cmds_nic[];
 extern const struct cmd cmds_snapshot[];
 extern const struct cmd cmds_save[];
 extern const struct cmd cmds_migrate[];
+extern const struct cmd cmds_migpost[];
 extern const struct cmd cmds_clone[];
 extern const struct cmd cmds_display[];
 extern const struct cmd cmds_qmp[];
@@ -49,6 +50,7 @@ static const struct cmd *const areas[] = {
 	cmds_snapshot,
 	cmds_save,
 	cmds_migrate,
+	cmds_migpost,
 	cmds_clone,
 	cmds_display,
 	cmds_net,

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -66,4 +67,19 @@ jint_range(struct json_object *o, const char *key, long long min,
 		return -2;
 	*out = n;
 	return 0;
+}
+
+struct json_object *
+jfind(struct json_object *a, const char *key, const char *val)
+{
+	size_t n = json_object_is_type(a, json_type_array) ?
+	    json_object_array_length(a) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+		const char *s = jstr(e, key);
+		if (s != NULL && strcmp(s, val) == 0)
+			return e;
+	}
+	return NULL;
 }

@@ -26,5 +26,12 @@ int		 jbool(struct json_object *o, const char *key);
  */
 int		 jint_range(struct json_object *o, const char *key,
 		    long long min, long long max, long long *out);
+/*
+ * The first object of the array a whose string member key is val (QMP's
+ * lists: {"capability": NAME, ...}, {"name": NAME, ...}); NULL when none
+ * or a is not an array.
+ */
+struct json_object *jfind(struct json_object *a, const char *key,
+		    const char *val);
 
 #endif

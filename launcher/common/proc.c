@@ -9,11 +9,21 @@
 int
 proc_stat(pid_t pid, int first, unsigned long long *v, int n)
 {
+	return proc_task_stat(pid, 0, first, v, n);
+}
+
+int
+proc_task_stat(pid_t pid, pid_t tid, int first, unsigned long long *v, int n)
+{
 	char path[64], buf[1024];
 	int fd;
 	ssize_t len;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (tid > 0)
+		snprintf(path, sizeof(path), "/proc/%ld/task/%ld/stat",
+		    (long)pid, (long)tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	len = read(fd, buf, sizeof(buf) - 1);
@@ -47,9 +57,15 @@ proc_starttime(pid_t pid)
 long long
 proc_cputime_ms(pid_t pid)
 {
+	return proc_task_cputime_ms(pid, 0);
+}
+
+long long
+proc_task_cputime_ms(pid_t pid, pid_t tid)
+{
 	unsigned long long t[2];	/* utime, stime */
 
-	if (proc_stat(pid, 14, t, 2) == -1)
+	if (proc_task_stat(pid, tid, 14, t, 2) == -1)
 		return -1;
 	return (long long)((t[0] + t[1]) * 1000 /
 	    (unsigned long long)sysconf(_SC_CLK_TCK));

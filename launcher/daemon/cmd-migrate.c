@@ -38,9 +38,11 @@
 #include "events.h"
 #include "jget.h"
 #include "log.h"
+#include "migctl.h"
 #include "migoff.h"
 #include "migrate.h"
 #include "migpeer.h"
+#include "migstats.h"
 #include "migstor.h"
 #include "names.h"
 #include "qmp.h"
@@ -97,6 +99,8 @@ struct migout {
 	int			 polling;	/* a query-migrate out */
 	int64_t			 t0, last_event;
 	struct json_object	*last;		/* query-migrate, completed */
+	struct migstats		*stats;		/* migstats.h */
+	struct migctl		 ctl;		/* postcopy, stall, ... */
 	int			 holds;		/* callbacks still to come */
 	int			 dead;
 	int			 qemu_err;
@@ -131,6 +135,7 @@ migout_release(struct migout *m)
 	json_object_put(m->qparams);
 	json_object_put(m->last);
 	migstor_free(m->stor);
+	migstats_free(m->stats);
 	free(m);
 }
 
@@ -148,6 +153,7 @@ migout_unhook(struct migout *m)
 	if (m->deadline != NULL)
 		event_free(m->deadline);
 	m->deadline = NULL;
+	migstats_stop(m->stats);
 	migreg_del(m->d, &m->reg);
 	m->dead = 1;
 }
@@ -345,6 +351,9 @@ migout_fail(struct migout *m, const char *class, const char *fmt, ...)
 	vsnprintf(m->edesc, sizeof(m->edesc), fmt, ap);
 	va_end(ap);
 	strlcpy(m->eclass, class, sizeof(m->eclass));
+	/* in postcopy nothing goes back */
+	if (migctl_failing(&m->ctl, m->edesc, sizeof(m->edesc)))
+		m->migrating = 0;
 	log_warnx("%s: migration to %s failed: %s", m->name, m->dest,
 	    m->edesc);
 	migout_unhook(m);
@@ -388,10 +397,11 @@ undo_rest(struct migout *m)
 			migout_undo(m, "migrate-set-parameters",
 			    migopt_old_params(m->qparams, m->params));
 		/* after completion QEMU is paused (postmigrate) */
-		if (m->completed && m->was_running)
+		if ((m->completed || migctl_resume_source(&m->ctl)) &&
+		    m->was_running)
 			migout_undo(m, "cont", NULL);
 	}
-	if (m->prepared && m->peer != NULL) {
+	if (m->prepared && m->peer != NULL && !m->ctl.split) {
 		m->holds++;
 		if (qmp_execute(m->peer, "migrate-abort", args1("name",
 		    json_object_new_string(m->name)), MIGOUT_CMD_MS,
@@ -468,6 +478,9 @@ migout_sink(void *arg, const struct vm_event *ev)
 	    strcmp(ev->name, "MIGRATION") == 0 && m->timer != NULL &&
 	    !m->polling)
 		event_active(m->timer, EV_TIMEOUT, 0);
+	else if (ev->kind == VMEV_MESSAGE && ev->name != NULL &&
+	    strcmp(ev->name, "MIGRATION_PASS") == 0)
+		migstats_pass(m->stats);
 }
 
 static void
@@ -477,6 +490,8 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (m->vm != NULL && migctl_timeout(&m->ctl, vm_qmp(m->vm)) == 0)
+		return;
 	migout_fail(m, ERR_TIMEOUT, "it did not complete in %d s, so it "
 	    "was cancelled", m->timeout_s);
 }
@@ -503,7 +518,20 @@ migout_stats(struct migout *m, struct json_object *ret)
 	    jint(ram, "dirty-sync-count", 0)));
 	json_object_object_add(s, "kept_source", json_object_new_boolean(
 	    m->keep));
+	migstats_summary(m->stats, s, ret);
+	migctl_stats(&m->ctl, s);
 	return s;
+}
+
+static void
+migout_answer(void *arg)
+{
+	struct migout *m = arg;
+
+	m->holds--;
+	req_return(m->r, migout_stats(m, m->last));
+	m->r = NULL;
+	migout_release(m);
 }
 
 static void
@@ -512,12 +540,12 @@ migout_gone(struct migout *m)
 	struct vm *vm = m->vm;
 	char err[512];
 
+	/* the heartbeat's last tick here first, while the VM is there */
+	m->holds++;
+	migstats_finish(m->stats, vm, migout_answer, m);
 	if (!m->keep && vm != NULL && vm_find(m->d, m->name) == vm &&
 	    !vm_active(vm) && vm_undefine(vm, err, sizeof(err)) == -1)
 		log_warnx("%s: after the migration: %s", m->name, err);
-	req_return(m->r, migout_stats(m, m->last));
-	m->r = NULL;
-	migout_release(m);
 }
 
 struct migout_once {
@@ -580,7 +608,7 @@ migout_progress(struct migout *m, const char *st, struct json_object *ret)
 	struct json_object *ram = jget(ret, "ram"), *v;
 	int64_t now = mono_ms();
 
-	if (now - m->last_event < MIGOUT_EVENT_MS)
+	if (now - m->last_event < MIGOUT_EVENT_MS && !m->ctl.news)
 		return;
 	m->last_event = now;
 	long long total = jint(ram, "total", 0), left = jint(ram,
@@ -702,6 +730,7 @@ migout_status(struct migout *m, struct json_object *ret)
 	const char *st = jstr(ret, "status");
 
 	m->polling = 0;
+	migstats_seen(m->stats, ret);
 	if (st != NULL && strcmp(st, "completed") == 0) {
 		m->migrating = 0;
 		m->completed = 1;
@@ -716,12 +745,19 @@ migout_status(struct migout *m, struct json_object *ret)
 			return;
 		}
 		m->last = json_object_get(ret);
+		migstats_end(m->stats, ret);
 		migout_progress(m, st, ret);
 		if (m->stor != NULL) {
 			migstor_finish(m->stor, stor_finished, m);
 			return;
 		}
 		migout_finish_peer(m);
+		return;
+	}
+	char err[512];
+	if (migctl_poll(&m->ctl, vm_qmp(m->vm), ret, m->uri, err,
+	    sizeof(err)) == -1) {
+		migout_fail(m, ERR_GENERIC, "%s", err);
 		return;
 	}
 	if (st == NULL || strcmp(st, "failed") == 0 ||
@@ -842,6 +878,8 @@ migout_step(struct migout *m, struct json_object *ret)
 		    m->uri)), migout_step);
 		break;
 	case MO_POLL:
+		migstats_go(m->stats, m->peer, m->qcaps, m->qparams, m->caps,
+		    m->params);
 		m->timer = evtimer_new(m->d->base, poll_timer, m);
 		m->polling = 1;
 		migout_send(m, "query-migrate", NULL, migout_step);
@@ -850,6 +888,21 @@ migout_step(struct migout *m, struct json_object *ret)
 }
 
 /* ---- migrate ---- */
+
+/* The source's QEMU takes the values asked (migctl.h): the steps begin. */
+static void
+migout_probed(void *arg, const char *err)
+{
+	struct migout *m = arg;
+
+	m->holds--;
+	if (m->dead)
+		migout_release(m);
+	else if (err != NULL)
+		migout_fail(m, ERR_GENERIC, "%s", err);
+	else
+		migout_step(m, NULL);
+}
 
 static void
 want_cap(struct json_object *caps, const char *name, int on)
@@ -909,6 +962,12 @@ migout_options(struct req *r, struct migout *m)
 		return -1;
 	}
 	m->timeout_s = jget(r->args, "timeout") != NULL ? (int)v : 0;
+	char err[512];
+	if (migctl_parse(&m->ctl, r->args, m->caps, m->params, err,
+	    sizeof(err)) == -1) {
+		req_error(r, ERR_GENERIC, "migrate: %s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -942,8 +1001,8 @@ dest_socket_ok(struct req *r, const char *dest)
  * {"name", "dest": the destination's control socket (with "peer_fd":
  * true, a name for the connection passed along, see migpeer.h),
  * "bandwidth", "downtime", "auto_converge", "xbzrle", "multifd",
- * "timeout", "keep_source", "listen", "copy_storage", "offline"
- * (migoff.h)}
+ * "timeout", "keep_source", "listen", "stats", "stats_interval",
+ * "copy_storage", "offline" (migoff.h)}
  */
 static void
 d_migrate(struct req *r, struct vm *vm)
@@ -976,6 +1035,12 @@ d_migrate(struct req *r, struct vm *vm)
 		migoff_start(r, vm, dest, listen);
 		return;
 	}
+	/* the destination would run while the mirrors still write to it */
+	if (req_bool(r, "copy_storage") && req_bool(r, "postcopy")) {
+		req_error(r, ERR_GENERIC, "migrate: --copy-storage with "
+		    "--postcopy is not supported yet");
+		return;
+	}
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s; only a running "
 		    "or paused VM migrates live", vm->name,
@@ -998,7 +1063,8 @@ d_migrate(struct req *r, struct vm *vm)
 	strlcpy(m->dest, dest, sizeof(m->dest));
 	if (listen != NULL)
 		strlcpy(m->listen, listen, sizeof(m->listen));
-	if (migout_options(r, m) == -1) {
+	if (migout_options(r, m) == -1 ||
+	    (m->stats = migstats_new(r, vm, mono_ms())) == NULL) {
 		m->dead = 1;
 		migout_release(m);
 		return;
@@ -1012,13 +1078,18 @@ d_migrate(struct req *r, struct vm *vm)
 		    "bandwidth", 0) * (long long)MIB, stor_progress, m);
 	m->t0 = mono_ms();
 	migreg_add(r->d, &m->reg, vm, 0, m);
+	m->reg.ctl = &m->ctl;
 	m->sink = events_sink(r->d, migout_sink, m);
 	if (m->timeout_s > 0) {
 		struct timeval tv = { m->timeout_s, 0 };
 		m->deadline = evtimer_new(r->d->base, deadline_cb, m);
 		evtimer_add(m->deadline, &tv);
 	}
-	migout_step(m, NULL);
+	m->holds++;
+	if (migctl_probe(vm_qmp(vm), m->params, "source", migout_probed, m)) {
+		m->holds--;
+		migout_step(m, NULL);
+	}
 }
 
 /* {"name"}: the migration under way is cancelled. */
@@ -1030,6 +1101,12 @@ d_migrate_cancel(struct req *r, struct vm *vm)
 	if (g == NULL || g->incoming) {
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is not migrating "
 		    "from here", vm->name);
+		return;
+	}
+	if (g->ctl != NULL && g->ctl->in_postcopy) {
+		req_error(r, ERR_INVALID_STATE, "VM '%s' is in postcopy: its "
+		    "memory is split across both hosts, so the migration "
+		    "cannot be cancelled; it can only finish", vm->name);
 		return;
 	}
 	migout_fail(g->self, ERR_GENERIC, "cancelled by the user");
@@ -1064,6 +1141,7 @@ info_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 		{ "dirty_rate_pages", "dirty-pages-rate", 1 },
 		{ "passes", "dirty-sync-count", 1 },
 		{ "page_size", "page-size", 1 },
+		{ "postcopy_requests", "postcopy-requests", 1 },
 	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if ((v = jget(f[i].in_ram ? ram : ret, f[i].from)) != NULL)
@@ -1074,6 +1152,7 @@ info_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 		    json_object_get_double(v)));
 	if ((v = jget(ret, "error-desc")) != NULL)
 		json_object_object_add(o, "error", json_object_get(v));
+	migstats_info(r->d, vm_find(r->d, req_str(r, "name")), o);
 	req_return(r, o);
 }
 

@@ -34,6 +34,9 @@ struct hbreader {
 	struct bufferevent	*bev;
 	struct event		*retry;
 	struct hbstat		 st;
+	/* the guest-visible downtime of the migration in (migstats.c) */
+	pid_t			 switch_pid;	/* of that QEMU */
+	long long		 switch_ms;
 };
 
 struct heartbeats {
@@ -251,4 +254,28 @@ heartbeat_info(struct daemon *d, const struct vm *vm, int reset)
 	if (reset)
 		hbstat_reset(&r->st);
 	return o;
+}
+
+void
+heartbeat_set_switch(struct daemon *d, const struct vm *vm, long long ms)
+{
+	struct hbreader *r;
+
+	if (d->heartbeats != NULL &&
+	    (r = reader_find(d->heartbeats, vm)) != NULL) {
+		r->switch_pid = r->pid;
+		r->switch_ms = ms;
+	}
+}
+
+long long
+heartbeat_switch(struct daemon *d, const struct vm *vm)
+{
+	struct hbreader *r;
+
+	if (d->heartbeats == NULL ||
+	    (r = reader_find(d->heartbeats, vm)) == NULL ||
+	    r->switch_pid != r->pid || r->pid <= 0)
+		return -1;
+	return r->switch_ms;
 }

@@ -23,4 +23,12 @@ void		 heartbeat_fini(struct daemon *);
  */
 struct json_object *heartbeat_info(struct daemon *, const struct vm *,
 		    int reset);
+/*
+ * The guest-visible downtime (ms) of the migration that brought the VM's
+ * current QEMU here, as the source measured it (migrate-cputimes with
+ * "switch_ms"); -1 when unknown or the QEMU is another.
+ */
+void		 heartbeat_set_switch(struct daemon *, const struct vm *,
+		    long long ms);
+long long	 heartbeat_switch(struct daemon *, const struct vm *);
 #endif

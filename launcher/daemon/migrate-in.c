@@ -38,6 +38,7 @@
 #include "events.h"
 #include "jget.h"
 #include "log.h"
+#include "migctl.h"
 #include "migrate.h"
 #include "migpeer.h"
 #include "migstor.h"
@@ -272,6 +273,7 @@ migin_sink(void *arg, const struct vm_event *ev)
 	else if (ev->kind == VMEV_MESSAGE && ev->name != NULL &&
 	    strcmp(ev->name, "MIGRATION") == 0 &&
 	    (st = jstr(jget(ev->msg, "data"), "status")) != NULL) {
+		migctl_incoming(vm_qmp(m->vm), st, m->paused);
 		if (strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0)
 			migin_fail(m, ERR_GENERIC, "the incoming migration %s",
 			    st);
@@ -424,6 +426,21 @@ migin_step(struct migin *m, struct json_object *ret)
 	}
 }
 
+/* The destination's QEMU takes the values asked (migctl.h). */
+static void
+migin_probed(void *arg, const char *err)
+{
+	struct migin *m = arg;
+
+	m->holds--;
+	if (m->dead)
+		migin_release(m);
+	else if (err != NULL)
+		migin_fail(m, ERR_GENERIC, "%s", err);
+	else
+		migin_step(m, NULL);
+}
+
 static void
 migin_started(struct vm *vm, void *arg, int ok, const char *why)
 {
@@ -436,8 +453,14 @@ migin_started(struct vm *vm, void *arg, int ok, const char *why)
 	else if (!ok)
 		migin_fail(m, ERR_GENERIC, "the destination's QEMU did not "
 		    "start: %s", why);
-	else
-		migin_step(m, NULL);
+	else {
+		m->holds++;
+		if (migctl_probe(vm_qmp(vm), m->params, "destination",
+		    migin_probed, m)) {
+			m->holds--;
+			migin_step(m, NULL);
+		}
+	}
 }
 
 /*

@@ -39,16 +39,7 @@ migreg_find(struct daemon *d, const struct vm *vm)
 static struct json_object *
 cap_entry(struct json_object *have, const char *name)
 {
-	size_t n = json_object_is_type(have, json_type_array) ?
-	    json_object_array_length(have) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *c = json_object_array_get_idx(have, i);
-		const char *s = jstr(c, "capability");
-		if (s != NULL && strcmp(s, name) == 0)
-			return c;
-	}
-	return NULL;
+	return jfind(have, "capability", name);
 }
 
 int

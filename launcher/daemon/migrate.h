@@ -32,6 +32,7 @@
 
 struct daemon;
 struct json_object;
+struct migctl;
 struct vm;
 
 /* A migration under way, in the daemon's list (one per VM at most). */
@@ -40,6 +41,7 @@ struct migration {
 	struct vm		*vm;
 	int			 incoming;	/* the destination's */
 	void			*self;		/* the side's own record */
+	struct migctl		*ctl;		/* the source's (migctl.h) */
 };
 
 void		 migreg_add(struct daemon *, struct migration *, struct vm *,

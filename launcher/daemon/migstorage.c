@@ -416,6 +416,8 @@ mirror_emit(struct migstor *ms, long long done, long long total,
 	json_object_object_add(d, "status", json_object_new_string(st));
 	json_object_object_add(d, "processed", json_object_new_int64(done));
 	json_object_object_add(d, "total", json_object_new_int64(total));
+	json_object_object_add(d, "remaining", json_object_new_int64(
+	    total - done));
 	json_object_object_add(d, "percent", json_object_new_double(total > 0 ?
 	    (double)done * 100 / (double)total : 0));
 	if (ms->progress != NULL)

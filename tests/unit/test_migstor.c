@@ -138,42 +138,13 @@ test_destination_checks(void **state)
 
 /* ---- the source, against the fake QEMU and a fake destination ---- */
 
-static int
-dest_listen(struct fx *f, char *path, size_t len)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
-
-	snprintf(path, len, "%s/dest.sock", f->dir);
-	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
-	assert_true(fd != -1);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_int_equal(listen(fd, 4), 0);
-	return fd;
-}
-
-static int
-dest_accept(struct fx *f, int lfd)
-{
-	for (int i = 0; i < 5000; i++) {
-		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (c != -1)
-			return c;
-		pump(f, 1);
-	}
-	fail_msg("the source did not connect to the destination");
-	return -1;
-}
-
-static void	dest_answer(int, long long, const char *);
-
 /*
- * A request on the destination's socket; its id and arguments.  The
- * source's questions while the disks copy (migrate-info) are answered
- * on the way.
+ * dest_expect (fakeqemu.h), with the source's questions while the disks
+ * copy (migrate-info) answered on the way.
  */
 static long long
-dest_expect(struct fx *f, int c, const char *name, struct json_object **argsp)
+dest_expect_q(struct fx *f, int c, const char *name,
+    struct json_object **argsp)
 {
 	struct json_object *o;
 
@@ -199,14 +170,6 @@ dest_expect(struct fx *f, int c, const char *name, struct json_object **argsp)
 	return id;
 }
 
-static void
-dest_answer(int c, long long id, const char *ret)
-{
-	char buf[1024];
-
-	snprintf(buf, sizeof(buf), "{\"id\": %lld, \"return\": %s}\n", id, ret);
-	tu_write_str(c, buf);
-}
 
 /* The error the migrate request ends with (progress events skipped). */
 static const char *
@@ -253,7 +216,7 @@ up_to_prepare(struct fx *f, int lfd, const char *path, int *cp,
 	    "{\"virtual-size\": 4194304}}}]");
 	int c = dest_accept(f, lfd);
 	struct json_object *a;
-	long long id = dest_expect(f, c, "migrate-prepare", &a);
+	long long id = dest_expect_q(f, c, "migrate-prepare", &a);
 	struct json_object *copy = jget(a, "copy_storage");
 	assert_int_equal(json_object_array_length(copy), 1);
 	assert_string_equal(jstr(json_object_array_get_idx(copy, 0),
@@ -316,7 +279,7 @@ test_source_steps(void **state)
 	assert_string_equal(jstr(a, "node-name"), "mig-vda");
 	json_object_put(a);
 	answer(f, id, "{}");
-	id = dest_expect(f, c, "migrate-finish", NULL);
+	id = dest_expect_q(f, c, "migrate-finish", NULL);
 	dest_answer(c, id, "{}");
 	answer(f, expect_cmd(f, "quit", NULL), "{}");
 	close(f->peer);
@@ -354,7 +317,7 @@ test_source_nbd_refused(void **state)
 	answer_error(f, add, "GenericError",
 	    "Failed to connect to '/nowhere/nbd.sock'");
 	/* nothing was made here: the destination drops its half */
-	long long id = dest_expect(f, c, "migrate-abort", NULL);
+	long long id = dest_expect_q(f, c, "migrate-abort", NULL);
 	dest_answer(c, id, "{}");
 	const char *e = final_error(f, &m);
 	assert_non_null(strstr(e, "Failed to connect"));
@@ -397,7 +360,7 @@ test_source_job_dies(void **state)
 	assert_string_equal(jstr(a, "node-name"), "mig-vda");
 	json_object_put(a);
 	answer(f, id, "{}");
-	id = dest_expect(f, c, "migrate-abort", NULL);
+	id = dest_expect_q(f, c, "migrate-abort", NULL);
 	dest_answer(c, id, "{}");
 	const char *e = final_error(f, &m);
 	assert_non_null(strstr(e, "the copy of disk vda failed: Input/output "
@@ -429,7 +392,7 @@ test_source_destination_gone(void **state)
 	answer(f, expect_cmd(f, "blockdev-mirror", NULL), "{}");
 	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[{\"device\": "
 	    "\"mig-vda\", \"offset\": 0, \"len\": 4194304, \"ready\": false}]");
-	id = dest_expect(f, c, "migrate-info", NULL);
+	id = dest_expect_q(f, c, "migrate-info", NULL);
 	char buf[256];
 	snprintf(buf, sizeof(buf), "{\"id\": %lld, \"error\": {\"class\": "
 	    "\"GenericError\", \"desc\": \"no VM named 't1'\"}}\n", id);
@@ -440,7 +403,7 @@ test_source_destination_gone(void **state)
 	answer(f, id, "{}");
 	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[]");
 	answer(f, expect_cmd(f, "blockdev-del", NULL), "{}");
-	id = dest_expect(f, c, "migrate-abort", NULL);
+	id = dest_expect_q(f, c, "migrate-abort", NULL);
 	dest_answer(c, id, "{}");
 	const char *e = final_error(f, &m);
 	assert_non_null(strstr(e, "the destination dropped its side: no VM "
