@@ -483,9 +483,14 @@ convert(const char *src, const char *sfmt, const char *dst, const char *dfmt,
 		av_add(&a, "0");
 	}
 	av_file(&a, src);
-	av_file(&a, dst);
+	if (flags & QIMG_CONVERT_NBD) {
+		av_add(&a, "-n");
+		av_add(&a, "--target-is-zero");
+		av_add(&a, dst);
+	} else
+		av_file(&a, dst);
 
-	int made = make_excl(dst);
+	int made = (flags & QIMG_CONVERT_NBD) ? 0 : make_excl(dst);
 	if (made == -1) {
 		snprintf(msg, len, "%s exists already", dst);
 		return -1;

@@ -80,6 +80,12 @@ int	 qimg_convert(const char *src, const char *src_format,
  */
 #define QIMG_CONVERT_SPARSE	0x01
 #define QIMG_CONVERT_SHARED	0x02
+/*
+ * QIMG_CONVERT_NBD: dst is the URI of an NBD export that exists and
+ * reads as zeroes (a new image behind it): written as it is, -n
+ * --target-is-zero, nothing created or removed.
+ */
+#define QIMG_CONVERT_NBD	0x04
 int	 qimg_convert_flags(const char *src, const char *src_format,
 	    const char *dst, const char *dst_format, int flags,
 	    void (*progress)(void *, double), void *arg, char *err,

@@ -164,7 +164,8 @@ cli_progress_event(struct json_object *ev, void *arg)
 	const char *job = jstr(d, "job"), *st = jstr(d, "status");
 	/* a phase worth telling (migration's postcopy-active) */
 	int tell = st != NULL && strcmp(st, "active") != 0;
-	fprintf(stderr, "\r%s%s%s%s: [%.*s%*s] %3.0f%%",
+	/* erased to the end: a shorter job's line after a longer one's */
+	fprintf(stderr, "\r%s%s%s%s: [%.*s%*s] %3.0f%%\033[K",
 	    job != NULL ? job : "job", tell ? " (" : "", tell ? st : "",
 	    tell ? ")" : "", n, "########################################",
 	    BAR_WIDTH - n, "", pct);

@@ -134,7 +134,8 @@ num_arg(struct json_object *a, const char *key, const char *flag,
 static int
 c_migrate(struct cli *cli, int argc, char **argv)
 {
-	int live = 0, keep = 0, ac = 0, xbzrle = 0, json = 0, verbose = 0;
+	int live = 0, keep = 0, ac = 0, xbzrle = 0, json = 0, verbose = 0,
+	    copy = 0, offline = 0;
 	const char *bw = NULL, *downtime = NULL, *multifd = NULL,
 	    *timeout = NULL, *listen = NULL, *stats = NULL, *interval = NULL;
 	struct statsfile sf;
@@ -159,6 +160,9 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		{ "stall-timeout", 1, &g.stall_timeout, NULL },
 		{ "verbose", 0, NULL, &verbose },
 		{ "json", 0, NULL, &json },
+		{ "copy-storage", 0, NULL, &copy },
+		{ "copy-storage-all", 0, NULL, &copy },
+		{ "offline", 0, NULL, &offline },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
@@ -187,6 +191,15 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		    json_object_new_boolean(1));
 	if (xbzrle)
 		json_object_object_add(a, "xbzrle", json_object_new_boolean(1));
+	if (copy)
+		json_object_object_add(a, "copy_storage",
+		    json_object_new_boolean(1));
+	if (offline && live)
+		cli_usage_error(cli, "migrate: --live and --offline exclude "
+		    "each other");
+	if (offline)
+		json_object_object_add(a, "offline",
+		    json_object_new_boolean(1));
 	if (listen != NULL)
 		json_object_object_add(a, "listen", json_object_new_string(
 		    listen));
@@ -201,7 +214,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		cli_print_json(ret);
 	else {
 		printf("Domain '%s' migrated to %s\n", argv[first], dest);
-		if (verbose)
+		if (verbose && !offline)
 			print_summary(ret);
 	}
 	free(dest);
@@ -283,7 +296,8 @@ const struct cmd cmds_migrate[] = {
 	    "[--postcopy-after PASSES] [--timeout S] "
 	    "[--timeout-action cancel|pause|postcopy] [--stall-timeout S] "
 	    "[--listen-address ADDR] [--stats FILE.csv|FILE.json "
-	    "[--stats-interval MS]] [--verbose] [--json]" },
+	    "[--stats-interval MS]] [--copy-storage] [--offline] [--verbose] "
+	    "[--json]" },
 	{ "migrate-info", "domjobinfo", c_migrate_info, "NAME [--json]" },
 	{ "migrate-cancel", "domjobabort", c_migrate_cancel, "NAME" },
 	{ NULL, NULL, NULL, NULL }

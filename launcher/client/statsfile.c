@@ -100,8 +100,10 @@ draw(struct statsfile *sf, struct json_object *d)
 	human((double)jint(d, "remaining", 0), left, sizeof(left));
 	v = jget(d, "mbps");
 	/* one line, redrawn; \033[K clears what a longer one left */
-	printf("\rmigrate [%.*s%*s] %3.0f%% %.1f Mbit/s, %s left, pass "
-	    "%lld, %s\033[K", n, "####################", BAR - n, "", pct,
+	/* the job: migrate, or copy-storage while the disks copy */
+	printf("\r%s [%.*s%*s] %3.0f%% %.1f Mbit/s, %s left, pass "
+	    "%lld, %s\033[K", jstr_or(d, "job", "migrate"), n,
+	    "####################", BAR - n, "", pct,
 	    v != NULL ? json_object_get_double(v) : 0.0, left,
 	    jint(d, "pass", 0), jstr_or(d, "status", ""));
 	fflush(stdout);

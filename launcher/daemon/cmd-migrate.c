@@ -39,9 +39,11 @@
 #include "jget.h"
 #include "log.h"
 #include "migctl.h"
+#include "migoff.h"
 #include "migrate.h"
 #include "migpeer.h"
 #include "migstats.h"
+#include "migstor.h"
 #include "names.h"
 #include "qmp.h"
 #include "req.h"
@@ -64,8 +66,8 @@
 #define MIGOUT_BANDWIDTH	(1ULL << 40)
 
 /* The steps; each reply brings the next. */
-enum { MO_MACHINE, MO_QCAPS, MO_QPARAMS, MO_PREPARE, MO_CAPS, MO_PARAMS,
-    MO_MIGRATE, MO_POLL, MO_STATUS };
+enum { MO_MACHINE, MO_QCAPS, MO_QPARAMS, MO_DISKS, MO_PREPARE, MO_MIRROR,
+    MO_CAPS, MO_PARAMS, MO_MIGRATE, MO_POLL, MO_STATUS };
 
 struct migout;
 typedef void (*migout_next_fn)(struct migout *, struct json_object *ret);
@@ -102,6 +104,10 @@ struct migout {
 	int			 holds;		/* callbacks still to come */
 	int			 dead;
 	int			 qemu_err;
+	struct migstor		*stor;		/* --copy-storage */
+	int			 stor_undone;
+	int			 pinging;	/* the destination asked */
+	int64_t			 last_ping;
 	char			 eclass[64];
 	char			 edesc[1024];
 };
@@ -128,6 +134,7 @@ migout_release(struct migout *m)
 	json_object_put(m->qcaps);
 	json_object_put(m->qparams);
 	json_object_put(m->last);
+	migstor_free(m->stor);
 	migstats_free(m->stats);
 	free(m);
 }
@@ -360,10 +367,27 @@ migout_fail(struct migout *m, const char *class, const char *fmt, ...)
 	undo_rest(m);
 }
 
+/* --copy-storage's undo is over: the rest of it. */
+static void
+stor_undone(void *arg, const char *err)
+{
+	struct migout *m = arg;
+
+	(void)err;
+	m->holds--;
+	undo_rest(m);
+}
+
 /* The rest of the undo, once QEMU is not migrating; then the answer. */
 static void
 undo_rest(struct migout *m)
 {
+	if (m->stor != NULL && !m->stor_undone) {
+		m->stor_undone = 1;
+		m->holds++;
+		migstor_undo(m->stor, stor_undone, m);
+		return;
+	}
 	if (m->vm != NULL && vm_active(m->vm)) {
 		if (m->caps_set)
 			migout_undo(m, "migrate-set-capabilities",
@@ -620,6 +644,87 @@ poll_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+migout_finish_peer(struct migout *m)
+{
+	peer_send(m, "migrate-finish", args1("name",
+	    json_object_new_string(m->name)), MIGOUT_FINISH_MS,
+	    migout_finished);
+}
+
+/* --copy-storage: the copies are complete and let go of. */
+static void
+stor_finished(void *arg, const char *err)
+{
+	struct migout *m = arg;
+
+	if (m->dead)
+		return;
+	if (err != NULL)
+		migout_fail(m, ERR_GENERIC, "%s", err);
+	else
+		migout_finish_peer(m);
+}
+
+/* --copy-storage: the disks' sizes known, or every mirror job ready. */
+static void
+stor_step(void *arg, const char *err)
+{
+	struct migout *m = arg;
+
+	if (m->dead)
+		return;
+	if (err != NULL)
+		migout_fail(m, ERR_GENERIC, "%s", err);
+	else
+		migout_step(m, NULL);
+}
+
+static void
+stor_ping_reply(void *arg, struct json_object *ret,
+    const struct qmp_error *err)
+{
+	struct migout *m = arg;
+
+	(void)ret;
+	m->holds--;
+	m->pinging = 0;
+	if (m->dead)
+		migout_release(m);
+	else if (err != NULL && strcmp(err->class, ERR_DISCONNECTED) != 0 &&
+	    strcmp(err->class, ERR_TIMEOUT) != 0)
+		migout_fail(m, ERR_GENERIC, "the destination dropped its side: "
+		    "%s", err->desc);
+}
+
+/*
+ * The disk copy's progress, as migrate's own.  Each second the
+ * destination is asked whether its side still stands: a QEMU that died
+ * there shows at once, not at the mirror's next write (which
+ * --bandwidth may put seconds away).
+ */
+static void
+stor_progress(void *arg, struct json_object *d)
+{
+	struct migout *m = arg;
+
+	if (m->peer != NULL && !m->pinging && mono_ms() - m->last_ping >=
+	    1000) {
+		m->last_ping = mono_ms();
+		m->pinging = 1;
+		m->holds++;
+		if (qmp_execute(m->peer, "migrate-info", args1("name",
+		    json_object_new_string(m->name)), MIGOUT_CMD_MS,
+		    stor_ping_reply, m) == -1) {
+			m->holds--;
+			m->pinging = 0;
+		}
+	}
+	if (m->vm != NULL)
+		vm_emit(m->vm, EV_JOB_PROGRESS, json_object_get(d));
+	req_event(m->r, EV_JOB_PROGRESS, d);
+}
+
+static void
 migout_status(struct migout *m, struct json_object *ret)
 {
 	const char *st = jstr(ret, "status");
@@ -642,9 +747,11 @@ migout_status(struct migout *m, struct json_object *ret)
 		m->last = json_object_get(ret);
 		migstats_end(m->stats, ret);
 		migout_progress(m, st, ret);
-		peer_send(m, "migrate-finish", args1("name",
-		    json_object_new_string(m->name)), MIGOUT_FINISH_MS,
-		    migout_finished);
+		if (m->stor != NULL) {
+			migstor_finish(m->stor, stor_finished, m);
+			return;
+		}
+		migout_finish_peer(m);
 		return;
 	}
 	char err[512];
@@ -698,8 +805,14 @@ migout_step(struct migout *m, struct json_object *ret)
 		m->qcaps = json_object_get(ret);
 		migout_send(m, "query-migrate-parameters", NULL, migout_step);
 		break;
-	case MO_PREPARE: {
+	case MO_DISKS:
 		m->qparams = json_object_get(ret);
+		if (m->stor != NULL)
+			migstor_probe(m->stor, stor_step, m);
+		else
+			migout_step(m, NULL);
+		break;
+	case MO_PREPARE: {
 		if (migopt_check(m->qcaps, m->qparams, m->caps, m->params,
 		    "source", err, sizeof(err)) == -1) {
 			migout_fail(m, ERR_GENERIC, "%s", err);
@@ -724,13 +837,16 @@ migout_step(struct migout *m, struct json_object *ret)
 		if (m->listen[0] != '\0')
 			json_object_object_add(a, "listen",
 			    json_object_new_string(m->listen));
+		if (m->stor != NULL)
+			json_object_object_add(a, "copy_storage",
+			    migstor_request(m->stor));
 		/* the destination undoes its half from the request on */
 		m->prepared = 1;
 		peer_send(m, "migrate-prepare", a, MIGOUT_PREPARE_MS,
 		    migout_step);
 		break;
 	}
-	case MO_CAPS: {
+	case MO_MIRROR: {
 		const char *uri = jstr(ret, "uri");
 		if (uri == NULL || strlen(uri) >= sizeof(m->uri)) {
 			migout_fail(m, ERR_GENERIC, "the destination gave no "
@@ -738,6 +854,13 @@ migout_step(struct migout *m, struct json_object *ret)
 			break;
 		}
 		strlcpy(m->uri, uri, sizeof(m->uri));
+		if (m->stor != NULL)
+			migstor_mirror(m->stor, jget(ret, "nbd"), stor_step, m);
+		else
+			migout_step(m, NULL);
+		break;
+	}
+	case MO_CAPS: {
 		m->caps_set = 1;
 		migout_send(m, "migrate-set-capabilities", args1(
 		    "capabilities", migopt_with_events(m->qcaps, m->caps)), migout_step);
@@ -878,7 +1001,8 @@ dest_socket_ok(struct req *r, const char *dest)
  * {"name", "dest": the destination's control socket (with "peer_fd":
  * true, a name for the connection passed along, see migpeer.h),
  * "bandwidth", "downtime", "auto_converge", "xbzrle", "multifd",
- * "timeout", "keep_source", "listen", "stats", "stats_interval"}
+ * "timeout", "keep_source", "listen", "stats", "stats_interval",
+ * "copy_storage", "offline" (migoff.h)}
  */
 static void
 d_migrate(struct req *r, struct vm *vm)
@@ -886,6 +1010,13 @@ d_migrate(struct req *r, struct vm *vm)
 	const char *dest = req_str(r, "dest"), *listen = req_str(r, "listen");
 	int pfd = -1;
 
+	/* what the table's NEEDS_QMP said before --offline */
+	if (!req_bool(r, "offline") && vm_qmp(vm) == NULL) {
+		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s and its QMP "
+		    "connection is not ready", vm->name,
+		    vm_state_name(vm->state));
+		return;
+	}
 	if (req_bool(r, "peer_fd") && dest == NULL)
 		dest = "(a passed connection)";
 	if (!req_bool(r, "peer_fd") && dest_socket_ok(r, dest) == -1)
@@ -893,6 +1024,21 @@ d_migrate(struct req *r, struct vm *vm)
 	if (listen != NULL && strlen(listen) >= 64) {
 		req_error(r, ERR_GENERIC, "migrate: the listen address is too "
 		    "long");
+		return;
+	}
+	if (req_bool(r, "offline") && req_bool(r, "peer_fd")) {
+		req_error(r, ERR_GENERIC, "migrate: --offline goes to a "
+		    "unix: destination only, so far");
+		return;
+	}
+	if (req_bool(r, "offline")) {
+		migoff_start(r, vm, dest, listen);
+		return;
+	}
+	/* the destination would run while the mirrors still write to it */
+	if (req_bool(r, "copy_storage") && req_bool(r, "postcopy")) {
+		req_error(r, ERR_GENERIC, "migrate: --copy-storage with "
+		    "--postcopy is not supported yet");
 		return;
 	}
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
@@ -926,6 +1072,10 @@ d_migrate(struct req *r, struct vm *vm)
 	m->r = r;
 	m->keep = req_bool(r, "keep_source");
 	m->was_running = vm->state == VM_RUNNING;
+	/* --bandwidth bounds the disks' copy too, as libvirt's */
+	if (req_bool(r, "copy_storage"))
+		m->stor = migstor_new(r->d, vm, (long long)jint(r->args,
+		    "bandwidth", 0) * (long long)MIB, stor_progress, m);
 	m->t0 = mono_ms();
 	migreg_add(r->d, &m->reg, vm, 0, m);
 	m->reg.ctl = &m->ctl;
@@ -1014,7 +1164,8 @@ d_migrate_info(struct req *r, struct vm *vm)
 }
 
 const struct dcmd dcmds_migrate[] = {
-	{ "migrate",		d_migrate,		NEEDS_VM | NEEDS_QMP },
+	/* NEEDS_QMP for a live one only (--offline: shut off) */
+	{ "migrate",		d_migrate,		NEEDS_VM },
 	{ "migrate-cancel",	d_migrate_cancel,	NEEDS_VM },
 	{ "migrate-info",	d_migrate_info,		NEEDS_VM | NEEDS_QMP },
 	{ NULL, NULL, 0 }

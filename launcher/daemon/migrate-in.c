@@ -41,6 +41,7 @@
 #include "migctl.h"
 #include "migrate.h"
 #include "migpeer.h"
+#include "migstor.h"
 #include "names.h"
 #include "qmp.h"
 #include "req.h"
@@ -75,6 +76,8 @@ struct migin {
 	struct sink		*sink;
 	struct event		*timer;
 	int64_t			 finish_t0;
+	struct migstor_in	*si;		/* --copy-storage: its images */
+	struct vmdef		*pending;	/* defined once they exist */
 	int			 holds;		/* callbacks still to come */
 	int			 dead;
 	char			 eclass[64];
@@ -92,6 +95,8 @@ migin_release(struct migin *m)
 	json_object_put(m->caps);
 	json_object_put(m->params);
 	json_object_put(m->qcaps);
+	vmdef_free(m->pending);
+	migstor_in_free(m->si);
 	free(m);
 }
 
@@ -192,9 +197,11 @@ migin_undefine(struct migin *m)
 	char err[512];
 
 	if (vm != NULL && m->defined && vm_find(m->d, m->name) == vm &&
-	    !vm_active(vm) && vm_undefine(vm, err, sizeof(err)) == -1)
+	    !vm_active(vm) && vm_undefine(vm, err, sizeof(err)) == -1) {
 		log_warnx("%s: after the failed incoming migration: %s",
 		    m->name, err);
+		migstor_in_keep(m->si);	/* the definition names them */
+	}
 	m->vm = NULL;
 	if (m->r != NULL)
 		req_error(m->r, m->eclass, "%s", m->edesc);
@@ -330,7 +337,23 @@ args1(const char *key, struct json_object *v)
 	return o;
 }
 
-enum { IN_QCAPS, IN_QPARAMS, IN_CAPS, IN_PARAMS, IN_LISTEN, IN_READY };
+enum { IN_QCAPS, IN_QPARAMS, IN_CAPS, IN_PARAMS, IN_LISTEN, IN_NBD,
+    IN_READY };
+
+/* --copy-storage: the NBD exports are up (or not). */
+static void
+migin_exported(void *arg, const char *err)
+{
+	struct migin *m = arg;
+
+	m->holds--;
+	if (m->dead)
+		migin_release(m);
+	else if (err != NULL)
+		migin_fail(m, ERR_GENERIC, "%s", err);
+	else
+		m->next(m, NULL);
+}
 
 static void
 migin_step(struct migin *m, struct json_object *ret)
@@ -378,8 +401,21 @@ migin_step(struct migin *m, struct json_object *ret)
 		migin_send(m, "migrate-incoming", args1("uri",
 		    json_object_new_string(m->uri)), migin_step);
 		break;
+	case IN_NBD:
+		if (m->si != NULL) {
+			m->next = migin_step;
+			m->holds++;
+			migstor_in_export(m->si, m->vm, m->listen,
+			    migin_exported, m);
+			break;
+		}
+		m->stage++;
+		/* FALLTHROUGH */
 	case IN_READY: {
 		struct json_object *o = json_object_new_object();
+		if (m->si != NULL)
+			json_object_object_add(o, "nbd",
+			    migstor_in_address(m->si));
 		json_object_object_add(o, "uri", json_object_new_string(m->uri));
 		json_object_object_add(o, "name", json_object_new_string(
 		    m->name));
@@ -458,10 +494,61 @@ migin_target(struct req *r, struct vmdef *def, struct vm **vmp)
 	return 0;
 }
 
+static void	migin_go(struct migin *, struct vmdef *, struct vm *);
+
+static void
+migin_images_done(void *arg, const char *err)
+{
+	struct migin *m = arg;
+	struct vmdef *def = m->pending;
+
+	m->holds--;
+	m->pending = NULL;
+	if (err != NULL) {
+		req_error(m->r, ERR_GENERIC, "--copy-storage: %s", err);
+		m->r = NULL;
+		vmdef_free(def);
+		m->dead = 1;
+		migin_release(m);
+		return;
+	}
+	migin_go(m, def, NULL);
+}
+
+/*
+ * --copy-storage: new images here for the disks the source copies, then
+ * migin_go.  Only into a new definition: a kept copy's images are its own.
+ */
+static void
+migin_images(struct migin *m, struct vmdef *def, struct vm *vm)
+{
+	char err[1024], dir[1024];
+
+	snprintf(dir, sizeof(dir), "%s/images", m->d->statedir);
+	if (vm != NULL)
+		snprintf(err, sizeof(err), "--copy-storage: the destination "
+		    "has VM '%s' defined already; its images are its own",
+		    vm->name);
+	else
+		m->si = migstor_in_new(def, dir, jget(m->r->args,
+		    "copy_storage"), err, sizeof(err));
+	if (m->si == NULL) {
+		req_error(m->r, ERR_GENERIC, "%s", err);
+		m->r = NULL;
+		vmdef_free(def);
+		m->dead = 1;
+		migin_release(m);
+		return;
+	}
+	m->pending = def;
+	m->holds++;
+	migstor_in_create(m->si, m->d, migin_images_done, m);
+}
+
 /*
  * {"text": the running definition, "machine": the machine type QEMU
  * runs, "capabilities": [...], "parameters": {...}, "listen": ADDR,
- * "paused": bool}
+ * "paused": bool, "copy_storage": [{"target", "size"}] (migstor.h)}
  */
 static void
 d_prepare(struct req *r, struct vm *unused)
@@ -474,7 +561,7 @@ d_prepare(struct req *r, struct vm *unused)
 	struct vm *vm;
 
 	(void)unused;
-	if (text == NULL || machine == NULL) {
+	if (text == NULL || (machine == NULL && !req_bool(r, "offline"))) {
 		req_error(r, ERR_GENERIC, "migrate-prepare needs \"text\" and "
 		    "\"machine\" (strings)");
 		return;
@@ -503,7 +590,8 @@ d_prepare(struct req *r, struct vm *unused)
 		req_error(r, ERR_INVALID_DEF, "%s", err);
 		return;
 	}
-	if (vmdef_pin_machine(def, machine, err, sizeof(err)) == -1) {
+	if (machine != NULL &&
+	    vmdef_pin_machine(def, machine, err, sizeof(err)) == -1) {
 		vmdef_free(def);
 		req_error(r, ERR_INVALID_DEF, "the machine type %s: %s",
 		    machine, err);
@@ -521,7 +609,21 @@ d_prepare(struct req *r, struct vm *unused)
 	m->params = json_object_get(params);
 	if (listen != NULL)
 		strlcpy(m->listen, addr, sizeof(m->listen));
+	if (jget(r->args, "copy_storage") != NULL) {
+		migin_images(m, def, vm);
+		return;
+	}
+	migin_go(m, def, vm);
+}
+
+/* The VM defined (unless kept here) and its QEMU started -incoming. */
+static void
+migin_go(struct migin *m, struct vmdef *def, struct vm *vm)
+{
+	struct req *r = m->r;
+	char err[1024];
 	struct vmdef *run = def;
+
 	if (vm == NULL) {
 		if (vm_define(r->d, def, &vm, err, sizeof(err)) == -1) {
 			vmdef_free(def);
@@ -556,6 +658,8 @@ migin_done(struct migin *m, struct json_object *ret)
 {
 	(void)ret;
 	vm_set_state(m->vm, m->paused ? VM_PAUSED : VM_RUNNING, "migrated");
+	if (m->si != NULL)
+		migstor_in_keep(m->si);
 	req_return(m->r, vm_info(m->vm));
 	m->r = NULL;
 	migin_unhook(m);
@@ -564,15 +668,25 @@ migin_done(struct migin *m, struct json_object *ret)
 }
 
 static void
+migin_resume(struct migin *m, struct json_object *ret)
+{
+	(void)ret;
+	if (m->paused)
+		migin_done(m, NULL);
+	else
+		migin_send(m, "cont", NULL, migin_done);
+}
+
+static void
 migin_status(struct migin *m, struct json_object *ret)
 {
 	const char *st = jstr(ret, "status");
 
 	if (st != NULL && strcmp(st, "completed") == 0) {
-		if (m->paused)
-			migin_done(m, NULL);
+		if (m->si != NULL)
+			migin_send(m, "nbd-server-stop", NULL, migin_resume);
 		else
-			migin_send(m, "cont", NULL, migin_done);
+			migin_resume(m, NULL);
 		return;
 	}
 	if (st == NULL || strcmp(st, "failed") == 0 ||
@@ -623,7 +737,37 @@ incoming_of(struct req *r, struct vm *vm)
 	return g->self;
 }
 
-/* {"name"}: the source sent everything; resume here. */
+static void
+migin_offline_off(struct vm *vm, void *arg, int ok, const char *why)
+{
+	struct migin *m = arg;
+
+	m->holds--;
+	if (!ok)
+		log_warnx("%s: after the offline migration: %s", vm->name, why);
+	req_return(m->r, vm_info(vm));
+	m->r = NULL;
+	migin_release(m);
+}
+
+/*
+ * --offline --copy-storage: the source wrote the images through the
+ * exports; the QEMU started for them quits, the definition and the
+ * images stay.
+ */
+static void
+migin_offline(struct migin *m)
+{
+	migin_unhook(m);
+	m->dead = 1;
+	if (m->si != NULL)
+		migstor_in_keep(m->si);
+	m->holds++;
+	vm_destroy(m->vm, "migrated");
+	vm_wait(m->vm, 1, MIGIN_OFF_MS, migin_offline_off, m);
+}
+
+/* {"name", "offline"}: the source sent everything; resume here. */
 static void
 d_finish(struct req *r, struct vm *vm)
 {
@@ -637,6 +781,10 @@ d_finish(struct req *r, struct vm *vm)
 		return;
 	}
 	m->r = r;
+	if (req_bool(r, "offline")) {
+		migin_offline(m);
+		return;
+	}
 	m->finish_t0 = mono_ms();
 	m->timer = evtimer_new(r->d->base, poll_timer, m);
 	migin_poll(m);

@@ -1,0 +1,20 @@
+/*
+ * Offline migration (migrate --offline, migoffline.c): a shut off VM's
+ * definition, and with --copy-storage its images, go to another
+ * supervisor; the destination's migrate-define is there too.
+ */
+#ifndef LAUNCHER_MIGOFF_H
+#define LAUNCHER_MIGOFF_H
+
+struct req;
+struct vm;
+
+/*
+ * migrate's request {"offline": true, "keep_source", "copy_storage",
+ * "listen"} for vm to the supervisor at dest (a checked socket path);
+ * answered later.
+ */
+void	 migoff_start(struct req *, struct vm *, const char *dest,
+	    const char *listen);
+
+#endif
