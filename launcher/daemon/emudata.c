@@ -106,3 +106,61 @@ emudata_dir(const char *emu, char *dir, size_t dirlen, char *err,
 	}
 	return 1;
 }
+
+struct emudata {
+	struct emudata	*next;
+	dev_t		 dev;
+	ino_t		 ino;
+	struct timespec	 mtime;
+	int		 rc;
+	char		 dir[PATH_MAX];
+};
+
+int
+emudata_lookup(struct emudata **cache, const char *emu, char *dir,
+    size_t dirlen, char *err, size_t errlen)
+{
+	struct stat st;
+	struct emudata *e;
+
+	if (stat(emu, &st) == -1)
+		return 0;
+	for (e = *cache; e != NULL; e = e->next)
+		if (e->dev == st.st_dev && e->ino == st.st_ino &&
+		    e->mtime.tv_sec == st.st_mtim.tv_sec &&
+		    e->mtime.tv_nsec == st.st_mtim.tv_nsec)
+			break;
+	if (e == NULL) {
+		char d[PATH_MAX];
+		int rc = emudata_dir(emu, d, sizeof(d), err, errlen);
+		if (rc == -1)
+			return -1;
+		if ((e = calloc(1, sizeof(*e))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+		e->mtime = st.st_mtim;
+		e->rc = rc;
+		if (rc == 1)
+			strlcpy(e->dir, d, sizeof(e->dir));
+		e->next = *cache;
+		*cache = e;
+	}
+	if (e->rc == 1 && strlcpy(dir, e->dir, dirlen) >= dirlen) {
+		snprintf(err, errlen, "%s: the path is too long", e->dir);
+		return -1;
+	}
+	return e->rc;
+}
+
+void
+emudata_free(struct emudata *e)
+{
+	while (e != NULL) {
+		struct emudata *next = e->next;
+		free(e);
+		e = next;
+	}
+}

@@ -21,4 +21,14 @@
 int	 emudata_dir(const char *emu, char *dir, size_t dirlen, char *err,
 	    size_t errlen);
 
+/*
+ * The same through a cache of answers by the emulator's file (device,
+ * inode, modification time), so that a start runs the probe once per
+ * binary; a failed probe is not kept.  *cache starts NULL.
+ */
+struct emudata;
+int	 emudata_lookup(struct emudata **cache, const char *emu, char *dir,
+	    size_t dirlen, char *err, size_t errlen);
+void	 emudata_free(struct emudata *);
+
 #endif

@@ -29,7 +29,8 @@ vm_argv(struct daemon *d, const struct vmdef *def, const struct vmpaths *p,
 	if (cmdline_build_uri(def, p, accel, d->qemu, flags, uri != NULL ? uri :
 	    "defer", a, err, errlen) == -1)
 		return -1;
-	switch (emudata_dir(a->v[0], dir, sizeof(dir), perr, sizeof(perr))) {
+	switch (emudata_lookup(&d->emudata, a->v[0], dir, sizeof(dir), perr,
+	    sizeof(perr))) {
 	case 1:
 		argv_insert(a, 1, "-L");
 		argv_insert(a, 2, dir);

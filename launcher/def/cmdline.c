@@ -286,7 +286,7 @@ cmdline_build_uri(const struct vmdef *d, const struct vmpaths *p,
 		argv_add(a, d->qemu_args[i]);
 	if (flags & CMDLINE_INCOMING) {
 		argv_add(a, "-incoming");
-		argv_add(a, uri);
+		argv_add(a, uri != NULL ? uri : "defer");
 	}
 	return 0;
 }

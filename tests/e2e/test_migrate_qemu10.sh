@@ -6,7 +6,9 @@
 # counter in /run and a file of random bytes there, and a mark on its
 # disk; it goes 7.2 -> 10.0: B's QEMU is 10.0 and runs pc-i440fx-7.2, the
 # counter goes on, the file's checksum and the mark are the same.  Then
-# back 10.0 -> 7.2, which QEMU supports for a machine type 7.2 knows.
+# back 10.0 -> 7.2, which QEMU supports for a machine type 7.2 knows; and
+# 7.2 -> 10.0 again with --multifd 2 --auto-converge --downtime 500
+# (probed on both QEMUs; multifd set on 10.0 before migrate-incoming).
 # Skipped, saying why, only when QEMU 10.0 cannot be fetched.
 . "$(dirname "$0")/lib.sh"
 
@@ -56,26 +58,28 @@ t_guest_up() {
 	sleep 1
 }
 
-# FROM TO WANT-VERSION: migrate, and the guest goes on there
+# FROM TO WANT-VERSION [MIGRATE-OPTIONS...]: migrate, and the guest goes
+# on there
 there() {
-	local c1 c2 c3 s1
-	c1=$(counter "$1")
-	s1=$(sum_of "$1")
+	local c1 c2 c3 s1 from=$1 to=$2 want=$3
+	shift 3
+	c1=$(counter "$from")
+	s1=$(sum_of "$from")
 	[ "$c1" -gt 0 ] && [ ${#s1} -eq 32 ] || fail "counter '$c1', sum '$s1'"
-	QLAUNCH_SOCKET=$(sock_of "$1") q migrate mv "unix:$(sock_of "$2")" \
+	QLAUNCH_SOCKET=$(sock_of "$from") q migrate mv "unix:$(sock_of "$to")" "$@" \
 	    >"$T/out" 2>"$T/err" || fail "migrate: $(cat "$T/err")"
-	[ "$(QLAUNCH_SOCKET=$(sock_of "$2") q state --reason mv)" = "running (migrated)" ] ||
-	    fail "$2: $(QLAUNCH_SOCKET=$(sock_of "$2") q state --reason mv)"
-	qemu_of "$2" >"$T/qemu"
-	grep -q "version $3" "$T/qemu" || fail "$2's QEMU: $(cat "$T/qemu")"
-	grep -qx 'pc-i440fx-7\.2' "$T/qemu" || fail "$2's machine: $(cat "$T/qemu")"
-	c2=$(counter "$2")
+	[ "$(QLAUNCH_SOCKET=$(sock_of "$to") q state --reason mv)" = "running (migrated)" ] ||
+	    fail "$to: $(QLAUNCH_SOCKET=$(sock_of "$to") q state --reason mv)"
+	qemu_of "$to" >"$T/qemu"
+	grep -q "version $want" "$T/qemu" || fail "$to's QEMU: $(cat "$T/qemu")"
+	grep -qx 'pc-i440fx-7\.2' "$T/qemu" || fail "$to's machine: $(cat "$T/qemu")"
+	c2=$(counter "$to")
 	[ -n "$c2" ] && [ "$c2" -ge "$c1" ] || fail "counter went from $c1 to '$c2'"
 	sleep 1
-	c3=$(counter "$2")
+	c3=$(counter "$to")
 	[ "$c3" -gt "$c2" ] || fail "the counter stopped at $c2 ($c3)"
-	[ "$(sum_of "$2")" = "$s1" ] || fail "the file changed: $s1 to $(sum_of "$2")"
-	[ "$(mark_on_disk "$2")" = 1 ] || fail "the mark is not on the disk"
+	[ "$(sum_of "$to")" = "$s1" ] || fail "the file changed: $s1 to $(sum_of "$to")"
+	[ "$(mark_on_disk "$to")" = 1 ] || fail "the mark is not on the disk"
 }
 
 t_7_to_10() {
@@ -86,5 +90,12 @@ t_7_to_10() {
 }
 t_10_to_7() { there b a '7\.2'; }
 
+# options both QEMUs are probed for: multifd set on the destination
+# before migrate-incoming, auto-converge
+t_options_7_to_10() {
+	there a b '10\.0' --multifd 2 --auto-converge --downtime 500
+	there b a '7\.2'
+}
+
 start_daemon || exit 1
-run_tests guest_up 7_to_10 10_to_7
+run_tests guest_up 7_to_10 10_to_7 options_7_to_10

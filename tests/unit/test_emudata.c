@@ -9,6 +9,8 @@
  */
 #include <sys/stat.h>
 
+#include <fcntl.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +131,22 @@ test_argv(void **state)
 	size_t n = a.n;
 	argv_free(&a);
 
+	/*
+	 * the answer is kept by the binary's file: the same file (mtime
+	 * kept) that would now hang is not run again
+	 */
+	struct stat st;
+	assert_int_equal(stat(emu, &st), 0);
+	fake_emu(t, "exec sleep 30", 1, emu, sizeof(emu));
+	struct timespec ts[2] = { st.st_atim, st.st_mtim };
+	assert_int_equal(utimensat(AT_FDCWD, emu, ts, 0), 0);
+	long long t0 = tu_now_ms();
+	assert_int_equal(vm_argv(&d, def, &p, ACCEL_TCG, 0, NULL, &a, err,
+	    sizeof(err)), 0);
+	assert_true(tu_now_ms() - t0 < 1000);
+	assert_string_equal(a.v[1], "-L");
+	argv_free(&a);
+
 	/* a destination: -incoming defer, last */
 	assert_int_equal(vm_argv(&d, def, &p, ACCEL_TCG, CMDLINE_INCOMING,
 	    NULL, &a, err, sizeof(err)), 0);
@@ -157,6 +175,7 @@ test_argv(void **state)
 	assert_true(find(&a, "-L") == (size_t)-1);
 	argv_free(&a);
 	vmdef_free(def);
+	emudata_free(d.emudata);
 	tu_rmtree(t);
 	free(t);
 }
