@@ -46,7 +46,8 @@ answer(struct req *r, struct vm *vm, const char *machine)
 	}
 	/* as the destination would start it: vhost-net where it has it */
 	vmdef_nic_host(def, nics_vhost_net());
-	enum accel acc = vm_active(vm) ? vm->accel :
+	/* the accelerator the running QEMU has, else as a start resolves it */
+	enum accel acc = vm_active(vm) && vm->accel != ACCEL_AUTO ? vm->accel :
 	    vm_resolve_accel(def->accel);
 	int rc = vm_argv(r->d, def, &vm->paths, acc, CMDLINE_INCOMING |
 	    CMDLINE_NOSTOP, uri, &a, err, sizeof(err));

@@ -6,6 +6,8 @@
  * has no such directory, gets nothing; a probe that hangs or prints
  * nothing fails in bounded time and adds nothing.  cmdline_build_uri:
  * -incoming with the URI given, last, and CMDLINE_NOSTOP leaves out -S.
+ * cmdline --incoming against the fake QEMU: the machine type pinned to
+ * the one qom-get gives, QEMU's error or an empty URI refused in one line.
  */
 #include <sys/stat.h>
 
@@ -17,9 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "cmdline.h"
 #include "daemon.h"
 #include "emudata.h"
+#include "fakeqemu.h"
+#include "jget.h"
+#include "names.h"
 #include "log.h"
 #include "testutil.h"
 #include "vm-argv.h"
@@ -180,12 +187,81 @@ test_argv(void **state)
 	free(t);
 }
 
+static struct json_object *
+argv_of(struct json_object *ret)
+{
+	struct json_object *a = jget(ret, "argv");
+
+	assert_non_null(a);
+	assert_true(json_object_is_type(a, json_type_array));
+	return a;
+}
+
+static const char *
+arg(struct json_object *a, size_t i)
+{
+	return json_object_get_string(json_object_array_get_idx(a, i));
+}
+
+static void
+test_cmdline_incoming(void **state)
+{
+	struct fx *f = fx_new();
+	(void)state;
+
+	fx_running_vm(f, PLAIN_VM "machine: pc\n");
+	request(f, "cmdline", "{\"name\": \"t1\", \"incoming\": "
+	    "\"tcp:0:7777\"}");
+	answer(f, expect_cmd(f, "qom-get", NULL), "\"pc-i440fx-7.2-machine\"");
+	struct json_object *ret = expect_return(f), *a = argv_of(ret);
+	size_t n = json_object_array_length(a);
+	int machine = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_string_not_equal(arg(a, i), "-S");
+		if (strcmp(arg(a, i), "-machine") == 0) {
+			assert_string_equal(arg(a, i + 1), "pc-i440fx-7.2");
+			machine = 1;
+		}
+	}
+	assert_true(machine);
+	assert_string_equal(arg(a, n - 2), "-incoming");
+	assert_string_equal(arg(a, n - 1), "tcp:0:7777");
+	assert_string_equal(jstr(ret, "machine"), "pc-i440fx-7.2");
+	json_object_put(ret);
+
+	/* QEMU's error, and an empty URI: one line each */
+	request(f, "cmdline", "{\"name\": \"t1\", \"incoming\": "
+	    "\"tcp:0:7777\"}");
+	answer_error(f, expect_cmd(f, "qom-get", NULL), "GenericError",
+	    "no machine here");
+	expect_error(f, ERR_GENERIC, "no machine here", 0);
+	request(f, "cmdline", "{\"name\": \"t1\", \"incoming\": \"\"}");
+	expect_error(f, ERR_GENERIC, "--incoming needs a URI", 0);
+
+	/* without --incoming: start's argv, -S and the definition's type */
+	request(f, "cmdline", "{\"name\": \"t1\"}");
+	ret = expect_return(f);
+	a = argv_of(ret);
+	n = json_object_array_length(a);
+	int stop = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(arg(a, i), "-S") == 0)
+			stop = 1;
+		if (strcmp(arg(a, i), "-machine") == 0)
+			assert_string_equal(arg(a, i + 1), "pc");
+	}
+	assert_true(stop);
+	json_object_put(ret);
+	fx_free(f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_argv),
+		cmocka_unit_test(test_cmdline_incoming),
 	};
 
 	log_init("test_emudata", 1, 0);
