@@ -342,12 +342,17 @@ static int
 c_cmdline(struct cli *cli, int argc, char **argv)
 {
 	int json = 0;
-	struct opt o[] = { { "json", 0, NULL, &json } };
+	const char *incoming = NULL;
+	struct opt o[] = { { "json", 0, NULL, &json },
+	    { "incoming", 1, &incoming, NULL } };
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
 	cli_operands(cli, argc, first, 1);
-	struct json_object *ret = cli_call(cli, "cmdline",
-	    cli_name_args(argv[first]));
+	struct json_object *args = cli_name_args(argv[first]);
+	if (incoming != NULL)
+		json_object_object_add(args, "incoming",
+		    json_object_new_string(incoming));
+	struct json_object *ret = cli_call(cli, "cmdline", args);
 	struct json_object *a = jget(ret, "argv");
 	if (json)
 		cli_print_json(a);
@@ -389,7 +394,7 @@ const struct cmd cmds_def[] = {
 	{ "edit", NULL, c_edit, "NAME" },
 	{ "undefine", NULL, c_undefine, "NAME" },
 	{ "rename", "domrename", c_rename, "NAME NEW-NAME" },
-	{ "cmdline", NULL, c_cmdline, "NAME [--json]" },
+	{ "cmdline", NULL, c_cmdline, "NAME [--incoming URI] [--json]" },
 	{ "autostart", NULL, c_autostart, "NAME [--disable]" },
 	{ NULL, NULL, NULL, NULL }
 };

@@ -9,12 +9,19 @@
 #include "jget.h"
 #include "util.h"
 
+static int	c_hmp(struct cli *, int, char **);
+
 static int
 c_qmp(struct cli *cli, int argc, char **argv)
 {
-	int first = cli_opts(cli, &argc, argv, NULL, 0);
+	int hmp = 0;
+	struct opt o[] = { { "hmp", 0, NULL, &hmp } };
+	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
 	cli_operands(cli, argc, first, 2);
+	/* virsh qemu-monitor-command --hmp: the human monitor's line */
+	if (hmp)
+		return c_hmp(cli, argc, argv);
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *req = json_tokener_parse_ex(tok, argv[first + 1],
 	    (int)strlen(argv[first + 1])), *ex, *args;
@@ -121,7 +128,8 @@ c_events(struct cli *cli, int argc, char **argv)
 }
 
 const struct cmd cmds_qmp[] = {
-	{ "qmp", "qemu-monitor-command", c_qmp, "NAME '{\"execute\": ...}'" },
+	{ "qmp", "qemu-monitor-command", c_qmp, "NAME '{\"execute\": ...}' | "
+	    "NAME --hmp 'COMMAND'" },
 	{ "hmp", NULL, c_hmp, "NAME 'COMMAND'" },
 	{ "events", "qemu-monitor-event", c_events, "[NAME...] [--json] "
 	    "[--timeout SECONDS]" },

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "cmdline-in.h"
 #include "daemon.h"
 #include "dispatch.h"
 #include "jget.h"
@@ -16,6 +17,7 @@
 #include "storage.h"
 #include "util.h"
 #include "vm.h"
+#include "vm-argv.h"
 
 #define START_TIMEOUT_MS	60000
 
@@ -449,9 +451,13 @@ d_cmdline(struct req *r, struct vm *vm)
 	char err[512];
 	enum accel acc = vm_resolve_accel(vm_persistent(vm)->accel);
 
+	if (req_str(r, "incoming") != NULL) {
+		cmdline_incoming(r, vm, req_str(r, "incoming"));
+		return;
+	}
 	/* as a start would: vhost-net where the host has it */
 	vmdef_nic_host(vm_persistent(vm), nics_vhost_net());
-	if (cmdline_build(vm_persistent(vm), &vm->paths, acc, r->d->qemu, &a,
+	if (vm_argv(r->d, vm_persistent(vm), &vm->paths, acc, 0, NULL, &a,
 	    err, sizeof(err)) == -1) {
 		req_error(r, ERR_GENERIC, "%s", err);
 		return;

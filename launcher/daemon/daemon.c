@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "emudata.h"
 #include "hostnet.h"
 
 void
@@ -30,4 +31,6 @@ daemon_fini(struct daemon *d)
 {
 	hn_close(d->hostnet);
 	d->hostnet = NULL;
+	emudata_free(d->emudata);
+	d->emudata = NULL;
 }

@@ -20,6 +20,7 @@ struct control;
 struct network;
 struct heartbeats;
 struct migration;
+struct emudata;
 
 struct daemon {
 	struct event_base	*base;
@@ -45,6 +46,7 @@ struct daemon {
 	struct heartbeats	*heartbeats;	/* heartbeat.c, when reading */
 	/* migrations under way, in and out (migrate.h) */
 	TAILQ_HEAD(miglist, migration) migs;
+	struct emudata		*emudata;	/* emudata.c: -L probes */
 };
 
 /* A context with nothing in it yet, on an event base. */

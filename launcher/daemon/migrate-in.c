@@ -52,7 +52,7 @@
 #define MIGIN_CMD_MS		30000
 #define MIGIN_START_MS		60000
 #define MIGIN_OFF_MS		30000
-#define MIGIN_POLL_MS		50
+#define MIGIN_POLL_MS		10	/* the guest waits: see MIGOUT_SETTLE_MS */
 #define MIGIN_FINISH_MS		60000	/* the last of the state comes in */
 
 struct migin;

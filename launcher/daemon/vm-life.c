@@ -22,6 +22,7 @@
 #include "proc.h"
 #include "util.h"
 #include "vm.h"
+#include "vm-argv.h"
 
 static void	crash_policy(struct vm *, const char *why);
 
@@ -199,8 +200,8 @@ start(struct vm *vm, int paused, int flags, char *err, size_t errlen)
 		vm->id = 0;
 		return -1;
 	}
-	if (cmdline_build_flags(vm->def, &vm->paths, vm->accel, d->qemu, flags,
-	    &a, err, errlen) == -1) {
+	if (vm_argv(d, vm->def, &vm->paths, vm->accel, flags, NULL, &a, err,
+	    errlen) == -1) {
 		nicfds_close(&fds);
 		nics_forget(vm, NULL);
 		vm->id = 0;

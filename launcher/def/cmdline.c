@@ -175,6 +175,15 @@ cmdline_build_flags(const struct vmdef *d, const struct vmpaths *p,
     enum accel accel, const char *qemu, int flags, struct argv *a, char *err,
     size_t errlen)
 {
+	return cmdline_build_uri(d, p, accel, qemu, flags, "defer", a, err,
+	    errlen);
+}
+
+int
+cmdline_build_uri(const struct vmdef *d, const struct vmpaths *p,
+    enum accel accel, const char *qemu, int flags, const char *uri,
+    struct argv *a, char *err, size_t errlen)
+{
 	struct render r = { .a = a, .p = p };
 	struct ready_arg ra = { err, errlen };
 	struct devfacts f;
@@ -202,7 +211,8 @@ cmdline_build_flags(const struct vmdef *d, const struct vmpaths *p,
 	argv_addf(a, "%s,debug-threads=on", d->name);
 	argv_add(a, "-uuid");
 	argv_add(a, d->uuid);
-	argv_add(a, "-S");
+	if (!(flags & CMDLINE_NOSTOP))
+		argv_add(a, "-S");
 	argv_add(a, "-nodefaults");
 	argv_add(a, "-no-user-config");
 	/* guest poweroff stops QEMU; the supervisor applies on_poweroff */
@@ -276,7 +286,7 @@ cmdline_build_flags(const struct vmdef *d, const struct vmpaths *p,
 		argv_add(a, d->qemu_args[i]);
 	if (flags & CMDLINE_INCOMING) {
 		argv_add(a, "-incoming");
-		argv_add(a, "defer");
+		argv_add(a, uri != NULL ? uri : "defer");
 	}
 	return 0;
 }

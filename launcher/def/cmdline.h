@@ -60,6 +60,16 @@ int	 cmdline_build(const struct vmdef *, const struct vmpaths *,
 int	 cmdline_build_flags(const struct vmdef *, const struct vmpaths *,
 	    enum accel accel, const char *qemu, int flags, struct argv *,
 	    char *err, size_t errlen);
+/*
+ * The same with the URI of -incoming given (CMDLINE_INCOMING), for a
+ * QEMU started by hand (qlaunch cmdline --incoming); CMDLINE_NOSTOP
+ * leaves out -S, so that QEMU runs the guest once its state is in, as a
+ * QEMU started by hand in the tutorials does.
+ */
+#define CMDLINE_NOSTOP		0x02
+int	 cmdline_build_uri(const struct vmdef *, const struct vmpaths *,
+	    enum accel accel, const char *qemu, int flags, const char *uri,
+	    struct argv *, char *err, size_t errlen);
 
 /*
  * What the install phase runs (vmdef.h's install: key): a definition of
