@@ -10,10 +10,7 @@
 #include <stddef.h>
 
 #include "client.h"
-
-#ifndef nitems
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-#endif
+#include "util.h"
 
 struct json_object;
 struct cmd;

@@ -28,9 +28,6 @@
 #include "hostcheck.h"
 #include "util.h"
 
-#ifndef nitems
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-#endif
 
 enum hc_level { HC_PASS, HC_WARN, HC_FAIL };
 static const char *const level_names[] = { "PASS", "WARN", "FAIL" };

@@ -14,10 +14,7 @@
 #include <json-c/json.h>
 
 #include "keys.h"
-
-#ifndef nitems
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-#endif
+#include "util.h"
 
 const char keys_codesets[] = "linux, xt, qnum, qcode";
 

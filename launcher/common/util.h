@@ -16,6 +16,9 @@
 #include "sock.h"
 #include "xalloc.h"
 
+/* The number of elements of an array. */
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* Write all of buf, across short writes and EINTR; -1 with errno. */
 int	 write_all(int fd, const void *buf, size_t len);
 
