@@ -52,7 +52,8 @@ NET=()
 [ -z "$NS" ] || NET=(--network bridge=br0,model=virtio)
 run qlaunch create demo --memory 256 --vcpus 1,maxvcpus=2 --accel tcg,tb-size=32 \
     --kernel "$GUEST/bzImage" --initrd "$GUEST/initrd.img" \
-    --append "console=ttyS0 panic=-1 quiet" --graphics vnc "${NET[@]}"
+    --append "console=ttyS0 panic=-1 quiet" --graphics vnc "${NET[@]}" \
+    --channel heartbeat
 run qlaunch cmdline demo
 run qlaunch start demo
 printf 'waiting for the guest'
@@ -124,7 +125,15 @@ say "${NS:+ip netns exec $NS }qlaunchd -s $D/other -S $D/other.sock   # a second
     2>"$D/other.log" &
 echo $! >"$D/other.pid"
 for _ in $(seq 100); do [ -S "$D/other.sock" ] && break; sleep 0.05; done
-run qlaunch migrate demo "unix:$D/other.sock"
+# the guest dirties memory while it moves; the guest's own heartbeat
+# (a tick a millisecond on a virtio-serial port) gives the downtime it saw
+run qlaunch workload demo start --size 32 --rate 20
+run qlaunch dirtyrate demo --seconds 1
+run qlaunch heartbeat demo --reset
+run qlaunch migrate demo "unix:$D/other.sock" --stats "$D/mig.csv" --verbose
+say "head -3 $D/mig.csv; grep -E 'summary.(total|downtime|guest_downtime)_ms' $D/mig.csv"
+head -3 "$D/mig.csv" | cut -c1-150
+grep -E 'summary.(total|downtime|guest_downtime)_ms' "$D/mig.csv"
 run qlaunch list --all
 say "QLAUNCH_SOCKET=$D/other.sock qlaunch list"
 QLAUNCH_SOCKET=$D/other.sock qlaunch list
@@ -132,8 +141,20 @@ say "echo 'echo still up: \$(cut -d\" \" -f1 /proc/uptime) s' | QLAUNCH_SOCKET=$
 printf '%s\n' 'echo still up: $(cut -d" " -f1 /proc/uptime) s' |
     QLAUNCH_SOCKET=$D/other.sock qlaunch console demo --quiet 800
 echo
-say "QLAUNCH_SOCKET=$D/other.sock qlaunch migrate demo unix:$QLAUNCH_SOCKET"
-QLAUNCH_SOCKET=$D/other.sock qlaunch migrate demo "unix:$QLAUNCH_SOCKET"
+say "QLAUNCH_SOCKET=$D/other.sock qlaunch migrate demo unix:$QLAUNCH_SOCKET --multifd 2 --postcopy --postcopy-after 1 --verbose"
+QLAUNCH_SOCKET=$D/other.sock qlaunch migrate demo "unix:$QLAUNCH_SOCKET" \
+    --multifd 2 --postcopy --postcopy-after 1 --verbose
+run qlaunch heartbeat demo
+run qlaunch workload demo stop
+# an experiment in one command: ping-pong runs over a sweep, CSV and SVG
+run qlaunch migrate-bench demo --to "unix:$D/other.sock" --repeat 1 \
+    --vary bandwidth=100,1000 --out "$D/bench"
+run ls "$D/bench"
+run cat "$D/bench/summary.csv"
+# the tutorials' raw way: the incoming side's exact argv
+say "qlaunch cmdline demo --incoming tcp:0:7777 | tail -c 300"
+qlaunch cmdline demo --incoming tcp:0:7777 | tail -c 300
+echo
 run qlaunch shutdown demo --wait=60
 run qlaunch state --reason demo
 run qlaunch console demo --log
