@@ -152,7 +152,12 @@ round_end(struct statpoll *p)
 
 	evtimer_del(p->deadline);
 	TAILQ_FOREACH_SAFE(w, &p->watchers, entry, tw) {
-		if (now + p->period_ms / 2 < w->due)
+		/*
+		 * due: a tick's round ends at or after its tick; the
+		 * baseline's, a new watcher's first, ends before the
+		 * first tick (3/4 of the period at the latest)
+		 */
+		if (now + p->period_ms / 8 < w->due)
 			continue;
 		w->due += w->delay_ms;
 		if (w->due < now)
