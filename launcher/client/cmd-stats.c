@@ -33,6 +33,34 @@ print_part(const char *vmkey, struct json_object *arr,
 	}
 }
 
+/* The balloon's guest figures, under virsh's names and units (KiB). */
+static void
+print_guest_mem(struct json_object *b)
+{
+	static const struct {
+		const char	*virsh, *qemu;
+		int		 bytes;
+	} rows[] = {
+		{ "swap_in", "stat-swap-in", 1 },
+		{ "swap_out", "stat-swap-out", 1 },
+		{ "major_fault", "stat-major-faults", 0 },
+		{ "minor_fault", "stat-minor-faults", 0 },
+		{ "unused", "stat-free-memory", 1 },
+		{ "available", "stat-total-memory", 1 },
+		{ "usable", "stat-available-memory", 1 },
+		{ "disk_caches", "stat-disk-caches", 1 },
+	};
+	struct json_object *g = jget(b, "guest");
+
+	if (g == NULL)
+		return;
+	for (size_t i = 0; i < nitems(rows); i++)
+		if (jget(g, rows[i].qemu) != NULL)
+			printf("  balloon.%s=%lld\n", rows[i].virsh, jint(g,
+			    rows[i].qemu, 0) >> (rows[i].bytes ? 10 : 0));
+	printf("  balloon.last-update=%lld\n", jint(b, "last_update", 0));
+}
+
 /* One VM as virsh domstats prints it. */
 static void
 print_vm(struct json_object *v)
@@ -73,6 +101,7 @@ print_vm(struct json_object *v)
 		    1024);
 		printf("  balloon.maximum=%lld\n", jint(b, "maximum_mib", 0) *
 		    1024);
+		print_guest_mem(b);
 	}
 	if (jget(v, "block") != NULL)
 		print_part("block", jget(v, "block"), bkeys, nitems(bkeys));

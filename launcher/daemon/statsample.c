@@ -14,12 +14,13 @@
 #include "vm.h"
 #include "xalloc.h"
 
-enum { Q_CPUS, Q_BLOCK, Q_BALLOON, NQ };
+enum { Q_CPUS, Q_BLOCK, Q_BALLOON, Q_GUEST, NQ };
 
 static const char *const queries[NQ] = {
 	[Q_CPUS] = "query-cpus-fast",
 	[Q_BLOCK] = "query-blockstats",
 	[Q_BALLOON] = "query-balloon",
+	[Q_GUEST] = "qom-get",		/* the balloon's guest-stats */
 };
 
 struct sampling {
@@ -169,6 +170,27 @@ net_part(struct vm *vm)
 	return a;
 }
 
+/*
+ * The guest's own figures, when the balloon polls them (its
+ * guest-stats-polling-interval): QEMU's names, those it has (-1: the
+ * guest did not say) in "guest", and "last_update" (seconds, epoch).
+ */
+static void
+guest_stats(struct json_object *b, struct json_object *ret)
+{
+	struct json_object *st = jget(ret, "stats"), *g;
+
+	if (st == NULL || jint(ret, "last-update", 0) <= 0)
+		return;
+	g = json_object_new_object();
+	json_object_object_foreach(st, k, val)
+		if (json_object_get_int64(val) >= 0)
+			json_object_object_add(g, k, json_object_get(val));
+	json_object_object_add(b, "guest", g);
+	json_object_object_add(b, "last_update", json_object_new_int64(
+	    jint(ret, "last-update", 0)));
+}
+
 static void
 finish(struct sampling *s)
 {
@@ -202,6 +224,7 @@ finish(struct sampling *s)
 		    Q_BALLOON], "actual", 0) >> 20) : (int64_t)max));
 		json_object_object_add(v, "maximum_mib",
 		    json_object_new_int64((int64_t)max));
+		guest_stats(v, s->ret[Q_GUEST]);
 		json_object_object_add(o, "balloon", v);
 		if (s->ret[Q_BLOCK] != NULL)
 			json_object_object_add(o, "block", block_part(
@@ -222,8 +245,11 @@ replied(void *arg, struct json_object *ret, const struct qmp_error *err)
 
 	if (err == NULL)
 		s->ret[sq->q] = json_object_get(ret);
-	else if (sq->q != Q_BALLOON && s->err[0] == '\0')
-		/* no balloon is no error: the definition's size stands */
+	else if (sq->q < Q_BALLOON && s->err[0] == '\0')
+		/*
+		 * no balloon, or no stats from the guest, is no error: the
+		 * definition's size stands
+		 */
 		snprintf(s->err, sizeof(s->err), "%s: %s", queries[sq->q],
 		    err->desc != NULL ? err->desc : err->class);
 	free(sq);
@@ -246,11 +272,22 @@ statsample_take(struct vm *vm, statsample_cb cb, void *arg)
 		strlcpy(s->err, "its QMP connection is not ready",
 		    sizeof(s->err));
 	for (int i = 0; q != NULL && i < NQ; i++) {
+		struct json_object *args = NULL;
+		if (i == Q_GUEST && !vmdef_has_balloon(vm->def))
+			continue;
+		if (i == Q_GUEST) {
+			args = json_object_new_object();
+			json_object_object_add(args, "path",
+			    json_object_new_string(
+			    "/machine/peripheral/balloon0"));
+			json_object_object_add(args, "property",
+			    json_object_new_string("guest-stats"));
+		}
 		struct sampling_q *sq = xcalloc(1, sizeof(*sq));
 		sq->s = s;
 		sq->q = i;
 		s->left++;
-		if (qmp_execute(q, queries[i], NULL, STATS_QMP_MS, replied,
+		if (qmp_execute(q, queries[i], args, STATS_QMP_MS, replied,
 		    sq) == -1) {
 			free(sq);
 			s->left--;

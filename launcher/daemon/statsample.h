@@ -1,14 +1,17 @@
 /*
  * One statistics sample of one running VM, as domstats and the stats
  * poller take it: QEMU is asked query-cpus-fast, query-blockstats and
- * query-balloon at once (three commands in flight, one timeout); /proc
+ * query-balloon at once (and qom-get of the balloon's guest-stats when
+ * there is a balloon: each command its timeout, all in flight); /proc
  * gives the CPU times of QEMU and of each vCPU thread (migprov.c), and
  * the taps' counters come from rtnetlink (hostnet).  The sample is
  * JSON, counters only (statrate.c turns two samples into rates):
  *
  *   {"name", "id", "state", "t_ms" (monotonic, when taken),
  *    "cpu": {"time_ms", "vcpus": [{"id", "thread_id", "time_ms"}]},
- *    "balloon": {"current_mib", "maximum_mib"},
+ *    "balloon": {"current_mib", "maximum_mib", and when the balloon
+ *                polls the guest: "guest": {QEMU's stat-* figures},
+ *                "last_update"},
  *    "block": [{"name", "rd_bytes", "wr_bytes", "rd_reqs", "wr_reqs",
  *               "flush_reqs"}],
  *    "net": [{"name", "rx_bytes", "rx_packets", "rx_errs", "rx_drop",

@@ -40,8 +40,18 @@ t_vcpu_times() {
 	t=$(vmjs hog "v['cpu']['vcpus'][0]['time_ms']")
 	all=$(vmjs hog "v['cpu']['time_ms']")
 	[ "$t" -gt 0 ] && [ "$all" -ge "$t" ] || fail "times: vcpu $t, qemu $all"
-	# the balloon's view (no balloon stats: the definition's size)
+	# the balloon's view, and the guest's own figures (the balloon
+	# polls them every 2 s)
 	[ "$(vmjs hog "v['balloon']['maximum_mib']")" = 256 ] || fail "balloon: $(cat "$T/ds.json")"
+	for _ in $(seq 20); do
+		g=$(vmjs hog "v['balloon'].get('guest', {}).get('stat-total-memory', 0)")
+		[ "$g" -gt 0 ] && break
+		sleep 0.5
+	done
+	# the guest's MemTotal, in bytes
+	m=$(gval hog "sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo")
+	[ "$g" = $((m * 1024)) ] || fail "guest total $g, MemTotal $m kB"
+	q domstats hog | grep -q "^  balloon.available=$m\$" || fail "text: $(q domstats hog)"
 }
 
 # the guest writes 4 MiB to its disk: the disk's write bytes grow by that
