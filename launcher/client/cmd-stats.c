@@ -181,7 +181,10 @@ c_domstats(struct cli *cli, int argc, char **argv)
 			.on_sample = on_sample,
 			.arg = &w,
 		};
-		return statwatch_run(cli, a, &sw);
+		char err[2048];
+		if (statwatch_run(cli, a, &sw, err, sizeof(err)) == -1)
+			cli_die("%s", err);
+		return 0;
 	}
 	struct json_object *ret = cli_call(cli, "domstats", a);
 	if (json)

@@ -3,12 +3,11 @@
  * supervisor's stats stream (statwatch.c), every --delay seconds.  On a
  * terminal it redraws in place (ANSI: home and clear, no curses) and
  * reads virt-top's keys unbuffered: P cpu, M memory, N name, B block,
- * T net, q quits.  --batch prints plain tables one after another (and
+ * T net, q (or ^C) quits.  --batch prints plain tables one after another (and
  * is what a pipe gets); --csv FILE records the rows; --iterations N
  * stops after N refreshes (virt-top's -n).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,46 +27,37 @@ struct top {
 	const struct topsort	*sort;
 	struct json_object	*last;		/* the last sample shown */
 	char			 when[16];
+	struct termios		 tio;		/* the terminal's, to restore */
+	int			 raw;
 };
 
-static struct termios saved_tio;	/* restored at exit (atexit's) */
-static int tio_saved;
-
-static void
-tio_restore(void)
-{
-	if (tio_saved)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-	tio_saved = 0;
-}
-
-static void
-on_signal(int sig)
-{
-	tio_restore();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Keys one at a time, unechoed; restored on exit and on signals. */
+/*
+ * Keys one at a time, unechoed, and ^C a key too (ISIG off: it quits
+ * as q does, and the terminal is restored on every way out).
+ */
 static int
-tio_raw(void)
+tio_raw(struct top *t)
 {
-	struct termios t;
+	struct termios r;
 
-	if (tcgetattr(STDIN_FILENO, &saved_tio) == -1)
+	if (tcgetattr(STDIN_FILENO, &t->tio) == -1)
 		return -1;
-	t = saved_tio;
-	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-	t.c_cc[VMIN] = 1;
-	t.c_cc[VTIME] = 0;
-	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == -1)
+	r = t->tio;
+	r.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
+	r.c_cc[VMIN] = 1;
+	r.c_cc[VTIME] = 0;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &r) == -1)
 		return -1;
-	tio_saved = 1;
-	atexit(tio_restore);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	t->raw = 1;
 	return 0;
+}
+
+static void
+tio_restore(struct top *t)
+{
+	if (t->raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &t->tio);
+	t->raw = 0;
 }
 
 static void
@@ -116,7 +106,7 @@ on_key(int key, void *arg)
 	struct top *t = arg;
 	const struct topsort *s;
 
-	if (key == 'q' || key == 'Q')
+	if (key == 'q' || key == 'Q' || key == 3)	/* ^C */
 		return 1;
 	if ((s = topview_sort_key(key)) == NULL)
 		return 0;
@@ -160,14 +150,18 @@ c_top(struct cli *cli, int argc, char **argv)
 		topview_csv_header(t.csv);
 		fflush(t.csv);
 	}
-	if (!t.batch && isatty(STDIN_FILENO) && tio_raw() == 0)
+	if (!t.batch && isatty(STDIN_FILENO) && tio_raw(&t) == 0)
 		w.stdin_fd = STDIN_FILENO;
-	int r = statwatch_run(cli, json_object_new_object(), &w);
-	tio_restore();
+	char err[2048];
+	int r = statwatch_run(cli, json_object_new_object(), &w, err,
+	    sizeof(err));
+	tio_restore(&t);
 	json_object_put(t.last);
+	if (r == -1)
+		cli_die("%s", err);
 	if (t.csv != NULL && fclose(t.csv) != 0)
 		cli_die("--csv %s: %s", csv, strerror(errno));
-	return r;
+	return 0;
 }
 
 const struct cmd cmds_top[] = {

@@ -32,16 +32,19 @@ statwatch_delay(const char *s, int def)
 	return (int)(v * 1000 + 0.5);
 }
 
-/* 1 when the message ends the watch. */
+/* 1 when the message ends the watch, -1 (err) when it failed. */
 static int
-handle(struct statwatch *w, struct json_object *m, long long id, int *n)
+handle(struct statwatch *w, struct json_object *m, long long id, int *n,
+    char *err, size_t errlen)
 {
 	struct json_object *e;
 
 	if (jint(m, "id", -1) != id)
 		return 0;
-	if ((e = jget(m, "error")) != NULL)
-		cli_die("%s", jstr_or(e, "desc", "stats-watch failed"));
+	if ((e = jget(m, "error")) != NULL) {
+		strlcpy(err, jstr_or(e, "desc", "stats-watch failed"), errlen);
+		return -1;
+	}
 	if (jget(m, "return") != NULL)
 		return 1;	/* the supervisor ended it */
 	if (strcmp(jstr_or(m, "event", ""), EV_STATS) != 0)
@@ -53,7 +56,7 @@ handle(struct statwatch *w, struct json_object *m, long long id, int *n)
 
 int
 statwatch_run(struct cli *cli, struct json_object *args,
-    struct statwatch *w)
+    struct statwatch *w, char *err, size_t errlen)
 {
 	struct json_object *m;
 	long long id;
@@ -62,14 +65,17 @@ statwatch_run(struct cli *cli, struct json_object *args,
 	json_object_object_add(args, "delay_ms", json_object_new_int64(
 	    w->delay_ms));
 	cli_connect(cli);
-	if ((id = client_send(&cli->conn, "stats-watch", args)) == -1)
-		cli_die("cannot send to qlaunchd: %s", strerror(errno));
+	if ((id = client_send(&cli->conn, "stats-watch", args)) == -1) {
+		snprintf(err, errlen, "cannot send to qlaunchd: %s",
+		    strerror(errno));
+		return -1;
+	}
 	for (;;) {
 		while ((m = client_next_event(&cli->conn, 0)) != NULL) {
-			int end = handle(w, m, id, &n);
+			int end = handle(w, m, id, &n, err, errlen);
 			json_object_put(m);
-			if (end)
-				return 0;
+			if (end != 0)
+				return end == 1 ? 0 : -1;
 		}
 		struct pollfd p[2] = {
 			{ cli->conn.fd, POLLIN, 0 },
@@ -78,7 +84,8 @@ statwatch_run(struct cli *cli, struct json_object *args,
 		if (poll(p, w->stdin_fd >= 0 ? 2 : 1, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			cli_die("poll: %s", strerror(errno));
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			return -1;
 		}
 		if (w->stdin_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
 			unsigned char c;
@@ -91,16 +98,19 @@ statwatch_run(struct cli *cli, struct json_object *args,
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if ((m = client_next_event(&cli->conn, 0)) != NULL) {
-				int end = handle(w, m, id, &n);
+				int end = handle(w, m, id, &n, err, errlen);
 				json_object_put(m);
-				if (end)
-					return 0;
+				if (end != 0)
+					return end == 1 ? 0 : -1;
 				continue;
 			}
 			char b;
 			if (recv(cli->conn.fd, &b, 1, MSG_PEEK |
-			    MSG_DONTWAIT) == 0)
-				cli_die("qlaunchd closed the connection");
+			    MSG_DONTWAIT) == 0) {
+				strlcpy(err, "qlaunchd closed the connection",
+				    errlen);
+				return -1;
+			}
 		}
 	}
 }

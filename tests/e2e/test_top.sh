@@ -121,6 +121,17 @@ t_top_batch() {
 	    fail "by name: $(cat "$T/top.out")"
 }
 
+# on a terminal (script's): redrawn in place, N sorts by name, q quits
+t_top_terminal() {
+	(sleep 2; printf N; sleep 1.5; printf q) |
+	    timeout 20 script -qfec "$QLAUNCH top --delay 0.5" /dev/null >"$T/tty.out" ||
+	    fail "top on a terminal: $(tail -5 "$T/tty.out")"
+	grep -q $'\033\[H\033\[2J' "$T/tty.out" || fail "not redrawn: $(head -5 "$T/tty.out")"
+	grep -q "sorted by cpu" "$T/tty.out" || fail "no table by cpu"
+	tr -d '\r' <"$T/tty.out" | awk '/sorted by name/ { s = 1 } s && $1 ~ /^[0-9-]+$/ && NF >= 9 { print $NF; exit }' >"$T/first"
+	[ "$(cat "$T/first")" = hog ] || fail "by name after N: $(tail -8 "$T/tty.out")"
+}
+
 # the web page's stream: one JSON object a line, with rates
 t_watch_json() {
 	q domstats --watch --json --delay 0.5 --iterations 3 hog idle >"$T/w.out"
@@ -150,4 +161,4 @@ nsx ip addr add $NET.1/24 dev br0
 nsx ip link set br0 up
 start_daemon || exit 1
 run_tests guests vcpu_times block_write net_ping shut_off top_batch \
-    watch_json errors
+    top_terminal watch_json errors
