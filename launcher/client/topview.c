@@ -160,6 +160,12 @@ topview_csv(FILE *f, const struct toprow *rows, size_t n, const char *when)
 	for (size_t i = 0; i < n; i++) {
 		const struct toprow *t = &rows[i];
 		/* names are [A-Za-z0-9._-]: nothing to quote */
+		if (t->id <= 0) {
+			/* not running: no figures, empty cells */
+			fprintf(f, "%s,,%s,%s,,,,,,\n", when, t->name,
+			    t->state);
+			continue;
+		}
 		fprintf(f, "%s,%lld,%s,%s,%.1f,%lld,%lld,%lld,%lld,%lld\n",
 		    when, t->id, t->name, t->state, t->cpu_pct,
 		    t->mem_mib, t->rd_bps, t->wr_bps, t->rx_bps, t->tx_bps);
