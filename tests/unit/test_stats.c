@@ -214,7 +214,7 @@ w_send(void *conn, struct json_object *m)
 	c->msgs[c->n++] = json_object_get(m);
 }
 
-static const struct req_ops w_ops = { w_send, NULL, NULL, NULL };
+static const struct req_ops w_ops = { .send = w_send };
 
 static struct req *
 watch(struct fx *f, struct wconn *c, const char *args)
