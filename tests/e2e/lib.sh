@@ -120,6 +120,18 @@ gx() {
 	printf '%s\n' "$2" | q console "$1" --quiet 700 --timeout 30
 }
 
+# gx_grep NAME 'COMMAND' REGEX FILE: gx until its output (in FILE, without
+# CRs) has a line matching REGEX; a guest slow to answer (a loaded host)
+# may say nothing within gx's quiet time.  5 tries; 1 when never.
+gx_grep() {
+	for _ in 1 2 3 4 5; do
+		gx "$1" "$2" | tr -d '\r' >"$4"
+		grep -q "$3" "$4" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 # wait_state NAME STATE [SECONDS]
 wait_state() {
 	local s
