@@ -17,6 +17,13 @@
  * definition prepare made) when its QEMU exits, when the incoming
  * migration fails, or on migrate-abort.  finish waits for QEMU to have
  * the whole state, then cont (unless "paused").
+ *
+ * The destination owns its half: when the connection prepare came on
+ * closes before finish or abort (the source's supervisor died, its ssh
+ * or its network went), it is cleaned up as abort does, unless QEMU has
+ * the whole state already (or the guest runs here in postcopy): then it
+ * stays, paused and defined, and the log says the operator chooses
+ * (resume here, or destroy here and resume on the source).
  */
 #include <sys/socket.h>
 
@@ -80,6 +87,8 @@ struct migin {
 	struct vmdef		*pending;	/* defined once they exist */
 	int			 holds;		/* callbacks still to come */
 	int			 dead;
+	struct req_closer	 src;		/* prepare's connection */
+	int			 src_gone;	/* closed while images were made */
 	char			 eclass[64];
 	char			 edesc[1024];
 };
@@ -92,6 +101,7 @@ migin_release(struct migin *m)
 {
 	if (!m->dead || m->holds > 0)
 		return;
+	req_closer_cancel(&m->src);
 	json_object_put(m->caps);
 	json_object_put(m->params);
 	json_object_put(m->qcaps);
@@ -113,6 +123,7 @@ migin_unhook(struct migin *m)
 	if (m->listed)
 		migreg_del(m->d, &m->reg);
 	m->listed = 0;
+	req_closer_cancel(&m->src);
 }
 
 static void
@@ -495,6 +506,7 @@ migin_target(struct req *r, struct vmdef *def, struct vm **vmp)
 }
 
 static void	migin_go(struct migin *, struct vmdef *, struct vm *);
+static void	migin_orphan(void *);
 
 static void
 migin_images_done(void *arg, const char *err)
@@ -504,7 +516,11 @@ migin_images_done(void *arg, const char *err)
 
 	m->holds--;
 	m->pending = NULL;
+	if (err == NULL && m->src_gone)
+		err = "the source's connection closed";
 	if (err != NULL) {
+		log_warnx("%s: incoming migration: --copy-storage: %s", def->name,
+		    err);
 		req_error(m->r, ERR_GENERIC, "--copy-storage: %s", err);
 		m->r = NULL;
 		vmdef_free(def);
@@ -607,6 +623,11 @@ d_prepare(struct req *r, struct vm *unused)
 	m->paused = req_bool(r, "paused");
 	m->caps = json_object_get(caps);
 	m->params = json_object_get(params);
+	strlcpy(m->name, def->name, sizeof(m->name));
+	if (req_on_close(r, &m->src, migin_orphan, m) == -1)
+		log_warnx("%s: migrate-prepare: the source's connection cannot "
+		    "be watched; if the source goes away, migrate-abort is "
+		    "the way to clean up here", def->name);
 	if (listen != NULL)
 		strlcpy(m->listen, addr, sizeof(m->listen));
 	if (jget(r->args, "copy_storage") != NULL) {
@@ -800,6 +821,86 @@ d_abort(struct req *r, struct vm *vm)
 		return;
 	m->abort_r = r;
 	migin_fail(m, ERR_GENERIC, "the source cancelled the migration");
+}
+
+/* ---- the source went away ---- */
+
+static void
+migin_kept(struct migin *m, struct json_object *ret)
+{
+	(void)ret;
+	vm_set_state(m->vm, VM_PAUSED, "migrated; the source went away");
+	if (m->si != NULL)
+		migstor_in_keep(m->si);
+	migin_unhook(m);
+	m->dead = 1;
+	migin_release(m);
+}
+
+/* query-migrate's answer after the source's connection closed. */
+static void
+migin_orphan_status(struct migin *m, struct json_object *ret)
+{
+	const char *st = jstr(ret, "status");
+
+	if (st != NULL && strncmp(st, "postcopy", 8) == 0) {
+		log_warnx("%s: the source's control connection closed during "
+		    "postcopy (%s): the guest runs here with part of its "
+		    "memory still on the source; nothing is undone", m->name,
+		    st);
+		migin_unhook(m);
+		m->dead = 1;
+		migin_release(m);
+		return;
+	}
+	if (st == NULL || strcmp(st, "completed") != 0) {
+		migin_fail(m, ERR_GENERIC, "the source's control connection "
+		    "closed before the migration completed (status %s): "
+		    "cleaning up as migrate-abort does", st != NULL ? st :
+		    "unknown");
+		return;
+	}
+	log_warnx("%s: the source's control connection closed after the "
+	    "incoming migration completed: the whole state is here, the "
+	    "source's QEMU paused after sending it.  Kept here, paused and "
+	    "defined; the operator chooses: 'qlaunch resume %s' here, or "
+	    "'qlaunch destroy %s' (and undefine) here and resume it on the "
+	    "source", m->name, m->name, m->name);
+	if (m->si != NULL)
+		migin_send(m, "nbd-server-stop", NULL, migin_kept);
+	else
+		migin_kept(m, NULL);
+}
+
+/*
+ * The connection migrate-prepare came on closed before finish or abort:
+ * the source's supervisor died, or its ssh or network went.  A finish
+ * under way goes on (the source asked for it).
+ */
+static void
+migin_orphan(void *arg)
+{
+	struct migin *m = arg;
+
+	if (m->dead)
+		return;
+	if (m->r != NULL && m->stage > IN_READY) {
+		log_warnx("%s: the source's control connection closed during "
+		    "migrate-finish; finishing as it asked", m->name);
+		return;
+	}
+	if (m->pending != NULL) {
+		m->src_gone = 1;	/* migin_images_done gives up */
+		return;
+	}
+	if (m->r != NULL || m->holds > 0 || m->vm == NULL ||
+	    vm_qmp(m->vm) == NULL) {
+		migin_fail(m, ERR_GENERIC, "the source's control connection "
+		    "closed before the migration completed: cleaning up as "
+		    "migrate-abort does");
+		return;
+	}
+	migin_send(m, "query-migrate", NULL, migin_orphan_status);
 }
 
 const struct dcmd dcmds_migin[] = {

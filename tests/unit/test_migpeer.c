@@ -179,7 +179,8 @@ ops_take_fd(void *conn)
 	return fd;
 }
 
-static const struct req_ops fd_ops = { ops_send, NULL, NULL, ops_take_fd };
+static const struct req_ops fd_ops = { ops_send, NULL, NULL, ops_take_fd,
+    NULL, NULL };
 
 static void
 request_fd(struct fx *f, const char *args, int fd)
