@@ -61,6 +61,7 @@
 #define MIGIN_OFF_MS		30000
 #define MIGIN_POLL_MS		10	/* the guest waits: see MIGOUT_SETTLE_MS */
 #define MIGIN_FINISH_MS		60000	/* the last of the state comes in */
+#define MIGIN_RESOLVE_MS	5000	/* a listen address by name */
 
 struct migin;
 typedef void (*migin_next_fn)(struct migin *, struct json_object *ret);
@@ -561,6 +562,8 @@ migin_images(struct migin *m, struct vmdef *def, struct vm *vm)
 	migstor_in_create(m->si, m->d, migin_images_done, m);
 }
 
+static void	prepare_resolved(void *, const char *, const char *);
+
 /*
  * {"text": the running definition, "machine": the machine type QEMU
  * runs, "capabilities": [...], "parameters": {...}, "listen": ADDR,
@@ -573,8 +576,6 @@ d_prepare(struct req *r, struct vm *unused)
 	    "machine"), *listen = req_str(r, "listen");
 	struct json_object *caps = jget(r->args, "capabilities");
 	struct json_object *params = jget(r->args, "parameters");
-	char err[1024];
-	struct vm *vm;
 
 	(void)unused;
 	if (text == NULL || (machine == NULL && !req_bool(r, "offline"))) {
@@ -594,10 +595,32 @@ d_prepare(struct req *r, struct vm *unused)
 		    "is too long");
 		return;
 	}
-	char addr[64];
-	if (listen != NULL && migpeer_resolve(listen, addr, sizeof(addr), err,
-	    sizeof(err)) == -1) {
-		req_error(r, ERR_GENERIC, "migrate-prepare: %s", err);
+	if (listen == NULL)
+		prepare_resolved(r, NULL, NULL);
+	else if (migpeer_resolve(r->d->base, NULL, listen, MIGIN_RESOLVE_MS,
+	    prepare_resolved, r) == -1)
+		req_error(r, ERR_GENERIC, "migrate-prepare: out of memory to "
+		    "look up %s", listen);
+}
+
+/* The listen address found (addr; NULL without "listen"), or err. */
+static void
+prepare_resolved(void *arg, const char *addr, const char *lerr)
+{
+	struct req *r = arg;
+	const char *text = req_str(r, "text"), *machine = req_str(r,
+	    "machine");
+	struct json_object *caps = jget(r->args, "capabilities");
+	struct json_object *params = jget(r->args, "parameters");
+	char err[1024];
+	struct vm *vm;
+
+	if (lerr != NULL) {
+		req_error(r, ERR_GENERIC, "migrate-prepare: %s", lerr);
+		return;
+	}
+	if (r->conn == NULL) {
+		req_error(r, ERR_GENERIC, "the source left");
 		return;
 	}
 	struct vmdef *def = vmdef_parse(text, "the migrated definition", err,
@@ -628,7 +651,7 @@ d_prepare(struct req *r, struct vm *unused)
 		log_warnx("%s: migrate-prepare: the source's connection cannot "
 		    "be watched; if the source goes away, migrate-abort is "
 		    "the way to clean up here", def->name);
-	if (listen != NULL)
+	if (addr != NULL)
 		strlcpy(m->listen, addr, sizeof(m->listen));
 	if (jget(r->args, "copy_storage") != NULL) {
 		migin_images(m, def, vm);
