@@ -111,7 +111,8 @@ lookup_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!lk->have) {
 		lk->have = 1;
-		snprintf(lk->err, sizeof(lk->err), "listen address '%s': no "
+		snprintf(lk->err, sizeof(lk->err), "listen address '%s' is "
+		    "not an IP address, nor a name this host resolves: no "
 		    "answer from the resolver within %d s", lk->host,
 		    (lk->ms + 999) / 1000);
 		/* the cancel answers (EVUTIL_EAI_CANCEL), now or later */
