@@ -10,8 +10,8 @@
  * QEMU migrates (the settings back only once it stopped); an option QEMU
  * lacks refused before the destination is reached; and the destination
  * refusing a definition whose name is taken.  The destination's side
- * when the connection prepare came on closes: before completion QEMU
- * quits and the definition goes; after it the VM stays, paused (and
+ * when the connection prepare came on closes: while preparing or before
+ * completion QEMU quits and the definition goes; after it the VM stays, paused (and
  * "listen": "localhost" looked up without blocking, to tcp:127.0.0.1).
  */
 #include <sys/socket.h>
@@ -367,7 +367,8 @@ static char fake_emu[PATH_MAX];
  * watched) while its QMP is the fake peer; answered up to the URI.
  */
 static struct vm *
-prepared(struct fx *f, pid_t *pid, const char *listen)
+prepared(struct fx *f, pid_t *pid, const char *listen, const char *until,
+    long long *held)
 {
 	static const struct qmp_callbacks cbs = { vm_qmp_ready_cb,
 	    vm_qmp_closed_cb };
@@ -415,6 +416,11 @@ prepared(struct fx *f, pid_t *pid, const char *listen)
 		struct json_object *c = peer_recv(f);
 		const char *name = jstr(c, "execute");
 		int last = strcmp(name, "migrate-incoming") == 0;
+		if (until != NULL && strcmp(name, until) == 0) {
+			*held = jint(c, "id", -1);	/* not answered yet */
+			json_object_put(c);
+			return vm;
+		}
 		answer(f, jint(c, "id", -1),
 		    strcmp(name, "query-vnc") == 0 ? "{\"service\": \"5900\"}" :
 		    strcmp(name, "query-migrate-capabilities") == 0 ? CAPS_REPLY :
@@ -452,7 +458,7 @@ test_dest_orphan_active(void **state)
 
 	(void)state;
 	pid_t pid;
-	prepared(f, &pid, NULL);
+	prepared(f, &pid, NULL, NULL, NULL);
 	assert_true(def_exists(f));
 	src_close();
 	answer(f, expect_cmd(f, "query-migrate", NULL),
@@ -468,6 +474,28 @@ test_dest_orphan_active(void **state)
 	fx_free(f);
 }
 
+/* closed while preparing: the answer into the void, then as abort */
+static void
+test_dest_orphan_preparing(void **state)
+{
+	struct fx *f = fx_new();
+	pid_t pid;
+	long long id;
+
+	(void)state;
+	prepared(f, &pid, NULL, "migrate-set-capabilities", &id);
+	src_close();
+	answer(f, id, "{}");
+	answer(f, expect_cmd(f, "quit", NULL), "{}");
+	kill(pid, SIGKILL);
+	for (int i = 0; i < 5000 && vm_find(&f->d, "t1") != NULL; i++)
+		pump(f, 1);
+	assert_null(vm_find(&f->d, "t1"));
+	assert_false(def_exists(f));
+	assert_true(TAILQ_EMPTY(&f->d.migs));
+	fx_free(f);
+}
+
 /* closed after completion: still defined, paused, its QEMU alive */
 static void
 test_dest_orphan_completed(void **state)
@@ -477,7 +505,7 @@ test_dest_orphan_completed(void **state)
 	(void)state;
 	pid_t pid;
 	/* localhost: the hosts file, no packet leaves the host */
-	struct vm *vm = prepared(f, &pid, "localhost");
+	struct vm *vm = prepared(f, &pid, "localhost", NULL, NULL);
 	peer_send(f, "{\"event\": \"MIGRATION\", \"data\": {\"status\": "
 	    "\"completed\"}, \"timestamp\": {\"seconds\": 1, "
 	    "\"microseconds\": 0}}");
@@ -506,6 +534,7 @@ main(void)
 		cmocka_unit_test(test_migrate_missing_cap),
 		cmocka_unit_test(test_migrate_refusals),
 		cmocka_unit_test(test_dest_orphan_active),
+		cmocka_unit_test(test_dest_orphan_preparing),
 		cmocka_unit_test(test_dest_orphan_completed),
 	};
 
