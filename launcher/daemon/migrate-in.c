@@ -620,6 +620,9 @@ prepare_resolved(void *arg, const char *addr, const char *lerr)
 		return;
 	}
 	if (r->conn == NULL) {
+		log_warnx("migrate-prepare: the source's control connection "
+		    "closed while its listen address was looked up; nothing "
+		    "done");
 		req_error(r, ERR_GENERIC, "the source left");
 		return;
 	}
