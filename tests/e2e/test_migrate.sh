@@ -87,8 +87,7 @@ t_guest_up() {
 	create_guest mv --disk path="$T/mv.qcow2",size=1,format=qcow2 --start
 	wait_ready mv
 	start_counter mv
-	gx mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
-	    grep -q written || fail "no mark written"
+	gx_grep mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" '^written' "$T/gx.out" || fail "no mark written"
 }
 
 t_a_to_b() {
