@@ -89,25 +89,6 @@ qlaunch_guest_fill(void)
 
 /* ---- the raw guest: its serial socket and its QMP socket ---- */
 
-static void
-argv_path(char **v, const char *prefix, char *out, size_t len)
-{
-	for (size_t i = 0; v[i] != NULL; i++) {
-		const char *p;
-		if (strncmp(v[i], prefix, strlen(prefix)) != 0 ||
-		    (p = strstr(v[i], ",path=")) == NULL)
-			continue;
-		p += 6;
-		size_t n = strcspn(p, ",");
-		if (n >= len)
-			errx(1, "path too long");
-		memcpy(out, p, n);
-		out[n] = '\0';
-		return;
-	}
-	errx(1, "no %s in the command line", prefix);
-}
-
 /* Read fd until needle (or die after timeout_ms). */
 static void
 read_until(int fd, const char *needle, int timeout_ms)
@@ -188,7 +169,7 @@ raw_start(struct raw *rq, char **argv)
 {
 	char sock[PATH_MAX], log[PATH_MAX + 16];
 
-	argv_path(argv, "socket,id=qmp", sock, sizeof(sock));
+	bl_argv_path(argv, "socket,id=qmp", sock, sizeof(sock));
 	snprintf(log, sizeof(log), "%s/qemu.log", rawdir);
 	unlink(sock);
 	rq->t0 = bl_now_ns();
@@ -200,15 +181,7 @@ raw_start(struct raw *rq, char **argv)
 static void
 raw_quit(struct raw *rq)
 {
-	static const char quit[] = "{\"execute\": \"quit\"}\n";
-	char buf[4096];
-
-	bl_write_all(rq->qmp.fd, quit, sizeof(quit) - 1);
-	while (read(rq->qmp.fd, buf, sizeof(buf)) > 0)
-		;
-	bl_line_close(&rq->qmp);
-	if (bl_wait(rq->pid, 10000) == -1)
-		warnx("raw QEMU did not quit; killed it");
+	bl_raw_quit(&rq->qmp, rq->pid, 10000);
 }
 
 /* The raw guest boots, answers on its serial socket and fills memory. */
@@ -217,7 +190,7 @@ raw_boot_fill(struct raw *rq, char **argv)
 {
 	char ser[PATH_MAX];
 
-	argv_path(argv, "socket,id=serial0", ser, sizeof(ser));
+	bl_argv_path(argv, "socket,id=serial0", ser, sizeof(ser));
 	raw_start(rq, argv);
 	int fd = bl_unix_connect(ser, 20000, rq->pid);
 	qmp_ok(&rq->qmp, "{\"execute\": \"cont\"}\n");
@@ -373,7 +346,7 @@ int
 main(int argc, char **argv)
 {
 	int runs = 5, ch, quick = bl_quick_env();
-	const char *errstr, *g;
+	const char *errstr;
 
 	while ((ch = getopt(argc, argv, "qn:h")) != -1) {
 		switch (ch) {
@@ -396,16 +369,7 @@ main(int argc, char **argv)
 	    getenv("QEMU_IMG") : QLAUNCH_QEMU_IMG;
 
 	bl_init("bench_save");
-	if ((g = getenv("QLAUNCH_GUEST_DIR")) != NULL && *g)
-		strlcpy(guest, g, sizeof(guest));
-	else {
-		/* BUILDDIR/launcher/qlaunch: BUILDDIR/images/guest */
-		char b[PATH_MAX], *s;
-		strlcpy(b, bl_qlaunch, sizeof(b));
-		for (int i = 0; i < 2 && (s = strrchr(b, '/')) != NULL; i++)
-			*s = '\0';
-		snprintf(guest, sizeof(guest), "%s/images/guest", b);
-	}
+	bl_guest_dir(guest, sizeof(guest));
 	snprintf(file, sizeof(file), "%s/q.sav", bl_tmp);
 	snprintf(rawfile, sizeof(rawfile), "%s/raw.sav", bl_tmp);
 	snprintf(cfile, sizeof(cfile), "%s/conv.qcow2", bl_tmp);

@@ -947,6 +947,42 @@ bl_argv_qmp_path(char **v, char *out, size_t len)
 }
 
 void
+bl_guest_dir(char *out, size_t len)
+{
+	const char *g = getenv("QLAUNCH_GUEST_DIR");
+
+	if (g != NULL && *g) {
+		strlcpy(out, g, len);
+		return;
+	}
+	/* BUILDDIR/launcher/qlaunch: BUILDDIR/images/guest */
+	char b[PATH_MAX], *s;
+	strlcpy(b, bl_qlaunch, sizeof(b));
+	for (int i = 0; i < 2 && (s = strrchr(b, '/')) != NULL; i++)
+		*s = '\0';
+	snprintf(out, len, "%s/images/guest", b);
+}
+
+void
+bl_argv_path(char **v, const char *prefix, char *out, size_t len)
+{
+	for (size_t i = 0; v[i] != NULL; i++) {
+		const char *p;
+		if (strncmp(v[i], prefix, strlen(prefix)) != 0 ||
+		    (p = strstr(v[i], ",path=")) == NULL)
+			continue;
+		p += 6;
+		size_t n = strcspn(p, ",");
+		if (n >= len)
+			errx(1, "path too long");
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return;
+	}
+	errx(1, "no %s in the command line", prefix);
+}
+
+void
 bl_argv_free(char **v)
 {
 	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
@@ -992,6 +1028,20 @@ bl_unix_connect(const char *path, int timeout_ms, pid_t watch)
 			errx(1, "nothing listens on %s", path);
 		sleep_us(100);
 	}
+}
+
+void
+bl_raw_quit(struct bl_line *qmp, pid_t pid, int timeout_ms)
+{
+	static const char quit[] = "{\"execute\": \"quit\"}\n";
+	char buf[4096];
+
+	bl_write_all(qmp->fd, quit, sizeof(quit) - 1);
+	while (read(qmp->fd, buf, sizeof(buf)) > 0)
+		;
+	bl_line_close(qmp);
+	if (bl_wait(pid, timeout_ms) == -1)
+		warnx("raw QEMU did not quit; killed it");
 }
 
 void
@@ -1330,6 +1380,13 @@ bl_run_options(int argc, char **argv, const char *prog, int *runs,
 char *
 bl_console_cmd(const char *name, const char *cmd, int quiet_ms)
 {
+	return bl_console_cmd_at(bl_sock, name, cmd, quiet_ms);
+}
+
+char *
+bl_console_cmd_at(const char *sock, const char *name, const char *cmd,
+    int quiet_ms)
+{
 	char quiet[16], out[PATH_MAX + 32];
 	int p[2];
 
@@ -1346,7 +1403,7 @@ bl_console_cmd(const char *name, const char *cmd, int quiet_ms)
 		dup2(fd, 1);
 		dup2(fd, 2);
 		close(p[1]);
-		execl(bl_qlaunch, "qlaunch", "-c", bl_sock, "console", name,
+		execl(bl_qlaunch, "qlaunch", "-c", sock, "console", name,
 		    "--quiet", quiet, "--timeout", "600", (char *)NULL);
 		_exit(127);
 	}
