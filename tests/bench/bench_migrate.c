@@ -354,8 +354,7 @@ static void
 raw_console(struct raw *rq, const char *cmd, const char *want, int ms)
 {
 	int fd = bl_unix_connect(rq->ser, 20000, rq->pid);
-	char buf[1 << 14];
-	size_t len = 0;
+	struct bl_match mt = { .len = 0 };
 	uint64_t end = bl_now_ns() + (uint64_t)ms * 1000000;
 
 	if (cmd != NULL) {
@@ -372,16 +371,7 @@ raw_console(struct raw *rq, const char *cmd, const char *want, int ms)
 			hb_read(&rq->hb);
 		if (!p[0].revents)
 			continue;
-		if (len > sizeof(buf) / 2) {
-			memmove(buf, buf + len - 256, 256);
-			len = 256;
-		}
-		ssize_t n = read(fd, buf + len, sizeof(buf) - len - 1);
-		if (n <= 0)
-			errx(1, "raw guest: serial socket closed");
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (memmem(buf, len, want, strlen(want)) != NULL)
+		if (bl_match_read(&mt, fd, want))
 			break;
 	}
 	close(fd);

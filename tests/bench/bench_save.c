@@ -93,8 +93,7 @@ qlaunch_guest_fill(void)
 static void
 read_until(int fd, const char *needle, int timeout_ms)
 {
-	static char buf[1 << 16];
-	size_t len = 0;
+	struct bl_match m = { .len = 0 };
 	uint64_t end = bl_now_ns() + (uint64_t)timeout_ms * 1000000;
 
 	for (;;) {
@@ -104,16 +103,7 @@ read_until(int fd, const char *needle, int timeout_ms)
 			    timeout_ms);
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
-		if (len > sizeof(buf) / 2) {
-			memmove(buf, buf + len - 256, 256);
-			len = 256;
-		}
-		ssize_t n = read(fd, buf + len, sizeof(buf) - len - 1);
-		if (n <= 0)
-			errx(1, "raw guest: serial socket closed");
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (memmem(buf, len, needle, strlen(needle)) != NULL)
+		if (bl_match_read(&m, fd, needle))
 			return;
 	}
 }

@@ -1044,6 +1044,21 @@ bl_raw_quit(struct bl_line *qmp, pid_t pid, int timeout_ms)
 		warnx("raw QEMU did not quit; killed it");
 }
 
+int
+bl_match_read(struct bl_match *m, int fd, const char *needle)
+{
+	if (m->len > sizeof(m->buf) / 2) {
+		memmove(m->buf, m->buf + m->len - 256, 256);
+		m->len = 256;
+	}
+	ssize_t n = read(fd, m->buf + m->len, sizeof(m->buf) - m->len - 1);
+	if (n <= 0)
+		errx(1, "raw guest: serial socket closed");
+	m->len += (size_t)n;
+	m->buf[m->len] = '\0';
+	return memmem(m->buf, m->len, needle, strlen(needle)) != NULL;
+}
+
 void
 bl_line_init(struct bl_line *l, int fd)
 {

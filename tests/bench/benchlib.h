@@ -170,6 +170,17 @@ char		*bl_line_reply(struct bl_line *);
 /* Read the QMP greeting and negotiate; the reply line is checked. */
 void		 bl_qmp_handshake(struct bl_line *);
 /*
+ * Waiting for a text on a raw guest's serial socket: bl_match_read reads
+ * what fd has (one read) into m, keeping its last 256 bytes when half
+ * full; 1 once needle (shorter than 256) has come.  Dies at EOF.
+ */
+struct bl_match {
+	char	 buf[1 << 14];
+	size_t	 len;
+};
+
+int		 bl_match_read(struct bl_match *, int fd, const char *needle);
+/*
  * "quit" on a raw QEMU's QMP line: read until it closes, close it, and
  * wait for pid (killed after timeout_ms, with a warning).
  */
