@@ -150,6 +150,18 @@ dest_expect_q(struct fx *f, int c, const char *name,
 	    "{\"status\": \"active\"}");
 }
 
+/* blockdev-del of the NBD node mig-vda, answered */
+static void
+node_deleted(struct fx *f)
+{
+	struct json_object *a;
+	long long id = expect_cmd(f, "blockdev-del", &a);
+
+	assert_string_equal(jstr(a, "node-name"), "mig-vda");
+	json_object_put(a);
+	answer(f, id, "{}");
+}
+
 /*
  * The end of a failed copy: the destination drops its half, the migrate
  * request's error holds want, the VM runs on here.
@@ -253,10 +265,7 @@ test_source_steps(void **state)
 	json_object_put(a);
 	answer(f, id, "{}");
 	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[]");
-	id = expect_cmd(f, "blockdev-del", &a);
-	assert_string_equal(jstr(a, "node-name"), "mig-vda");
-	json_object_put(a);
-	answer(f, id, "{}");
+	node_deleted(f);
 	id = dest_expect_q(f, c, "migrate-finish", NULL);
 	dest_answer(c, id, "{}");
 	answer(f, expect_cmd(f, "quit", NULL), "{}");
@@ -328,10 +337,7 @@ test_source_job_dies(void **state)
 	    "error\"}, \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}");
 	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[]");
 	/* the undo: no job left to cancel; the node deleted */
-	id = expect_cmd(f, "blockdev-del", &a);
-	assert_string_equal(jstr(a, "node-name"), "mig-vda");
-	json_object_put(a);
-	answer(f, id, "{}");
+	node_deleted(f);
 	aborted_with(f, vm, c, "the copy of disk vda failed: Input/output "
 	    "error");
 	close(c);
