@@ -586,18 +586,8 @@ qlaunch_migrate(struct qg *g, int net, int load, int temp)
 static struct json_object *
 guest_settings(void)
 {
-	char k[PATH_MAX + 16], i[PATH_MAX + 16];
-	struct json_object *set = json_object_new_object();
+	struct json_object *set = bl_guest_settings(guest, "1024");
 
-	snprintf(k, sizeof(k), "%s/bzImage", guest);
-	snprintf(i, sizeof(i), "%s/initrd.img", guest);
-	json_object_object_add(set, "memory", json_object_new_string("1024"));
-	json_object_object_add(set, "accel", json_object_new_string(
-	    "tcg,tb-size=32"));
-	json_object_object_add(set, "kernel", json_object_new_string(k));
-	json_object_object_add(set, "initrd", json_object_new_string(i));
-	json_object_object_add(set, "append", json_object_new_string(
-	    "console=ttyS0 panic=-1 quiet"));
 	json_object_object_add(set, "channel", json_object_new_string(
 	    "heartbeat"));
 	return set;

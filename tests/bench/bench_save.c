@@ -308,19 +308,9 @@ static void
 create_vm(struct client_conn *c, const char *name, const char *mem,
     const char *disk, int start)
 {
-	char k[PATH_MAX + 16], i[PATH_MAX + 16];
-	struct json_object *a = bl_name_args(name), *set;
+	struct json_object *a = bl_name_args(name),
+	    *set = bl_guest_settings(guest, mem);
 
-	snprintf(k, sizeof(k), "%s/bzImage", guest);
-	snprintf(i, sizeof(i), "%s/initrd.img", guest);
-	set = json_object_new_object();
-	json_object_object_add(set, "memory", json_object_new_string(mem));
-	json_object_object_add(set, "accel", json_object_new_string(
-	    "tcg,tb-size=32"));
-	json_object_object_add(set, "kernel", json_object_new_string(k));
-	json_object_object_add(set, "initrd", json_object_new_string(i));
-	json_object_object_add(set, "append", json_object_new_string(
-	    "console=ttyS0 panic=-1 quiet"));
 	if (disk != NULL)
 		json_object_object_add(set, "disk", json_object_new_string(
 		    disk));

@@ -913,6 +913,18 @@ bl_vm_cmdline(struct client_conn *c, const char *name, const char *dir)
 	return v;
 }
 
+/* The path at p, up to a comma, into out (or die: what is too long). */
+static void
+path_out(const char *p, char *out, size_t len, const char *what)
+{
+	size_t n = strcspn(p, ",");
+
+	if (n >= len)
+		errx(1, "%s too long", what);
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
 void
 bl_argv_qmp_path(char **v, char *out, size_t len)
 {
@@ -924,22 +936,12 @@ bl_argv_qmp_path(char **v, char *out, size_t len)
 		else if (strncmp(v[i], "socket,id=qmp,", 14) == 0)
 			p = strstr(v[i], ",path=");
 		if (p != NULL) {
-			p += 6;
-			size_t n = strcspn(p, ",");
-			if (n >= len)
-				errx(1, "QMP socket path too long");
-			memcpy(out, p, n);
-			out[n] = '\0';
+			path_out(p + 6, out, len, "QMP socket path");
 			return;
 		}
 		if (strcmp(v[i], "-qmp") == 0 && v[i + 1] != NULL &&
 		    strncmp(v[i + 1], "unix:", 5) == 0) {
-			p = v[i + 1] + 5;
-			size_t n = strcspn(p, ",");
-			if (n >= len)
-				errx(1, "QMP socket path too long");
-			memcpy(out, p, n);
-			out[n] = '\0';
+			path_out(v[i + 1] + 5, out, len, "QMP socket path");
 			return;
 		}
 	}
@@ -963,6 +965,24 @@ bl_guest_dir(char *out, size_t len)
 	snprintf(out, len, "%s/images/guest", b);
 }
 
+struct json_object *
+bl_guest_settings(const char *dir, const char *mem)
+{
+	char k[PATH_MAX + 16], i[PATH_MAX + 16];
+	struct json_object *set = json_object_new_object();
+
+	snprintf(k, sizeof(k), "%s/bzImage", dir);
+	snprintf(i, sizeof(i), "%s/initrd.img", dir);
+	json_object_object_add(set, "memory", json_object_new_string(mem));
+	json_object_object_add(set, "accel", json_object_new_string(
+	    "tcg,tb-size=32"));
+	json_object_object_add(set, "kernel", json_object_new_string(k));
+	json_object_object_add(set, "initrd", json_object_new_string(i));
+	json_object_object_add(set, "append", json_object_new_string(
+	    "console=ttyS0 panic=-1 quiet"));
+	return set;
+}
+
 void
 bl_argv_path(char **v, const char *prefix, char *out, size_t len)
 {
@@ -971,12 +991,7 @@ bl_argv_path(char **v, const char *prefix, char *out, size_t len)
 		if (strncmp(v[i], prefix, strlen(prefix)) != 0 ||
 		    (p = strstr(v[i], ",path=")) == NULL)
 			continue;
-		p += 6;
-		size_t n = strcspn(p, ",");
-		if (n >= len)
-			errx(1, "path too long");
-		memcpy(out, p, n);
-		out[n] = '\0';
+		path_out(p + 6, out, len, "path");
 		return;
 	}
 	errx(1, "no %s in the command line", prefix);

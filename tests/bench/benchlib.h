@@ -144,6 +144,12 @@ char		*bl_console_cmd_at(const char *sock, const char *name,
 void		 bl_argv_qmp_path(char **argv, char *out, size_t len);
 /* The test guest's directory: QLAUNCH_GUEST_DIR, else BUILDDIR/images/guest. */
 void		 bl_guest_dir(char *out, size_t len);
+/*
+ * create's settings for the test guest in dir: memory mem (MiB), TCG
+ * with a 32 MiB translation cache, its kernel and initrd, a serial
+ * console (a new object, to add to).
+ */
+struct json_object *bl_guest_settings(const char *dir, const char *mem);
 /* The path= of the first argument starting with prefix (or die). */
 void		 bl_argv_path(char **argv, const char *prefix, char *out,
 		    size_t len);
