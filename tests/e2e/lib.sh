@@ -249,6 +249,15 @@ counter_goes_on() {
 	c3=$(counter "$1")
 	[ "$c3" -gt "$c2" ] || fail "the counter stopped at $c2 ($c3)"
 }
+# moved FROM TO C1 (sockets): mv runs at TO (migrated), FROM has no mv,
+# the counter goes on from C1 and the mark is on the disk
+moved() {
+	[ "$(QLAUNCH_SOCKET=$2 q state --reason mv)" = "running (migrated)" ] ||
+	    fail "destination: $(QLAUNCH_SOCKET=$2 q state --reason mv)"
+	! QLAUNCH_SOCKET=$1 q list --all | grep -qw mv || fail "the source still has mv"
+	counter_goes_on "$2" "$3"
+	[ "$(mark_on_disk "$2")" = 1 ] || fail "the mark is not on the disk"
+}
 
 vm_pid() { q info "$1" --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'; }
 

@@ -117,11 +117,7 @@ there() {
 	    "QEMU's: $(sed -n 's/.*"migration_ms": \([0-9]*\).*/\1/p' "$T/out" | tail -1) ms"
 	grep -q "\"uri\": \"tcp:$4:[0-9]*\"" "$T/out" || fail "not over TCP to $4: $(tail -5 "$T/out")"
 	grep -q "\"destination\": \"root@$4:$PORT\"" "$T/out" || fail "destination: $(grep destination "$T/out")"
-	[ "$(QLAUNCH_SOCKET=$3 q state --reason mv)" = "running (migrated)" ] ||
-	    fail "destination: $(QLAUNCH_SOCKET=$3 q state --reason mv)"
-	! QLAUNCH_SOCKET=$2 q list --all | grep -qw mv || fail "the source still has mv"
-	counter_goes_on "$3" "$c1"
-	[ "$(mark_on_disk "$3")" = 1 ] || fail "the mark is not on the disk"
+	moved "$2" "$3" "$c1"
 	no_ssh_left
 }
 

@@ -58,11 +58,7 @@ there() {
 	QLAUNCH_SOCKET=$1 q migrate mv "unix:$2" --listen-address "$3" --json \
 	    >"$T/out" 2>"$T/err" || fail "migrate: $(cat "$T/err")"
 	grep -q "\"uri\": \"tcp:$3:[0-9]*\"" "$T/out" || fail "not over TCP to $3: $(tail -5 "$T/out")"
-	[ "$(QLAUNCH_SOCKET=$2 q state --reason mv)" = "running (migrated)" ] ||
-	    fail "destination: $(QLAUNCH_SOCKET=$2 q state --reason mv)"
-	! QLAUNCH_SOCKET=$1 q list --all | grep -qw mv || fail "the source still has mv"
-	counter_goes_on "$2" "$c1"
-	[ "$(mark_on_disk "$2")" = 1 ] || fail "the mark is not on the disk"
+	moved "$1" "$2" "$c1"
 	[ "$(mac_of "$2")" = "$mac" ] || fail "the MAC went from $mac to $(mac_of "$2")"
 	pings "$2"
 }
