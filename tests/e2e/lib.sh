@@ -234,8 +234,8 @@ start_counter() {
 	    grep -q started || fail "no counter"
 }
 write_mark() {
-	QLAUNCH_SOCKET=${1:-$QLAUNCH_SOCKET} gx mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
-	    grep -q written || fail "no mark written"
+	QLAUNCH_SOCKET=${1:-$QLAUNCH_SOCKET} gx_grep mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" \
+	    '^written' "$T/gx.out" || fail "no mark written"
 }
 # mig_guest_up [create flags...]: mv created on a qcow2 disk, started,
 # its counter going and its mark written
