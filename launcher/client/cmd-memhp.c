@@ -82,6 +82,27 @@ c_detach_memory(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+int	memhp_setmem(struct cli *, const char *name, uint64_t bytes,
+	    const struct scope *);
+
+/* setmem --hotplug: the virtio-mem device's requested size. */
+int
+memhp_setmem(struct cli *cli, const char *name, uint64_t bytes,
+    const struct scope *sc)
+{
+	if (bytes % (1 << 20) != 0)
+		cli_die("setmem: '%llu' bytes is not a whole number of MiB",
+		    (unsigned long long)bytes);
+	struct json_object *a = cli_name_args(name);
+	json_object_object_add(a, "size_mib", json_object_new_int64(
+	    (int64_t)(bytes >> 20)));
+	add_scope(a, sc);
+	json_object_put(cli_call(cli, "setmem-hotplug", a));
+	printf("VM %s: virtio-mem requested size %llu MiB\n", name,
+	    (unsigned long long)(bytes >> 20));
+	return 0;
+}
+
 const struct cmd cmds_memhp[] = {
 	{ "attach-memory", NULL, c_attach_memory, "NAME SIZE [--node N] "
 	    "[[--live] [--config] | [--current]]" },

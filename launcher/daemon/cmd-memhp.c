@@ -2,7 +2,8 @@
  * Memory hot-plug: attach-memory and detach-memory, a DIMM (pc-dimm on a
  * memory backend) as virsh's attach-device of <memory model='dimm'>,
  * through change.h: live (object-add, device_add; undone in reverse when
- * a step fails), config (a dimm: line) or both.
+ * a step fails), config (a dimm: line) or both; and setmem --hotplug, a
+ * virtio-mem device's requested size.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +112,47 @@ fail:
 	change_free(c);
 }
 
+/*
+ * setmem --hotplug: {"size_mib": N, "live", "config"}: the virtio-mem
+ * device's requested-size (qom-set), and its line.
+ */
+static void
+d_setmem_hotplug(struct req *r, struct vm *vm)
+{
+	struct json_object *steps = NULL;
+	long long mib;
+	int live, config;
+	char err[512];
+
+	if (jint_range(r->args, "size_mib", 0, 1LL << 40, &mib) != 0) {
+		req_error(r, ERR_GENERIC, "size_mib: a number of MiB is needed");
+		return;
+	}
+	if (change_scope(r, vm, &live, &config) == -1)
+		return;
+	struct change *c = change_new(r, vm, "setmem", "--hotplug");
+	if (config) {
+		c->config = vmdef_dup(vm_persistent(vm));
+		if (vmdef_virtiomem_resize(c->config, (uint64_t)mib, NULL, err,
+		    sizeof(err)) == -1)
+			goto fail;
+	}
+	if (live) {
+		c->live = vmdef_dup(vm->def);
+		if (vmdef_virtiomem_resize(c->live, (uint64_t)mib, &steps, err,
+		    sizeof(err)) == -1)
+			goto fail;
+	}
+	change_run(c, steps, NULL);
+	return;
+fail:
+	json_object_put(steps);
+	req_error(r, ERR_GENERIC, "setmem --hotplug: %s", err);
+	change_free(c);
+}
+
 const struct dcmd dcmds_memhp[] = {
+	{ "setmem-hotplug",	d_setmem_hotplug,	NEEDS_VM },
 	{ "attach-memory",	d_attach_memory,	NEEDS_VM },
 	{ "detach-memory",	d_detach_memory,	NEEDS_VM },
 	{ NULL, NULL, 0 }

@@ -20,6 +20,7 @@ extern const struct devkind devkind_channel;	/* dev-channel.c */
 extern const struct devkind devkind_memback;	/* memback.c */
 extern const struct devkind devkind_numa;	/* dev-numa.c */
 extern const struct devkind devkind_dimm;	/* dev-dimm.c */
+extern const struct devkind devkind_virtiomem;	/* dev-virtiomem.c */
 
 /*
  * The serial console comes before the display so that its -chardev pair
@@ -29,7 +30,7 @@ extern const struct devkind devkind_dimm;	/* dev-dimm.c */
  * slot comes after all of theirs (a definition without disks or NICs
  * keeps the slots it had); the heartbeat channel last (its controller's
  * slot is a fixed one); then guest memory beyond memory: its backing,
- * NUMA nodes and DIMMs (no PCI slots).
+ * NUMA nodes and DIMMs (no PCI slots), and virtio-mem.
  */
 const struct devkind *const devkinds[] = {
 	&devkind_serial,
@@ -43,6 +44,7 @@ const struct devkind *const devkinds[] = {
 	&devkind_memback,
 	&devkind_numa,
 	&devkind_dimm,
+	&devkind_virtiomem,
 };
 const size_t ndevkinds = sizeof(devkinds) / sizeof(devkinds[0]);
 

@@ -43,5 +43,13 @@ int		 vmdef_dimm_plug(struct vmdef *, const char *value,
  */
 int		 vmdef_dimm_unplug(struct vmdef *, unsigned id,
 		    struct json_object **steps, char *err, size_t errlen);
+/*
+ * virtio-mem (virtio_mem: line): the guest is to have mib of the device
+ * (requested-size; a whole number of its blocks, at most its size).  d's
+ * line changes; steps (when not NULL) get the qom-set of vmem0's
+ * requested-size, with no undo.  d is unchanged on error.
+ */
+int		 vmdef_virtiomem_resize(struct vmdef *, uint64_t mib,
+		    struct json_object **steps, char *err, size_t errlen);
 
 #endif

@@ -87,6 +87,24 @@ t_dimm_save_migrate() {
 	QLAUNCH_SOCKET=$T/b.sock q destroy m2 >/dev/null
 }
 
+# virtio-mem: setmem --hotplug sets the device's requested size in QEMU
+# (the test guest has no virtio_mem driver, so it plugs nothing: QEMU's
+# view is the test), and the definition keeps it
+t_virtio_mem() {
+	mkvm v1 256,maxmemory=1024,slots=2 "$APPEND" --virtio-mem 512M --start
+	wait_state v1 running
+	q setmem v1 128M --hotplug --live --config >/dev/null
+	q qmp v1 '{"execute": "query-memory-devices"}' >"$T/md"
+	grep -q '"type": "virtio-mem"' "$T/md" || fail "no virtio-mem: $(cat "$T/md")"
+	tr -d ' \n' <"$T/md" | grep -q '"requested-size":134217728' ||
+	    fail "requested-size: $(cat "$T/md")"
+	q dumpconfig v1 | grep -q "^virtio_mem: 512M,requested=128M$" ||
+	    fail "def: $(q dumpconfig v1)"
+	one_line_error "1024M is more than the virtio-mem device's size 512M" \
+	    q setmem v1 1G --hotplug --live
+	q destroy v1 >/dev/null
+}
+
 t_hugepages_memfd() {
 	echo $((HP_SAVED + 40)) >$HP
 	free0=$(cat $FREE)
@@ -145,4 +163,4 @@ t_numa() {
 }
 
 start_daemon || exit 1
-run_tests dimm_hotplug dimm_save_migrate hugepages_memfd hugepages_hugetlbfs hugepages_missing numa
+run_tests dimm_hotplug dimm_save_migrate virtio_mem hugepages_memfd hugepages_hugetlbfs hugepages_missing numa

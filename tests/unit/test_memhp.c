@@ -170,6 +170,53 @@ test_detach(void **state)
 	fx_free(f);
 }
 
+/* setmem --hotplug: qom-set of vmem0's requested-size, and the line. */
+static void
+test_virtio_mem(void **state)
+{
+	struct fx *f = fx_new();
+	struct json_object *a;
+
+	(void)state;
+	fx_running_vm(f, HP_VM "virtio_mem: 128M\n");
+	request(f, "setmem-hotplug", "{\"name\": \"t1\", \"size_mib\": 64, "
+	    "\"live\": true, \"config\": true}");
+	answer(f, expect_cmd(f, "qom-set", &a), "{}");
+	assert_string_equal(jstr(a, "path"), "/machine/peripheral/vmem0");
+	assert_string_equal(jstr(a, "property"), "requested-size");
+	assert_int_equal(jint(a, "value", 0), 64LL << 20);
+	json_object_put(a);
+	json_object_put(expect_return(f));
+	char *t = stored_text(f);
+	assert_non_null(strstr(t, "\nvirtio_mem: 128M,requested=64M\n"));
+	free(t);
+	t = vmdef_text(f->vm->def);
+	assert_non_null(strstr(t, "\nvirtio_mem: 128M,requested=64M\n"));
+	free(t);
+	/* more than the device: one line, nothing asked */
+	request(f, "setmem-hotplug", "{\"name\": \"t1\", \"size_mib\": 256, "
+	    "\"live\": true}");
+	expect_error(f, "GenericError", "256M is more than the virtio-mem "
+	    "device's size 128M", 0);
+	/* QEMU refuses: the definition keeps what it had */
+	request(f, "setmem-hotplug", "{\"name\": \"t1\", \"size_mib\": 32, "
+	    "\"live\": true}");
+	answer_error(f, expect_cmd(f, "qom-set", NULL), "GenericError",
+	    "busy");
+	expect_error(f, "GenericError", "busy", 1);
+	t = vmdef_text(f->vm->def);
+	assert_non_null(strstr(t, "requested=64M"));
+	free(t);
+	fx_free(f);
+
+	f = fx_new();
+	fx_running_vm(f, HP_VM);
+	request(f, "setmem-hotplug", "{\"name\": \"t1\", \"size_mib\": 64, "
+	    "\"live\": true}");
+	expect_error(f, "GenericError", "no virtio_mem: line", 0);
+	fx_free(f);
+}
+
 static void
 put(const char *root, const char *rel, const char *text)
 {
@@ -272,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_attach_live_config),
 		cmocka_unit_test(test_attach_refused),
 		cmocka_unit_test(test_detach),
+		cmocka_unit_test(test_virtio_mem),
 		cmocka_unit_test(test_host_check),
 		cmocka_unit_test(test_canonical),
 	};
