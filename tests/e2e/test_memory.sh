@@ -2,7 +2,9 @@
 # Guest memory end to end, as the guest sees it: a DIMM hot-plugged with
 # attach-memory (MemTotal grows; the guest onlines it through
 # memhp_default_state=online) and kept by the definition across a
-# restart; hugepages reserved on the host and taken by QEMU (memfd, and
+# restart, save/restore and a migration; detach-memory of a DIMM the
+# guest onlined as movable (MemTotal comes back); virtio-mem's requested
+# size as QEMU reports it; hugepages reserved on the host and taken by QEMU (memfd, and
 # a hugetlbfs mount of the test's own), a clear error and nothing
 # running without them; two NUMA nodes in the guest.
 . "$(dirname "$0")/lib.sh"
@@ -87,6 +89,30 @@ t_dimm_save_migrate() {
 	QLAUNCH_SOCKET=$T/b.sock q destroy m2 >/dev/null
 }
 
+# detach-memory: a guest that onlines new memory as movable lets it go;
+# MemTotal comes back, and the definition loses the line
+t_dimm_unplug() {
+	mkvm m3 256,maxmemory=1024,slots=4 \
+	    "$APPEND memhp_default_state=online_movable" --start
+	wait_ready m3
+	before=$(memtotal m3)
+	q attach-memory m3 128M --live --config >/dev/null
+	for _ in $(seq 30); do
+		[ $(($(memtotal m3) - before)) -ge $((120 * 1024)) ] && break
+		sleep 1
+	done
+	[ $(($(memtotal m3) - before)) -ge $((120 * 1024)) ] || fail "not plugged"
+	q detach-memory m3 memdimm0 --live --config >/dev/null 2>"$T/err" ||
+	    fail "detach: $(cat "$T/err")"
+	after=$(memtotal m3)
+	echo "MemTotal $before kB, after unplug $after kB"
+	[ "$after" = "$before" ] || fail "MemTotal $after kB, $before kB before"
+	! q dumpconfig m3 | grep -q "^dimm:" || fail "def kept it"
+	q qmp m3 '{"execute": "query-memory-devices"}' | grep -q memdimm0 &&
+	    fail "QEMU still has memdimm0"
+	q destroy m3 >/dev/null
+}
+
 # virtio-mem: setmem --hotplug sets the device's requested size in QEMU
 # (the test guest has no virtio_mem driver, so it plugs nothing: QEMU's
 # view is the test), and the definition keeps it
@@ -163,4 +189,4 @@ t_numa() {
 }
 
 start_daemon || exit 1
-run_tests dimm_hotplug dimm_save_migrate virtio_mem hugepages_memfd hugepages_hugetlbfs hugepages_missing numa
+run_tests dimm_hotplug dimm_save_migrate dimm_unplug virtio_mem hugepages_memfd hugepages_hugetlbfs hugepages_missing numa
