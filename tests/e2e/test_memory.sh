@@ -4,9 +4,9 @@
 # memhp_default_state=online) and kept by the definition across a
 # restart, save/restore and a migration; detach-memory of a DIMM the
 # guest onlined as movable (MemTotal comes back); virtio-mem's requested
-# size as QEMU reports it; hugepages reserved on the host and taken by QEMU (memfd, and
-# a hugetlbfs mount of the test's own), a clear error and nothing
-# running without them; two NUMA nodes in the guest.
+# size as QEMU reports it; hugepages reserved on the host and taken by
+# QEMU (memfd, and a hugetlbfs mount of the test's own), a clear error
+# and nothing running without them; two NUMA nodes in the guest.
 . "$(dirname "$0")/lib.sh"
 
 need_root "reserving hugepages"
@@ -33,7 +33,9 @@ t_dimm_hotplug() {
 	    fail "cmdline: $(q cmdline m1)"
 	before=$(memtotal m1)
 	[ -n "$before" ] || fail "no MemTotal"
+	t0=$(date +%s%N)
 	q attach-memory m1 128M --live --config >/dev/null
+	echo "attach-memory took $((($(date +%s%N) - t0) / 1000000)) ms"
 	# the guest onlines the new block: about 128 MiB more
 	for _ in $(seq 30); do
 		after=$(memtotal m1)
