@@ -7,10 +7,8 @@
 
 #include "cli.h"
 #include "jget.h"
+#include "memhp.h"
 #include "util.h"
-
-int	memhp_setmem(struct cli *, const char *name, uint64_t bytes,
-	    const struct scope *);	/* cmd-memhp.c */
 
 static int
 c_setmem(struct cli *cli, int argc, char **argv)

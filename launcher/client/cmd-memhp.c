@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "memhp.h"
 #include "parse.h"
 #include "util.h"
 
@@ -81,9 +82,6 @@ c_detach_memory(struct cli *cli, int argc, char **argv)
 	printf("VM %s: DIMM memdimm%lld detached\n", argv[first], n);
 	return 0;
 }
-
-int	memhp_setmem(struct cli *, const char *name, uint64_t bytes,
-	    const struct scope *);
 
 /* setmem --hotplug: the virtio-mem device's requested size. */
 int

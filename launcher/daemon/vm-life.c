@@ -19,9 +19,9 @@
 #include "daemon.h"
 #include "jget.h"
 #include "log.h"
+#include "memhost.h"
 #include "proc.h"
 #include "util.h"
-#include "memhost.h"
 #include "vm.h"
 #include "vm-argv.h"
 
