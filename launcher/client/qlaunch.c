@@ -40,6 +40,7 @@ extern const struct cmd cmds_iface[];
 extern const struct cmd cmds_host[];
 extern const struct cmd cmds_net[];
 extern const struct cmd cmds_proxy[];
+extern const struct cmd cmds_memhp[];	/* cmd-memhp.c */
 
 /* The areas, in the order qlaunch -h lists them. */
 static const struct cmd *const areas[] = {
@@ -48,6 +49,7 @@ static const struct cmd *const areas[] = {
 	cmds_read,
 	cmds_console,
 	cmds_mem,
+	cmds_memhp,
 	cmds_heartbeat,
 	cmds_disk,
 	cmds_nic,
