@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 
+#include "csv.h"
 #include "jget.h"
 #include "topview.h"
 #include "util.h"
@@ -159,16 +160,19 @@ topview_csv(FILE *f, const struct toprow *rows, size_t n, const char *when)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct toprow *t = &rows[i];
-		/* names are [A-Za-z0-9._-]: nothing to quote */
-		if (t->id <= 0) {
-			/* not running: no figures, empty cells */
-			fprintf(f, "%s,,%s,%s,,,,,,\n", when, t->name,
-			    t->state);
-			continue;
-		}
-		fprintf(f, "%s,%lld,%s,%s,%.1f,%lld,%lld,%lld,%lld,%lld\n",
-		    when, t->id, t->name, t->state, t->cpu_pct,
-		    t->mem_mib, t->rd_bps, t->wr_bps, t->rx_bps, t->tx_bps);
+		fprintf(f, "%s,", when);
+		if (t->id > 0)
+			fprintf(f, "%lld", t->id);
+		fputc(',', f);
+		csv_field(f, t->name);
+		fputc(',', f);
+		csv_field(f, t->state);
+		if (t->id <= 0)		/* not running: no figures */
+			fputs(",,,,,,\n", f);
+		else
+			fprintf(f, ",%.1f,%lld,%lld,%lld,%lld,%lld\n",
+			    t->cpu_pct, t->mem_mib, t->rd_bps, t->wr_bps,
+			    t->rx_bps, t->tx_bps);
 	}
 	fflush(f);
 }

@@ -20,7 +20,9 @@
 
 struct watcher {
 	TAILQ_ENTRY(watcher)	 entry;
+	struct statpoll		*p;
 	struct req		*r;
+	struct req_closer	 closer;	/* its connection closing */
 	int			 delay_ms;
 	int64_t			 due;		/* next event, mono ms */
 	struct json_object	*names;		/* NULL: every VM */
@@ -55,6 +57,7 @@ static void	set_period(struct statpoll *);
 static void
 watcher_free(struct watcher *w, const char *why)
 {
+	req_closer_cancel(&w->closer);
 	if (why != NULL)
 		req_error(w->r, ERR_GENERIC, "stats-watch: %s", why);
 	else
@@ -299,6 +302,21 @@ set_period(struct statpoll *p)
 	event_add(p->tick, &tv);
 }
 
+/* A watcher's connection closed: it leaves at once. */
+static void
+watcher_gone(void *arg)
+{
+	struct watcher *w = arg;
+	struct statpoll *p = w->p;
+
+	TAILQ_REMOVE(&p->watchers, w, entry);
+	watcher_free(w, NULL);
+	if (TAILQ_EMPTY(&p->watchers))
+		poll_end(p);
+	else
+		set_period(p);
+}
+
 void
 statpoll_watch(struct daemon *d, struct req *r, int delay_ms,
     struct json_object *names)
@@ -315,11 +333,14 @@ statpoll_watch(struct daemon *d, struct req *r, int delay_ms,
 		p->tick = event_new(d->base, -1, EV_PERSIST, on_tick, p);
 		p->deadline = evtimer_new(d->base, on_deadline, p);
 	}
+	w->p = p;
 	w->r = r;
 	w->delay_ms = delay_ms;
 	w->due = mono_ms() + delay_ms;
 	w->names = names;
 	TAILQ_INSERT_TAIL(&p->watchers, w, entry);
+	/* a connection that cannot tell is found gone at a tick (prune) */
+	(void)req_on_close(r, &w->closer, watcher_gone, w);
 	set_period(p);
 	if (fresh)
 		round_start(p);		/* the baseline of the rates */

@@ -12,8 +12,9 @@
  * when all answered or after 3/4 of the period, whichever comes first.
  * Rates are computed here from each VM's consecutive samples.  A new
  * watcher's first event comes after one full period, so that it has
- * rates.  A watcher leaves when its connection closes (seen at the next
- * tick); the last one leaving stops the timer.
+ * rates.  A watcher leaves when its connection closes (req_on_close; a
+ * connection that cannot tell is found gone at the next tick); the last
+ * one leaving stops the timer.
  */
 #ifndef LAUNCHER_STATPOLL_H
 #define LAUNCHER_STATPOLL_H

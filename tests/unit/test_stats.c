@@ -199,10 +199,11 @@ test_domstats(void **state)
 
 /* ---- the poller ---- */
 
-/* A watcher's connection: what it was sent. */
+/* A watcher's connection: what it was sent, who waits for its close. */
 struct wconn {
 	struct json_object	*msgs[64];
 	int			 n;
+	struct req_closer	*closer;
 };
 
 static void
@@ -214,16 +215,55 @@ w_send(void *conn, struct json_object *m)
 	c->msgs[c->n++] = json_object_get(m);
 }
 
-static const struct req_ops w_ops = { .send = w_send };
+static void
+w_watch(void *conn, struct req_closer *cl)
+{
+	((struct wconn *)conn)->closer = cl;
+}
+
+static void
+w_unwatch(void *conn, struct req_closer *cl)
+{
+	struct wconn *c = conn;
+
+	if (c->closer == cl)
+		c->closer = NULL;
+}
+
+/* a connection that tells when it closes, and one that cannot */
+static const struct req_ops w_ops = { .send = w_send, .watch = w_watch,
+    .unwatch = w_unwatch };
+static const struct req_ops w_ops_mute = { .send = w_send };
+
+/* The connection closes, as control.c does it. */
+static void
+w_close(struct wconn *c, struct req *r)
+{
+	struct req_closer *cl = c->closer;
+
+	r->conn = NULL;
+	c->closer = NULL;
+	if (cl != NULL) {
+		cl->conn = NULL;
+		cl->fn(cl->arg);
+	}
+}
 
 static struct req *
-watch(struct fx *f, struct wconn *c, const char *args)
+watch_ops(struct fx *f, struct wconn *c, const char *args,
+    const struct req_ops *ops)
 {
-	struct req *r = req_new(&f->d, &w_ops, c, "stats-watch",
+	struct req *r = req_new(&f->d, ops, c, "stats-watch",
 	    json_object_new_int(7), json_tokener_parse(args), 0, 1);
 
 	dispatch(r);
 	return r;
+}
+
+static struct req *
+watch(struct fx *f, struct wconn *c, const char *args)
+{
+	return watch_ops(f, c, args, &w_ops);
 }
 
 /* The next STATS event's data (the caller's), within ms. */
@@ -292,8 +332,11 @@ test_watch(void **state)
 	    "delay_ms"));
 	wconn_free(&c);
 	assert_null(f->d.statpoll);
-	/* a watcher: the baseline at once, then a round every 200 ms */
-	r = watch(f, &c, "{\"delay_ms\": 200}");
+	/*
+	 * a watcher on a connection that cannot tell it closed: the
+	 * baseline at once, then a round every 200 ms
+	 */
+	r = watch_ops(f, &c, "{\"delay_ms\": 200}", &w_ops_mute);
 	answer_sample(f, f->peer, 1000);
 	/* the baseline has no rates: no event for it */
 	pump(f, 50);
@@ -320,6 +363,15 @@ test_watch(void **state)
 	assert_false(has_cmd(f, f->peer, 600));
 	assert_null(f->d.statpoll);
 	assert_int_equal(c.n, 0);
+	/* a connection that tells: the timer stops as it closes */
+	r = watch(f, &c, "{\"delay_ms\": 200}");
+	assert_non_null(c.closer);
+	answer_sample(f, f->peer, 1000);
+	pump(f, 10);
+	assert_non_null(f->d.statpoll);
+	w_close(&c, r);
+	assert_null(f->d.statpoll);
+	assert_false(has_cmd(f, f->peer, 400));
 	fx_free(f);
 }
 
@@ -359,8 +411,7 @@ test_silent_vm(void **state)
 	}
 	/* one query out at a time: t1 was not asked again */
 	assert_false(has_cmd(f, silent, 0));
-	r->conn = NULL;
-	pump(f, 400);
+	w_close(&c, r);
 	assert_null(f->d.statpoll);
 	wconn_free(&c);
 	f->peer = talks;
