@@ -30,6 +30,7 @@ extern const struct cmd cmds_migrate[];
 extern const struct cmd cmds_migpost[];
 extern const struct cmd cmds_migbench[];
 extern const struct cmd cmds_dirtyrate[];
+extern const struct cmd cmds_stats[], cmds_top[];
 extern const struct cmd cmds_workload[];
 extern const struct cmd cmds_clone[];
 extern const struct cmd cmds_display[];
@@ -58,6 +59,8 @@ static const struct cmd *const areas[] = {
 	cmds_migpost,
 	cmds_migbench,
 	cmds_dirtyrate,
+	cmds_stats,
+	cmds_top,
 	cmds_workload,
 	cmds_clone,
 	cmds_display,

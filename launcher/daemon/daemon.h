@@ -21,6 +21,7 @@ struct network;
 struct heartbeats;
 struct migration;
 struct emudata;
+struct statpoll;
 
 struct daemon {
 	struct event_base	*base;
@@ -47,6 +48,7 @@ struct daemon {
 	/* migrations under way, in and out (migrate.h) */
 	TAILQ_HEAD(miglist, migration) migs;
 	struct emudata		*emudata;	/* emudata.c: -L probes */
+	struct statpoll		*statpoll;	/* statpoll.c, while watched */
 };
 
 /* A context with nothing in it yet, on an event base. */

@@ -11,6 +11,7 @@ extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
     dcmds_iface[], dcmds_heartbeat[], dcmds_migrate[], dcmds_migin[],
     dcmds_migstats[], dcmds_migpost[], dcmds_dirtyrate[], dcmds_migoff[];
 extern const struct dcmd dcmds_memhp[];	/* cmd-memhp.c */
+extern const struct dcmd dcmds_stats[];	/* cmd-stats.c */
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -34,6 +35,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_migpost,
 	dcmds_dirtyrate,
 	dcmds_migoff,
+	dcmds_stats,
 	dcmds_qmp,
 };
 
