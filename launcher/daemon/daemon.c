@@ -19,14 +19,6 @@ daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
 	TAILQ_INIT(&d->migs);
 }
 
-struct hostnet *
-daemon_hostnet(struct daemon *d, char *err, size_t errlen)
-{
-	if (d->hostnet == NULL)
-		d->hostnet = hn_open(err, errlen);
-	return d->hostnet;
-}
-
 void
 daemon_fini(struct daemon *d)
 {

@@ -282,6 +282,16 @@ mb_check(const struct vmdef *d, const void *const *confs, size_t n,
 	return 0;
 }
 
+/* A numa: line (dev-numa.c, which builds on this file: by its key). */
+static int
+has_numa(const struct vmdef *d)
+{
+	for (size_t i = 0; i < d->ndevs; i++)
+		if (strcmp(d->devs[i].kind->key, "numa") == 0)
+			return 1;
+	return 0;
+}
+
 /* The guest's RAM: one backend, unless the NUMA nodes have theirs. */
 static void
 mb_options(const struct vmdef *d, const void *conf, const struct vmpaths *p,
@@ -295,7 +305,7 @@ mb_options(const struct vmdef *d, const void *conf, const struct vmpaths *p,
 		argv_add(a, "-overcommit");
 		argv_add(a, "mem-lock=on");
 	}
-	if (numa_nodes(d) > 0)
+	if (has_numa(d))
 		return;
 	o = memback_object(d, "pc.ram", d->memory_mib, NULL, NULL);
 	argv_add(a, "-object");
@@ -372,19 +382,19 @@ memback_page_mib(const struct vmdef *d)
 }
 
 void
-vmdef_mem_needs(const struct vmdef *d, struct vmdef_memneed *n)
+memback_needs(const struct vmdef *d, uint64_t total_mib,
+    struct vmdef_memneed *n)
 {
 	const struct memback *m = memback_of(d);
 
 	memset(n, 0, sizeof(*n));
 	if (m != NULL && m->page_mib) {
 		n->page_kib = m->page_mib << 10;
-		n->pages = (d->memory_mib + vmdef_dimm_mib(d)) / m->page_mib;
+		n->pages = total_mib / m->page_mib;
 	}
 	if (m != NULL && m->src == SRC_FILE)
 		n->path = m->path;
 	if (m != NULL && m->hn.lo >= 0)
 		for (int i = m->hn.lo; i <= m->hn.hi; i++)
 			n->host_nodes |= 1ULL << i;
-	n->host_nodes |= numa_host_mask(d);
 }

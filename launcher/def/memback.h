@@ -37,6 +37,13 @@ int		 memback_range(const char *what, const char *v, unsigned max,
 		    struct noderange *r, char *err, size_t errlen);
 /* "bind", "preferred", "interleave"; the canonical word, or NULL. */
 const char	*memback_policy(const char *v);
+/*
+ * What memorybacking: asks of the host for total_mib of guest memory:
+ * hugepages, a file source's directory, host nodes (n zeroed first).
+ */
+struct vmdef_memneed;
+void		 memback_needs(const struct vmdef *, uint64_t total_mib,
+		    struct vmdef_memneed *n);
 /* The numa: line's node count (dev-numa.c); 0: none. */
 size_t		 numa_nodes(const struct vmdef *);
 /* Host nodes used by the numa: line's nodes, as a bit mask (dev-numa.c). */
