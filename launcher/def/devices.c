@@ -17,6 +17,7 @@ extern const struct devkind devkind_disk;	/* dev-disk.c */
 extern const struct devkind devkind_nic;	/* dev-nic.c */
 extern const struct devkind devkind_balloon;	/* dev-balloon.c */
 extern const struct devkind devkind_channel;	/* dev-channel.c */
+extern const struct devkind devkind_agent;	/* dev-agent.c */
 
 /*
  * The serial console comes before the display so that its -chardev pair
@@ -36,6 +37,7 @@ const struct devkind *const devkinds[] = {
 	&devkind_nic,
 	&devkind_balloon,
 	&devkind_channel,
+	&devkind_agent,		/* on the channel's controller */
 };
 const size_t ndevkinds = sizeof(devkinds) / sizeof(devkinds[0]);
 
