@@ -762,6 +762,7 @@ static const struct viflag flags[] = {
 	VALUE("events",		0,   fn_events,		NULL),
 	VALUE("memballoon",	0,   fn_memballoon,	"balloon"),
 	VALUE("channel",	0,   fn_channel,	"channel"),
+	VALUE("guest-agent",	0,   fn_key,		"guest-agent"),
 	VALUE("qemu-commandline", 0, fn_qemu_commandline, "qemu-arg"),
 	VALUE("qemu-arg",	0,   fn_key_repeat,	"qemu-arg"),
 	VALUE("os-variant",	0,   fn_os_variant,	NULL),

@@ -1,6 +1,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "daemon.h"
 #include "emudata.h"
 #include "hostnet.h"
@@ -29,6 +30,7 @@ daemon_hostnet(struct daemon *d, char *err, size_t errlen)
 void
 daemon_fini(struct daemon *d)
 {
+	agent_fini(d);
 	hn_close(d->hostnet);
 	d->hostnet = NULL;
 	emudata_free(d->emudata);
