@@ -35,4 +35,12 @@ int	 agent_call_req(struct daemon *, struct vm *, struct json_object *req,
 
 void	 agent_fini(struct daemon *);
 
+/*
+ * ifaddr --source agent (cmd-agent.c): answers r with the guest's
+ * interfaces as ifaddr's other sources do: [{"interface", "mac",
+ * "addresses": [{"address", "family", "prefix", "source": "agent"}]}].
+ */
+struct req;
+void	 agent_ifaddr(struct req *, struct vm *);
+
 #endif

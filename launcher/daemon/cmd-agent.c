@@ -360,6 +360,78 @@ d_fsthaw(struct req *r, struct vm *vm)
 	freeze_thaw(r, vm, "guest-fsfreeze-thaw");
 }
 
+/* ---- ifaddr --source agent */
+
+static void
+ifaddr_reply(void *arg, struct json_object *ret, const char *class,
+    const char *desc)
+{
+	struct req *r = arg;
+	struct json_object *arr;
+
+	if (class != NULL) {
+		agent_fail(r, class, desc);
+		return;
+	}
+	if (ret == NULL || !json_object_is_type(ret, json_type_array)) {
+		req_error(r, ERR_GENERIC, "guest agent: "
+		    "guest-network-get-interfaces: the reply is not a list");
+		return;
+	}
+	arr = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(ret) && i < 256; i++) {
+		struct json_object *n = json_object_array_get_idx(ret, i);
+		struct json_object *ips = jget(n, "ip-addresses"), *o, *addrs;
+		const char *name = jstr(n, "name"), *mac;
+
+		if (name == NULL)
+			continue;
+		mac = jstr_or(n, "hardware-address", "-");
+		o = json_object_new_object();
+		addrs = json_object_new_array();
+		json_object_object_add(o, "interface", json_object_new_string_len(
+		    name, (int)strnlen(name, 64)));
+		json_object_object_add(o, "mac", json_object_new_string_len(mac,
+		    (int)strnlen(mac, 64)));
+		for (size_t k = 0; ips != NULL &&
+		    json_object_is_type(ips, json_type_array) &&
+		    k < json_object_array_length(ips) && k < 256; k++) {
+			struct json_object *ip = json_object_array_get_idx(ips, k),
+			    *a;
+			const char *addr = jstr(ip, "ip-address"),
+			    *type = jstr_or(ip, "ip-address-type", "");
+			long long prefix = jint(ip, "prefix", -1);
+
+			if (addr == NULL || prefix < 0 || prefix > 128)
+				continue;
+			a = json_object_new_object();
+			json_object_object_add(a, "address",
+			    json_object_new_string_len(addr,
+			    (int)strnlen(addr, 64)));
+			json_object_object_add(a, "family", json_object_new_string(
+			    strcmp(type, "ipv6") == 0 ? "ipv6" : "ipv4"));
+			json_object_object_add(a, "prefix",
+			    json_object_new_int((int)prefix));
+			json_object_object_add(a, "source",
+			    json_object_new_string("agent"));
+			json_object_array_add(addrs, a);
+		}
+		json_object_object_add(o, "addresses", addrs);
+		json_object_array_add(arr, o);
+	}
+	req_return(r, arr);
+}
+
+void
+agent_ifaddr(struct req *r, struct vm *vm)
+{
+	char err[512];
+
+	if (agent_call(r->d, vm, "guest-network-get-interfaces", NULL,
+	    req_timeout(r), 0, ifaddr_reply, r, err, sizeof(err)) == -1)
+		req_error(r, ERR_GENERIC, "%s", err);
+}
+
 const struct dcmd dcmds_agent[] = {
 	{ "agent",		d_agent,		NEEDS_VM | NEEDS_ACTIVE },
 	{ "agent-info",		d_agent_info,		NEEDS_VM | NEEDS_ACTIVE },
