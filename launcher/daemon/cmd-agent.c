@@ -41,8 +41,8 @@ agent_fail(struct req *r, const char *class, const char *desc)
 	else if (strcmp(class, AGENT_ERR_PROTOCOL) == 0 ||
 	    strcmp(class, AGENT_ERR_CLOSED) == 0)
 		req_error(r, ERR_GENERIC, "guest agent: %s", desc);
-	else
-		req_error(r, class, "guest agent: %s", desc);
+	else	/* the agent's own, as QEMU's errors pass */
+		req_qemu_error(r, class, desc);
 }
 
 /* Answer r with the agent's return value, unchanged. */
