@@ -81,6 +81,13 @@ d_agent(struct req *r, struct vm *vm)
 		    "({\"execute\": \"guest-...\", \"arguments\": {...}})");
 		return;
 	}
+	if (strcmp(json_object_get_string(ex), "guest-sync-delimited") == 0) {
+		/* its 0xFF is the connection's own business */
+		json_object_put(req);
+		req_error(r, ERR_GENERIC, "command: guest-sync-delimited is the "
+		    "supervisor's; use guest-sync");
+		return;
+	}
 	if (agent_call_req(r->d, vm, req, req_timeout(r),
 	    strcmp(json_object_get_string(ex), "guest-shutdown") == 0,
 	    reply_pass, r, err, sizeof(err)) == -1)

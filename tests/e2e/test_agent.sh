@@ -20,7 +20,7 @@ restart_agent() {
 }
 
 # rss: qlaunchd's resident memory in KiB
-rss() { sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$(cat "$T/daemon.pid")/status"; }
+rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$(cat "$T/daemon.pid")/status"; }
 
 t_guest_up() {
 	truncate -s 32M "$T/fs.raw"
@@ -75,6 +75,10 @@ t_passthrough() {
 	grep -q 'CommandNotFound: The command' "$T/err" || fail "class lost: $(cat "$T/err")"
 	one_line_error "not a guest agent request" q agent ga '[1,2]'
 	one_line_error "not a guest agent request" q agent ga '{"execute":'
+	one_line_error "guest-sync-delimited is the supervisor's" \
+	    q agent ga '{"execute":"guest-sync-delimited","arguments":{"id":1}}'
+	[ "$(q agent ga '{"execute":"guest-sync","arguments":{"id":77}}')" = '{"return":77}' ] ||
+	    fail "guest-sync"
 }
 
 # the guest's writes wait while frozen
@@ -134,6 +138,7 @@ t_silent() {
 t_flood() {
 	local before after
 	before=$(rss)
+	[ -n "$before" ] || fail "no RSS of qlaunchd"
 	restart_agent ga --flood
 	for _ in 1 2 3; do
 		one_line_error "guest agent: " q agent-info ga --timeout 5
@@ -141,6 +146,7 @@ t_flood() {
 	grep -q 'too much without answering\|is over' "$T/err" || fail "$(cat "$T/err")"
 	q list >/dev/null || fail "list does not answer"
 	after=$(rss)
+	echo "flood: qlaunchd's RSS $before KiB before, $after KiB after"
 	[ $((after - before)) -lt 20480 ] || fail "qlaunchd grew from $before to $after KiB"
 	# a lying one: the wrong sync id forever, so every call times out
 	restart_agent ga --lie
