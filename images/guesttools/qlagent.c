@@ -22,7 +22,9 @@
  * guest-get-osinfo, guest-get-host-name, guest-get-users,
  * guest-get-fsinfo, guest-network-get-interfaces, guest-shutdown,
  * guest-set-user-password (unsupported: the guest has no /etc/shadow),
- * guest-fsfreeze-status, guest-fsfreeze-freeze, guest-fsfreeze-thaw.
+ * guest-fsfreeze-status, guest-fsfreeze-freeze, guest-fsfreeze-thaw,
+ * guest-exec (path, arg, capture-output; at most 8 at a time, 16 KiB of
+ * each output kept) and guest-exec-status.
  *
  * Errors: one line on stderr and exit status 1 (2 for bad usage).
  */
@@ -44,6 +46,7 @@
 #include <sys/reboot.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +56,20 @@
 #define MAXREQ		65536
 #define MAXOUT		65536
 #define MAXFS		64
+#define MAXEXEC		8
+#define MAXEXECOUT	16384
+#define MAXARGS		64
+
+/* A process guest-exec started, until guest-exec-status saw it end. */
+struct proc {
+	pid_t	pid;		/* 0: a free slot */
+	int	fd[2];		/* its stdout and stderr, or -1 */
+	char	buf[2][MAXEXECOUT];
+	size_t	len[2];
+	int	truncated[2];
+	int	exited, status;
+};
+static struct proc procs[MAXEXEC];
 
 enum mode { NORMAL, FLOOD, SILENT, LIE };
 
@@ -669,6 +686,167 @@ cmd_thaw(struct agent *a, const char *args)
 	put(a, "{\"return\": %d}", thaw_all(a));
 }
 
+/* ---- guest-exec */
+
+static void
+putb64(struct agent *a, const char *s, size_t n)
+{
+	static const char t[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	put(a, "\"");
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)s[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		put(a, "%c%c%c%c", t[v >> 18 & 63], t[v >> 12 & 63],
+		    i + 1 < n ? t[v >> 6 & 63] : '=', i + 2 < n ? t[v & 63] : '=');
+	}
+	put(a, "\"");
+}
+
+/* Whatever the process wrote since, without waiting. */
+static void
+drain(struct proc *p)
+{
+	for (int k = 0; k < 2; k++) {
+		char tmp[4096];
+		ssize_t n = -1;
+
+		while (p->fd[k] != -1 &&
+		    (n = read(p->fd[k], tmp, sizeof(tmp))) != 0) {
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					close(p->fd[k]), p->fd[k] = -1;
+				break;
+			}
+			size_t room = MAXEXECOUT - p->len[k];
+			size_t take = (size_t)n < room ? (size_t)n : room;
+			memcpy(p->buf[k] + p->len[k], tmp, take);
+			p->len[k] += take;
+			if (take < (size_t)n)
+				p->truncated[k] = 1;
+		}
+		if (p->fd[k] != -1 && n == 0)
+			close(p->fd[k]), p->fd[k] = -1;
+	}
+}
+
+static void
+cmd_exec(struct agent *a, const char *args)
+{
+	char path[256], words[MAXARGS][256], *argv[MAXARGS + 2];
+	const char *arr = member(args, "arg"), *cap = member(args,
+	    "capture-output");
+	int capture = cap != NULL && strncmp(cap, "true", 4) == 0, n = 0;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	struct proc *p = NULL;
+
+	if (string(member(args, "path"), path, sizeof(path)) == -1) {
+		error(a, "GenericError", "Parameter 'path' is missing");
+		return;
+	}
+	argv[n++] = path;
+	if (arr != NULL && *arr == '[') {
+		const char *q = ws(arr + 1);
+		while (*q == '"' && n <= MAXARGS) {
+			if (string(q, words[n - 1], sizeof(words[0])) == -1)
+				break;
+			argv[n] = words[n - 1];
+			n++;
+			if ((q = skip(q, 0)) == NULL)
+				break;
+			q = ws(q);
+			if (*q == ',')
+				q = ws(q + 1);
+		}
+	}
+	argv[n] = NULL;
+	for (int i = 0; i < MAXEXEC && p == NULL; i++)
+		if (procs[i].pid == 0)
+			p = &procs[i];
+	if (p == NULL) {
+		error(a, "GenericError", "too many processes running");
+		return;
+	}
+	if (capture && (pipe2(out, O_CLOEXEC) == -1 ||
+	    pipe2(err, O_CLOEXEC) == -1)) {
+		error(a, "GenericError", strerror(errno));
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(capture ? out[1] : null, 1);
+		dup2(capture ? err[1] : null, 2);
+		setsid();
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (capture)
+		close(out[1]), close(err[1]);
+	if (pid == -1) {
+		if (capture)
+			close(out[0]), close(err[0]);
+		error(a, "GenericError", strerror(errno));
+		return;
+	}
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->fd[0] = out[0];
+	p->fd[1] = err[0];
+	for (int k = 0; k < 2; k++)
+		if (p->fd[k] != -1)
+			fcntl(p->fd[k], F_SETFL, O_NONBLOCK);
+	put(a, "{\"return\": {\"pid\": %d}}", (int)pid);
+}
+
+static void
+cmd_exec_status(struct agent *a, const char *args)
+{
+	const char *v = member(args, "pid");
+	long pid = v != NULL ? strtol(v, NULL, 10) : -1;
+	struct proc *p = NULL;
+
+	for (int i = 0; i < MAXEXEC && p == NULL; i++)
+		if (procs[i].pid != 0 && procs[i].pid == pid)
+			p = &procs[i];
+	if (p == NULL) {
+		error(a, "GenericError", "Invalid parameter 'pid'");
+		return;
+	}
+	drain(p);
+	if (!p->exited && waitpid(p->pid, &p->status, WNOHANG) == p->pid)
+		p->exited = 1;
+	if (p->exited)
+		drain(p);
+	put(a, "{\"return\": {\"exited\": %s", p->exited ? "true" : "false");
+	if (p->exited && WIFEXITED(p->status))
+		put(a, ", \"exitcode\": %d", WEXITSTATUS(p->status));
+	if (p->exited && WIFSIGNALED(p->status))
+		put(a, ", \"signal\": %d", WTERMSIG(p->status));
+	if (p->exited) {
+		static const char *const key[] = { "out", "err" };
+		for (int k = 0; k < 2; k++) {
+			if (p->len[k] > 0) {
+				put(a, ", \"%s-data\": ", key[k]);
+				putb64(a, p->buf[k], p->len[k]);
+			}
+			if (p->truncated[k])
+				put(a, ", \"%s-truncated\": true", key[k]);
+			if (p->fd[k] != -1)
+				close(p->fd[k]);
+		}
+		p->pid = 0;
+	}
+	put(a, "}}");
+}
+
 static const struct command {
 	const char *name;
 	void (*fn)(struct agent *, const char *);
@@ -688,6 +866,8 @@ static const struct command {
 	{ "guest-fsfreeze-status", cmd_fsstatus, 1 },
 	{ "guest-fsfreeze-freeze", cmd_freeze, 1 },
 	{ "guest-fsfreeze-thaw", cmd_thaw, 1 },
+	{ "guest-exec", cmd_exec, 0 },
+	{ "guest-exec-status", cmd_exec_status, 0 },
 };
 
 static void

@@ -5,10 +5,11 @@
 # agent socket.  agent-info gives the guest's hostname (changed in the
 # guest first) and file systems (an ext4 disk the guest mounted); ifaddr
 # --source agent lists an address only the guest has; agent passes a
-# request through; fsfreeze blocks the guest's writes until fsthaw; a
-# disk-only snapshot freezes and thaws; an agent that is silent or floods
-# makes commands fail in one line while the supervisor stays responsive,
-# its memory bounded, and a good agent is used again afterwards;
+# request through (guest-exec too); fsfreeze blocks the guest's writes
+# until fsthaw; a disk-only snapshot freezes and thaws; an agent that is
+# silent, floods or lies makes commands fail in one line while the
+# supervisor stays responsive, its memory bounded, and a good agent is
+# used again afterwards;
 # reboot --mode agent reboots the guest in the same QEMU; shutdown --mode
 # agent powers the guest off; the errors are one line.
 . "$(dirname "$0")/lib.sh"
@@ -108,6 +109,22 @@ t_snapshot_freezes() {
 	    fail "left frozen"
 }
 
+# guest-exec through the passthrough: the guest runs it, its output comes back
+t_exec() {
+	local pid out
+	pid=$(q agent ga '{"execute":"guest-exec","arguments":{"path":"sh","arg":["-c","hostname; exit 3"],"capture-output":true}}' |
+	    sed -n 's/^{"return":{"pid":\([0-9]*\)}}$/\1/p')
+	[ -n "$pid" ] || fail "no pid"
+	for _ in $(seq 20); do
+		out=$(q agent ga "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
+		case $out in *'"exited":true'*) break ;; esac
+		sleep 0.2
+	done
+	case $out in *'"exitcode":3'*) ;; *) fail "status: $out" ;; esac
+	[ "$(printf '%s' "$out" | sed -n 's/.*"out-data":"\([^"]*\)".*/\1/p' | base64 -d)" = "$(gval ga hostname)" ] ||
+	    fail "output: $out"
+}
+
 t_set_password() {
 	one_line_error "Unsupported: the guest has no /etc/shadow" \
 	    q set-user-password ga root secret
@@ -202,4 +219,4 @@ t_shutdown_agent() {
 
 start_daemon || exit 1
 run_tests guest_up agent_info ifaddr_agent passthrough freeze snapshot_freezes \
-    set_password silent flood errors reboot_agent shutdown_agent
+    exec set_password silent flood errors reboot_agent shutdown_agent
