@@ -243,7 +243,7 @@ conn_send(void *conn, struct json_object *m)
 	f->msgs[f->nmsgs++] = json_object_get(m);
 }
 
-const struct req_ops test_ops = { conn_send, NULL, NULL, NULL };
+const struct req_ops test_ops = { conn_send, NULL, NULL, NULL, NULL, NULL };
 
 void
 request(struct fx *f, const char *cmd, const char *args)
@@ -293,6 +293,18 @@ expect_error(struct fx *f, const char *class, const char *desc_part,
 	json_object_put(m);
 }
 
+/* The next reply that is not an event (progress events skipped). */
+struct json_object *
+reply_not_event(struct fx *f)
+{
+	for (;;) {
+		struct json_object *m = reply(f);
+		if (jget(m, "event") == NULL)
+			return m;
+		json_object_put(m);
+	}
+}
+
 struct json_object *
 expect_return(struct fx *f)
 {
@@ -340,13 +352,30 @@ dest_accept(struct fx *f, int lfd)
 long long
 dest_expect(struct fx *f, int c, const char *name, struct json_object **argsp)
 {
-	char *line = tu_read_line(c, f->base, 5000);
+	return dest_expect_answering(f, c, name, argsp, NULL, NULL);
+}
 
-	if (line == NULL)
-		fail_msg("the destination got nothing (expected %s)", name);
-	struct json_object *o = json_tokener_parse(line);
-	free(line);
-	assert_non_null(o);
+long long
+dest_expect_answering(struct fx *f, int c, const char *name,
+    struct json_object **argsp, const char *skip, const char *skip_ret)
+{
+	struct json_object *o;
+
+	for (;;) {
+		char *line = tu_read_line(c, f->base, 5000);
+		if (line == NULL)
+			fail_msg("the destination got nothing (expected %s)",
+			    name);
+		o = json_tokener_parse(line);
+		free(line);
+		assert_non_null(o);
+		const char *got = jstr(o, "execute");
+		if (skip == NULL || strcmp(name, skip) == 0 || got == NULL ||
+		    strcmp(got, skip) != 0)
+			break;
+		dest_answer(c, jint(o, "id", -1), skip_ret);
+		json_object_put(o);
+	}
 	assert_string_equal(jstr(o, "execute"), name);
 	long long id = jint(o, "id", -1);
 	if (argsp != NULL)
@@ -362,6 +391,14 @@ dest_answer(int c, long long id, const char *ret)
 
 	snprintf(buf, sizeof(buf), "{\"id\": %lld, \"return\": %s}\n", id, ret);
 	tu_write_str(c, buf);
+}
+
+void
+migrate_probes(struct fx *f, const char *caps, const char *params)
+{
+	answer(f, expect_cmd(f, "qom-get", NULL), "\"pc-i440fx-7.2-machine\"");
+	answer(f, expect_cmd(f, "query-migrate-capabilities", NULL), caps);
+	answer(f, expect_cmd(f, "query-migrate-parameters", NULL), params);
 }
 
 void

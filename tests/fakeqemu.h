@@ -71,6 +71,8 @@ struct json_object *reply(struct fx *);
 void		 expect_error(struct fx *, const char *class,
 		    const char *desc_part, int qemu);
 struct json_object *expect_return(struct fx *);
+/* The next reply that is not an event (events dropped). */
+struct json_object *reply_not_event(struct fx *);
 
 /*
  * A fake destination supervisor for migration tests: a listening UNIX
@@ -82,10 +84,21 @@ int		 dest_listen(struct fx *, char *path, size_t len);
 int		 dest_accept(struct fx *, int lfd);
 long long	 dest_expect(struct fx *, int c, const char *name,
 		    struct json_object **argsp);
+/* The same, answering requests named skip with skip_ret on the way. */
+long long	 dest_expect_answering(struct fx *, int c, const char *name,
+		    struct json_object **argsp, const char *skip,
+		    const char *skip_ret);
 void		 dest_answer(int c, long long id, const char *ret);
 /* migrate {"name": "t1", "dest": dest, more...} */
 void		 migrate_request(struct fx *, const char *dest,
 		    const char *more);
+/*
+ * The source's probes answered: qom-get (pc-i440fx-7.2),
+ * query-migrate-capabilities with caps, query-migrate-parameters with
+ * params.
+ */
+void		 migrate_probes(struct fx *, const char *caps,
+		    const char *params);
 /* A capability's state in a list of {"capability", "state"}; -1: absent. */
 int		 cap_state(struct json_object *caps, const char *name);
 

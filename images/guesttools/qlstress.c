@@ -138,6 +138,7 @@ stress(int argc, char **argv)
 {
 	unsigned long long size = 64, rate = 0, interval = 1000, duration = 0;
 	struct progress p = { 0 };
+	uint64_t pace_t, pace_mib = 0;	/* the rate counts from here */
 	uint64_t end;
 	unsigned char *mem;
 	int c;
@@ -166,6 +167,7 @@ stress(int argc, char **argv)
 	printf("QLSTRESS start size=%llu rate=%llu interval=%llu\n", size,
 	    rate, interval);
 	p.start = p.last_t = now_ns();
+	pace_t = p.start;
 	p.interval = interval * 1000000u;
 	p.next = p.start + p.interval;
 	end = duration != 0 ? p.start + duration * 1000000000u : 0;
@@ -176,9 +178,17 @@ stress(int argc, char **argv)
 				m[off]++;
 			p.mib++;
 			uint64_t t = now_ns();
-			/* ahead of the rate: wait, reporting on time */
+			/*
+			 * Ahead of the rate: wait, reporting on time.  Behind
+			 * it (the guest did not run): go on from now, never in
+			 * a burst above the rate to catch up.
+			 */
 			uint64_t due = rate == 0 ? 0 :
-			    p.start + p.mib * 1000000000u / rate;
+			    pace_t + (p.mib - pace_mib) * 1000000000u / rate;
+			if (rate != 0 && due < t) {
+				pace_t = t;
+				pace_mib = p.mib;
+			}
 			while (due > t) {
 				sleep_until(due < p.next ? due : p.next);
 				t = now_ns();

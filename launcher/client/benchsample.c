@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "benchsample.h"
+#include "csv.h"
 #include "jget.h"
 
 const char *const bench_sample_keys[] = {
@@ -136,17 +137,7 @@ cell(FILE *f, struct json_object *v)
 	s = json_object_is_type(v, json_type_string) ?
 	    json_object_get_string(v) : json_object_to_json_string_ext(v,
 	    JSON_C_TO_STRING_PLAIN);
-	if (strpbrk(s, ",\"\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	csv_field(f, s);
 }
 
 static void

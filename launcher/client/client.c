@@ -348,6 +348,24 @@ client_call(struct client_conn *c, const char *cmd, struct json_object *args,
 	}
 }
 
+long long
+client_send(struct client_conn *c, const char *cmd, struct json_object *args)
+{
+	long long id = c->next_id++;
+	struct json_object *m = json_object_new_object();
+	size_t len;
+
+	json_object_object_add(m, "id", json_object_new_int64(id));
+	json_object_object_add(m, "execute", json_object_new_string(cmd));
+	if (args != NULL)
+		json_object_object_add(m, "arguments", args);
+	char *line = jstream_render(m, &len);
+	json_object_put(m);
+	int r = send_line(c, line, len);
+	free(line);
+	return r == -1 ? -1 : id;
+}
+
 struct json_object *
 client_next_event(struct client_conn *c, int timeout_ms)
 {

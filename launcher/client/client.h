@@ -60,6 +60,13 @@ int	 client_call(struct client_conn *, const char *cmd,
 	    struct json_object *args, struct json_object **ret,
 	    char *eclass, size_t eclasslen, char *edesc, size_t edesclen,
 	    void (*on_event)(struct json_object *, void *), void *arg);
+/*
+ * Send a request without waiting (a stream: stats-watch); its events and
+ * its reply come through client_next_event.  args is consumed.  The
+ * request's id, or -1 when it could not be sent.
+ */
+long long client_send(struct client_conn *, const char *cmd,
+	    struct json_object *args);
 /* Wait for the next event (blocking, timeout_ms < 0: forever). */
 struct json_object *client_next_event(struct client_conn *, int timeout_ms);
 

@@ -7,13 +7,18 @@
 
 #include "cli.h"
 #include "jget.h"
+#include "memhp.h"
 #include "util.h"
 
 static int
 c_setmem(struct cli *cli, int argc, char **argv)
 {
 	struct scope sc = { 0, 0, 0 };
-	struct opt o[] = { SCOPE_OPTS(sc) };
+	int hotplug = 0;
+	struct opt o[] = {
+		SCOPE_OPTS(sc),
+		{ "hotplug", 0, NULL, &hotplug },
+	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 	uint64_t bytes;
 	const char *e;
@@ -22,6 +27,8 @@ c_setmem(struct cli *cli, int argc, char **argv)
 	cli_scope_check(cli, &sc);
 	if (parse_size(argv[first + 1], &bytes, &e) == -1)
 		cli_die("setmem: '%s': %s", argv[first + 1], e);
+	if (hotplug)	/* the virtio-mem device: cmd-memhp.c */
+		return memhp_setmem(cli, argv[first], bytes, &sc);
 	if (bytes % (1 << 20) != 0 || bytes == 0)
 		cli_die("setmem: '%s' is not a whole number of MiB",
 		    argv[first + 1]);
@@ -97,8 +104,8 @@ c_memstat(struct cli *cli, int argc, char **argv)
 }
 
 const struct cmd cmds_mem[] = {
-	{ "setmem", NULL, c_setmem, "NAME SIZE [[--live] [--config] | "
-	    "[--current]]" },
+	{ "setmem", NULL, c_setmem, "NAME SIZE [--hotplug] [[--live] "
+	    "[--config] | [--current]]" },
 	{ "memstat", "dommemstat", c_memstat, "NAME [--json] [[--live] "
 	    "[--config] | [--current]]" },
 	{ NULL, NULL, NULL, NULL }

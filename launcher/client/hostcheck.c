@@ -550,6 +550,59 @@ check_cgroups(const struct hc_ctx *c, struct hc_res *r)
 		    "not mounted at /sys/fs/cgroup");
 }
 
+/* A number from a host file, or -1. */
+static long long
+hnum(const char *path)
+{
+	char *s = hread(path), *end;
+	long long v = -1;
+
+	if (s != NULL) {
+		v = strtoll(s, &end, 10);
+		if (end == s)
+			v = -1;
+	}
+	free(s);
+	return v;
+}
+
+/*
+ * Each pool of /sys/kernel/mm/hugepages (what memorybacking's hugepages
+ * take): "2048 kB: 8 free of 16, 1048576 kB: 0 free of 0".  0 when the
+ * directory is not there.
+ */
+static int
+hugepage_pools(struct hc_res *r)
+{
+	char line[sizeof(r->detail)] = "", p[PATH_MAX];
+	static const unsigned sizes[] = { 2048, 1048576 };
+	size_t n = 0;
+	int any = 0;
+
+	if (!hexists("/sys/kernel/mm/hugepages"))
+		return 0;
+	for (size_t i = 0; i < nitems(sizes); i++) {
+		snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/hugepages-%ukB/"
+		    "nr_hugepages", sizes[i]);
+		long long total = hnum(p);
+		snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/hugepages-%ukB/"
+		    "free_hugepages", sizes[i]);
+		long long free_pages = hnum(p);
+		if (total < 0)
+			continue;
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%u kB: "
+		    "%lld free of %lld", any ? ", " : "", sizes[i], free_pages,
+		    total);
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		any = 1;
+	}
+	if (!any)
+		return 0;
+	set(r, HC_PASS, NULL, "%s", line);
+	return 1;
+}
+
 static void
 check_hugepages(const struct hc_ctx *c, struct hc_res *r)
 {
@@ -562,6 +615,8 @@ check_hugepages(const struct hc_ctx *c, struct hc_res *r)
 	if (mi != NULL && (s = strstr(mi, "Hugepagesize:")) != NULL)
 		size = strtoll(s + 13, NULL, 10);
 	free(mi);
+	if (hugepage_pools(r))
+		return;
 	if (total < 0)
 		set(r, HC_PASS, NULL, "count unknown (no HugePages_Total in "
 		    "/proc/meminfo)");
@@ -569,6 +624,57 @@ check_hugepages(const struct hc_ctx *c, struct hc_res *r)
 		set(r, HC_PASS, NULL, "%lld pages of %lld kB", total, size);
 	else
 		set(r, HC_PASS, NULL, "%lld pages", total);
+}
+
+/* KSM (memorybacking's mergeable): /sys/kernel/mm/ksm/run and its pages. */
+static void
+check_ksm(const struct hc_ctx *c, struct hc_res *r)
+{
+	static const char *const runs[] = { "stopped", "running",
+	    "stopped, unmerging" };
+	long long run = hnum("/sys/kernel/mm/ksm/run");
+	long long sharing = hnum("/sys/kernel/mm/ksm/pages_sharing");
+
+	(void)c;
+	if (run < 0)
+		set(r, HC_PASS, NULL, "not in this kernel (mergeable= does "
+		    "nothing)");
+	else if (run > 2)
+		set(r, HC_PASS, NULL, "run %lld", run);
+	else if (sharing >= 0)
+		set(r, HC_PASS, NULL, "%s, %lld pages shared", runs[run],
+		    sharing);
+	else
+		set(r, HC_PASS, NULL, "%s", runs[run]);
+}
+
+/* NUMA nodes (numa: hostnodes=): each with its CPUs. */
+static void
+check_numa(const struct hc_ctx *c, struct hc_res *r)
+{
+	char line[sizeof(r->detail)] = "", p[PATH_MAX];
+	size_t n = 0;
+	int count = 0;
+
+	(void)c;
+	for (int i = 0; i < 64; i++) {
+		snprintf(p, sizeof(p), "/sys/devices/system/node/node%d/cpulist",
+		    i);
+		char *cpus = hread(p);
+		if (cpus == NULL)
+			continue;
+		rtrim(cpus);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%snode%d "
+		    "(CPUs %s)", count ? ", " : "", i, cpus);
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		free(cpus);
+		count++;
+	}
+	if (count == 0)
+		set(r, HC_PASS, NULL, "no NUMA information (one node)");
+	else
+		set(r, HC_PASS, NULL, "%d: %s", count, line);
 }
 
 static const struct hc_check {
@@ -587,6 +693,8 @@ static const struct hc_check {
 	{ "nftables",		check_nft },
 	{ "cgroups v2",		check_cgroups },
 	{ "Hugepages",		check_hugepages },
+	{ "KSM",		check_ksm },
+	{ "NUMA nodes",		check_numa },
 };
 
 int

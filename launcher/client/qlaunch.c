@@ -31,6 +31,7 @@ extern const struct cmd cmds_migrate[];
 extern const struct cmd cmds_migpost[];
 extern const struct cmd cmds_migbench[];
 extern const struct cmd cmds_dirtyrate[];
+extern const struct cmd cmds_stats[], cmds_top[];
 extern const struct cmd cmds_workload[];
 extern const struct cmd cmds_clone[];
 extern const struct cmd cmds_display[];
@@ -40,6 +41,7 @@ extern const struct cmd cmds_iface[];
 extern const struct cmd cmds_host[];
 extern const struct cmd cmds_net[];
 extern const struct cmd cmds_proxy[];
+extern const struct cmd cmds_memhp[];	/* cmd-memhp.c */
 
 /* The areas, in the order qlaunch -h lists them. */
 static const struct cmd *const areas[] = {
@@ -48,6 +50,7 @@ static const struct cmd *const areas[] = {
 	cmds_read,
 	cmds_console,
 	cmds_mem,
+	cmds_memhp,
 	cmds_heartbeat,
 	cmds_agent,
 	cmds_disk,
@@ -58,6 +61,8 @@ static const struct cmd *const areas[] = {
 	cmds_migpost,
 	cmds_migbench,
 	cmds_dirtyrate,
+	cmds_stats,
+	cmds_top,
 	cmds_workload,
 	cmds_clone,
 	cmds_display,

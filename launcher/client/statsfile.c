@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "csv.h"
 #include "jget.h"
 #include "statsfile.h"
 
@@ -154,18 +155,7 @@ csv_cell(FILE *f, struct json_object *v)
 		    f);
 		return;
 	}
-	const char *s = json_object_get_string(v);
-	if (strpbrk(s, ",\"\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	csv_field(f, json_object_get_string(v));
 }
 
 /* The widest vCPU array under key among the samples. */

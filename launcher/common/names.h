@@ -23,6 +23,7 @@
 #define EV_VM_DEFINED		"VM_DEFINED"
 #define EV_VM_UNDEFINED		"VM_UNDEFINED"
 #define EV_JOB_PROGRESS		"JOB_PROGRESS"
+#define EV_STATS		"STATS"		/* stats-watch's samples */
 #define EV_EVENTS_LOST		"EVENTS_LOST"
 
 #endif

@@ -462,13 +462,7 @@ d_cmdline(struct req *r, struct vm *vm)
 		req_error(r, ERR_GENERIC, "%s", err);
 		return;
 	}
-	struct json_object *arr = json_object_new_array();
-	for (size_t i = 0; i < a.n; i++)
-		json_object_array_add(arr, json_object_new_string(a.v[i]));
-	argv_free(&a);
-	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "argv", arr);
-	req_return(r, o);
+	req_return(r, cmdline_reply(&a));
 }
 
 static void

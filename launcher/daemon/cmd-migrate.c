@@ -909,16 +909,6 @@ migout_probed(void *arg, const char *err)
 		migout_step(m, NULL);
 }
 
-static void
-want_cap(struct json_object *caps, const char *name, int on)
-{
-	struct json_object *c = json_object_new_object();
-
-	json_object_object_add(c, "capability", json_object_new_string(name));
-	json_object_object_add(c, "state", json_object_new_boolean(on));
-	json_object_array_add(caps, c);
-}
-
 /*
  * The options as QEMU's capabilities and parameters; -1 answered.
  * bandwidth MiB/s (0: lifted), downtime ms, multifd channels.
@@ -938,9 +928,9 @@ migout_options(struct req *r, struct migout *m)
 	m->caps = json_object_new_array();
 	m->params = json_object_new_object();
 	/* all of them, on or off: a QEMU that was a destination keeps its */
-	want_cap(m->caps, "auto-converge", req_bool(r, "auto_converge"));
-	want_cap(m->caps, "xbzrle", req_bool(r, "xbzrle"));
-	want_cap(m->caps, "multifd", jget(r->args, "multifd") != NULL);
+	migopt_add_cap(m->caps, "auto-converge", req_bool(r, "auto_converge"));
+	migopt_add_cap(m->caps, "xbzrle", req_bool(r, "xbzrle"));
+	migopt_add_cap(m->caps, "multifd", jget(r->args, "multifd") != NULL);
 	if (jint_range(r->args, "bandwidth", 1, 1 << 20, &v) == -2) {
 		req_error(r, ERR_GENERIC, "migrate: bandwidth is MiB/s, "
 		    "1 to %d", 1 << 20);

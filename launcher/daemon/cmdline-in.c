@@ -56,12 +56,7 @@ answer(struct req *r, struct vm *vm, const char *machine)
 		req_error(r, ERR_GENERIC, "%s", err);
 		return;
 	}
-	struct json_object *arr = json_object_new_array();
-	for (size_t i = 0; i < a.n; i++)
-		json_object_array_add(arr, json_object_new_string(a.v[i]));
-	argv_free(&a);
-	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "argv", arr);
+	struct json_object *o = cmdline_reply(&a);
 	if (machine != NULL)
 		json_object_object_add(o, "machine",
 		    json_object_new_string(machine));
@@ -92,6 +87,18 @@ machine_got(void *arg, struct json_object *ret, const struct qmp_error *qe)
 		return;
 	}
 	answer(r, vm, machine);
+}
+
+struct json_object *
+cmdline_reply(struct argv *a)
+{
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < a->n; i++)
+		json_object_array_add(arr, json_object_new_string(a->v[i]));
+	argv_free(a);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "argv", arr);
+	return o;
 }
 
 void

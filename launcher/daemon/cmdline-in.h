@@ -8,8 +8,13 @@
 #ifndef LAUNCHER_CMDLINE_IN_H
 #define LAUNCHER_CMDLINE_IN_H
 
+struct argv;
+struct json_object;
 struct req;
 struct vm;
+
+/* {"argv": [...]} of a; a freed. */
+struct json_object *cmdline_reply(struct argv *a);
 
 /* Answers r: {"argv": [...], "machine": the type pinned, or absent}. */
 void	 cmdline_incoming(struct req *, struct vm *, const char *uri);

@@ -51,6 +51,7 @@ struct client {
 	uid_t			 uid;
 	pid_t			 pid;
 	TAILQ_HEAD(, req)	 reqs;
+	TAILQ_HEAD(, req_closer) closers;	/* told when it closes */
 	int			 closing;
 	int			 subscribed;
 	int			 sub_all;
@@ -67,6 +68,7 @@ struct control {
 	struct event		*ev;
 	struct sink		*sink;
 	TAILQ_HEAD(, client)	 clients;
+	int			 shutting;	/* control_close: tell nobody */
 };
 
 static void	client_free(struct client *);
@@ -140,8 +142,24 @@ conn_take_fd(void *conn)
 	return c->rd != NULL ? ctlfd_take(c->rd) : -1;
 }
 
+static void
+conn_watch(void *conn, struct req_closer *w)
+{
+	struct client *c = conn;
+
+	TAILQ_INSERT_TAIL(&c->closers, w, entry);
+}
+
+static void
+conn_unwatch(void *conn, struct req_closer *w)
+{
+	struct client *c = conn;
+
+	TAILQ_REMOVE(&c->closers, w, entry);
+}
+
 static const struct req_ops conn_ops = { conn_send, conn_forget, conn_detach,
-    conn_take_fd };
+    conn_take_fd, conn_watch, conn_unwatch };
 
 /* ---- subscriptions ---- */
 
@@ -366,10 +384,17 @@ static void
 client_free(struct client *c)
 {
 	struct req *r;
+	struct req_closer *w;
 
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
 		TAILQ_REMOVE(&c->reqs, r, centry);
 		r->conn = NULL;	/* its handler answers into the void */
+	}
+	while ((w = TAILQ_FIRST(&c->closers)) != NULL) {
+		TAILQ_REMOVE(&c->closers, w, entry);
+		w->conn = NULL;
+		if (!c->ctl->shutting)
+			w->fn(w->arg);
 	}
 	TAILQ_REMOVE(&c->ctl->clients, c, entry);
 	ctlfd_free(c->rd);
@@ -420,6 +445,7 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 	c->uid = cred.uid;
 	c->pid = cred.pid;
 	TAILQ_INIT(&c->reqs);
+	TAILQ_INIT(&c->closers);
 	if (jstream_init(&c->js, CONTROL_MAX_REQUEST) == -1 ||
 	    (c->bev = bufferevent_socket_new(ctl->d->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
@@ -508,6 +534,7 @@ control_close(struct daemon *d)
 	event_free(ctl->ev);
 	close(ctl->fd);
 	unlink(d->sock);
+	ctl->shutting = 1;
 	while ((c = TAILQ_FIRST(&ctl->clients)) != NULL)
 		client_free(c);
 	events_unsink(d, ctl->sink);

@@ -5,6 +5,7 @@
 #include "daemon.h"
 #include "emudata.h"
 #include "hostnet.h"
+#include "statpoll.h"
 
 void
 daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
@@ -35,4 +36,5 @@ daemon_fini(struct daemon *d)
 	d->hostnet = NULL;
 	emudata_free(d->emudata);
 	d->emudata = NULL;
+	statpoll_fini(d);
 }

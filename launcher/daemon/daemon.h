@@ -22,6 +22,7 @@ struct heartbeats;
 struct agents;
 struct migration;
 struct emudata;
+struct statpoll;
 
 struct daemon {
 	struct event_base	*base;
@@ -49,6 +50,7 @@ struct daemon {
 	/* migrations under way, in and out (migrate.h) */
 	TAILQ_HEAD(miglist, migration) migs;
 	struct emudata		*emudata;	/* emudata.c: -L probes */
+	struct statpoll		*statpoll;	/* statpoll.c, while watched */
 };
 
 /* A context with nothing in it yet, on an event base. */

@@ -9,8 +9,10 @@ extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
     dcmds_console[], dcmds_mem[], dcmds_display[], dcmds_qmp[], dcmds_disk[],
     dcmds_snapshot[], dcmds_save[], dcmds_clone[], dcmds_nic[], dcmds_net[],
     dcmds_iface[], dcmds_heartbeat[], dcmds_migrate[], dcmds_migin[],
-    dcmds_migstats[], dcmds_migpost[], dcmds_dirtyrate[], dcmds_migoff[],
-    dcmds_agent[];
+    dcmds_migstats[], dcmds_migpost[], dcmds_dirtyrate[], dcmds_migoff[];
+extern const struct dcmd dcmds_memhp[];	/* cmd-memhp.c */
+extern const struct dcmd dcmds_stats[];	/* cmd-stats.c */
+extern const struct dcmd dcmds_agent[];	/* cmd-agent.c */
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -18,6 +20,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_read,
 	dcmds_console,
 	dcmds_mem,
+	dcmds_memhp,
 	dcmds_display,
 	dcmds_disk,
 	dcmds_nic,
@@ -33,6 +36,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_migpost,
 	dcmds_dirtyrate,
 	dcmds_migoff,
+	dcmds_stats,
 	dcmds_agent,
 	dcmds_qmp,
 };

@@ -8,6 +8,7 @@
 #include "jget.h"
 #include "log.h"
 #include "migctl.h"
+#include "migrate.h"
 #include "qmp.h"
 #include "util.h"
 #include "xalloc.h"
@@ -28,16 +29,6 @@ static const struct {
 
 /* multifd-compression's values; the QEMU's schema says which it has */
 static const char *const compressions[] = { "none", "zlib", "zstd" };
-
-static void
-add_cap(struct json_object *caps, const char *name, int on)
-{
-	struct json_object *c = json_object_new_object();
-
-	json_object_object_add(c, "capability", json_object_new_string(name));
-	json_object_object_add(c, "state", json_object_new_boolean(on));
-	json_object_array_add(caps, c);
-}
 
 static int
 parse_action(struct migctl *x, const char *s, char *err, size_t errlen)
@@ -162,7 +153,7 @@ migctl_parse(struct migctl *x, struct json_object *args,
 	if (parse_xbzrle(args, params, err, errlen) == -1 ||
 	    parse_compression(args, params, err, errlen) == -1)
 		return -1;
-	add_cap(caps, "postcopy-ram", x->postcopy);
+	migopt_add_cap(caps, "postcopy-ram", x->postcopy);
 	return 0;
 }
 

@@ -310,21 +310,33 @@ copy_line(void *arg, const char *text)
 		moff_progress(m, (size_t)i, pct);
 }
 
+/*
+ * A helper process (m->w) ended: 1 when the move goes on; 0 when it was
+ * let go of meanwhile (released now) or the helper failed (m failed).
+ */
+static int
+worker_ok(struct migoff *m, int ok, const char *err)
+{
+	m->w = NULL;
+	m->holds--;
+	if (m->dead) {
+		moff_release(m);
+		return 0;
+	}
+	if (!ok) {
+		moff_fail(m, "%s", err);
+		return 0;
+	}
+	return 1;
+}
+
 static void
 copy_done(void *arg, int ok, const char *err)
 {
 	struct migoff *m = arg;
 
-	m->w = NULL;
-	m->holds--;
-	if (m->dead) {
-		moff_release(m);
+	if (!worker_ok(m, ok, err))
 		return;
-	}
-	if (!ok) {
-		moff_fail(m, "%s", err);
-		return;
-	}
 	struct json_object *a = name_args(m->name);
 	json_object_object_add(a, "offline", json_object_new_boolean(1));
 	peer_send(m, "migrate-finish", a, MOFF_FINISH_MS, moff_done);
@@ -427,16 +439,8 @@ info_done(void *arg, int ok, const char *err)
 {
 	struct migoff *m = arg;
 
-	m->w = NULL;
-	m->holds--;
-	if (m->dead) {
-		moff_release(m);
+	if (!worker_ok(m, ok, err))
 		return;
-	}
-	if (!ok) {
-		moff_fail(m, "%s", err);
-		return;
-	}
 	moff_prepare(m);
 }
 

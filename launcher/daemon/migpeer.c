@@ -12,8 +12,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
 
 #include "migpeer.h"
 #include "names.h"
@@ -46,39 +51,126 @@ migpeer_take(struct req *r, int *fd)
 	return 1;
 }
 
-int
-migpeer_resolve(const char *host, char *addr, size_t len, char *err,
-    size_t errlen)
+/* ---- a listen address by name ---- */
+
+struct lookup {
+	struct evdns_base		*dns;
+	struct evdns_getaddrinfo_request *req;	/* NULL once answered */
+	struct event			*timer;	/* the bound, then delivery */
+	migpeer_resolved_fn		 fn;
+	void				*arg;
+	int				 ms;
+	int				 have;	/* addr or err is set */
+	char				 host[256];
+	char				 addr[64];
+	char				 err[512];
+};
+
+static void
+lookup_deliver(struct lookup *lk)
 {
-	struct addrinfo hints, *res;
+	lk->fn(lk->arg, lk->err[0] == '\0' ? lk->addr : NULL,
+	    lk->err[0] != '\0' ? lk->err : NULL);
+	event_free(lk->timer);
+	if (lk->dns != NULL)
+		evdns_base_free(lk->dns, 0);
+	free(lk);
+}
+
+static void
+lookup_answered(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct lookup *lk = arg;
 	int e;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST;
-	if (getaddrinfo(host, NULL, &hints, &res) == 0) {
+	lk->req = NULL;
+	if (!lk->have) {
+		lk->have = 1;
+		if (result != 0)
+			snprintf(lk->err, sizeof(lk->err), "listen address "
+			    "'%s' is not an IP address, nor a name this host "
+			    "resolves: %s", lk->host,
+			    evutil_gai_strerror(result));
+		else if ((e = getnameinfo(res->ai_addr, res->ai_addrlen,
+		    lk->addr, sizeof(lk->addr), NULL, 0, NI_NUMERICHOST)) != 0)
+			snprintf(lk->err, sizeof(lk->err), "listen address "
+			    "'%s': %s", lk->host, gai_strerror(e));
+	}
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+	/* out of evdns (and maybe of migpeer_resolve) before fn */
+	event_active(lk->timer, EV_TIMEOUT, 0);
+}
+
+static void
+lookup_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct lookup *lk = arg;
+
+	(void)fd;
+	(void)what;
+	if (!lk->have) {
+		lk->have = 1;
+		snprintf(lk->err, sizeof(lk->err), "listen address '%s' is "
+		    "not an IP address, nor a name this host resolves: no "
+		    "answer from the resolver within %d s", lk->host,
+		    (lk->ms + 999) / 1000);
+		/* the cancel answers (EVUTIL_EAI_CANCEL), now or later */
+		if (lk->req != NULL)
+			evdns_getaddrinfo_cancel(lk->req);
+	}
+	if (lk->req == NULL)
+		lookup_deliver(lk);
+}
+
+int
+migpeer_resolve(struct event_base *base, const char *resolv,
+    const char *host, int ms, migpeer_resolved_fn fn, void *arg)
+{
+	struct evutil_addrinfo hints;
+	struct addrinfo nh, *res;
+	struct lookup *lk = calloc(1, sizeof(*lk));
+
+	if (lk == NULL)
+		return -1;
+	lk->fn = fn;
+	lk->arg = arg;
+	lk->ms = ms;
+	strlcpy(lk->host, host, sizeof(lk->host));
+	if ((lk->timer = evtimer_new(base, lookup_timer, lk)) == NULL) {
+		free(lk);
+		return -1;
+	}
+	/* numeric: no lookup at all */
+	memset(&nh, 0, sizeof(nh));
+	nh.ai_socktype = SOCK_STREAM;
+	nh.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(host, NULL, &nh, &res) == 0) {
 		freeaddrinfo(res);
-		if (strlcpy(addr, host, len) >= len) {
-			snprintf(err, errlen, "listen address '%s' is too "
-			    "long", host);
-			return -1;
-		}
+		lk->have = 1;
+		if (strlcpy(lk->addr, host, sizeof(lk->addr)) >=
+		    sizeof(lk->addr))
+			snprintf(lk->err, sizeof(lk->err), "listen address "
+			    "'%s' is too long", host);
+		event_active(lk->timer, EV_TIMEOUT, 0);
 		return 0;
 	}
-	hints.ai_flags = AI_ADDRCONFIG;
-	if ((e = getaddrinfo(host, NULL, &hints, &res)) != 0) {
-		snprintf(err, errlen, "listen address '%s' is not an IP "
-		    "address, nor a name this host resolves: %s", host,
-		    gai_strerror(e));
+	if ((lk->dns = evdns_base_new(base, 0)) == NULL) {
+		event_free(lk->timer);
+		free(lk);
 		return -1;
 	}
-	e = getnameinfo(res->ai_addr, res->ai_addrlen, addr, (socklen_t)len,
-	    NULL, 0, NI_NUMERICHOST);
-	freeaddrinfo(res);
-	if (e != 0) {
-		snprintf(err, errlen, "listen address '%s': %s", host,
-		    gai_strerror(e));
-		return -1;
-	}
+	/* a file that cannot be read leaves evdns its default, 127.0.0.1 */
+	evdns_base_resolv_conf_parse(lk->dns, DNS_OPTIONS_ALL,
+	    resolv != NULL ? resolv : "/etc/resolv.conf");
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	evtimer_add(lk->timer, &tv);
+	/* may answer at once (the hosts file): then NULL, and req stays NULL */
+	lk->req = evdns_getaddrinfo(lk->dns, host, NULL, &hints,
+	    lookup_answered, lk);
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+struct event_base;
 struct req;
 
 /*
@@ -16,11 +17,17 @@ struct req;
  * answered (none came, or not a stream socket).
  */
 int	 migpeer_take(struct req *, int *fd);
+/* The address found (numeric), or NULL and why, in one line. */
+typedef void (*migpeer_resolved_fn)(void *arg, const char *addr,
+	    const char *err);
 /*
- * The address to listen on for host, a numeric address or a name this
- * host resolves (its first address); -1 with err.
+ * The address to listen on for host: a numeric address as it is, or a
+ * name looked up without blocking the loop (evdns: the hosts file, then
+ * the nameservers of resolv, NULL: /etc/resolv.conf), its first address,
+ * within ms.  fn is called once, from the loop, never before this
+ * returns; -1 (nothing called) when out of memory.
  */
-int	 migpeer_resolve(const char *host, char *addr, size_t len, char *err,
-	    size_t errlen);
+int	 migpeer_resolve(struct event_base *, const char *resolv,
+	    const char *host, int ms, migpeer_resolved_fn fn, void *arg);
 
 #endif

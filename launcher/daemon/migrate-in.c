@@ -17,6 +17,13 @@
  * definition prepare made) when its QEMU exits, when the incoming
  * migration fails, or on migrate-abort.  finish waits for QEMU to have
  * the whole state, then cont (unless "paused").
+ *
+ * The destination owns its half: when the connection prepare came on
+ * closes before finish or abort (the source's supervisor died, its ssh
+ * or its network went), it is cleaned up as abort does, unless QEMU has
+ * the whole state already (or the guest runs here in postcopy): then it
+ * stays, paused and defined, and the log says the operator chooses
+ * (resume here, or destroy here and resume on the source).
  */
 #include <sys/socket.h>
 
@@ -54,6 +61,7 @@
 #define MIGIN_OFF_MS		30000
 #define MIGIN_POLL_MS		10	/* the guest waits: see MIGOUT_SETTLE_MS */
 #define MIGIN_FINISH_MS		60000	/* the last of the state comes in */
+#define MIGIN_RESOLVE_MS	5000	/* a listen address by name */
 
 struct migin;
 typedef void (*migin_next_fn)(struct migin *, struct json_object *ret);
@@ -80,6 +88,8 @@ struct migin {
 	struct vmdef		*pending;	/* defined once they exist */
 	int			 holds;		/* callbacks still to come */
 	int			 dead;
+	struct req_closer	 src;		/* prepare's connection */
+	int			 src_gone;	/* closed while images were made */
 	char			 eclass[64];
 	char			 edesc[1024];
 };
@@ -92,6 +102,7 @@ migin_release(struct migin *m)
 {
 	if (!m->dead || m->holds > 0)
 		return;
+	req_closer_cancel(&m->src);
 	json_object_put(m->caps);
 	json_object_put(m->params);
 	json_object_put(m->qcaps);
@@ -113,6 +124,7 @@ migin_unhook(struct migin *m)
 	if (m->listed)
 		migreg_del(m->d, &m->reg);
 	m->listed = 0;
+	req_closer_cancel(&m->src);
 }
 
 static void
@@ -495,6 +507,7 @@ migin_target(struct req *r, struct vmdef *def, struct vm **vmp)
 }
 
 static void	migin_go(struct migin *, struct vmdef *, struct vm *);
+static void	migin_orphan(void *);
 
 static void
 migin_images_done(void *arg, const char *err)
@@ -504,7 +517,11 @@ migin_images_done(void *arg, const char *err)
 
 	m->holds--;
 	m->pending = NULL;
+	if (err == NULL && m->src_gone)
+		err = "the source's connection closed";
 	if (err != NULL) {
+		log_warnx("%s: incoming migration: --copy-storage: %s", def->name,
+		    err);
 		req_error(m->r, ERR_GENERIC, "--copy-storage: %s", err);
 		m->r = NULL;
 		vmdef_free(def);
@@ -545,6 +562,8 @@ migin_images(struct migin *m, struct vmdef *def, struct vm *vm)
 	migstor_in_create(m->si, m->d, migin_images_done, m);
 }
 
+static void	prepare_resolved(void *, const char *, const char *);
+
 /*
  * {"text": the running definition, "machine": the machine type QEMU
  * runs, "capabilities": [...], "parameters": {...}, "listen": ADDR,
@@ -557,8 +576,6 @@ d_prepare(struct req *r, struct vm *unused)
 	    "machine"), *listen = req_str(r, "listen");
 	struct json_object *caps = jget(r->args, "capabilities");
 	struct json_object *params = jget(r->args, "parameters");
-	char err[1024];
-	struct vm *vm;
 
 	(void)unused;
 	if (text == NULL || (machine == NULL && !req_bool(r, "offline"))) {
@@ -578,10 +595,35 @@ d_prepare(struct req *r, struct vm *unused)
 		    "is too long");
 		return;
 	}
-	char addr[64];
-	if (listen != NULL && migpeer_resolve(listen, addr, sizeof(addr), err,
-	    sizeof(err)) == -1) {
-		req_error(r, ERR_GENERIC, "migrate-prepare: %s", err);
+	if (listen == NULL)
+		prepare_resolved(r, NULL, NULL);
+	else if (migpeer_resolve(r->d->base, NULL, listen, MIGIN_RESOLVE_MS,
+	    prepare_resolved, r) == -1)
+		req_error(r, ERR_GENERIC, "migrate-prepare: out of memory to "
+		    "look up %s", listen);
+}
+
+/* The listen address found (addr; NULL without "listen"), or err. */
+static void
+prepare_resolved(void *arg, const char *addr, const char *lerr)
+{
+	struct req *r = arg;
+	const char *text = req_str(r, "text"), *machine = req_str(r,
+	    "machine");
+	struct json_object *caps = jget(r->args, "capabilities");
+	struct json_object *params = jget(r->args, "parameters");
+	char err[1024];
+	struct vm *vm;
+
+	if (lerr != NULL) {
+		req_error(r, ERR_GENERIC, "migrate-prepare: %s", lerr);
+		return;
+	}
+	if (r->conn == NULL) {
+		log_warnx("migrate-prepare: the source's control connection "
+		    "closed while its listen address was looked up; nothing "
+		    "done");
+		req_error(r, ERR_GENERIC, "the source left");
 		return;
 	}
 	struct vmdef *def = vmdef_parse(text, "the migrated definition", err,
@@ -607,7 +649,12 @@ d_prepare(struct req *r, struct vm *unused)
 	m->paused = req_bool(r, "paused");
 	m->caps = json_object_get(caps);
 	m->params = json_object_get(params);
-	if (listen != NULL)
+	strlcpy(m->name, def->name, sizeof(m->name));
+	if (req_on_close(r, &m->src, migin_orphan, m) == -1)
+		log_warnx("%s: migrate-prepare: the source's connection cannot "
+		    "be watched; if the source goes away, migrate-abort is "
+		    "the way to clean up here", def->name);
+	if (addr != NULL)
 		strlcpy(m->listen, addr, sizeof(m->listen));
 	if (jget(r->args, "copy_storage") != NULL) {
 		migin_images(m, def, vm);
@@ -800,6 +847,86 @@ d_abort(struct req *r, struct vm *vm)
 		return;
 	m->abort_r = r;
 	migin_fail(m, ERR_GENERIC, "the source cancelled the migration");
+}
+
+/* ---- the source went away ---- */
+
+static void
+migin_kept(struct migin *m, struct json_object *ret)
+{
+	(void)ret;
+	vm_set_state(m->vm, VM_PAUSED, "migrated; the source went away");
+	if (m->si != NULL)
+		migstor_in_keep(m->si);
+	migin_unhook(m);
+	m->dead = 1;
+	migin_release(m);
+}
+
+/* query-migrate's answer after the source's connection closed. */
+static void
+migin_orphan_status(struct migin *m, struct json_object *ret)
+{
+	const char *st = jstr(ret, "status");
+
+	if (st != NULL && strncmp(st, "postcopy", 8) == 0) {
+		log_warnx("%s: the source's control connection closed during "
+		    "postcopy (%s): the guest runs here with part of its "
+		    "memory still on the source; nothing is undone", m->name,
+		    st);
+		migin_unhook(m);
+		m->dead = 1;
+		migin_release(m);
+		return;
+	}
+	if (st == NULL || strcmp(st, "completed") != 0) {
+		migin_fail(m, ERR_GENERIC, "the source's control connection "
+		    "closed before the migration completed (status %s): "
+		    "cleaning up as migrate-abort does", st != NULL ? st :
+		    "unknown");
+		return;
+	}
+	log_warnx("%s: the source's control connection closed after the "
+	    "incoming migration completed: the whole state is here, the "
+	    "source's QEMU paused after sending it.  Kept here, paused and "
+	    "defined; the operator chooses: 'qlaunch resume %s' here, or "
+	    "'qlaunch destroy %s' (and undefine) here and resume it on the "
+	    "source", m->name, m->name, m->name);
+	if (m->si != NULL)
+		migin_send(m, "nbd-server-stop", NULL, migin_kept);
+	else
+		migin_kept(m, NULL);
+}
+
+/*
+ * The connection migrate-prepare came on closed before finish or abort:
+ * the source's supervisor died, or its ssh or network went.  A finish
+ * under way goes on (the source asked for it).
+ */
+static void
+migin_orphan(void *arg)
+{
+	struct migin *m = arg;
+
+	if (m->dead)
+		return;
+	if (m->r != NULL && m->stage > IN_READY) {
+		log_warnx("%s: the source's control connection closed during "
+		    "migrate-finish; finishing as it asked", m->name);
+		return;
+	}
+	if (m->pending != NULL) {
+		m->src_gone = 1;	/* migin_images_done gives up */
+		return;
+	}
+	if (m->r != NULL || m->holds > 0 || m->vm == NULL ||
+	    vm_qmp(m->vm) == NULL) {
+		migin_fail(m, ERR_GENERIC, "the source's control connection "
+		    "closed before the migration completed: cleaning up as "
+		    "migrate-abort does");
+		return;
+	}
+	migin_send(m, "query-migrate", NULL, migin_orphan_status);
 }
 
 const struct dcmd dcmds_migin[] = {

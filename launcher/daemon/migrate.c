@@ -73,14 +73,14 @@ migopt_check(struct json_object *caps_have, struct json_object *params_have,
 	return 0;
 }
 
-static struct json_object *
-cap(const char *name, int state)
+void
+migopt_add_cap(struct json_object *caps, const char *name, int on)
 {
 	struct json_object *c = json_object_new_object();
 
 	json_object_object_add(c, "capability", json_object_new_string(name));
-	json_object_object_add(c, "state", json_object_new_boolean(state));
-	return c;
+	json_object_object_add(c, "state", json_object_new_boolean(on));
+	json_object_array_add(caps, c);
 }
 
 struct json_object *
@@ -89,7 +89,7 @@ migopt_with_events(struct json_object *caps_have, struct json_object *caps)
 	struct json_object *a = json_object_new_array();
 	size_t n = caps != NULL ? json_object_array_length(caps) : 0;
 
-	json_object_array_add(a, cap("events", 1));
+	migopt_add_cap(a, "events", 1);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *w = json_object_array_get_idx(caps, i);
 		const char *c = jstr(w, "capability");
@@ -111,7 +111,7 @@ migopt_old_caps(struct json_object *caps_have, struct json_object *caps)
 		struct json_object *e = c != NULL ? cap_entry(caps_have, c) :
 		    NULL;
 		if (e != NULL)
-			json_object_array_add(a, cap(c, jbool(e, "state")));
+			migopt_add_cap(a, c, jbool(e, "state"));
 	}
 	return a;
 }

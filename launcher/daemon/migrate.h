@@ -59,6 +59,9 @@ struct migration *migreg_find(struct daemon *, const struct vm *);
  * (params) replies are given; -1 with a line naming the first missing.
  * side is "source" or "destination", for that line.
  */
+/* Appends {"capability": name, "state": on} to the list caps. */
+void		 migopt_add_cap(struct json_object *caps, const char *name,
+		    int on);
 int		 migopt_check(struct json_object *caps_have,
 		    struct json_object *params_have, struct json_object *caps,
 		    struct json_object *params, const char *side, char *err,

@@ -131,3 +131,26 @@ req_take_fd(struct req *r)
 		return -1;
 	return r->ops->take_fd(r->conn);
 }
+
+int
+req_on_close(struct req *r, struct req_closer *c, void (*fn)(void *),
+    void *arg)
+{
+	memset(c, 0, sizeof(*c));
+	if (r->conn == NULL || r->ops->watch == NULL)
+		return -1;
+	c->conn = r->conn;
+	c->ops = r->ops;
+	c->fn = fn;
+	c->arg = arg;
+	c->ops->watch(c->conn, c);
+	return 0;
+}
+
+void
+req_closer_cancel(struct req_closer *c)
+{
+	if (c->conn != NULL && c->ops->unwatch != NULL)
+		c->ops->unwatch(c->conn, c);
+	c->conn = NULL;
+}

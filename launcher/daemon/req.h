@@ -15,6 +15,7 @@ struct json_object;
 struct daemon;
 struct req;
 struct bufferevent;
+struct req_closer;
 
 struct req_ops {
 	void	(*send)(void *conn, struct json_object *msg);
@@ -29,6 +30,23 @@ struct req_ops {
 		    void *arg);
 	/* the descriptor passed with the request (SCM_RIGHTS), or -1 */
 	int	(*take_fd)(void *conn);
+	/* tell c->fn when the connection closes; forget c (req_closer) */
+	void	(*watch)(void *conn, struct req_closer *c);
+	void	(*unwatch)(void *conn, struct req_closer *c);
+};
+
+/*
+ * Told once when a request's connection closes, also after the request
+ * was answered (a migration's destination learns its source went away).
+ * The caller owns it and cancels it before freeing it; once fn was
+ * called it is inert.  A supervisor shutting down tells nobody.
+ */
+struct req_closer {
+	TAILQ_ENTRY(req_closer)	 entry;		/* the connection's */
+	void			*conn;		/* NULL: told or cancelled */
+	const struct req_ops	*ops;
+	void			(*fn)(void *arg);
+	void			*arg;
 };
 
 struct req {
@@ -65,6 +83,13 @@ struct json_object *req_error_msg(struct json_object *id, const char *class,
  * connection closes any other once the request is dispatched.
  */
 int		 req_take_fd(struct req *);
+/*
+ * fn(arg) once r's connection closes (c filled in); -1 when the client
+ * left already or its connection cannot tell.
+ */
+int		 req_on_close(struct req *r, struct req_closer *c,
+		    void (*fn)(void *), void *arg);
+void		 req_closer_cancel(struct req_closer *);
 /* Arguments. */
 const char	*req_str(struct req *, const char *key);
 int		 req_bool(struct req *, const char *key);

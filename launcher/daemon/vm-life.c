@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "jget.h"
 #include "log.h"
+#include "memhost.h"
 #include "proc.h"
 #include "util.h"
 #include "vm.h"
@@ -184,7 +185,8 @@ start(struct vm *vm, int paused, int flags, char *err, size_t errlen)
 	    vm_check_file("install kernel", vm->def->install.kernel, err,
 	    errlen) == -1 ||
 	    vm_check_file("install initrd", vm->def->install.initrd, err,
-	    errlen) == -1)
+	    errlen) == -1 ||
+	    memhost_check(vm->def, "", err, errlen) == -1)
 		return -1;
 	const char *emu = vm->def->emulator ? vm->def->emulator : d->qemu;
 	if (access(emu, X_OK) == -1) {

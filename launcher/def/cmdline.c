@@ -231,7 +231,7 @@ cmdline_build_uri(const struct vmdef *d, const struct vmpaths *p,
 	    "max");
 	argv_add(a, "-m");
 	if (d->maxmem_mib)
-		argv_addf(a, "size=%lluM,slots=%u,maxmem=%lluM",
+		argv_addf(a, "%lluM,slots=%u,maxmem=%lluM",
 		    (unsigned long long)d->memory_mib, d->slots,
 		    (unsigned long long)d->maxmem_mib);
 	else

@@ -18,6 +18,10 @@ extern const struct devkind devkind_nic;	/* dev-nic.c */
 extern const struct devkind devkind_balloon;	/* dev-balloon.c */
 extern const struct devkind devkind_channel;	/* dev-channel.c */
 extern const struct devkind devkind_agent;	/* dev-agent.c */
+extern const struct devkind devkind_memback;	/* memback.c */
+extern const struct devkind devkind_numa;	/* dev-numa.c */
+extern const struct devkind devkind_dimm;	/* dev-dimm.c */
+extern const struct devkind devkind_virtiomem;	/* dev-virtiomem.c */
 
 /*
  * The serial console comes before the display so that its -chardev pair
@@ -26,7 +30,8 @@ extern const struct devkind devkind_agent;	/* dev-agent.c */
  * each after the controller it needs, then the NICs; the balloon's PCI
  * slot comes after all of theirs (a definition without disks or NICs
  * keeps the slots it had); the heartbeat channel last (its controller's
- * slot is a fixed one).
+ * slot is a fixed one); then guest memory beyond memory: its backing,
+ * NUMA nodes and DIMMs (no PCI slots), and virtio-mem.
  */
 const struct devkind *const devkinds[] = {
 	&devkind_serial,
@@ -38,6 +43,10 @@ const struct devkind *const devkinds[] = {
 	&devkind_balloon,
 	&devkind_channel,
 	&devkind_agent,		/* on the channel's controller */
+	&devkind_memback,
+	&devkind_numa,
+	&devkind_dimm,
+	&devkind_virtiomem,
 };
 const size_t ndevkinds = sizeof(devkinds) / sizeof(devkinds[0]);
 

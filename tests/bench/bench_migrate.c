@@ -193,49 +193,6 @@ jll(struct json_object *o, const char *k)
 
 /* ---- a guest's console ---- */
 
-/* "qlaunch -c S console NAME --quiet MS" with cmd on its input: the output */
-static char *
-console_cmd(const char *s, const char *name, const char *cmd, int quiet_ms)
-{
-	char quiet[16], out[PATH_MAX + 32], *line;
-	int p[2], st;
-
-	snprintf(quiet, sizeof(quiet), "%d", quiet_ms);
-	snprintf(out, sizeof(out), "%s/console.out", bl_tmp);
-	if (pipe(p) == -1)
-		err(1, "pipe");
-	pid_t pid = fork();
-	if (pid == -1)
-		err(1, "fork");
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(p[0], 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(p[1]);
-		execl(bl_qlaunch, "qlaunch", "-c", s, "console", name,
-		    "--quiet", quiet, "--timeout", "600", (char *)NULL);
-		_exit(127);
-	}
-	close(p[0]);
-	if (asprintf(&line, "%s\n", cmd) == -1)
-		err(1, "asprintf");
-	if (write(p[1], line, strlen(line)) != (ssize_t)strlen(line))
-		err(1, "write to qlaunch console");
-	free(line);
-	close(p[1]);
-	if (waitpid(pid, &st, 0) == -1 || !WIFEXITED(st) ||
-	    WEXITSTATUS(st) != 0)
-		errx(1, "qlaunch console %s failed (see %s)", name, out);
-	char *buf = calloc(1, 1 << 16);
-	FILE *f = fopen(out, "r");
-	if (f == NULL || buf == NULL)
-		err(1, "%s", out);
-	(void)fread(buf, 1, (1 << 16) - 1, f);
-	fclose(f);
-	return buf;
-}
-
 static void
 console_expect(const char *s, const char *name, const char *cmd,
     const char *want, int quiet_ms)
@@ -244,7 +201,7 @@ console_expect(const char *s, const char *name, const char *cmd,
 
 	for (int i = 0; i < 20; i++) {
 		free(o);
-		o = console_cmd(s, name, cmd, quiet_ms);
+		o = bl_console_cmd_at(s, name, cmd, quiet_ms);
 		if (strstr(o, want) != NULL) {
 			free(o);
 			return;
@@ -273,25 +230,6 @@ struct raw {
 };
 
 static char **rawargv[2][NTEMP];	/* per runtime dir, cold / warm */
-
-static void
-argv_path(char **v, const char *prefix, char *out, size_t len)
-{
-	for (size_t i = 0; v[i] != NULL; i++) {
-		const char *p;
-		if (strncmp(v[i], prefix, strlen(prefix)) != 0 ||
-		    (p = strstr(v[i], ",path=")) == NULL)
-			continue;
-		p += 6;
-		size_t n = strcspn(p, ",");
-		if (n >= len)
-			errx(1, "path too long");
-		memcpy(out, p, n);
-		out[n] = '\0';
-		return;
-	}
-	errx(1, "no %s in the command line", prefix);
-}
 
 /* the ticks that arrived on h: each line times first and last */
 static void
@@ -345,7 +283,7 @@ hb_open(struct hb *h, char **argv, pid_t pid)
 {
 	char path[PATH_MAX];
 
-	argv_path(argv, "socket,id=heartbeat0", path, sizeof(path));
+	bl_argv_path(argv, "socket,id=heartbeat0", path, sizeof(path));
 	memset(h, 0, sizeof(*h));
 	h->fd = bl_unix_connect(path, 20000, pid);
 	fcntl(h->fd, F_SETFL, O_NONBLOCK);
@@ -392,7 +330,7 @@ raw_spawn(struct raw *rq, int side, int dir, int temp, int incoming)
 		a[5 + n] = "defer";
 	}
 	bl_argv_qmp_path(v, qsock, sizeof(qsock));
-	argv_path(v, "socket,id=serial0", rq->ser, sizeof(rq->ser));
+	bl_argv_path(v, "socket,id=serial0", rq->ser, sizeof(rq->ser));
 	unlink(qsock);
 	snprintf(log, sizeof(log), "%s/raw%d.log", bl_tmp, dir);
 	rq->side = side;
@@ -407,15 +345,8 @@ raw_spawn(struct raw *rq, int side, int dir, int temp, int incoming)
 static void
 raw_quit(struct raw *rq)
 {
-	char buf[4096];
-
-	bl_write_all(rq->qmp.fd, "{\"execute\": \"quit\"}\n", 20);
-	while (read(rq->qmp.fd, buf, sizeof(buf)) > 0)
-		;
-	bl_line_close(&rq->qmp);
+	bl_raw_quit(&rq->qmp, rq->pid, 20000);
 	close(rq->hb.fd);
-	if (bl_wait(rq->pid, 20000) == -1)
-		warnx("raw QEMU did not quit; killed it");
 }
 
 /* the raw guest's serial console: cmd, until want (or die) */
@@ -423,8 +354,7 @@ static void
 raw_console(struct raw *rq, const char *cmd, const char *want, int ms)
 {
 	int fd = bl_unix_connect(rq->ser, 20000, rq->pid);
-	char buf[1 << 14];
-	size_t len = 0;
+	struct bl_match mt = { .len = 0 };
 	uint64_t end = bl_now_ns() + (uint64_t)ms * 1000000;
 
 	if (cmd != NULL) {
@@ -441,16 +371,7 @@ raw_console(struct raw *rq, const char *cmd, const char *want, int ms)
 			hb_read(&rq->hb);
 		if (!p[0].revents)
 			continue;
-		if (len > sizeof(buf) / 2) {
-			memmove(buf, buf + len - 256, 256);
-			len = 256;
-		}
-		ssize_t n = read(fd, buf + len, sizeof(buf) - len - 1);
-		if (n <= 0)
-			errx(1, "raw guest: serial socket closed");
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (memmem(buf, len, want, strlen(want)) != NULL)
+		if (bl_match_read(&mt, fd, want))
 			break;
 	}
 	close(fd);
@@ -661,24 +582,23 @@ qlaunch_migrate(struct qg *g, int net, int load, int temp)
 	json_object_put(o);
 }
 
+/* The benchmark guest's settings: 1 GiB, TCG, the heartbeat channel. */
+static struct json_object *
+guest_settings(void)
+{
+	struct json_object *set = bl_guest_settings(guest, "1024");
+
+	json_object_object_add(set, "channel", json_object_new_string(
+	    "heartbeat"));
+	return set;
+}
+
 /* A qlaunch guest on A: created, started, at its shell, memory filled. */
 static void
 qlaunch_guest(struct qg *g, const char *name, int warm)
 {
-	char k[PATH_MAX + 16], i[PATH_MAX + 16];
-	struct json_object *a = bl_name_args(name), *set = json_object_new_object();
+	struct json_object *a = bl_name_args(name), *set = guest_settings();
 
-	snprintf(k, sizeof(k), "%s/bzImage", guest);
-	snprintf(i, sizeof(i), "%s/initrd.img", guest);
-	json_object_object_add(set, "memory", json_object_new_string("1024"));
-	json_object_object_add(set, "accel", json_object_new_string(
-	    "tcg,tb-size=32"));
-	json_object_object_add(set, "kernel", json_object_new_string(k));
-	json_object_object_add(set, "initrd", json_object_new_string(i));
-	json_object_object_add(set, "append", json_object_new_string(
-	    "console=ttyS0 panic=-1 quiet"));
-	json_object_object_add(set, "channel", json_object_new_string(
-	    "heartbeat"));
 	if (warm)
 		json_object_object_add(set, "qemu-arg", json_object_new_string(
 		    "-mem-prealloc"));
@@ -689,7 +609,7 @@ qlaunch_guest(struct qg *g, const char *name, int warm)
 	g->at = 0;
 	bl_track_foreign(vm_pid_at(0, name));
 	console_expect(sock[0], name, "echo READY-$((1+1))", "READY-2", 500);
-	char *o = console_cmd(sock[0], name, FILL_CMD, 60000);
+	char *o = bl_console_cmd_at(sock[0], name, FILL_CMD, 60000);
 	if (strstr(o, FILL_MARK) == NULL)
 		errx(1, "%s did not fill its memory: %.300s", name, o);
 	free(o);
@@ -766,7 +686,6 @@ int
 main(int argc, char **argv)
 {
 	int runs = 2, warmup = 0;
-	const char *g;
 
 	bl_run_options(argc, argv, "bench_migrate", &runs, &warmup, 1);
 	if (geteuid() != 0) {
@@ -775,15 +694,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	bl_init("bench_migrate");
-	if ((g = getenv("QLAUNCH_GUEST_DIR")) != NULL && *g)
-		strlcpy(guest, g, sizeof(guest));
-	else {
-		char b[PATH_MAX], *s;
-		strlcpy(b, bl_qlaunch, sizeof(b));
-		for (int i = 0; i < 2 && (s = strrchr(b, '/')) != NULL; i++)
-			*s = '\0';
-		snprintf(guest, sizeof(guest), "%s/images/guest", b);
-	}
+	bl_guest_dir(guest, sizeof(guest));
 	for (int n = 0; n < NNET; n++)
 		for (int l = 0; l < NLOAD; l++)
 			for (int m = 0; m < NMETH; m++)
@@ -798,21 +709,8 @@ main(int argc, char **argv)
 
 	/* the raw guest's command lines: a VM defined (never started) on A */
 	struct qg qc, qw;
-	struct json_object *a = bl_name_args("bmraw"), *set =
-	    json_object_new_object();
-	char k[PATH_MAX + 16], i[PATH_MAX + 16];
-	snprintf(k, sizeof(k), "%s/bzImage", guest);
-	snprintf(i, sizeof(i), "%s/initrd.img", guest);
-	json_object_object_add(set, "memory", json_object_new_string("1024"));
-	json_object_object_add(set, "accel", json_object_new_string(
-	    "tcg,tb-size=32"));
-	json_object_object_add(set, "kernel", json_object_new_string(k));
-	json_object_object_add(set, "initrd", json_object_new_string(i));
-	json_object_object_add(set, "append", json_object_new_string(
-	    "console=ttyS0 panic=-1 quiet"));
-	json_object_object_add(set, "channel", json_object_new_string(
-	    "heartbeat"));
-	json_object_object_add(a, "settings", set);
+	struct json_object *a = bl_name_args("bmraw");
+	json_object_object_add(a, "settings", guest_settings());
 	json_object_put(call(sock[0], "create", a, 1));
 	for (int d = 0; d < 2; d++) {
 		char dir[PATH_MAX + 8];

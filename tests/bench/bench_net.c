@@ -645,7 +645,7 @@ main(int argc, char **argv)
 {
 	int runs = 7, taps = 300, mib = 16, ch, quick = bl_quick_env();
 	int nset = 0, tset = 0, mset = 0;
-	const char *errstr, *g;
+	const char *errstr;
 
 	while ((ch = getopt(argc, argv, "qn:t:m:h")) != -1) {
 		switch (ch) {
@@ -691,16 +691,7 @@ main(int argc, char **argv)
 	bl_init("bench_net");
 	vhost = nics_vhost_net();
 	find_scripts();
-	if ((g = getenv("QLAUNCH_GUEST_DIR")) != NULL && *g)
-		strlcpy(guest, g, sizeof(guest));
-	else {
-		/* BUILDDIR/launcher/qlaunch: BUILDDIR/images/guest */
-		char b[PATH_MAX], *s;
-		strlcpy(b, bl_qlaunch, sizeof(b));
-		for (int i = 0; i < 2 && (s = strrchr(b, '/')) != NULL; i++)
-			*s = '\0';
-		snprintf(guest, sizeof(guest), "%s/images/guest", b);
-	}
+	bl_guest_dir(guest, sizeof(guest));
 
 	/* tap set-up, before any guest runs */
 	bench_taps(taps, taps / 10 < 10 ? taps / 10 : 10);

@@ -89,31 +89,11 @@ qlaunch_guest_fill(void)
 
 /* ---- the raw guest: its serial socket and its QMP socket ---- */
 
-static void
-argv_path(char **v, const char *prefix, char *out, size_t len)
-{
-	for (size_t i = 0; v[i] != NULL; i++) {
-		const char *p;
-		if (strncmp(v[i], prefix, strlen(prefix)) != 0 ||
-		    (p = strstr(v[i], ",path=")) == NULL)
-			continue;
-		p += 6;
-		size_t n = strcspn(p, ",");
-		if (n >= len)
-			errx(1, "path too long");
-		memcpy(out, p, n);
-		out[n] = '\0';
-		return;
-	}
-	errx(1, "no %s in the command line", prefix);
-}
-
 /* Read fd until needle (or die after timeout_ms). */
 static void
 read_until(int fd, const char *needle, int timeout_ms)
 {
-	static char buf[1 << 16];
-	size_t len = 0;
+	struct bl_match m = { .len = 0 };
 	uint64_t end = bl_now_ns() + (uint64_t)timeout_ms * 1000000;
 
 	for (;;) {
@@ -123,16 +103,7 @@ read_until(int fd, const char *needle, int timeout_ms)
 			    timeout_ms);
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
-		if (len > sizeof(buf) / 2) {
-			memmove(buf, buf + len - 256, 256);
-			len = 256;
-		}
-		ssize_t n = read(fd, buf + len, sizeof(buf) - len - 1);
-		if (n <= 0)
-			errx(1, "raw guest: serial socket closed");
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (memmem(buf, len, needle, strlen(needle)) != NULL)
+		if (bl_match_read(&m, fd, needle))
 			return;
 	}
 }
@@ -188,7 +159,7 @@ raw_start(struct raw *rq, char **argv)
 {
 	char sock[PATH_MAX], log[PATH_MAX + 16];
 
-	argv_path(argv, "socket,id=qmp", sock, sizeof(sock));
+	bl_argv_path(argv, "socket,id=qmp", sock, sizeof(sock));
 	snprintf(log, sizeof(log), "%s/qemu.log", rawdir);
 	unlink(sock);
 	rq->t0 = bl_now_ns();
@@ -200,15 +171,7 @@ raw_start(struct raw *rq, char **argv)
 static void
 raw_quit(struct raw *rq)
 {
-	static const char quit[] = "{\"execute\": \"quit\"}\n";
-	char buf[4096];
-
-	bl_write_all(rq->qmp.fd, quit, sizeof(quit) - 1);
-	while (read(rq->qmp.fd, buf, sizeof(buf)) > 0)
-		;
-	bl_line_close(&rq->qmp);
-	if (bl_wait(rq->pid, 10000) == -1)
-		warnx("raw QEMU did not quit; killed it");
+	bl_raw_quit(&rq->qmp, rq->pid, 10000);
 }
 
 /* The raw guest boots, answers on its serial socket and fills memory. */
@@ -217,7 +180,7 @@ raw_boot_fill(struct raw *rq, char **argv)
 {
 	char ser[PATH_MAX];
 
-	argv_path(argv, "socket,id=serial0", ser, sizeof(ser));
+	bl_argv_path(argv, "socket,id=serial0", ser, sizeof(ser));
 	raw_start(rq, argv);
 	int fd = bl_unix_connect(ser, 20000, rq->pid);
 	qmp_ok(&rq->qmp, "{\"execute\": \"cont\"}\n");
@@ -345,19 +308,9 @@ static void
 create_vm(struct client_conn *c, const char *name, const char *mem,
     const char *disk, int start)
 {
-	char k[PATH_MAX + 16], i[PATH_MAX + 16];
-	struct json_object *a = bl_name_args(name), *set;
+	struct json_object *a = bl_name_args(name),
+	    *set = bl_guest_settings(guest, mem);
 
-	snprintf(k, sizeof(k), "%s/bzImage", guest);
-	snprintf(i, sizeof(i), "%s/initrd.img", guest);
-	set = json_object_new_object();
-	json_object_object_add(set, "memory", json_object_new_string(mem));
-	json_object_object_add(set, "accel", json_object_new_string(
-	    "tcg,tb-size=32"));
-	json_object_object_add(set, "kernel", json_object_new_string(k));
-	json_object_object_add(set, "initrd", json_object_new_string(i));
-	json_object_object_add(set, "append", json_object_new_string(
-	    "console=ttyS0 panic=-1 quiet"));
 	if (disk != NULL)
 		json_object_object_add(set, "disk", json_object_new_string(
 		    disk));
@@ -373,7 +326,7 @@ int
 main(int argc, char **argv)
 {
 	int runs = 5, ch, quick = bl_quick_env();
-	const char *errstr, *g;
+	const char *errstr;
 
 	while ((ch = getopt(argc, argv, "qn:h")) != -1) {
 		switch (ch) {
@@ -396,16 +349,7 @@ main(int argc, char **argv)
 	    getenv("QEMU_IMG") : QLAUNCH_QEMU_IMG;
 
 	bl_init("bench_save");
-	if ((g = getenv("QLAUNCH_GUEST_DIR")) != NULL && *g)
-		strlcpy(guest, g, sizeof(guest));
-	else {
-		/* BUILDDIR/launcher/qlaunch: BUILDDIR/images/guest */
-		char b[PATH_MAX], *s;
-		strlcpy(b, bl_qlaunch, sizeof(b));
-		for (int i = 0; i < 2 && (s = strrchr(b, '/')) != NULL; i++)
-			*s = '\0';
-		snprintf(guest, sizeof(guest), "%s/images/guest", b);
-	}
+	bl_guest_dir(guest, sizeof(guest));
 	snprintf(file, sizeof(file), "%s/q.sav", bl_tmp);
 	snprintf(rawfile, sizeof(rawfile), "%s/raw.sav", bl_tmp);
 	snprintf(cfile, sizeof(cfile), "%s/conv.qcow2", bl_tmp);

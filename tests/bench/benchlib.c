@@ -913,6 +913,18 @@ bl_vm_cmdline(struct client_conn *c, const char *name, const char *dir)
 	return v;
 }
 
+/* The path at p, up to a comma, into out (or die: what is too long). */
+static void
+path_out(const char *p, char *out, size_t len, const char *what)
+{
+	size_t n = strcspn(p, ",");
+
+	if (n >= len)
+		errx(1, "%s too long", what);
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
 void
 bl_argv_qmp_path(char **v, char *out, size_t len)
 {
@@ -924,26 +936,65 @@ bl_argv_qmp_path(char **v, char *out, size_t len)
 		else if (strncmp(v[i], "socket,id=qmp,", 14) == 0)
 			p = strstr(v[i], ",path=");
 		if (p != NULL) {
-			p += 6;
-			size_t n = strcspn(p, ",");
-			if (n >= len)
-				errx(1, "QMP socket path too long");
-			memcpy(out, p, n);
-			out[n] = '\0';
+			path_out(p + 6, out, len, "QMP socket path");
 			return;
 		}
 		if (strcmp(v[i], "-qmp") == 0 && v[i + 1] != NULL &&
 		    strncmp(v[i + 1], "unix:", 5) == 0) {
-			p = v[i + 1] + 5;
-			size_t n = strcspn(p, ",");
-			if (n >= len)
-				errx(1, "QMP socket path too long");
-			memcpy(out, p, n);
-			out[n] = '\0';
+			path_out(v[i + 1] + 5, out, len, "QMP socket path");
 			return;
 		}
 	}
 	errx(1, "no QMP socket in the VM's command line");
+}
+
+void
+bl_guest_dir(char *out, size_t len)
+{
+	const char *g = getenv("QLAUNCH_GUEST_DIR");
+
+	if (g != NULL && *g) {
+		strlcpy(out, g, len);
+		return;
+	}
+	/* BUILDDIR/launcher/qlaunch: BUILDDIR/images/guest */
+	char b[PATH_MAX], *s;
+	strlcpy(b, bl_qlaunch, sizeof(b));
+	for (int i = 0; i < 2 && (s = strrchr(b, '/')) != NULL; i++)
+		*s = '\0';
+	snprintf(out, len, "%s/images/guest", b);
+}
+
+struct json_object *
+bl_guest_settings(const char *dir, const char *mem)
+{
+	char k[PATH_MAX + 16], i[PATH_MAX + 16];
+	struct json_object *set = json_object_new_object();
+
+	snprintf(k, sizeof(k), "%s/bzImage", dir);
+	snprintf(i, sizeof(i), "%s/initrd.img", dir);
+	json_object_object_add(set, "memory", json_object_new_string(mem));
+	json_object_object_add(set, "accel", json_object_new_string(
+	    "tcg,tb-size=32"));
+	json_object_object_add(set, "kernel", json_object_new_string(k));
+	json_object_object_add(set, "initrd", json_object_new_string(i));
+	json_object_object_add(set, "append", json_object_new_string(
+	    "console=ttyS0 panic=-1 quiet"));
+	return set;
+}
+
+void
+bl_argv_path(char **v, const char *prefix, char *out, size_t len)
+{
+	for (size_t i = 0; v[i] != NULL; i++) {
+		const char *p;
+		if (strncmp(v[i], prefix, strlen(prefix)) != 0 ||
+		    (p = strstr(v[i], ",path=")) == NULL)
+			continue;
+		path_out(p + 6, out, len, "path");
+		return;
+	}
+	errx(1, "no %s in the command line", prefix);
 }
 
 void
@@ -992,6 +1043,35 @@ bl_unix_connect(const char *path, int timeout_ms, pid_t watch)
 			errx(1, "nothing listens on %s", path);
 		sleep_us(100);
 	}
+}
+
+void
+bl_raw_quit(struct bl_line *qmp, pid_t pid, int timeout_ms)
+{
+	static const char quit[] = "{\"execute\": \"quit\"}\n";
+	char buf[4096];
+
+	bl_write_all(qmp->fd, quit, sizeof(quit) - 1);
+	while (read(qmp->fd, buf, sizeof(buf)) > 0)
+		;
+	bl_line_close(qmp);
+	if (bl_wait(pid, timeout_ms) == -1)
+		warnx("raw QEMU did not quit; killed it");
+}
+
+int
+bl_match_read(struct bl_match *m, int fd, const char *needle)
+{
+	if (m->len > sizeof(m->buf) / 2) {
+		memmove(m->buf, m->buf + m->len - 256, 256);
+		m->len = 256;
+	}
+	ssize_t n = read(fd, m->buf + m->len, sizeof(m->buf) - m->len - 1);
+	if (n <= 0)
+		errx(1, "raw guest: serial socket closed");
+	m->len += (size_t)n;
+	m->buf[m->len] = '\0';
+	return memmem(m->buf, m->len, needle, strlen(needle)) != NULL;
 }
 
 void
@@ -1330,6 +1410,13 @@ bl_run_options(int argc, char **argv, const char *prog, int *runs,
 char *
 bl_console_cmd(const char *name, const char *cmd, int quiet_ms)
 {
+	return bl_console_cmd_at(bl_sock, name, cmd, quiet_ms);
+}
+
+char *
+bl_console_cmd_at(const char *sock, const char *name, const char *cmd,
+    int quiet_ms)
+{
 	char quiet[16], out[PATH_MAX + 32];
 	int p[2];
 
@@ -1346,7 +1433,7 @@ bl_console_cmd(const char *name, const char *cmd, int quiet_ms)
 		dup2(fd, 1);
 		dup2(fd, 2);
 		close(p[1]);
-		execl(bl_qlaunch, "qlaunch", "-c", bl_sock, "console", name,
+		execl(bl_qlaunch, "qlaunch", "-c", sock, "console", name,
 		    "--quiet", quiet, "--timeout", "600", (char *)NULL);
 		_exit(127);
 	}

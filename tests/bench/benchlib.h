@@ -137,8 +137,22 @@ char		**bl_vm_cmdline(struct client_conn *, const char *name,
  * until quiet_ms of silence (malloc'd).  Dies when the client fails.
  */
 char		*bl_console_cmd(const char *name, const char *cmd, int quiet_ms);
+/* The same through the qlaunchd at sock. */
+char		*bl_console_cmd_at(const char *sock, const char *name,
+		    const char *cmd, int quiet_ms);
 /* The path of the QMP socket a QEMU argv listens on (id=qmp chardev). */
 void		 bl_argv_qmp_path(char **argv, char *out, size_t len);
+/* The test guest's directory: QLAUNCH_GUEST_DIR, else BUILDDIR/images/guest. */
+void		 bl_guest_dir(char *out, size_t len);
+/*
+ * create's settings for the test guest in dir: memory mem (MiB), TCG
+ * with a 32 MiB translation cache, its kernel and initrd, a serial
+ * console (a new object, to add to).
+ */
+struct json_object *bl_guest_settings(const char *dir, const char *mem);
+/* The path= of the first argument starting with prefix (or die). */
+void		 bl_argv_path(char **argv, const char *prefix, char *out,
+		    size_t len);
 void		 bl_argv_free(char **);
 
 /* ---- raw QEMU and line clients ---- */
@@ -161,6 +175,22 @@ char		*bl_line_read(struct bl_line *);
 char		*bl_line_reply(struct bl_line *);
 /* Read the QMP greeting and negotiate; the reply line is checked. */
 void		 bl_qmp_handshake(struct bl_line *);
+/*
+ * Waiting for a text on a raw guest's serial socket: bl_match_read reads
+ * what fd has (one read) into m, keeping its last 256 bytes when half
+ * full; 1 once needle (shorter than 256) has come.  Dies at EOF.
+ */
+struct bl_match {
+	char	 buf[1 << 14];
+	size_t	 len;
+};
+
+int		 bl_match_read(struct bl_match *, int fd, const char *needle);
+/*
+ * "quit" on a raw QEMU's QMP line: read until it closes, close it, and
+ * wait for pid (killed after timeout_ms, with a warning).
+ */
+void		 bl_raw_quit(struct bl_line *qmp, pid_t pid, int timeout_ms);
 
 /* ---- memory ---- */
 

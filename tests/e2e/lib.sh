@@ -41,6 +41,46 @@ make_netns() {
 	ip -n "$NETNS" link set lo up
 }
 
+# Migration tests between two supervisors: A, the main one, in NETNS,
+# and B in a namespace of its own, NSB, its state in $T/stateB and its
+# socket BSOCK; a veth pair VETH_A (in NETNS) - VETH_B (in NSB) joins
+# them, with ADDR_A and ADDR_B (NET.1 and NET.2, a /24) only inside.
+NSB=
+BSOCK=$T/b.sock
+qb() { QLAUNCH_SOCKET=$BSOCK q "$@"; }
+
+# make_netns_pair PREFIX NET: the two namespaces and the veth; names
+# PREFIX then b, A or B then the pid (removed on exit)
+make_netns_pair() {
+	NSB=${1}b$$
+	VETH_A=${1}A$$
+	VETH_B=${1}B$$
+	ADDR_A=$2.1
+	ADDR_B=$2.2
+	make_netns || return 1
+	ip netns add "$NSB" || return 1
+	ip -n "$NSB" link set lo up
+	ip link add "$VETH_A" netns "$NETNS" type veth peer name "$VETH_B" netns "$NSB" || return 1
+	ip -n "$NETNS" addr add "$ADDR_A/24" dev "$VETH_A"
+	ip -n "$NSB" addr add "$ADDR_B/24" dev "$VETH_B"
+	ip -n "$NETNS" link set "$VETH_A" up
+	ip -n "$NSB" link set "$VETH_B" up
+}
+
+# start_daemon_b: B's supervisor in NSB
+start_daemon_b() {
+	mkdir -p "$T/stateB"
+	ip netns exec "$NSB" "$QLAUNCHD" -f -s "$T/stateB" -S "$BSOCK" \
+	    >>"$T/qlaunchd.log" 2>&1 &
+	disown $! 2>/dev/null || true
+	for _ in $(seq 100); do
+		qb version >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "B did not come up"
+	return 1
+}
+
 # start_daemon [STATEDIR SOCKET]
 start_daemon() {
 	local st=${1:-$T/state} so=${2:-$T/ctl.sock}
@@ -92,6 +132,7 @@ cleanup() {
 	    while read -r m; do umount "$m"; done
 	rm -rf "$T"
 	[ -z "$NETNS" ] || ip netns del "$NETNS" 2>/dev/null
+	[ -z "$NSB" ] || ip netns del "$NSB" 2>/dev/null
 }
 trap cleanup EXIT
 
@@ -118,6 +159,18 @@ wait_ready() {
 # gx NAME COMMAND: run a command in the guest through the console
 gx() {
 	printf '%s\n' "$2" | q console "$1" --quiet 700 --timeout 30
+}
+
+# gx_grep NAME 'COMMAND' REGEX FILE: gx until its output (in FILE, without
+# CRs) has a line matching REGEX; a guest slow to answer (a loaded host)
+# may say nothing within gx's quiet time.  5 tries; 1 when never.
+gx_grep() {
+	for _ in 1 2 3 4 5; do
+		gx "$1" "$2" | tr -d '\r' >"$4"
+		grep -q "$3" "$4" && return 0
+		sleep 0.5
+	done
+	return 1
 }
 
 # wait_state NAME STATE [SECONDS]
@@ -170,6 +223,52 @@ wait_gval() {
 		sleep 1
 	done
 	fail "guest $1: '$2' gave '$got', not '$3'"
+}
+
+# The migration tests' guest, mv: a counter in /run/c going up five
+# times a second, and MARK written 1 MiB into its disk.
+# start_counter [SOCKET] / write_mark [SOCKET]: start the counter, write
+# the mark (on the supervisor at SOCKET, the main one by default)
+start_counter() {
+	QLAUNCH_SOCKET=${1:-$QLAUNCH_SOCKET} gx mv 'i=0; (while :; do i=$((i+1)); echo $i >/run/c; sleep 0.2; done) & echo started' |
+	    grep -q started || fail "no counter"
+}
+write_mark() {
+	QLAUNCH_SOCKET=${1:-$QLAUNCH_SOCKET} gx_grep mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" \
+	    '^written' "$T/gx.out" || fail "no mark written"
+}
+# mig_guest_up [create flags...]: mv created on a qcow2 disk, started,
+# its counter going and its mark written
+mig_guest_up() {
+	create_guest mv --disk path="$T/mv.qcow2",size=1,format=qcow2 "$@" --start
+	wait_ready mv
+	start_counter
+	write_mark
+	sleep 1
+}
+# counter SOCKET / mark_on_disk SOCKET: the counter, and how often the
+# mark is on the disk (1), read where the guest runs
+counter() { QLAUNCH_SOCKET=$1 gval mv 'cat /run/c'; }
+mark_on_disk() {
+	QLAUNCH_SOCKET=$1 gval mv "echo 3 >/proc/sys/vm/drop_caches; dd if=/dev/vda bs=1M skip=1 count=1 2>/dev/null | grep -ac $MARK"
+}
+# counter_goes_on SOCKET C1: the guest at SOCKET counts on from C1
+counter_goes_on() {
+	local c2 c3
+	c2=$(counter "$1")
+	[ -n "$c2" ] && [ "$c2" -ge "$2" ] || fail "counter went from $2 to '$c2'"
+	sleep 1
+	c3=$(counter "$1")
+	[ "$c3" -gt "$c2" ] || fail "the counter stopped at $c2 ($c3)"
+}
+# moved FROM TO C1 (sockets): mv runs at TO (migrated), FROM has no mv,
+# the counter goes on from C1 and the mark is on the disk
+moved() {
+	[ "$(QLAUNCH_SOCKET=$2 q state --reason mv)" = "running (migrated)" ] ||
+	    fail "destination: $(QLAUNCH_SOCKET=$2 q state --reason mv)"
+	! QLAUNCH_SOCKET=$1 q list --all | grep -qw mv || fail "the source still has mv"
+	counter_goes_on "$2" "$3"
+	[ "$(mark_on_disk "$2")" = 1 ] || fail "the mark is not on the disk"
 }
 
 vm_pid() { q info "$1" --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'; }

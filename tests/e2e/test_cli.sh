@@ -95,7 +95,7 @@ t_edit() {
 t_cmdline() {
 	q cmdline web1 >"$T/cmd"
 	for l in -S -nodefaults -no-user-config -no-shutdown q35 'tcg' \
-	    'size=768M,slots=16,maxmem=2048M' '3,maxcpus=4' -global \
+	    '768M,slots=16,maxmem=2048M' '3,maxcpus=4' -global \
 	    'kvm-pit.lost_tick_policy=discard' \
 	    "socket,id=qmp,path=$T/state/run/web1/qemu/qmp.sock,server=on,wait=off"; do
 		grep -qxF -- "$l" "$T/cmd" || fail "cmdline lacks '$l'"

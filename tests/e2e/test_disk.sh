@@ -66,8 +66,7 @@ t_attach_live_qcow2() {
 	q blklist dk | grep -q "^ vdb " || fail "lost at re-adoption: $(q blklist dk)"
 	q blklist dk --inactive | grep -q vdb && fail "stored: $(q blklist dk --inactive)"
 	# the guest writes, the host reads it once the disk is detached
-	gx dk "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
-	    grep -q '^written' || fail "no write"
+	gx_grep dk "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" '^written' "$T/gx.out" || fail "no write"
 	out=$(q detach-disk dk vdb --live)
 	[ "$out" = "Disk detached successfully" ] || fail "said: $out"
 	wait_gval dk 'ls /sys/block | grep -c ^vd' 0
@@ -85,8 +84,7 @@ t_attach_raw() {
 	q attach-disk dk "$T/raw.img" vdc --subdriver raw --serial RAW1 >/dev/null
 	wait_gval dk 'cat /sys/block/vda/size' 65536
 	[ "$(gval dk 'cat /sys/block/vda/serial')" = RAW1 ] || fail "serial"
-	gx dk "printf '$MARK' | dd of=/dev/vda bs=4096 seek=3 2>/dev/null; sync; echo written" |
-	    grep -q '^written' || fail "no write"
+	gx_grep dk "printf '$MARK' | dd of=/dev/vda bs=4096 seek=3 2>/dev/null; sync; echo written" '^written' "$T/gx.out" || fail "no write"
 	q detach-disk dk vdc --current >/dev/null
 	wait_gval dk 'ls /sys/block | grep -c ^vd' 0
 	dd if="$T/raw.img" bs=4096 skip=3 count=1 2>/dev/null | grep -qa "$MARK" ||

@@ -155,11 +155,11 @@ t_errors() {
 	    q create bad --memory 256 --channel agent
 	[ -z "$(q list --all --name | grep -x bad)" ] || fail "bad was defined"
 	usage_error "usage" q heartbeat
-	gx hb 'qlstress -s 0; echo rc=$?' | tr -d '\r' >"$T/out"
+	gx_grep hb 'qlstress -s 0; echo rc=$?' '^rc=' "$T/out"
 	grep -q "^qlstress: -s: '0' is not a number from 1 to 1048576$" "$T/out" ||
 	    fail "qlstress -s 0: $(cat "$T/out")"
 	grep -q '^rc=2$' "$T/out" || fail "qlstress -s 0: $(cat "$T/out")"
-	gx hb 'qlstress heartbeat -n no.such.port; echo rc=$?' | tr -d '\r' >"$T/out"
+	gx_grep hb 'qlstress heartbeat -n no.such.port; echo rc=$?' '^rc=' "$T/out"
 	grep -q "^qlstress: no.such.port: no virtio-serial port of that name$" "$T/out" ||
 	    fail "no such port: $(cat "$T/out")"
 }

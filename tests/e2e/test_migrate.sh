@@ -8,6 +8,9 @@
 # Failures: the destination's QEMU killed mid-way, migrate-cancel, the
 # client's Ctrl-C and the timeout leave the source guest running and
 # nothing on the destination; refusals are one line and change nothing.
+# The source's supervisor killed mid-way: the destination cleans up on
+# its own (its source's connection closed), and the restarted source
+# supervisor re-adopts the guest, running.
 . "$(dirname "$0")/lib.sh"
 
 need_root "migration between two supervisors"
@@ -84,8 +87,7 @@ t_guest_up() {
 	create_guest mv --disk path="$T/mv.qcow2",size=1,format=qcow2 --start
 	wait_ready mv
 	start_counter mv
-	gx mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
-	    grep -q written || fail "no mark written"
+	gx_grep mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" '^written' "$T/gx.out" || fail "no mark written"
 }
 
 t_a_to_b() {
@@ -202,6 +204,33 @@ t_errors() {
 	b_clean
 }
 
+# A's qlaunchd killed mid-way (kill -9): B cleans up by itself, since the
+# connection migrate-prepare came on closed; A's QEMU, in its own
+# session, outlives its supervisor, its migration failing when B's QEMU
+# goes, and the restarted A re-adopts it, running
+t_kill_source() {
+	local qpid rc=0 t0
+	slow_migrate
+	qpid=$(vm_pid mv)
+	[ -n "$qpid" ] || fail "no QEMU on A"
+	t0=$(date +%s)
+	stop_daemon KILL || fail "A's qlaunchd did not die"
+	b_clean
+	echo "B clean $(($(date +%s) - t0)) s after A's supervisor died"
+	grep -q "mv: incoming migration: the source's control connection closed before the migration completed" \
+	    "$T/qlaunchd.log" || fail "B did not say why: $(tail -5 "$T/qlaunchd.log")"
+	wait "$MIGPID" || rc=$?
+	[ "$rc" != 0 ] || fail "the client said the migration worked"
+	[ "$(wc -l <"$T/mig.err")" -eq 1 ] || fail "the client's error is not one line: $(cat "$T/mig.err")"
+	echo "the client said: $(cat "$T/mig.err")"
+	kill -0 "$qpid" || fail "A's QEMU died with its supervisor"
+	start_daemon || fail "A did not restart"
+	[ "$(vm_pid mv)" = "$qpid" ] || fail "A re-adopted pid '$(vm_pid mv)', not $qpid"
+	wait_state mv running 20 || fail "A's mv is $(q state --reason mv)"
+	a_runs_on
+	b_clean
+}
+
 start_daemon || exit 1
 run_tests guest_up a_to_b b_to_a_keep options kill_destination cancel \
-    ctrl_c timeout info errors
+    ctrl_c timeout info errors kill_source

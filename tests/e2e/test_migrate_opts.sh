@@ -14,62 +14,22 @@
 
 need_root "migration options between network namespaces"
 
-BSOCK=$T/b.sock
-NSB=qlob$$
-VETH_A=qloA$$
-ADDR_A=192.168.233.1
-ADDR_B=192.168.233.2
 MARK=QLAUNCH-MIGRATE-OPTS-$$
 
-qb() { QLAUNCH_SOCKET=$BSOCK q "$@"; }
-
-all_cleanup() {
-	cleanup
-	ip netns del "$NSB" 2>/dev/null
-}
-trap all_cleanup EXIT
-
+# the namespaces, the veth (ADDR_A, ADDR_B in 192.168.233.0/24), both
+# supervisors
 setup_net() {
-	make_netns || return 1
-	ip netns add "$NSB" || return 1
-	ip -n "$NSB" link set lo up
-	ip link add "$VETH_A" netns "$NETNS" type veth peer name qloB$$ netns "$NSB" || return 1
-	ip -n "$NETNS" addr add "$ADDR_A/24" dev "$VETH_A"
-	ip -n "$NSB" addr add "$ADDR_B/24" dev qloB$$
-	ip -n "$NETNS" link set "$VETH_A" up
-	ip -n "$NSB" link set qloB$$ up
+	make_netns_pair qlo 192.168.233 || return 1
 	start_daemon || return 1
-	mkdir -p "$T/stateB"
-	ip netns exec "$NSB" "$QLAUNCHD" -f -s "$T/stateB" -S "$BSOCK" \
-	    >>"$T/qlaunchd.log" 2>&1 &
-	disown $! 2>/dev/null || true
-	for _ in $(seq 100); do
-		qb version >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "B did not come up"
-	return 1
+	start_daemon_b
 }
 
-# SOCK: the counter and the mark on the disk, read where the guest runs
-counter() { QLAUNCH_SOCKET=$1 gval mv 'cat /run/c'; }
-mark_on_disk() {
-	QLAUNCH_SOCKET=$1 gval mv "echo 3 >/proc/sys/vm/drop_caches; dd if=/dev/vda bs=1M skip=1 count=1 2>/dev/null | grep -ac $MARK"
-}
 status_of() {
 	QLAUNCH_SOCKET=$1 q migrate-info mv --json 2>/dev/null |
 	    sed -n 's/.*"status": "\([a-z-]*\)".*/\1/p'
 }
 
-t_guest_up() {
-	create_guest mv --disk path="$T/mv.qcow2",size=1,format=qcow2 --start
-	wait_ready mv
-	gx mv 'i=0; (while :; do i=$((i+1)); echo $i >/run/c; sleep 0.2; done) & echo started' |
-	    grep -q started || fail "no counter"
-	gx mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
-	    grep -q written || fail "no mark written"
-	sleep 1
-}
+t_guest_up() { mig_guest_up; }
 
 # the guest runs where SOCK is, its counter going, its mark on the
 # disk; the other side (OTHER) has no mv

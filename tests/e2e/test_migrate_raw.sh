@@ -69,15 +69,7 @@ sys.exit(1)
 EOF
 }
 
-t_guest_up() {
-	create_guest mv --disk path="$T/mv.qcow2",size=1,format=qcow2 --start
-	wait_ready mv
-	gx mv 'i=0; (while :; do i=$((i+1)); echo $i >/run/c; sleep 0.2; done) & echo started' |
-	    grep -q started || fail "no counter"
-	gx mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
-	    grep -q written || fail "no mark written"
-	sleep 1
-}
+t_guest_up() { mig_guest_up; }
 
 t_cmdline() {
 	local machine
@@ -98,7 +90,7 @@ t_cmdline() {
 
 t_raw_migrate() {
 	local c1 c2 c3 st
-	c1=$(gval mv 'cat /run/c')
+	c1=$(counter "$T/ctl.sock")
 	[ "$c1" -gt 0 ] || fail "counter '$c1'"
 	mkdir -p "$HAND/qemu"
 	mapfile -t argv <"$T/argv"

@@ -20,16 +20,11 @@ if ! [ -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null; then
 	exit 0
 fi
 
-BSOCK=$T/b.sock
-NSB=qlsb$$
-ADDR_A=192.168.237.1
-ADDR_B=192.168.237.2
 ADDR_NONE=192.168.237.99
 PORT=2222
 S=$T/ssh
 MARK=QLAUNCH-MIGRATE-SSH-$$
 
-qb() { QLAUNCH_SOCKET=$BSOCK q "$@"; }
 # in_ns NS SOCKET qlaunch-args...: the client where ssh reaches the other side
 in_ns() {
 	local ns=$1 so=$2; shift 2
@@ -40,12 +35,6 @@ in_ns() {
 uri() {
 	echo "ssh://root@$1:$PORT/?keyfile=${3:-$S/id}&socket=$2&command=${4:-$QLAUNCH}"
 }
-
-all_cleanup() {
-	cleanup
-	ip netns del "$NSB" 2>/dev/null
-}
-trap all_cleanup EXIT
 
 # sshd NS ADDR: one listening on ADDR:PORT only, inside NS
 start_sshd() {
@@ -66,15 +55,10 @@ EOC
 	echo "[$2]:$PORT $(cat "$S/hostkey.pub")" >>"$S/known_hosts"
 }
 
+# the namespaces and the veth (ADDR_A, ADDR_B in 192.168.237.0/24),
+# an sshd in each, both supervisors
 setup() {
-	make_netns || return 1
-	ip netns add "$NSB" || return 1
-	ip -n "$NSB" link set lo up
-	ip link add qlsA$$ netns "$NETNS" type veth peer name qlsB$$ netns "$NSB" || return 1
-	ip -n "$NETNS" addr add "$ADDR_A/24" dev qlsA$$
-	ip -n "$NSB" addr add "$ADDR_B/24" dev qlsB$$
-	ip -n "$NETNS" link set qlsA$$ up
-	ip -n "$NSB" link set qlsB$$ up
+	make_netns_pair qls 192.168.237 || return 1
 	mkdir -p "$S" /run/sshd && chmod 700 "$S"
 	ssh-keygen -q -t ed25519 -N '' -f "$S/hostkey" || return 1
 	ssh-keygen -q -t ed25519 -N '' -f "$S/id" || return 1
@@ -91,20 +75,15 @@ EOC
 	start_sshd "$NETNS" "$ADDR_A"
 	start_sshd "$NSB" "$ADDR_B"
 	start_daemon || return 1
-	mkdir -p "$T/stateB"
-	ip netns exec "$NSB" "$QLAUNCHD" -f -s "$T/stateB" -S "$BSOCK" \
-	    >>"$T/qlaunchd.log" 2>&1 &
-	disown $! 2>/dev/null || true
+	start_daemon_b || return 1
 	for _ in $(seq 100); do
-		qb version >/dev/null 2>&1 && [ -f "$S/sshd_$NSB.pid" ] &&
-		    [ -f "$S/sshd_$NETNS.pid" ] && return 0
+		[ -f "$S/sshd_$NSB.pid" ] && [ -f "$S/sshd_$NETNS.pid" ] && return 0
 		sleep 0.05
 	done
-	echo "B or an sshd did not come up"; cat "$T/sshd.log"
+	echo "an sshd did not come up"; cat "$T/sshd.log"
 	return 1
 }
 
-counter() { QLAUNCH_SOCKET=$1 gval mv 'cat /run/c'; }
 # nothing of ours over ssh is left running
 no_ssh_left() {
 	local left
@@ -123,19 +102,11 @@ unchanged() {
 	no_ssh_left
 }
 
-t_guest_up() {
-	create_guest mv --disk path="$T/mv.qcow2",size=1,format=qcow2 --start
-	wait_ready mv
-	gx mv 'i=0; (while :; do i=$((i+1)); echo $i >/run/c; sleep 0.2; done) & echo started' |
-	    grep -q started || fail "no counter"
-	gx mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
-	    grep -q written || fail "no mark written"
-	sleep 1
-}
+t_guest_up() { mig_guest_up; }
 
 # NS_FROM SOCK_FROM SOCK_TO ADDR_TO
 there() {
-	local c1 c2 c3
+	local c1
 	c1=$(counter "$2")
 	[ "$c1" -gt 0 ] || fail "counter '$c1'"
 	local t0=$(date +%s%N)
@@ -146,16 +117,7 @@ there() {
 	    "QEMU's: $(sed -n 's/.*"migration_ms": \([0-9]*\).*/\1/p' "$T/out" | tail -1) ms"
 	grep -q "\"uri\": \"tcp:$4:[0-9]*\"" "$T/out" || fail "not over TCP to $4: $(tail -5 "$T/out")"
 	grep -q "\"destination\": \"root@$4:$PORT\"" "$T/out" || fail "destination: $(grep destination "$T/out")"
-	[ "$(QLAUNCH_SOCKET=$3 q state --reason mv)" = "running (migrated)" ] ||
-	    fail "destination: $(QLAUNCH_SOCKET=$3 q state --reason mv)"
-	! QLAUNCH_SOCKET=$2 q list --all | grep -qw mv || fail "the source still has mv"
-	c2=$(counter "$3")
-	[ -n "$c2" ] && [ "$c2" -ge "$c1" ] || fail "counter went from $c1 to '$c2'"
-	sleep 1
-	c3=$(counter "$3")
-	[ "$c3" -gt "$c2" ] || fail "the counter stopped at $c2 ($c3)"
-	[ "$(QLAUNCH_SOCKET=$3 gval mv "echo 3 >/proc/sys/vm/drop_caches; dd if=/dev/vda bs=1M skip=1 count=1 2>/dev/null | grep -ac $MARK")" = 1 ] ||
-	    fail "the mark is not on the disk"
+	moved "$2" "$3" "$c1"
 	no_ssh_left
 }
 

@@ -11,33 +11,15 @@
 
 need_root "migration between network namespaces"
 
-BSOCK=$T/b.sock
-NSB=qlmb$$
-ADDR_A=192.168.231.1
-ADDR_B=192.168.231.2
 MARK=QLAUNCH-MIGRATE-TCP-$$
 BR=qlmbr0
 BR_ADDR=192.168.232.1
 GUEST_ADDR=192.168.232.10
 
-qb() { QLAUNCH_SOCKET=$BSOCK q "$@"; }
-
-all_cleanup() {
-	cleanup
-	ip netns del "$NSB" 2>/dev/null
-}
-trap all_cleanup EXIT
-
-# the namespaces, the veth between them, and B's supervisor in its own
+# the namespaces, the veth between them (ADDR_A, ADDR_B in
+# 192.168.231.0/24), and B's supervisor in its own
 setup_net() {
-	make_netns || return 1
-	ip netns add "$NSB" || return 1
-	ip -n "$NSB" link set lo up
-	ip link add qlmA$$ netns "$NETNS" type veth peer name qlmB$$ netns "$NSB" || return 1
-	ip -n "$NETNS" addr add "$ADDR_A/24" dev qlmA$$
-	ip -n "$NSB" addr add "$ADDR_B/24" dev qlmB$$
-	ip -n "$NETNS" link set qlmA$$ up
-	ip -n "$NSB" link set qlmB$$ up
+	make_netns_pair qlm 192.168.231 || return 1
 	# the guests' bridge, the same on both sides
 	for ns in "$NETNS" "$NSB"; do
 		ip -n "$ns" link add "$BR" type bridge || return 1
@@ -45,19 +27,9 @@ setup_net() {
 		ip -n "$ns" link set "$BR" up
 	done
 	start_daemon || return 1
-	mkdir -p "$T/stateB"
-	ip netns exec "$NSB" "$QLAUNCHD" -f -s "$T/stateB" -S "$BSOCK" \
-	    >>"$T/qlaunchd.log" 2>&1 &
-	disown $! 2>/dev/null || true
-	for _ in $(seq 100); do
-		qb version >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "B did not come up"
-	return 1
+	start_daemon_b
 }
 
-counter() { QLAUNCH_SOCKET=$1 gval mv 'cat /run/c'; }
 mac_of() { QLAUNCH_SOCKET=$1 q iflist mv --json | sed -n 's/.*"mac": "\(.*\)",*/\1/p'; }
 # the guest pings the bridge's address (the NIC's link may take a while)
 pings() {
@@ -71,16 +43,14 @@ t_guest_up() {
 	gx mv "ip link set eth0 up; ip addr add $GUEST_ADDR/24 dev eth0; echo set" |
 	    grep -q set || fail "no address set"
 	pings "$T/ctl.sock"
-	gx mv 'i=0; (while :; do i=$((i+1)); echo $i >/run/c; sleep 0.2; done) & echo started' |
-	    grep -q started || fail "no counter"
-	gx mv "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
-	    grep -q written || fail "no mark written"
+	start_counter
+	write_mark
 	sleep 1
 }
 
 # SOCK_FROM SOCK_TO ADDR_TO
 there() {
-	local c1 c2 c3 mac
+	local c1 mac
 	mac=$(mac_of "$1")
 	[ -n "$mac" ] || fail "no MAC"
 	c1=$(counter "$1")
@@ -88,16 +58,7 @@ there() {
 	QLAUNCH_SOCKET=$1 q migrate mv "unix:$2" --listen-address "$3" --json \
 	    >"$T/out" 2>"$T/err" || fail "migrate: $(cat "$T/err")"
 	grep -q "\"uri\": \"tcp:$3:[0-9]*\"" "$T/out" || fail "not over TCP to $3: $(tail -5 "$T/out")"
-	[ "$(QLAUNCH_SOCKET=$2 q state --reason mv)" = "running (migrated)" ] ||
-	    fail "destination: $(QLAUNCH_SOCKET=$2 q state --reason mv)"
-	! QLAUNCH_SOCKET=$1 q list --all | grep -qw mv || fail "the source still has mv"
-	c2=$(counter "$2")
-	[ -n "$c2" ] && [ "$c2" -ge "$c1" ] || fail "counter went from $c1 to '$c2'"
-	sleep 1
-	c3=$(counter "$2")
-	[ "$c3" -gt "$c2" ] || fail "the counter stopped at $c2 ($c3)"
-	[ "$(QLAUNCH_SOCKET=$2 gval mv "echo 3 >/proc/sys/vm/drop_caches; dd if=/dev/vda bs=1M skip=1 count=1 2>/dev/null | grep -ac $MARK")" = 1 ] ||
-	    fail "the mark is not on the disk"
+	moved "$1" "$2" "$c1"
 	[ "$(mac_of "$2")" = "$mac" ] || fail "the MAC went from $mac to $(mac_of "$2")"
 	pings "$2"
 }

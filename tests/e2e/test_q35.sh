@@ -60,8 +60,7 @@ t_hotplug() {
 	wait_gval qz 'cat /sys/block/vdb/size' 131072
 	[ "$(guest_pci_path qz vdb)" = "0000:00:02.4/0000:05:00.0" ] ||
 	    fail "vdb at '$(guest_pci_path qz vdb)'"
-	gx qz "printf '$MARK' | dd of=/dev/vdb bs=1M seek=1 2>/dev/null; sync; echo written" |
-	    grep -q '^written' || fail "no write"
+	gx_grep qz "printf '$MARK' | dd of=/dev/vdb bs=1M seek=1 2>/dev/null; sync; echo written" '^written' "$T/gx.out" || fail "no write"
 	out=$(q detach-disk qz vdb --live)
 	[ "$out" = "Disk detached successfully" ] || fail "said: $out"
 	wait_gval qz 'ls /sys/block | grep -c ^vd' 1
@@ -78,8 +77,7 @@ t_save_restore() {
 	q attach-disk qz "$T/sr.qcow2" vdc --live --subdriver=qcow2 >/dev/null
 	wait_gval qz 'ls /sys/block | grep -c ^vd' 2
 	# vdc is the guest's second virtio disk: its vdb
-	gx qz "printf '$MARK' | dd of=/dev/vdb bs=4096 seek=2 2>/dev/null; sync; echo written" |
-	    grep -q '^written' || fail "no write"
+	gx_grep qz "printf '$MARK' | dd of=/dev/vdb bs=4096 seek=2 2>/dev/null; sync; echo written" '^written' "$T/gx.out" || fail "no write"
 	pci_tree qz >"$T/before"
 	grep -q ' vdc$' "$T/before" || fail "no vdc: $(cat "$T/before")"
 	q save qz "$T/qz.sav" >"$T/out" || fail "save: $(cat "$T/out")"

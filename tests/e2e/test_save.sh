@@ -105,8 +105,7 @@ t_save_hotplugged() {
 	"$QEMU_IMG" create -q -f qcow2 "$T/hp.qcow2" 16M
 	q attach-disk sv "$T/hp.qcow2" vdb --live --subdriver=qcow2 >/dev/null
 	wait_gval sv 'cat /sys/block/vdb/size' 32768
-	gx sv "printf '$MARK' | dd of=/dev/vdb bs=4096 seek=2 2>/dev/null; sync; echo written" |
-	    grep -q '^written' || fail "no write"
+	gx_grep sv "printf '$MARK' | dd of=/dev/vdb bs=4096 seek=2 2>/dev/null; sync; echo written" '^written' "$T/gx.out" || fail "no write"
 	slot=$(pci_slot sv vdb)
 	[ -n "$slot" ] || fail "QEMU has no vdb"
 	c1=$(gval sv 'cat /run/c')
@@ -163,8 +162,7 @@ t_clone() {
 	wait_ready sv
 	wait_ready cl
 	[ "$(q state sv)" = running ] && [ "$(q state cl)" = running ] || fail "not both running"
-	gx cl "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" |
-	    grep -q '^written' || fail "no write"
+	gx_grep cl "printf '$MARK' | dd of=/dev/vda bs=1M seek=1 2>/dev/null; sync; echo written" '^written' "$T/gx.out" || fail "no write"
 	q destroy cl >/dev/null
 	q destroy sv >/dev/null
 	image_has_mark "$T/cl-vda.qcow2" || fail "the clone's image lacks its write"

@@ -17,7 +17,7 @@
 #include "testutil.h"
 #include "util.h"
 
-#define NCHECKS	12
+#define NCHECKS	14
 
 struct fake {
 	char	*root;
@@ -253,6 +253,31 @@ test_other_checks(void **state)
 	expect(f, "Hugepages", "PASS", "16 pages of 2048 kB", NULL);
 	rm(f->root, "/proc/meminfo");
 	expect(f, "Hugepages", "PASS", "unknown", NULL);
+	/* the pools in sysfs, when there */
+	put(f->root, "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages",
+	    "16\n", 0644);
+	put(f->root, "/sys/kernel/mm/hugepages/hugepages-2048kB/"
+	    "free_hugepages", "9\n", 0644);
+	put(f->root, "/sys/kernel/mm/hugepages/hugepages-1048576kB/"
+	    "nr_hugepages", "1\n", 0644);
+	put(f->root, "/sys/kernel/mm/hugepages/hugepages-1048576kB/"
+	    "free_hugepages", "1\n", 0644);
+	expect(f, "Hugepages", "PASS", "2048 kB: 9 free of 16, 1048576 kB: 1 "
+	    "free of 1", NULL);
+	rm(f->root, "/sys/kernel/mm/hugepages");
+
+	expect(f, "KSM", "PASS", "not in this kernel", NULL);
+	put(f->root, "/sys/kernel/mm/ksm/run", "1\n", 0644);
+	put(f->root, "/sys/kernel/mm/ksm/pages_sharing", "42\n", 0644);
+	expect(f, "KSM", "PASS", "running, 42 pages shared", NULL);
+	put(f->root, "/sys/kernel/mm/ksm/run", "0\n", 0644);
+	expect(f, "KSM", "PASS", "stopped, 42 pages shared", NULL);
+
+	expect(f, "NUMA nodes", "PASS", "no NUMA information", NULL);
+	put(f->root, "/sys/devices/system/node/node0/cpulist", "0-1\n", 0644);
+	put(f->root, "/sys/devices/system/node/node1/cpulist", "2-3\n", 0644);
+	expect(f, "NUMA nodes", "PASS", "2: node0 (CPUs 0-1), node1 (CPUs 2-3)",
+	    NULL);
 }
 
 /* What networking needs: bridge, vhost-net, dnsmasq, nft. */
@@ -383,7 +408,7 @@ test_json_shape(void **state)
 	static const char *const names[NCHECKS] = { "CPU virtualization",
 	    "KVM device", "KVM modules", "TUN device", "QEMU", "qemu-img",
 	    "Bridge support", "vhost-net", "dnsmasq", "nftables", "cgroups v2",
-	    "Hugepages" };
+	    "Hugepages", "KSM", "NUMA nodes" };
 	struct fake *f = *state;
 	struct json_object *a, *v;
 	int n;

@@ -332,18 +332,6 @@ test_timeout(void **state)
 
 /* ---- against the fake QEMU and a fake destination ---- */
 
-/* The next reply that is not an event. */
-static struct json_object *
-answer_of(struct fx *f)
-{
-	for (;;) {
-		struct json_object *m = reply(f);
-		if (jget(m, "event") == NULL)
-			return m;
-		json_object_put(m);
-	}
-}
-
 /* The next command but query-migrate, which is answered with ret. */
 static long long
 expect_polled(struct fx *f, const char *name, const char *ret)
@@ -374,11 +362,7 @@ static int
 migrate_to_poll(struct fx *f, const char *path, int lfd, const char *more)
 {
 	migrate_request(f, path, more);
-	answer(f, expect_cmd(f, "qom-get", NULL), "\"pc-i440fx-7.2-machine\"");
-	answer(f, expect_cmd(f, "query-migrate-capabilities", NULL),
-	    CAPS_REPLY);
-	answer(f, expect_cmd(f, "query-migrate-parameters", NULL),
-	    PARAMS_REPLY);
+	migrate_probes(f, CAPS_REPLY, PARAMS_REPLY);
 	int c = dest_accept(f, lfd);
 	long long id = dest_expect(f, c, "migrate-prepare", NULL);
 	dest_answer(c, id, "{\"uri\": \"unix:/nowhere/migrate.sock\"}");
@@ -426,7 +410,7 @@ test_postcopy_refusals(void **state)
 	    "here", 0);
 	int c = migrate_to_poll(f, path, lfd, "");
 	request(f, "migrate-postcopy", "{\"name\": \"t1\"}");
-	struct json_object *m = answer_of(f);
+	struct json_object *m = reply_not_event(f);
 	assert_non_null(strstr(jstr(jget(m, "error"), "desc"),
 	    "is migrating without postcopy"));
 	json_object_put(m);
@@ -438,7 +422,7 @@ test_postcopy_refusals(void **state)
 	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
 	dest_answer(c, dest_expect(f, c, "migrate-abort", NULL), "{}");
 	for (int got = 0; got < 2; got++)
-		json_object_put(answer_of(f));
+		json_object_put(reply_not_event(f));
 	close(c);
 	close(lfd);
 	fx_free(f);
@@ -463,7 +447,7 @@ test_postcopy_split(void **state)
 	int c = migrate_to_poll(f, path, lfd, ", \"postcopy\": true");
 	request(f, "migrate-postcopy", "{\"name\": \"t1\"}");
 	answer(f, expect_polled(f, "migrate-start-postcopy", ACTIVE), "{}");
-	m = answer_of(f);
+	m = reply_not_event(f);
 	assert_non_null(jget(m, "return"));
 	json_object_put(m);
 	answer(f, expect_cmd(f, "query-migrate", NULL), "{\"status\": "
@@ -471,12 +455,12 @@ test_postcopy_split(void **state)
 	    "500, \"transferred\": 500}}");
 	pump(f, 10);
 	request(f, "migrate-postcopy", "{\"name\": \"t1\"}");
-	m = answer_of(f);
+	m = reply_not_event(f);
 	assert_non_null(strstr(jstr(jget(m, "error"), "desc"),
 	    "is in postcopy already"));
 	json_object_put(m);
 	request(f, "migrate-cancel", "{\"name\": \"t1\"}");
-	m = answer_of(f);
+	m = reply_not_event(f);
 	assert_non_null(strstr(jstr(jget(m, "error"), "desc"),
 	    "cannot be cancelled"));
 	json_object_put(m);
@@ -488,7 +472,7 @@ test_postcopy_split(void **state)
 	    0);
 	json_object_put(a);
 	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
-	m = answer_of(f);
+	m = reply_not_event(f);
 	assert_non_null(strstr(jstr(jget(m, "error"), "desc"),
 	    "broke in postcopy"));
 	assert_non_null(strstr(jstr(jget(m, "error"), "desc"),

@@ -6,10 +6,17 @@
  * carries the exchange with the destination (migrate-prepare, and
  * migrate-abort after a refusal); and through a real qlaunchd's control
  * socket, a descriptor passed with a request that does not take it is
- * closed at once.
+ * closed at once.  A listen address by name, looked up without blocking:
+ * numeric as it is, localhost from the hosts file, and a name nobody
+ * answers for refused in one line within the bound (the resolver
+ * pointed at a UDP socket of the test's on loopback, so no packet
+ * leaves the host).
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +34,7 @@
 #include "dispatch.h"
 #include "fakeqemu.h"
 #include "jget.h"
+#include "migpeer.h"
 #include "req.h"
 #include "sshuri.h"
 #include "testutil.h"
@@ -179,7 +187,8 @@ ops_take_fd(void *conn)
 	return fd;
 }
 
-static const struct req_ops fd_ops = { ops_send, NULL, NULL, ops_take_fd };
+static const struct req_ops fd_ops = { ops_send, NULL, NULL, ops_take_fd,
+    NULL, NULL };
 
 static void
 request_fd(struct fx *f, const char *args, int fd)
@@ -396,11 +405,114 @@ test_control_unclaimed(void **state)
 	close(c);
 }
 
+/* ---- a listen address by name ---- */
+
+struct found {
+	int	 called;
+	char	 addr[64];
+	char	 err[512];
+};
+
+static void
+found_cb(void *arg, const char *addr, const char *err)
+{
+	struct found *f = arg;
+
+	f->called++;
+	if (addr != NULL)
+		strlcpy(f->addr, addr, sizeof(f->addr));
+	if (err != NULL)
+		strlcpy(f->err, err, sizeof(f->err));
+}
+
+/*
+ * A resolv.conf naming only a UDP socket of ours on loopback that never
+ * answers: its descriptor; the file's path in path.
+ */
+static int
+dead_resolver(const char *dir, char *path, size_t len)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	assert_true(fd != -1);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	snprintf(path, len, "%s/resolv.conf", dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fprintf(fp, "nameserver 127.0.0.1:%u\noptions timeout:5 attempts:1\n",
+	    ntohs(sin.sin_port));
+	fclose(fp);
+	return fd;
+}
+
+static void
+test_resolve(void **state)
+{
+	struct event_base *base = event_base_new();
+	char *dir = tu_mkdtemp("resolve"), conf[PATH_MAX], buf[512];
+	int ns = dead_resolver(dir, conf, sizeof(conf));
+	struct found f;
+
+	(void)state;
+	/* numeric: as it is, and only from the loop */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(migpeer_resolve(base, conf, "192.0.2.7", 1000,
+	    found_cb, &f), 0);
+	assert_int_equal(f.called, 0);
+	assert_true(tu_pump(base, &f.called, 1000));
+	assert_string_equal(f.addr, "192.0.2.7");
+	assert_string_equal(f.err, "");
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(migpeer_resolve(base, conf, "::1", 1000, found_cb,
+	    &f), 0);
+	assert_true(tu_pump(base, &f.called, 1000));
+	assert_string_equal(f.addr, "::1");
+
+	/* localhost: the hosts file, no question asked */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(migpeer_resolve(base, conf, "localhost", 1000,
+	    found_cb, &f), 0);
+	assert_int_equal(f.called, 0);
+	assert_true(tu_pump(base, &f.called, 2000));
+	if (strcmp(f.addr, "127.0.0.1") != 0 && strcmp(f.addr, "::1") != 0)
+		fail_msg("localhost gave '%s' (%s)", f.addr, f.err);
+	assert_int_equal(recv(ns, buf, sizeof(buf), 0), -1);
+
+	/* nobody answers: one line, within the bound; asked only of ns */
+	memset(&f, 0, sizeof(f));
+	long long t0 = tu_now_ms();
+	assert_int_equal(migpeer_resolve(base, conf, "nothing.invalid", 300,
+	    found_cb, &f), 0);
+	assert_true(tu_pump(base, &f.called, 3000));
+	long long took = tu_now_ms() - t0;
+	assert_true(took >= 250 && took < 2000);
+	assert_int_equal(f.called, 1);
+	assert_string_equal(f.addr, "");
+	assert_string_equal(f.err, "listen address 'nothing.invalid' is not "
+	    "an IP address, nor a name this host resolves: no answer from "
+	    "the resolver within 1 s");
+	assert_null(strchr(f.err, '\n'));
+	assert_true(recv(ns, buf, sizeof(buf), 0) > 0);
+	for (long long end = tu_now_ms() + 50; tu_now_ms() < end;)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(f.called, 1);
+
+	close(ns);
+	event_base_free(base);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uri_forms),
+		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_uri_errors),
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_peer_fd_missing),

@@ -9,11 +9,16 @@
  * QEMU's error unchanged, the VM running and defined); a cancel while
  * QEMU migrates (the settings back only once it stopped); an option QEMU
  * lacks refused before the destination is reached; and the destination
- * refusing a definition whose name is taken.
+ * refusing a definition whose name is taken.  The destination's side
+ * when the connection prepare came on closes: while preparing or before
+ * completion QEMU quits and the definition goes; after it the VM stays, paused (and
+ * "listen": "localhost" looked up without blocking, to tcp:127.0.0.1).
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +32,8 @@
 #include "fakeqemu.h"
 #include "jget.h"
 #include "names.h"
+#include "qmp.h"
+#include "req.h"
 #include "testutil.h"
 #include "vm.h"
 
@@ -308,6 +315,215 @@ test_migrate_refusals(void **state)
 	fx_free(f);
 }
 
+/* ---- the destination when its source goes away ---- */
+
+/* The source's connection: replies to f->msgs, one closer. */
+static struct req_closer *src_closer;
+
+static void
+src_send(void *conn, struct json_object *m)
+{
+	struct fx *f = conn;
+
+	assert_true(f->nmsgs < 32);
+	f->msgs[f->nmsgs++] = json_object_get(m);
+}
+
+static void
+src_watch(void *conn, struct req_closer *c)
+{
+	(void)conn;
+	assert_null(src_closer);
+	src_closer = c;
+}
+
+static void
+src_unwatch(void *conn, struct req_closer *c)
+{
+	(void)conn;
+	assert_ptr_equal(src_closer, c);
+	src_closer = NULL;
+}
+
+static const struct req_ops src_ops = { src_send, NULL, NULL, NULL,
+    src_watch, src_unwatch };
+
+/* The connection closes, as control.c's client_free tells it. */
+static void
+src_close(void)
+{
+	struct req_closer *c = src_closer;
+
+	assert_non_null(c);
+	src_closer = NULL;
+	c->conn = NULL;
+	c->fn(c->arg);
+}
+
+static char fake_emu[PATH_MAX];
+
+/*
+ * migrate-prepare of a new VM, its "QEMU" a shell sleeping (the process
+ * watched) while its QMP is the fake peer; answered up to the URI.
+ */
+static struct vm *
+prepared(struct fx *f, pid_t *pid, const char *listen, const char *until,
+    long long *held)
+{
+	static const struct qmp_callbacks cbs = { vm_qmp_ready_cb,
+	    vm_qmp_closed_cb };
+	char args[1024];
+	int sv[2];
+
+	snprintf(fake_emu, sizeof(fake_emu), "%s/qemu", f->dir);
+	FILE *fp = fopen(fake_emu, "w");
+	assert_non_null(fp);
+	fprintf(fp, "#!/bin/sh\n[ \"$1 $2\" = \"-L help\" ] && "
+	    "{ echo /usr/share/qemu; exit 0; }\nexec sleep 60\n");
+	fclose(fp);
+	chmod(fake_emu, 0755);
+	f->d.qemu = fake_emu;
+	src_closer = NULL;
+	snprintf(args, sizeof(args), "{\"text\": \"%s\", \"machine\": "
+	    "\"pc-i440fx-7.2\"%s%s%s}", "name: t1\\nmemory: 256\\nballoon: "
+	    "off\\nconsole: none\\nuuid: 00000000-0000-4000-8000-"
+	    "0000000000b3\\n", listen != NULL ? ", \"listen\": \"" : "",
+	    listen != NULL ? listen : "", listen != NULL ? "\"" : "");
+	struct json_object *a = json_tokener_parse(args);
+	assert_non_null(a);
+	dispatch(req_new(&f->d, &src_ops, f, "migrate-prepare",
+	    json_object_new_int(1), a, 0, 1));
+	/* a listen address by name: looked up (asynchronously) first */
+	for (int i = 0; i < 3000 && vm_find(&f->d, "t1") == NULL; i++)
+		pump(f, 1);
+	struct vm *vm = vm_find(&f->d, "t1");
+	assert_non_null(vm);
+	assert_true(vm->pid > 0);
+	assert_non_null(src_closer);
+	/* QEMU's QMP: the fake peer, which SO_PEERCRED shows as us */
+	*pid = vm->pid;
+	vm->pid = getpid();
+	qmp_free(vm->qmp);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	vm->qmp = qmp_new(f->base, NULL, &cbs, vm);
+	qmp_subscribe(vm->qmp, NULL, vm_qmp_event_cb, vm);
+	assert_int_equal(qmp_attach_fd(vm->qmp, sv[0]), 0);
+	f->peer = sv[1];
+	f->vm = vm;
+	handshake(f);
+	for (;;) {
+		struct json_object *c = peer_recv(f);
+		const char *name = jstr(c, "execute");
+		int last = strcmp(name, "migrate-incoming") == 0;
+		if (until != NULL && strcmp(name, until) == 0) {
+			*held = jint(c, "id", -1);	/* not answered yet */
+			json_object_put(c);
+			return vm;
+		}
+		answer(f, jint(c, "id", -1),
+		    strcmp(name, "query-vnc") == 0 ? "{\"service\": \"5900\"}" :
+		    strcmp(name, "query-migrate-capabilities") == 0 ? CAPS_REPLY :
+		    strcmp(name, "query-migrate-parameters") == 0 ?
+		    PARAMS_REPLY : "{}");
+		json_object_put(c);
+		if (last)
+			break;
+	}
+	struct json_object *r = expect_return(f);
+	const char *uri = jstr(r, "uri");
+	if (listen == NULL)
+		assert_true(strncmp(uri, "unix:", 5) == 0);
+	else if (strncmp(uri, "tcp:127.0.0.1:", 14) != 0 &&
+	    strncmp(uri, "tcp:[::1]:", 10) != 0)
+		fail_msg("listen %s gave %s", listen, uri);
+	json_object_put(r);
+	return vm;
+}
+
+static int
+def_exists(struct fx *f)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/t1.conf", f->d.defdir);
+	return access(p, F_OK) == 0;
+}
+
+/* closed before completion: QEMU told to quit, then gone; undefined */
+static void
+test_dest_orphan_active(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	pid_t pid;
+	prepared(f, &pid, NULL, NULL, NULL);
+	assert_true(def_exists(f));
+	src_close();
+	answer(f, expect_cmd(f, "query-migrate", NULL),
+	    "{\"status\": \"active\"}");
+	answer(f, expect_cmd(f, "quit", NULL), "{}");
+	kill(pid, SIGKILL);	/* QEMU quits */
+	for (int i = 0; i < 5000 && vm_find(&f->d, "t1") != NULL; i++)
+		pump(f, 1);
+	assert_null(vm_find(&f->d, "t1"));
+	assert_false(def_exists(f));
+	assert_int_equal(kill(pid, 0), -1);	/* reaped */
+	assert_true(TAILQ_EMPTY(&f->d.migs));
+	fx_free(f);
+}
+
+/* closed while preparing: the answer into the void, then as abort */
+static void
+test_dest_orphan_preparing(void **state)
+{
+	struct fx *f = fx_new();
+	pid_t pid;
+	long long id;
+
+	(void)state;
+	prepared(f, &pid, NULL, "migrate-set-capabilities", &id);
+	src_close();
+	answer(f, id, "{}");
+	answer(f, expect_cmd(f, "quit", NULL), "{}");
+	kill(pid, SIGKILL);
+	for (int i = 0; i < 5000 && vm_find(&f->d, "t1") != NULL; i++)
+		pump(f, 1);
+	assert_null(vm_find(&f->d, "t1"));
+	assert_false(def_exists(f));
+	assert_true(TAILQ_EMPTY(&f->d.migs));
+	fx_free(f);
+}
+
+/* closed after completion: still defined, paused, its QEMU alive */
+static void
+test_dest_orphan_completed(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	pid_t pid;
+	/* localhost: the hosts file, no packet leaves the host */
+	struct vm *vm = prepared(f, &pid, "localhost", NULL, NULL);
+	peer_send(f, "{\"event\": \"MIGRATION\", \"data\": {\"status\": "
+	    "\"completed\"}, \"timestamp\": {\"seconds\": 1, "
+	    "\"microseconds\": 0}}");
+	pump(f, 20);
+	src_close();
+	answer(f, expect_cmd(f, "query-migrate", NULL),
+	    "{\"status\": \"completed\"}");
+	pump(f, 100);
+	assert_ptr_equal(vm_find(&f->d, "t1"), vm);
+	assert_int_equal(vm->state, VM_PAUSED);
+	assert_true(vm_active(vm));
+	assert_true(def_exists(f));
+	assert_int_equal(kill(pid, 0), 0);
+	assert_true(TAILQ_EMPTY(&f->d.migs));
+	kill(pid, SIGKILL);
+	fx_free(f);
+}
+
 int
 main(void)
 {
@@ -317,6 +533,9 @@ main(void)
 		cmocka_unit_test(test_migrate_cancel),
 		cmocka_unit_test(test_migrate_missing_cap),
 		cmocka_unit_test(test_migrate_refusals),
+		cmocka_unit_test(test_dest_orphan_active),
+		cmocka_unit_test(test_dest_orphan_preparing),
+		cmocka_unit_test(test_dest_orphan_completed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

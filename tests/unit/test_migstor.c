@@ -146,44 +146,37 @@ static long long
 dest_expect_q(struct fx *f, int c, const char *name,
     struct json_object **argsp)
 {
-	struct json_object *o;
-
-	for (;;) {
-		char *line = tu_read_line(c, f->base, 5000);
-		if (line == NULL)
-			fail_msg("the destination got nothing (expected %s)",
-			    name);
-		o = json_tokener_parse(line);
-		free(line);
-		assert_non_null(o);
-		if (strcmp(name, "migrate-info") == 0 ||
-		    strcmp(jstr(o, "execute"), "migrate-info") != 0)
-			break;
-		dest_answer(c, jint(o, "id", -1), "{\"status\": \"active\"}");
-		json_object_put(o);
-	}
-	assert_string_equal(jstr(o, "execute"), name);
-	long long id = jint(o, "id", -1);
-	if (argsp != NULL)
-		*argsp = json_object_get(jget(o, "arguments"));
-	json_object_put(o);
-	return id;
+	return dest_expect_answering(f, c, name, argsp, "migrate-info",
+	    "{\"status\": \"active\"}");
 }
 
-
-/* The error the migrate request ends with (progress events skipped). */
-static const char *
-final_error(struct fx *f, struct json_object **keep)
+/* blockdev-del of the NBD node mig-vda, answered */
+static void
+node_deleted(struct fx *f)
 {
-	for (;;) {
-		struct json_object *m = reply(f);
-		if (jget(m, "event") != NULL) {
-			json_object_put(m);
-			continue;
-		}
-		*keep = m;
-		return jstr(jget(m, "error"), "desc");
-	}
+	struct json_object *a;
+	long long id = expect_cmd(f, "blockdev-del", &a);
+
+	assert_string_equal(jstr(a, "node-name"), "mig-vda");
+	json_object_put(a);
+	answer(f, id, "{}");
+}
+
+/*
+ * The end of a failed copy: the destination drops its half, the migrate
+ * request's error holds want, the VM runs on here.
+ */
+static void
+aborted_with(struct fx *f, struct vm *vm, int c, const char *want)
+{
+	dest_answer(c, dest_expect_q(f, c, "migrate-abort", NULL), "{}");
+	struct json_object *m = reply_not_event(f);
+	const char *e = jstr(jget(m, "error"), "desc");
+	if (e == NULL || strstr(e, want) == NULL)
+		fail_msg("error '%s' lacks '%s'", e != NULL ? e : "(none)",
+		    want);
+	json_object_put(m);
+	assert_int_equal(vm->state, VM_RUNNING);
 }
 
 /*
@@ -206,10 +199,7 @@ up_to_prepare(struct fx *f, int lfd, const char *path, int *cp,
 	snprintf(text, sizeof(text), "{\"name\": \"t1\", \"dest\": \"%s\", "
 	    "\"copy_storage\": true, \"bandwidth\": 2}", path);
 	request(f, "migrate", text);
-	answer(f, expect_cmd(f, "qom-get", NULL), "\"pc-i440fx-7.2-machine\"");
-	answer(f, expect_cmd(f, "query-migrate-capabilities", NULL),
-	    "[{\"capability\": \"events\", \"state\": false}]");
-	answer(f, expect_cmd(f, "query-migrate-parameters", NULL),
+	migrate_probes(f, "[{\"capability\": \"events\", \"state\": false}]",
 	    "{\"max-bandwidth\": 33554432}");
 	answer(f, expect_cmd(f, "query-block", NULL), "[{\"qdev\": \"x\", "
 	    "\"inserted\": {\"node-name\": \"fmt-vda\", \"image\": "
@@ -275,10 +265,7 @@ test_source_steps(void **state)
 	json_object_put(a);
 	answer(f, id, "{}");
 	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[]");
-	id = expect_cmd(f, "blockdev-del", &a);
-	assert_string_equal(jstr(a, "node-name"), "mig-vda");
-	json_object_put(a);
-	answer(f, id, "{}");
+	node_deleted(f);
 	id = dest_expect_q(f, c, "migrate-finish", NULL);
 	dest_answer(c, id, "{}");
 	answer(f, expect_cmd(f, "quit", NULL), "{}");
@@ -309,7 +296,6 @@ test_source_nbd_refused(void **state)
 	struct fx *f = fx_new();
 	char path[256];
 	int lfd = dest_listen(f, path, sizeof(path)), c;
-	struct json_object *m;
 
 	(void)state;
 	long long add;
@@ -317,12 +303,7 @@ test_source_nbd_refused(void **state)
 	answer_error(f, add, "GenericError",
 	    "Failed to connect to '/nowhere/nbd.sock'");
 	/* nothing was made here: the destination drops its half */
-	long long id = dest_expect_q(f, c, "migrate-abort", NULL);
-	dest_answer(c, id, "{}");
-	const char *e = final_error(f, &m);
-	assert_non_null(strstr(e, "Failed to connect"));
-	json_object_put(m);
-	assert_int_equal(vm->state, VM_RUNNING);
+	aborted_with(f, vm, c, "Failed to connect");
 	close(c);
 	close(lfd);
 	fx_free(f);
@@ -334,7 +315,7 @@ test_source_job_dies(void **state)
 	struct fx *f = fx_new();
 	char path[256];
 	int lfd = dest_listen(f, path, sizeof(path)), c;
-	struct json_object *m, *a;
+	struct json_object *a;
 
 	(void)state;
 	long long add;
@@ -356,17 +337,9 @@ test_source_job_dies(void **state)
 	    "error\"}, \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}");
 	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[]");
 	/* the undo: no job left to cancel; the node deleted */
-	id = expect_cmd(f, "blockdev-del", &a);
-	assert_string_equal(jstr(a, "node-name"), "mig-vda");
-	json_object_put(a);
-	answer(f, id, "{}");
-	id = dest_expect_q(f, c, "migrate-abort", NULL);
-	dest_answer(c, id, "{}");
-	const char *e = final_error(f, &m);
-	assert_non_null(strstr(e, "the copy of disk vda failed: Input/output "
-	    "error"));
-	json_object_put(m);
-	assert_int_equal(vm->state, VM_RUNNING);
+	node_deleted(f);
+	aborted_with(f, vm, c, "the copy of disk vda failed: Input/output "
+	    "error");
 	close(c);
 	close(lfd);
 	fx_free(f);
@@ -383,7 +356,7 @@ test_source_destination_gone(void **state)
 	struct fx *f = fx_new();
 	char path[256];
 	int lfd = dest_listen(f, path, sizeof(path)), c;
-	struct json_object *m, *a;
+	struct json_object *a;
 	long long add, id;
 
 	(void)state;
@@ -403,13 +376,8 @@ test_source_destination_gone(void **state)
 	answer(f, id, "{}");
 	answer(f, expect_cmd(f, "query-block-jobs", NULL), "[]");
 	answer(f, expect_cmd(f, "blockdev-del", NULL), "{}");
-	id = dest_expect_q(f, c, "migrate-abort", NULL);
-	dest_answer(c, id, "{}");
-	const char *e = final_error(f, &m);
-	assert_non_null(strstr(e, "the destination dropped its side: no VM "
-	    "named 't1'"));
-	json_object_put(m);
-	assert_int_equal(vm->state, VM_RUNNING);
+	aborted_with(f, vm, c, "the destination dropped its side: no VM "
+	    "named 't1'");
 	close(c);
 	close(lfd);
 	fx_free(f);
