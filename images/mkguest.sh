@@ -16,7 +16,9 @@
 #               lease script, and images/guest-init as /init
 #               and /bin/qlstress (images/guesttools/qlstress.c, built
 #               here with the host's gcc -static: the workload and the
-#               heartbeat of migration experiments)
+#               heartbeat of migration experiments), /bin/qlagent
+#               (guesttools/qlagent.c: the guest agent on the port
+#               org.qemu.guest_agent.0)
 #   VERSION     the kernel release (uname -r in the guest), one line
 #   guest.iso   a bootable isolinux CD-ROM (genisoimage): isolinux/vmlinuz
 #               (the bzImage) and isolinux/initrd.img, booted at once on the
@@ -31,7 +33,7 @@
 # console=ttyS0 panic=-1 quiet
 #
 # The result is cached: when OUTDIR holds every output and they were built
-# from the current mkguest.sh, guest-init and qlstress.c (.stamp holds
+# from the current mkguest.sh, guest-init, qlstress.c and qlagent.c (.stamp holds
 # their hashes),
 # nothing is downloaded. --force rebuilds. The build runs in a temporary
 # directory inside OUTDIR, removed on exit; outputs are renamed into place
@@ -56,6 +58,7 @@ prog=mkguest
 here=$(cd "$(dirname "$0")" && pwd)
 init_src=$here/guest-init
 stress_src=$here/guesttools/qlstress.c
+agent_src=$here/guesttools/qlagent.c
 
 # Modules the guest loads (with their dependencies); built-ins are skipped.
 # NICs: virtio_net, e1000, e1000e, and 8139cp for QEMU's rtl8139 (an
@@ -105,7 +108,8 @@ done
 
 [ -r "$init_src" ] || die "$init_src: missing"
 [ -r "$stress_src" ] || die "$stress_src: missing"
-stamp_want=$(cat "$0" "$init_src" "$stress_src" | sha256sum | cut -d' ' -f1)
+[ -r "$agent_src" ] || die "$agent_src: missing"
+stamp_want=$(cat "$0" "$init_src" "$stress_src" "$agent_src" | sha256sum | cut -d' ' -f1)
 
 cached() {
 	local f
@@ -365,6 +369,10 @@ chmod 755 "$root/init" "$root/bin/busybox"
 if ! gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -o "$root/bin/qlstress" \
 	"$stress_src" 2>"$tmp/gcc.log"; then
 	die "building qlstress failed (gcc -static needs libc6-dev): $(grep -m1 -i 'error' "$tmp/gcc.log" || tail -n 1 "$tmp/gcc.log")"
+fi
+if ! gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -o "$root/bin/qlagent" \
+	"$agent_src" 2>"$tmp/gcc.log"; then
+	die "building qlagent failed: $(grep -m1 -i 'error' "$tmp/gcc.log" || tail -n 1 "$tmp/gcc.log")"
 fi
 sed 's/ *$//' "$tmp/modorder" >"$root/etc/modules"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"

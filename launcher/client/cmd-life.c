@@ -17,19 +17,24 @@
 
 /*
  * virsh's --mode of shutdown and reboot: a comma-separated list of
- * acpi, agent, initctl, signal, paravirt.  Only the ACPI power button
- * is there to press.
+ * acpi, agent, initctl, signal, paravirt.  The ACPI power button and
+ * the guest agent are there: the first of the list is used.
  */
-static void
+static const char *
 check_mode(struct cli *cli, const char *mode)
 {
 	char *copy = xstrdup(mode), *p = copy, *m;
+	const char *first = NULL;
 
-	while ((m = strsep(&p, ",")) != NULL)
-		if (strcmp(m, "acpi") != 0)
-			cli_die("%s: mode '%s' is not supported; the only mode "
-			    "is acpi", cli->cmd->name, m);
+	while ((m = strsep(&p, ",")) != NULL) {
+		if (strcmp(m, "acpi") != 0 && strcmp(m, "agent") != 0)
+			cli_die("%s: mode '%s' is not supported; the modes are "
+			    "acpi and agent", cli->cmd->name, m);
+		if (first == NULL)
+			first = strcmp(m, "agent") == 0 ? "agent" : "acpi";
+	}
 	free(copy);
+	return first != NULL ? first : "acpi";
 }
 
 static int
@@ -73,10 +78,12 @@ c_shutdown(struct cli *cli, int argc, char **argv)
 		cli_usage_error(cli, "--force needs --wait: it destroys the VM "
 		    "when the wait is over");
 	if (mode != NULL)
-		check_mode(cli, mode);
+		mode = check_mode(cli, mode);
 	if (wait != NULL)
 		secs = cli_num("--wait", wait, 1, 86400);
 	struct json_object *a = cli_name_args(argv[first]);
+	if (mode != NULL)
+		json_object_object_add(a, "mode", json_object_new_string(mode));
 	if (waitflag) {
 		json_object_object_add(a, "wait", json_object_new_int64(secs));
 		json_object_object_add(a, "force",
@@ -117,9 +124,11 @@ c_reboot(struct cli *cli, int argc, char **argv)
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
 	cli_operands(cli, argc, first, 1);
+	struct json_object *a = cli_name_args(argv[first]);
 	if (mode != NULL)
-		check_mode(cli, mode);
-	json_object_put(cli_call(cli, "reboot", cli_name_args(argv[first])));
+		json_object_object_add(a, "mode", json_object_new_string(
+		    check_mode(cli, mode)));
+	json_object_put(cli_call(cli, "reboot", a));
 	printf("VM %s is rebooting\n", argv[first]);
 	return 0;
 }
@@ -145,9 +154,9 @@ c_resume(struct cli *cli, int argc, char **argv)
 const struct cmd cmds_life[] = {
 	{ "start", NULL, c_start, "NAME [--paused] [--console]" },
 	{ "shutdown", NULL, c_shutdown, "NAME [--wait[=SECONDS] [--force]] "
-	    "[--mode acpi]" },
+	    "[--mode acpi|agent]" },
 	{ "destroy", NULL, c_destroy, "NAME [--graceful]" },
-	{ "reboot", NULL, c_reboot, "NAME [--mode acpi]" },
+	{ "reboot", NULL, c_reboot, "NAME [--mode acpi|agent]" },
 	{ "reset", NULL, c_reset, "NAME" },
 	{ "suspend", NULL, c_suspend, "NAME" },
 	{ "resume", NULL, c_resume, "NAME" },

@@ -63,7 +63,20 @@ c_iflist(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-static const char *const addr_sources[] = { "lease", "arp", NULL };
+/* "ADDRESS/PREFIX" when the prefix is known (the agent's), in a static */
+static const char *
+addr_text(struct json_object *x)
+{
+	static char buf[80];
+
+	if (jget(x, "prefix") == NULL)
+		return jstr_or(x, "address", "-");
+	snprintf(buf, sizeof(buf), "%s/%lld", jstr_or(x, "address", "-"),
+	    jint(x, "prefix", 0));
+	return buf;
+}
+
+static const char *const addr_sources[] = { "lease", "arp", "agent", NULL };
 
 static int
 c_ifaddr(struct cli *cli, int argc, char **argv)
@@ -115,8 +128,8 @@ c_ifaddr(struct cli *cli, int argc, char **argv)
 			/* virsh names the interface on its first line only */
 			table_row(t, k == 0 || full ? jstr_or(n, "interface",
 			    "-") : "-", k == 0 || full ? jstr_or(n, "mac", "-") :
-			    "-", jstr_or(x, "family", "-"),
-			    jstr_or(x, "address", "-"), jstr_or(x, "source", "-"));
+			    "-", jstr_or(x, "family", "-"), addr_text(x),
+			    jstr_or(x, "source", "-"));
 		}
 	}
 	table_print(t, stdout);
@@ -315,7 +328,7 @@ c_domif_setlink(struct cli *cli, int argc, char **argv)
 const struct cmd cmds_nic[] = {
 	{ "iflist", "domiflist", c_iflist, "NAME [--inactive] [--json]" },
 	{ "ifaddr", "domifaddr", c_ifaddr, "NAME [INTERFACE] "
-	    "[--source lease|arp] [--full] [--json]" },
+	    "[--source lease|arp|agent] [--full] [--json]" },
 	{ "domifstat", NULL, c_domifstat, "NAME INTERFACE [--json]" },
 	{ "domif-getlink", NULL, c_domif_getlink, "NAME INTERFACE [--config] "
 	    "[--json]" },

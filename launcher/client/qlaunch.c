@@ -22,6 +22,7 @@ extern const struct cmd cmds_read[];
 extern const struct cmd cmds_console[];
 extern const struct cmd cmds_mem[];
 extern const struct cmd cmds_heartbeat[];
+extern const struct cmd cmds_agent[];
 extern const struct cmd cmds_disk[];
 extern const struct cmd cmds_nic[];
 extern const struct cmd cmds_snapshot[];
@@ -51,6 +52,7 @@ static const struct cmd *const areas[] = {
 	cmds_mem,
 	cmds_memhp,
 	cmds_heartbeat,
+	cmds_agent,
 	cmds_disk,
 	cmds_nic,
 	cmds_snapshot,

@@ -702,6 +702,19 @@ fn_wait(struct vi *v, const struct viflag *f, const char *val)
 	return 0;
 }
 
+/*
+ * --channel: the guest agent's port (virt-install's
+ * "unix,target.type=virtio,name=org.qemu.guest_agent.0") is guest-agent:
+ * on; anything else is the channel key's (heartbeat).
+ */
+static int
+fn_channel(struct vi *v, const struct viflag *f, const char *val)
+{
+	if (strstr(val, "name=org.qemu.guest_agent.0") != NULL)
+		return set_key(v, "guest-agent", "on", 0);
+	return fn_key(v, f, val);
+}
+
 /* A definition key given as --KEY (qlaunch.conf(5)'s, dashes or not). */
 static int
 fn_defkey(struct vi *v, const struct viflag *f, const char *val)
@@ -748,7 +761,8 @@ static const struct viflag flags[] = {
 	VALUE("boot",		0,   fn_boot,		"boot"),
 	VALUE("events",		0,   fn_events,		NULL),
 	VALUE("memballoon",	0,   fn_memballoon,	"balloon"),
-	VALUE("channel",	0,   fn_key,		"channel"),
+	VALUE("channel",	0,   fn_channel,	"channel"),
+	VALUE("guest-agent",	0,   fn_key,		"guest-agent"),
 	VALUE("qemu-commandline", 0, fn_qemu_commandline, "qemu-arg"),
 	VALUE("qemu-arg",	0,   fn_key_repeat,	"qemu-arg"),
 	VALUE("os-variant",	0,   fn_os_variant,	NULL),

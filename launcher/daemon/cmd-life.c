@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 
+#include "agent.h"
 #include "dispatch.h"
 #include "jget.h"
 #include "names.h"
@@ -30,6 +31,8 @@ struct shutdown_wait {
 	struct req	*r;
 	int		 seconds;
 	int		 force;
+	struct vm	*vm;		/* --mode agent: waits after the call */
+	int		 wait;
 };
 
 static void
@@ -60,7 +63,27 @@ shutdown_waited(struct vm *vm, void *arg, int ok, const char *err)
 	free(sw);
 }
 
-/* {"wait": SECONDS, "force": bool, "mode": "acpi"} */
+/* guest-shutdown is written: the rest as after the power button */
+static void
+agent_shutdown_sent(void *arg, struct json_object *ret, const char *class,
+    const char *desc)
+{
+	struct shutdown_wait *sw = arg;
+
+	(void)ret;
+	if (class != NULL) {
+		req_error(sw->r, strcmp(class, AGENT_ERR_TIMEOUT) == 0 ?
+		    ERR_TIMEOUT : ERR_GENERIC, "guest agent: %s", desc);
+		free(sw);
+	} else if (sw->wait)
+		vm_wait(sw->vm, 1, sw->seconds * 1000, shutdown_waited, sw);
+	else {
+		req_return(sw->r, NULL);
+		free(sw);
+	}
+}
+
+/* {"wait": SECONDS, "force": bool, "mode": "acpi" | "agent"} */
 static void
 d_shutdown(struct req *r, struct vm *vm)
 {
@@ -74,13 +97,31 @@ d_shutdown(struct req *r, struct vm *vm)
 		    "(0 to %d)", MAX_WAIT_S);
 		return;
 	}
-	if (mode != NULL && strcmp(mode, "acpi") != 0) {
+	if (mode != NULL && strcmp(mode, "acpi") != 0 &&
+	    strcmp(mode, "agent") != 0) {
 		req_error(r, ERR_GENERIC, "mode: '%s' is not supported; the "
-		    "only mode is acpi", mode);
+		    "modes are acpi and agent", mode);
 		return;
 	}
 	if (req_bool(r, "force") && rw != 0) {
 		req_error(r, ERR_GENERIC, "force: needs wait");
+		return;
+	}
+	if (mode != NULL && strcmp(mode, "agent") == 0) {
+		struct shutdown_wait *sw = xcalloc(1, sizeof(*sw));
+		struct json_object *a = json_object_new_object();
+		sw->r = r;
+		sw->vm = vm;
+		sw->wait = rw == 0;
+		sw->seconds = (int)wait;
+		sw->force = req_bool(r, "force");
+		json_object_object_add(a, "mode",
+		    json_object_new_string("powerdown"));
+		if (agent_call(r->d, vm, "guest-shutdown", a, AGENT_TIMEOUT_MS,
+		    1, agent_shutdown_sent, sw, err, sizeof(err)) == -1) {
+			req_error(r, ERR_GENERIC, "%s", err);
+			free(sw);
+		}
 		return;
 	}
 	if (vm_shutdown(vm, err, sizeof(err)) == -1) {
@@ -112,18 +153,40 @@ d_destroy(struct req *r, struct vm *vm)
 }
 
 static void
+agent_reboot_sent(void *arg, struct json_object *ret, const char *class,
+    const char *desc)
+{
+	(void)ret;
+	if (class != NULL)
+		req_error(arg, ERR_GENERIC, "guest agent: %s", desc);
+	else
+		req_return(arg, NULL);
+}
+
+static void
 d_reboot(struct req *r, struct vm *vm)
 {
 	const char *mode = req_str(r, "mode");
+	char err[512];
 
-	if (mode != NULL && strcmp(mode, "acpi") != 0) {
+	if (mode != NULL && strcmp(mode, "acpi") != 0 &&
+	    strcmp(mode, "agent") != 0) {
 		req_error(r, ERR_GENERIC, "mode: '%s' is not supported; the "
-		    "only mode is acpi", mode);
+		    "modes are acpi and agent", mode);
 		return;
 	}
 	if (vm->state != VM_RUNNING) {
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s; only a running "
 		    "VM can reboot", vm->name, vm_state_name(vm->state));
+		return;
+	}
+	if (mode != NULL && strcmp(mode, "agent") == 0) {
+		/* the guest reboots itself: QEMU sees a reset */
+		struct json_object *a = json_object_new_object();
+		json_object_object_add(a, "mode", json_object_new_string("reboot"));
+		if (agent_call(r->d, vm, "guest-shutdown", a, AGENT_TIMEOUT_MS,
+		    1, agent_reboot_sent, r, err, sizeof(err)) == -1)
+			req_error(r, ERR_GENERIC, "%s", err);
 		return;
 	}
 	/* ACPI power button; the SHUTDOWN that follows becomes a reset */

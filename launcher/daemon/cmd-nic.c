@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "agent.h"
 #include "change.h"
 #include "daemon.h"
 #include "dispatch.h"
@@ -178,9 +179,10 @@ add_addr(struct json_object *addrs, const char *ip, int family,
 }
 
 /*
- * {"source": "lease" | "arp" | null (both)}: each NIC with the addresses
- * the host knows for its MAC, from its network's DHCP leases and from
- * the neighbour table of its bridge.
+ * {"source": "lease" | "arp" | null (both) | "agent"}: each NIC with the
+ * addresses the host knows for its MAC, from its network's DHCP leases
+ * and from the neighbour table of its bridge; or (agent) each of the
+ * guest's interfaces as its guest agent tells.
  */
 static void
 d_ifaddr(struct req *r, struct vm *vm)
@@ -193,8 +195,14 @@ d_ifaddr(struct req *r, struct vm *vm)
 	struct hostnet *h = NULL;
 	char err[256], mac[MAC_STR_LEN];
 
+	if (src != NULL && strcmp(src, "agent") == 0) {
+		json_object_put(arr);
+		agent_ifaddr(r, vm);	/* the guest's own view */
+		return;
+	}
 	if (src != NULL && !arp && !lease) {
-		req_error(r, ERR_GENERIC, "source '%s' is not lease or arp", src);
+		req_error(r, ERR_GENERIC, "source '%s' is not lease, arp or "
+		    "agent", src);
 		json_object_put(arr);
 		return;
 	}

@@ -47,6 +47,7 @@
 #include "qmp.h"
 #include "req.h"
 #include "snapstore.h"
+#include "snapfreeze.h"
 #include "snapop.h"
 #include "storage.h"
 #include "util.h"
@@ -449,6 +450,9 @@ snap_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 
 	vm_job_untrack(s->vm, s->job);
 	snap_poll_stop(s);
+	if (s->frozen)
+		snapthaw(s->r->d, s->vm);	/* done or not */
+	s->frozen = 0;
 	if (ok)
 		snap_finish(s);
 	else {
@@ -560,6 +564,25 @@ overlay_job(struct snap *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The guest's file systems frozen (or not: no agent): the live part. */
+static void
+overlay_frozen(void *arg, int frozen)
+{
+	struct snap *s = arg;
+	char err[1024];
+
+	s->frozen = frozen;
+	if (vm_qmp(s->vm) == NULL)
+		snprintf(err, sizeof(err), "VM '%s' stopped", s->vm->name);
+	else if (overlay_job(s, err, sizeof(err)) == 0)
+		return;
+	if (s->frozen)
+		snapthaw(s->r->d, s->vm);
+	storage_undo(&s->made);
+	req_error(s->r, ERR_GENERIC, "%s", err);
+	snap_free(s);
+}
+
 /* Internal, shut off: qemu-img snapshot -c on each disk, undone on error. */
 static int
 offline_create(struct snap *s, char *err, size_t errlen)
@@ -641,10 +664,11 @@ d_snapshot_create(struct req *r, struct vm *vm)
 
 	if (disk_only) {
 		if (make_overlays(s, live ? vm->def : vm_persistent(vm), disks,
-		    err, sizeof(err)) == -1 ||
-		    (live && overlay_job(s, err, sizeof(err)) == -1))
+		    err, sizeof(err)) == -1)
 			goto fail;
-		if (!live) {
+		if (live)
+			snapfreeze(r->d, vm, overlay_frozen, s);
+		else {
 			created(s);
 			snap_free(s);
 		}

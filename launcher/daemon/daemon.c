@@ -1,6 +1,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "daemon.h"
 #include "emudata.h"
 #include "hostnet.h"
@@ -22,6 +23,7 @@ daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
 void
 daemon_fini(struct daemon *d)
 {
+	agent_fini(d);
 	hn_close(d->hostnet);
 	d->hostnet = NULL;
 	emudata_free(d->emudata);

@@ -19,6 +19,7 @@ struct sink;
 struct control;
 struct network;
 struct heartbeats;
+struct agents;
 struct migration;
 struct emudata;
 struct statpoll;
@@ -45,6 +46,7 @@ struct daemon {
 	/* the bound on each qemu-img step of storage.c; 0: qemu-img's own */
 	int			 img_step_ms;
 	struct heartbeats	*heartbeats;	/* heartbeat.c, when reading */
+	struct agents		*agents;	/* agent.c, once used */
 	/* migrations under way, in and out (migrate.h) */
 	TAILQ_HEAD(miglist, migration) migs;
 	struct emudata		*emudata;	/* emudata.c: -L probes */

@@ -12,6 +12,7 @@ extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
     dcmds_migstats[], dcmds_migpost[], dcmds_dirtyrate[], dcmds_migoff[];
 extern const struct dcmd dcmds_memhp[];	/* cmd-memhp.c */
 extern const struct dcmd dcmds_stats[];	/* cmd-stats.c */
+extern const struct dcmd dcmds_agent[];	/* cmd-agent.c */
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -36,6 +37,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_dirtyrate,
 	dcmds_migoff,
 	dcmds_stats,
+	dcmds_agent,
 	dcmds_qmp,
 };
 

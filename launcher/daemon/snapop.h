@@ -55,6 +55,8 @@ struct snap {
 	int64_t			 pollid;
 	int			 pct;		/* last sent, -1 none */
 	struct json_object	*deldisks;	/* {"target", "how"} still to do */
+	int			 frozen;	/* the guest's file systems
+						   (snapfreeze.h) */
 };
 
 struct snap	*snap_new(struct req *, struct vm *, enum snap_op,

@@ -27,6 +27,7 @@ vmpaths_init(struct vmpaths *p, const char *runroot, const char *name,
 		return -1;
 	}
 	snprintf(p->heartbeat, sizeof(p->heartbeat), "%s/hb.sock", p->qdir);
+	snprintf(p->agent, sizeof(p->agent), "%s/qga.sock", p->qdir);
 	snprintf(p->log, sizeof(p->log), "%s/console.log", p->qdir);
 	snprintf(p->pid, sizeof(p->pid), "%s/qemu.pid", p->qdir);
 	snprintf(p->state, sizeof(p->state), "%s/state.json", p->dir);

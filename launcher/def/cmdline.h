@@ -24,6 +24,7 @@ struct vmpaths {
 	char	console[108];
 	char	heartbeat[108];	/* channel: heartbeat's socket, hb.sock:
 				   shorter than console's */
+	char	agent[108];	/* guest-agent: on, qga.sock */
 	char	log[PATH_MAX];	/* everything the guest wrote on ttyS0 */
 	char	pid[PATH_MAX];
 	char	state[PATH_MAX];/* what the supervisor knows, for re-adoption */

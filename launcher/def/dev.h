@@ -33,6 +33,7 @@ struct devfacts {
 					   with a medium; 0: none */
 	int		 heartbeat;	/* channel: heartbeat, on
 					   vmpaths.heartbeat */
+	int		 agent;		/* guest-agent: on, vmpaths.agent */
 };
 
 struct devkind {

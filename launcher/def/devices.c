@@ -17,6 +17,7 @@ extern const struct devkind devkind_disk;	/* dev-disk.c */
 extern const struct devkind devkind_nic;	/* dev-nic.c */
 extern const struct devkind devkind_balloon;	/* dev-balloon.c */
 extern const struct devkind devkind_channel;	/* dev-channel.c */
+extern const struct devkind devkind_agent;	/* dev-agent.c */
 extern const struct devkind devkind_memback;	/* memback.c */
 extern const struct devkind devkind_numa;	/* dev-numa.c */
 extern const struct devkind devkind_dimm;	/* dev-dimm.c */
@@ -41,6 +42,7 @@ const struct devkind *const devkinds[] = {
 	&devkind_nic,
 	&devkind_balloon,
 	&devkind_channel,
+	&devkind_agent,		/* on the channel's controller */
 	&devkind_memback,
 	&devkind_numa,
 	&devkind_dimm,

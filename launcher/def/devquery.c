@@ -32,6 +32,15 @@ vmdef_has_serial(const struct vmdef *d)
 }
 
 int
+vmdef_has_agent(const struct vmdef *d)
+{
+	struct devfacts f;
+
+	dev_walk(d, &f, NULL, NULL);
+	return f.agent;
+}
+
+int
 vmdef_has_heartbeat(const struct vmdef *d)
 {
 	struct devfacts f;

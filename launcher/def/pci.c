@@ -35,7 +35,7 @@ static const struct {
 	{ "scsi0",	4, 2, 0, 0 },
 	{ "sata0",	5, 0, 0, 0 },
 	{ "balloon0",	6, 3, 0, 0 },
-	{ "vserial0",	30, 30, 1, 1 },	/* channel: heartbeat */
+	{ "vserial0",	30, 30, 1, 1 },	/* channel: heartbeat, guest-agent */
 };
 #define NFIXED	(sizeof(fixed) / sizeof(fixed[0]))
 #define PC_FIRST	2	/* 0: host bridge, 1: PIIX3 */

@@ -125,6 +125,8 @@ int		 vmdef_has_balloon(const struct vmdef *);
 int		 vmdef_has_serial(const struct vmdef *);
 /* channel: heartbeat, a socket at vmpaths.heartbeat */
 int		 vmdef_has_heartbeat(const struct vmdef *);
+/* guest-agent: on, a socket at vmpaths.agent */
+int		 vmdef_has_agent(const struct vmdef *);
 /*
  * The VNC display's settings; 0, or -1 when the VM has none.  The strings
  * belong to the definition.

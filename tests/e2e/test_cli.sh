@@ -359,10 +359,10 @@ t_send_key_errors() {
 }
 
 t_lifecycle_flags() {
-	one_line_error "shutdown: mode 'agent' is not supported; the only mode is acpi" \
-	    q shutdown ln1 --mode agent
+	one_line_error "shutdown: mode 'initctl' is not supported; the modes are acpi and agent" \
+	    q shutdown ln1 --mode initctl
 	one_line_error "shutdown: mode 'signal' is not supported" q shutdown ln1 --mode acpi,signal
-	one_line_error "reboot: mode 'initctl' is not supported; the only mode is acpi" \
+	one_line_error "reboot: mode 'initctl' is not supported; the modes are acpi and agent" \
 	    q reboot ln1 --mode initctl
 	exit_status 2 q shutdown ln1 --force
 	grep -q "qlaunch shutdown: --force needs --wait" "$T/err" || fail "$(cat "$T/err")"

@@ -424,8 +424,11 @@ test_shutdown_ignored(void **state)
 	assert_int_equal(vm->state, VM_RUNNING);
 	assert_string_equal(vm->reason,
 	    "the guest ignored a shutdown request for 1 s");
+	request(f, "shutdown", "{\"name\": \"t1\", \"mode\": \"signal\"}");
+	expect_error(f, "GenericError", "the modes are acpi and agent", 0);
 	request(f, "shutdown", "{\"name\": \"t1\", \"mode\": \"agent\"}");
-	expect_error(f, "GenericError", "the only mode is acpi", 0);
+	expect_error(f, "GenericError", "has no guest agent channel "
+	    "(guest-agent: on)", 0);
 	fx_free(f);
 }
 

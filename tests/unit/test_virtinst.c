@@ -110,6 +110,14 @@ test_forms(void **state)
 	    "\"balloon\":\"off\"}");
 	assert_false(vi.start);
 	virtinst_free(&vi);
+
+	/* the guest agent's channel, as virt-install spells it */
+	assert_int_equal(parse(&vi, "g1", "--channel",
+	    "unix,target.type=virtio,name=org.qemu.guest_agent.0",
+	    "--channel", "heartbeat", NULL), VI_OK);
+	assert_string_equal(js(vi.settings), "{\"guest-agent\":\"on\","
+	    "\"channel\":\"heartbeat\"}");
+	virtinst_free(&vi);
 }
 
 /* virt-install's spellings of values, turned into the definition's. */

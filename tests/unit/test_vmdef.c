@@ -282,6 +282,8 @@ test_errors(void **state)
 		{ "name: a\nballoon: maybe\n", "vm.conf:2: balloon: 'maybe' is not yes or no" },
 		{ "name: a\nchannel: agent\n", "vm.conf:2: channel: 'agent' is not heartbeat (the only channel there is)" },
 		{ "name: a\nchannel: unix,target_type=virtio,name=org.qemu.guest_agent.0\n", "vm.conf:2: channel: 'unix,target_type=virtio,name=org.qemu.guest_agent.0' is not heartbeat (the only channel there is)" },
+		{ "name: a\nguest-agent: maybe\n", "vm.conf:2: guest-agent: 'maybe' is not on or off" },
+		{ "name: a\nguest-agent: on\nguest-agent: off\n", "vm.conf:3: guest-agent: given twice" },
 		{ "name: a\nchannel: heartbeat,name=x\n", "vm.conf:2: channel: 'heartbeat,name=x' is not heartbeat (the only channel there is)" },
 		{ "name: a\nchannel:\n", "vm.conf:2: channel: empty value" },
 		{ "name: a\nchannel: heartbeat\nchannel: heartbeat\n", "vm.conf:3: channel: given twice" },
