@@ -9,7 +9,8 @@ extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
     dcmds_console[], dcmds_mem[], dcmds_display[], dcmds_qmp[], dcmds_disk[],
     dcmds_snapshot[], dcmds_save[], dcmds_clone[], dcmds_nic[], dcmds_net[],
     dcmds_iface[], dcmds_heartbeat[], dcmds_migrate[], dcmds_migin[],
-    dcmds_migstats[], dcmds_migpost[], dcmds_dirtyrate[], dcmds_migoff[];
+    dcmds_migstats[], dcmds_migpost[], dcmds_dirtyrate[], dcmds_migoff[],
+    dcmds_cpu[];
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -17,6 +18,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_read,
 	dcmds_console,
 	dcmds_mem,
+	dcmds_cpu,
 	dcmds_display,
 	dcmds_disk,
 	dcmds_nic,

@@ -122,6 +122,25 @@ out:
 }
 
 char *
+corekey_vcpus_value(const struct vmdef *d)
+{
+	char *b = NULL;
+
+	bprintf(&b, "%u", d->vcpus);
+	if (d->maxvcpus)
+		bprintf(&b, ",maxvcpus=%u", d->maxvcpus);
+	if (d->sockets)
+		bprintf(&b, ",sockets=%u", d->sockets);
+	if (d->dies)
+		bprintf(&b, ",dies=%u", d->dies);
+	if (d->cores)
+		bprintf(&b, ",cores=%u", d->cores);
+	if (d->threads)
+		bprintf(&b, ",threads=%u", d->threads);
+	return b;
+}
+
+char *
 cpu_model_arg(const struct vmdef *d, enum accel accel)
 {
 	const char *def = accel == ACCEL_KVM ? "host" : "max";

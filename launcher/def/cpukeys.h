@@ -19,6 +19,8 @@ struct json_object;
 int	 corekey_cpu(struct vmdef *, const char *, char *, size_t);
 int	 corekey_cputune(struct vmdef *, const char *, char *, size_t);
 int	 corekey_vcpudev(struct vmdef *, const char *, char *, size_t);
+/* The canonical value of the vcpus key; malloc'd. */
+char	*corekey_vcpus_value(const struct vmdef *);
 /* -cpu's value: the model (host-model resolved for accel) and features. */
 char	*cpu_model_arg(const struct vmdef *, enum accel);
 /* A hot-plugged vCPU line as the -device / device_add object. */

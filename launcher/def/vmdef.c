@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "corekeys.h"
+#include "cpukeys.h"
 #include "defutil.h"
 #include "dev.h"
 #include "parse.h"
@@ -493,18 +494,9 @@ vmdef_print(const struct vmdef *d)
 	char *mem = corekey_memory_value(d);
 	bprintf(&b, "memory: %s\n", mem);
 	free(mem);
-	bprintf(&b, "vcpus: %u", d->vcpus);
-	if (d->maxvcpus)
-		bprintf(&b, ",maxvcpus=%u", d->maxvcpus);
-	if (d->sockets)
-		bprintf(&b, ",sockets=%u", d->sockets);
-	if (d->dies)
-		bprintf(&b, ",dies=%u", d->dies);
-	if (d->cores)
-		bprintf(&b, ",cores=%u", d->cores);
-	if (d->threads)
-		bprintf(&b, ",threads=%u", d->threads);
-	bprintf(&b, "\n");
+	char *vc = corekey_vcpus_value(d);
+	bprintf(&b, "vcpus: %s\n", vc);
+	free(vc);
 	if (d->cpu != NULL)
 		bprintf(&b, "cpu: %s\n", d->cpu);
 	if (d->cputune != NULL)
