@@ -91,4 +91,20 @@ t_vcpupin() {
 	[ -n "$tid1" ] && [ "$(allowed "$pid" "$tid1")" = 0 ] || fail "vCPU 1: $(allowed "$pid" "$tid1")"
 }
 
-run_tests setvcpus_live setvcpus_config vcpupin
+# a hot-plugged vCPU is a device with its id in the restored QEMU too
+t_save_restore() {
+	cpu_guest c2 --vcpus 1,maxvcpus=2 --start
+	wait_ready c2
+	q setvcpus c2 2 --live
+	wait_gval c2 'cat /sys/devices/system/cpu/online' 0-1
+	q save c2 "$T/c2.save" >/dev/null
+	q restore "$T/c2.save" >/dev/null
+	wait_state c2 running
+	[ "$(online c2)" = 0-1 ] || fail "after restore: $(online c2)"
+	# and it can be unplugged there, by its id
+	q setvcpus c2 1 --live
+	wait_gval c2 'cat /sys/devices/system/cpu/online' 0
+	q destroy c2 >/dev/null
+}
+
+run_tests setvcpus_live setvcpus_config vcpupin save_restore
