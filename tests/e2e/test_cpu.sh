@@ -107,4 +107,28 @@ t_save_restore() {
 	q destroy c2 >/dev/null
 }
 
-run_tests setvcpus_live setvcpus_config vcpupin save_restore
+# migration to a second supervisor: the destination's QEMU has the
+# hot-plugged vCPU as a device (it runs, and unplugs by its id there) and
+# the pinning of the running definition
+t_migrate() {
+	need_root "migration between two supervisors" || return 0
+	BSOCK=$T/b.sock
+	mkdir -p "$T/stateB"
+	start_daemon "$T/stateB" "$BSOCK" || fail "B did not start"
+	cpu_guest c3 --vcpus 1,maxvcpus=2 --start
+	wait_ready c3
+	q setvcpus c3 2 --live
+	wait_gval c3 'cat /sys/devices/system/cpu/online' 0-1
+	q vcpupin c3 1 0 --live
+	q migrate c3 "unix:$BSOCK" >/dev/null 2>"$T/err" || fail "migrate: $(cat "$T/err")"
+	[ "$(QLAUNCH_SOCKET=$BSOCK q state c3)" = running ] || fail "B: $(QLAUNCH_SOCKET=$BSOCK q state --reason c3)"
+	[ "$(QLAUNCH_SOCKET=$BSOCK online c3)" = 0-1 ] || fail "on B: $(QLAUNCH_SOCKET=$BSOCK online c3)"
+	pid=$(QLAUNCH_SOCKET=$BSOCK vm_pid c3)
+	tid=$(QLAUNCH_SOCKET=$BSOCK vcpu_tid c3 1)
+	[ -n "$tid" ] && [ "$(allowed "$pid" "$tid")" = 0 ] || fail "B's vCPU 1: '$tid' $(allowed "$pid" "$tid")"
+	QLAUNCH_SOCKET=$BSOCK q setvcpus c3 1 --live
+	QLAUNCH_SOCKET=$BSOCK wait_gval c3 'cat /sys/devices/system/cpu/online' 0
+	QLAUNCH_SOCKET=$BSOCK q destroy c3 >/dev/null
+}
+
+run_tests setvcpus_live setvcpus_config vcpupin save_restore migrate
