@@ -21,7 +21,7 @@ extern const struct cmd cmds_life[];
 extern const struct cmd cmds_read[];
 extern const struct cmd cmds_console[];
 extern const struct cmd cmds_mem[];
-extern const struct cmd cmds_cpu[];
+extern const struct cmd cmds_cpu[];	/* cmd-cpu.c */
 extern const struct cmd cmds_heartbeat[];
 extern const struct cmd cmds_disk[];
 extern const struct cmd cmds_nic[];
@@ -48,9 +48,9 @@ static const struct cmd *const areas[] = {
 	cmds_read,
 	cmds_console,
 	cmds_mem,
-	cmds_cpu,
 	cmds_heartbeat,
 	cmds_disk,
+	cmds_cpu,
 	cmds_nic,
 	cmds_snapshot,
 	cmds_save,

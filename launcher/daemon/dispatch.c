@@ -5,12 +5,12 @@
 #include "req.h"
 #include "vm.h"
 
+extern const struct dcmd dcmds_cpu[];	/* cmd-cpu.c */
 extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
     dcmds_console[], dcmds_mem[], dcmds_display[], dcmds_qmp[], dcmds_disk[],
     dcmds_snapshot[], dcmds_save[], dcmds_clone[], dcmds_nic[], dcmds_net[],
     dcmds_iface[], dcmds_heartbeat[], dcmds_migrate[], dcmds_migin[],
-    dcmds_migstats[], dcmds_migpost[], dcmds_dirtyrate[], dcmds_migoff[],
-    dcmds_cpu[];
+    dcmds_migstats[], dcmds_migpost[], dcmds_dirtyrate[], dcmds_migoff[];
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -18,10 +18,10 @@ static const struct dcmd *const areas[] = {
 	dcmds_read,
 	dcmds_console,
 	dcmds_mem,
-	dcmds_cpu,
 	dcmds_display,
 	dcmds_disk,
 	dcmds_nic,
+	dcmds_cpu,
 	dcmds_snapshot,
 	dcmds_save,
 	dcmds_clone,
