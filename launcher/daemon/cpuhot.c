@@ -396,6 +396,10 @@ poll_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 static void
 unplug_poll(struct setvcpus *s)
 {
+	if (vm_qmp(s->c->vm) == NULL) {
+		unplug_end(s, ERR_DISCONNECTED, "QEMU went away", 0);
+		return;
+	}
 	s->job = job_new(s->c->r->d->base, vm_qmp(s->c->vm), "setvcpus",
 	    SETVCPUS_QUERY_MS, poll_done, s);
 	job_step(s->job, "query-hotpluggable-cpus", NULL, gone_check, s);
