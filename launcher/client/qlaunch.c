@@ -21,6 +21,7 @@ extern const struct cmd cmds_life[];
 extern const struct cmd cmds_read[];
 extern const struct cmd cmds_console[];
 extern const struct cmd cmds_mem[];
+extern const struct cmd cmds_cpu[];	/* cmd-cpu.c */
 extern const struct cmd cmds_heartbeat[];
 extern const struct cmd cmds_agent[];
 extern const struct cmd cmds_disk[];
@@ -54,6 +55,7 @@ static const struct cmd *const areas[] = {
 	cmds_heartbeat,
 	cmds_agent,
 	cmds_disk,
+	cmds_cpu,
 	cmds_nic,
 	cmds_snapshot,
 	cmds_save,

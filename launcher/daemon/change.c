@@ -73,6 +73,8 @@ change_finish(struct change *c)
 		c->live = NULL;
 		if (c->adds)
 			vm_note_hotplug(c->vm);
+		if (c->after_live != NULL)
+			c->after_live(c->vm);
 		/* the disks' node names, and that a device came */
 		vm_write_runstate(c->vm);
 	}

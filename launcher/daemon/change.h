@@ -35,6 +35,8 @@ struct change {
 	/* descriptors the live steps pass (getfd), in the order of those */
 	int			*fds;
 	size_t			 nfds;
+	/* the live part was taken (setvcpus: pin the new vCPUs) */
+	void			(*after_live)(struct vm *);
 };
 
 /* virsh's scope; a live change needs QEMU to take commands (answers). */

@@ -5,6 +5,7 @@
 #include "req.h"
 #include "vm.h"
 
+extern const struct dcmd dcmds_cpu[];	/* cmd-cpu.c */
 extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
     dcmds_console[], dcmds_mem[], dcmds_display[], dcmds_qmp[], dcmds_disk[],
     dcmds_snapshot[], dcmds_save[], dcmds_clone[], dcmds_nic[], dcmds_net[],
@@ -24,6 +25,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_display,
 	dcmds_disk,
 	dcmds_nic,
+	dcmds_cpu,
 	dcmds_snapshot,
 	dcmds_save,
 	dcmds_clone,

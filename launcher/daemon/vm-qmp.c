@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "cpupin.h"
 #include "daemon.h"
 #include "events.h"
 #include "jget.h"
@@ -175,6 +176,7 @@ vm_qmp_ready_cb(void *arg, struct qmp *q)
 	struct json_object *cmds = vmdef_runtime_qmp(vm->def);
 	job_steps_from(j, cmds);
 	json_object_put(cmds);
+	cpupin_start_step(j, vm);
 	if (have_vnc)
 		job_step(j, "query-vnc", NULL, vnc_port_check, vm);
 	if (!vm->paused_start)

@@ -7,6 +7,7 @@
 
 #include "cmdline.h"
 #include "corekeys.h"
+#include "cpukeys.h"
 #include "defutil.h"
 #include "dev.h"
 #include "pci.h"
@@ -227,8 +228,9 @@ cmdline_build_uri(const struct vmdef *d, const struct vmpaths *p,
 	argv_addf(a, "%s%s%s", accel_name(accel), d->accel_opts ? "," : "",
 	    d->accel_opts ? d->accel_opts : "");
 	argv_add(a, "-cpu");
-	argv_add(a, d->cpu != NULL ? d->cpu : accel == ACCEL_KVM ? "host" :
-	    "max");
+	char *model = cpu_model_arg(d, accel);
+	argv_add(a, model);
+	free(model);
 	argv_add(a, "-m");
 	if (d->maxmem_mib)
 		argv_addf(a, "%lluM,slots=%u,maxmem=%lluM",
@@ -237,13 +239,18 @@ cmdline_build_uri(const struct vmdef *d, const struct vmpaths *p,
 	else
 		argv_addf(a, "%llu", (unsigned long long)d->memory_mib);
 	char smp[128];
-	int n = snprintf(smp, sizeof(smp), "%u", d->vcpus);
+	/* hot-plugged vCPUs come as devices, after the others */
+	int n = snprintf(smp, sizeof(smp), "%u", d->vcpus -
+	    (unsigned)d->ncpudevs);
 	if (d->maxvcpus)
 		n += snprintf(smp + n, sizeof(smp) - (size_t)n, ",maxcpus=%u",
 		    d->maxvcpus);
 	if (d->sockets)
 		n += snprintf(smp + n, sizeof(smp) - (size_t)n, ",sockets=%u",
 		    d->sockets);
+	if (d->dies)
+		n += snprintf(smp + n, sizeof(smp) - (size_t)n, ",dies=%u",
+		    d->dies);
 	if (d->cores)
 		n += snprintf(smp + n, sizeof(smp) - (size_t)n, ",cores=%u",
 		    d->cores);
@@ -252,6 +259,13 @@ cmdline_build_uri(const struct vmdef *d, const struct vmpaths *p,
 		    d->threads);
 	argv_add(a, "-smp");
 	argv_add(a, smp);
+	for (size_t i = 0; i < d->ncpudevs; i++) {
+		struct json_object *o = cpu_dev_json(d->cpudevs[i]);
+		argv_add(a, "-device");
+		argv_add(a, json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	}
 
 	/* QMP, pidfile, console: all in the runtime directory */
 	argv_add(a, "-chardev");

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "corekeys.h"
+#include "cpukeys.h"
 #include "defutil.h"
 #include "dev.h"
 #include "pci.h"
@@ -205,7 +206,7 @@ static int
 k_vcpus(struct vmdef *d, const char *v, char *err, size_t errlen)
 {
 	struct props p;
-	unsigned n = 0, max = 0, so = 0, co = 0, th = 0;
+	unsigned n = 0, max = 0, so = 0, co = 0, th = 0, di = 0;
 	const char *s;
 	int r = -1;
 
@@ -220,6 +221,8 @@ k_vcpus(struct vmdef *d, const char *v, char *err, size_t errlen)
 	    def_uint("maxvcpus", s, 1, MAX_VCPUS, &max, err, errlen) == -1) ||
 	    ((s = props_get(&p, "sockets")) != NULL &&
 	    def_uint("sockets", s, 1, MAX_VCPUS, &so, err, errlen) == -1) ||
+	    ((s = props_get(&p, "dies")) != NULL &&
+	    def_uint("dies", s, 1, MAX_VCPUS, &di, err, errlen) == -1) ||
 	    ((s = props_get(&p, "cores")) != NULL &&
 	    def_uint("cores", s, 1, MAX_VCPUS, &co, err, errlen) == -1) ||
 	    ((s = props_get(&p, "threads")) != NULL &&
@@ -233,39 +236,13 @@ k_vcpus(struct vmdef *d, const char *v, char *err, size_t errlen)
 	d->vcpus = n;
 	d->maxvcpus = max;
 	d->sockets = so;
+	d->dies = di;
 	d->cores = co;
 	d->threads = th;
 	r = 0;
 out:
 	props_free(&p);
 	return r;
-}
-
-static int
-k_cpu(struct vmdef *d, const char *v, char *err, size_t errlen)
-{
-	struct props p;
-
-	if (props_parse(v, &p, err, errlen) == -1)
-		return -1;
-	const char *model = p.n > 0 && p.v[0].key == NULL ? p.v[0].val : NULL;
-	int ok = model != NULL && plain_token(model);
-	props_free(&p);
-	if (!ok)
-		return def_err(err, errlen, "'%s' does not start with a CPU model "
-		    "(host, max, Skylake-Server, ...)", v);
-	if (check_props_text(v, err, errlen) == -1)
-		return -1;
-	/* virt-install's names for the host CPU */
-	if (strncmp(v, "host-passthrough", 16) == 0 &&
-	    (v[16] == '\0' || v[16] == ',')) {
-		char *s = xasprintf("host%s", v + 16);
-		free(d->cpu);
-		d->cpu = s;
-		return 0;
-	}
-	set_str(&d->cpu, v);
-	return 0;
 }
 
 static int
@@ -540,7 +517,9 @@ const struct corekey corekeys[] = {
 	{ "description",	k_description,	0 },
 	{ "memory",		k_memory,	0 },
 	{ "vcpus",		k_vcpus,	0 },
-	{ "cpu",		k_cpu,		0 },
+	{ "cpu",		corekey_cpu,	0 },
+	{ "cputune",		corekey_cputune, 0 },
+	{ "vcpu-hotplugged",	corekey_vcpudev, 1 },
 	{ "machine",		k_machine,	0 },
 	{ "accel",		k_accel,	0 },
 	{ "kernel",		k_kernel,	0 },

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "corekeys.h"
+#include "cpukeys.h"
 #include "defutil.h"
 #include "dev.h"
 #include "parse.h"
@@ -44,6 +45,10 @@ vmdef_free(struct vmdef *d)
 		return;
 	free(d->description);
 	free(d->cpu);
+	free(d->cputune);
+	for (size_t i = 0; i < d->ncpudevs; i++)
+		free(d->cpudevs[i]);
+	free(d->cpudevs);
 	free(d->machine);
 	free(d->accel_opts);
 	free(d->kernel);
@@ -71,6 +76,10 @@ vmdef_dup(const struct vmdef *s)
 	*d = *s;
 	d->description = xstrdup_null(s->description);
 	d->cpu = xstrdup_null(s->cpu);
+	d->cputune = xstrdup_null(s->cputune);
+	d->cpudevs = s->ncpudevs ? xcalloc(s->ncpudevs, sizeof(char *)) : NULL;
+	for (size_t i = 0; i < s->ncpudevs; i++)
+		d->cpudevs[i] = xstrdup(s->cpudevs[i]);
 	d->machine = xstrdup_null(s->machine);
 	d->accel_opts = xstrdup_null(s->accel_opts);
 	d->kernel = xstrdup_null(s->kernel);
@@ -296,16 +305,23 @@ vmdef_check(struct vmdef *d, char *err, size_t errlen)
 	if (d->uuid[0] == '\0')
 		uuid_generate_str(d->uuid);
 	unsigned max = d->maxvcpus ? d->maxvcpus : d->vcpus;
-	if (d->sockets || d->cores || d->threads) {
+	if (d->sockets || d->cores || d->threads || d->dies) {
 		unsigned prod = (d->sockets ? d->sockets : 1) *
+		    (d->dies ? d->dies : 1) *
 		    (d->cores ? d->cores : 1) * (d->threads ? d->threads : 1);
+		const char *what = d->dies ? "sockets*dies*cores*threads" :
+		    "sockets*cores*threads";
 		if (d->sockets && d->cores && d->threads && prod != max)
-			return def_err(err, errlen, "vcpus: sockets*cores*threads "
-			    "= %u, but maxvcpus is %u", prod, max);
+			return def_err(err, errlen, "vcpus: %s = %u, but maxvcpus "
+			    "is %u", what, prod, max);
 		if (prod > max)
-			return def_err(err, errlen, "vcpus: sockets*cores*threads "
-			    "= %u is more than maxvcpus %u", prod, max);
+			return def_err(err, errlen, "vcpus: %s = %u is more than "
+			    "maxvcpus %u", what, prod, max);
 	}
+	if (d->ncpudevs >= d->vcpus)
+		return def_err(err, errlen, "vcpu-hotplugged: %zu lines, but "
+		    "vcpus is %u (vCPU 0 is never hot-plugged)", d->ncpudevs,
+		    d->vcpus);
 	if (d->initrd != NULL && d->kernel == NULL)
 		return def_err(err, errlen, "initrd: needs kernel");
 	if (d->append != NULL && d->kernel == NULL)
@@ -478,18 +494,15 @@ vmdef_print(const struct vmdef *d)
 	char *mem = corekey_memory_value(d);
 	bprintf(&b, "memory: %s\n", mem);
 	free(mem);
-	bprintf(&b, "vcpus: %u", d->vcpus);
-	if (d->maxvcpus)
-		bprintf(&b, ",maxvcpus=%u", d->maxvcpus);
-	if (d->sockets)
-		bprintf(&b, ",sockets=%u", d->sockets);
-	if (d->cores)
-		bprintf(&b, ",cores=%u", d->cores);
-	if (d->threads)
-		bprintf(&b, ",threads=%u", d->threads);
-	bprintf(&b, "\n");
+	char *vc = corekey_vcpus_value(d);
+	bprintf(&b, "vcpus: %s\n", vc);
+	free(vc);
 	if (d->cpu != NULL)
 		bprintf(&b, "cpu: %s\n", d->cpu);
+	if (d->cputune != NULL)
+		bprintf(&b, "cputune: %s\n", d->cputune);
+	for (size_t i = 0; i < d->ncpudevs; i++)
+		bprintf(&b, "vcpu-hotplugged: %s\n", d->cpudevs[i]);
 	bprintf(&b, "machine: %s\n", d->machine);
 	bprintf(&b, "accel: %s%s%s\n", accel_name(d->accel),
 	    d->accel_opts ? "," : "", d->accel_opts ? d->accel_opts : "");

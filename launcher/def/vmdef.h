@@ -31,6 +31,7 @@ struct vmdef {
 	unsigned	 vcpus;
 	unsigned	 maxvcpus;	/* 0: same as vcpus */
 	unsigned	 sockets, cores, threads;	/* 0: unset */
+	unsigned	 dies;		/* 0: unset */
 	char		*cpu;		/* NULL: host under KVM, max under TCG */
 	char		*machine;	/* type[,props] */
 	enum accel	 accel;
@@ -51,6 +52,11 @@ struct vmdef {
 	char		*emulator;
 	unsigned	 pcie_ports;	/* q35's root ports; 0: as many as the
 					   devices use, and spares (pci.h) */
+	char		*cputune;	/* vcpupinN=,emulatorpin= (cpukeys.c) */
+	/* the running VM's hot-plugged vCPUs (vcpu-hotplugged:), counted
+	   in vcpus: -smp has vcpus - ncpudevs, then one -device each */
+	char		**cpudevs;
+	size_t		 ncpudevs;
 	char		**qemu_args;
 	size_t		 nqemu_args;
 	char		*text;		/* the file as written; NULL: canonical */

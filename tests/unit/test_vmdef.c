@@ -17,6 +17,7 @@
 #include "props.h"
 #include "testutil.h"
 #include "util.h"
+#include "cpukeys.h"
 #include "vmdef.h"
 
 static void
@@ -265,6 +266,31 @@ test_errors(void **state)
 		{ "name: a\nvcpus: 2,maxvcpus=4,cores=8\n", "vm.conf: vcpus: sockets*cores*threads = 8 is more than maxvcpus 4" },
 		{ "name: a\ncpu: ,+vmx\n", "vm.conf:2: cpu: empty item in property list" },
 		{ "name: a\ncpu: +vmx\n", "vm.conf:2: cpu: '+vmx' does not start with a CPU model (host, max, Skylake-Server, ...)" },
+		{ "name: a\nvcpus: 2,dies=0\n", "vm.conf:2: vcpus: dies '0': too small (1 to 288)" },
+		{ "name: a\nvcpus: 2,dies=x\n", "vm.conf:2: vcpus: dies 'x': not a number (1 to 288)" },
+		{ "name: a\nvcpus: 2,maxvcpus=4,sockets=2,dies=2,cores=2,threads=1\n", "vm.conf: vcpus: sockets*dies*cores*threads = 8, but maxvcpus is 4" },
+		{ "name: a\nvcpus: 2,maxvcpus=4,dies=8\n", "vm.conf: vcpus: sockets*dies*cores*threads = 8 is more than maxvcpus 4" },
+		{ "name: a\ncpu: max,vmx\n", "vm.conf:2: cpu: 'vmx': a feature is +NAME or -NAME" },
+		{ "name: a\ncpu: max,+\n", "vm.conf:2: cpu: '+': a feature is +NAME or -NAME" },
+		{ "name: a\ncpu: max,+a/b\n", "vm.conf:2: cpu: '+a/b': a feature is +NAME or -NAME" },
+		{ "name: a\ncpu: max,require=a/b\n", "vm.conf:2: cpu: require='a/b': not a feature name" },
+		{ "name: a\ncpu: max,pmu=o/n\n", "vm.conf:2: cpu: 'pmu=o/n': not a CPU property" },
+		{ "name: a\ncpu: ma/x\n", "vm.conf:2: cpu: 'ma/x' does not start with a CPU model (host, max, Skylake-Server, ...)" },
+		{ "name: a\ncputune: vcpupin0\n", "vm.conf:2: cputune: 'vcpupin0' is not KEY=CPULIST" },
+		{ "name: a\ncputune: vcpupinx=1\n", "vm.conf:2: cputune: unknown item 'vcpupinx' (vcpupinN, emulatorpin)" },
+		{ "name: a\ncputune: vcpupin288=1\n", "vm.conf:2: cputune: unknown item 'vcpupin288' (vcpupinN, emulatorpin)" },
+		{ "name: a\ncputune: iothreadpin=1\n", "vm.conf:2: cputune: unknown item 'iothreadpin' (vcpupinN, emulatorpin)" },
+		{ "name: a\ncputune: vcpupin0=1-\n", "vm.conf:2: cputune: '1-' is not a CPU list (0-3,6)" },
+		{ "name: a\ncputune: vcpupin0=3-1\n", "vm.conf:2: cputune: '3-1' is not a CPU list (0-3,6)" },
+		{ "name: a\ncputune: emulatorpin=0,,x\n", "vm.conf:2: cputune: '0,x' is not a CPU list (0-3,6)" },
+		{ "name: a\ncputune: vcpupin0=1,vcpupin0=0\n", "vm.conf:2: cputune: 'vcpupin0' given twice" },
+		{ "name: a\ncputune: vcpupin0=99999\n", "vm.conf:2: cputune: '99999' is not a CPU list (0-3,6)" },
+		{ "name: a\nvcpu-hotplugged: cpu1,driver=max-x86_64-cpu\n", "vm.conf:2: vcpu-hotplugged: 'cpu1,driver=max-x86_64-cpu' does not start with an id vcpuN" },
+		{ "name: a\nvcpu-hotplugged: vcpu1\n", "vm.conf:2: vcpu-hotplugged: driver= (a CPU type) is needed" },
+		{ "name: a\nvcpu-hotplugged: vcpu1,driver=max-x86_64-cpu,core-id=-1\n", "vm.conf:2: vcpu-hotplugged: core-id '-1': not a plain number (0 to 288)" },
+		{ "name: a\nvcpu-hotplugged: vcpu1,driver=max-x86_64-cpu,node-id=0\n", "vm.conf:2: vcpu-hotplugged: unknown property 'node-id'" },
+		{ "name: a\nvcpus: 2,maxvcpus=3\nvcpu-hotplugged: vcpu1,driver=m\nvcpu-hotplugged: vcpu1,driver=m\n", "vm.conf:4: vcpu-hotplugged: vcpu1 given twice" },
+		{ "name: a\nvcpus: 1,maxvcpus=3\nvcpu-hotplugged: vcpu1,driver=m\n", "vm.conf: vcpu-hotplugged: 1 lines, but vcpus is 1 (vCPU 0 is never hot-plugged)" },
 		{ "name: a\nmachine: q 35\n", "vm.conf:2: machine: 'q 35' does not start with a machine type (pc, q35, microvm, ...)" },
 		{ "name: a\naccel: hvf\n", "vm.conf:2: accel: 'hvf' is not kvm, tcg or auto" },
 		{ "name: a\naccel: auto,tb-size=1\n", "vm.conf:2: accel: auto takes no properties; name kvm or tcg" },
@@ -1757,6 +1783,44 @@ test_disk_change_media(void **state)
 	vmdef_free(d);
 }
 
+/* cputune: canonical text, get and set; CPU lists both ways. */
+static void
+test_cputune(void **state)
+{
+	char err[256], buf[64];
+	cpu_set_t set;
+
+	(void)state;
+	struct vmdef *d = vmdef_parse("name: a\nvcpus: 2\n"
+	    "cputune: vcpupin1=1,emulatorpin=1,,0,vcpupin0=0-1\n", "vm.conf",
+	    err, sizeof(err));
+	assert_non_null(d);
+	assert_string_equal(d->cputune, "emulatorpin=0-1,vcpupin0=0-1,vcpupin1=1");
+	assert_string_equal(cputune_get(d, "vcpupin1", buf, sizeof(buf)), "1");
+	assert_null(cputune_get(d, "vcpupin5", buf, sizeof(buf)));
+	assert_int_equal(cputune_set(d, "vcpupin1", "0,1", err, sizeof(err)), 0);
+	assert_int_equal(cputune_set(d, "emulatorpin", NULL, err, sizeof(err)), 0);
+	assert_string_equal(d->cputune, "vcpupin0=0-1,vcpupin1=0-1");
+	assert_int_equal(cputune_set(d, "vcpupin1", "x", err, sizeof(err)), -1);
+	assert_string_equal(err, "'x' is not a CPU list (0-3,6)");
+	assert_string_equal(d->cputune, "vcpupin0=0-1,vcpupin1=0-1");
+	char *t = vmdef_print(d);
+	assert_non_null(strstr(t, "\ncputune: vcpupin0=0-1,vcpupin1=0-1\n"));
+	free(t);
+	vmdef_free(d);
+
+	assert_int_equal(cpulist_parse("0-2,5,7-8", &set, err, sizeof(err)), 0);
+	assert_int_equal(CPU_COUNT(&set), 6);
+	assert_string_equal(cpulist_format(&set, buf, sizeof(buf)), "0-2,5,7-8");
+	assert_int_equal(cpulist_parse("1,", &set, err, sizeof(err)), -1);
+	assert_int_equal(cpulist_parse("", &set, err, sizeof(err)), -1);
+	assert_string_equal(err, "empty CPU list");
+	CPU_ZERO(&set);
+	CPU_SET(CPU_SETSIZE - 1, &set);
+	assert_int_equal(cpulist_host_check(&set, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "the host has no CPU 1023 (it has "));
+}
+
 /* ---- golden command lines ---- */
 
 static char *
@@ -1955,6 +2019,7 @@ main(void)
 		cmocka_unit_test(test_disk_change_media),
 		cmocka_unit_test(test_pci_stable),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_cputune),
 		cmocka_unit_test(test_path_escaping),
 		cmocka_unit_test(test_rmtree),
 		cmocka_unit_test(test_text_kept),
