@@ -74,7 +74,7 @@ change_finish(struct change *c)
 		if (c->adds)
 			vm_note_hotplug(c->vm);
 		if (c->after_live != NULL)
-			c->after_live(c->vm);
+			c->after_live(c->vm, vm_qmp(c->vm));
 		/* the disks' node names, and that a device came */
 		vm_write_runstate(c->vm);
 	}

@@ -13,6 +13,7 @@
 
 struct job;
 struct json_object;
+struct qmp;
 struct req;
 struct vm;
 struct vmdef;
@@ -36,7 +37,7 @@ struct change {
 	int			*fds;
 	size_t			 nfds;
 	/* the live part was taken (setvcpus: pin the new vCPUs) */
-	void			(*after_live)(struct vm *);
+	void			(*after_live)(struct vm *, struct qmp *);
 };
 
 /* virsh's scope; a live change needs QEMU to take commands (answers). */

@@ -146,13 +146,13 @@ reapply_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 }
 
 void
-cpupin_reapply(struct vm *vm)
+cpupin_reapply(struct vm *vm, struct qmp *q)
 {
-	if (vm->def->cputune == NULL || vm_qmp(vm) == NULL)
+	if (vm->def->cputune == NULL || q == NULL)
 		return;
 	struct reapply *ra = xcalloc(1, sizeof(*ra));
 	ra->vm = vm;
-	ra->job = job_new(vm->d->base, vm_qmp(vm), "pinning", CPUPIN_JOB_MS,
+	ra->job = job_new(vm->d->base, q, "pinning", CPUPIN_JOB_MS,
 	    reapply_done, ra);
 	job_step(ra->job, "query-cpus-fast", NULL, start_check, vm);
 	vm_job_track(vm, ra->job);

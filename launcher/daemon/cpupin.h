@@ -13,6 +13,7 @@
 
 struct job;
 struct json_object;
+struct qmp;
 struct vm;
 struct vmdef;
 
@@ -26,8 +27,11 @@ int	 cpupin_apply(pid_t pid, const struct vmdef *d,
 	    struct json_object *cpus, char *err, size_t errlen);
 /* A step of start's job that applies the running definition's pins. */
 void	 cpupin_start_step(struct job *, struct vm *);
-/* Apply them again, in a job of its own (after a hot-plug); logged. */
-void	 cpupin_reapply(struct vm *);
+/*
+ * Apply them again, in a job of its own on q, the VM's QMP connection
+ * (NULL: nothing to do), after a hot-plug; logged.
+ */
+void	 cpupin_reapply(struct vm *, struct qmp *q);
 /* The threads of pid that are not in cpus: the emulator's. */
 size_t	 cpupin_emulator_tids(pid_t pid, struct json_object *cpus,
 	    pid_t *tids, size_t max);
