@@ -50,10 +50,10 @@ for _ in $(seq 100); do [ -S "$QLAUNCH_SOCKET" ] && break; sleep 0.05; done
 run qlaunch host-check || true
 NET=()
 [ -z "$NS" ] || NET=(--network bridge=br0,model=virtio)
-run qlaunch create demo --memory 256 --vcpus 1,maxvcpus=2 --accel tcg,tb-size=32 \
-    --kernel "$GUEST/bzImage" --initrd "$GUEST/initrd.img" \
-    --append "console=ttyS0 panic=-1 quiet" --graphics vnc "${NET[@]}" \
-    --channel heartbeat
+run qlaunch create demo --memory 256,maxmemory=512,slots=2 --vcpus 1,maxvcpus=2 \
+    --accel tcg --kernel "$GUEST/bzImage" --initrd "$GUEST/initrd.img" \
+    --append "console=ttyS0 panic=-1 quiet memhp_default_state=online" \
+    --graphics vnc "${NET[@]}" --channel heartbeat --guest-agent on
 run qlaunch cmdline demo
 run qlaunch start demo
 printf 'waiting for the guest'
@@ -78,6 +78,20 @@ run qlaunch setmem demo 160M
 sleep 2
 guest 'grep MemTotal /proc/meminfo'
 run qlaunch memstat demo
+# a DIMM and a vCPU hot-plugged: the guest onlines them
+run qlaunch attach-memory demo 128M --live
+sleep 2
+guest 'grep MemTotal /proc/meminfo'
+run qlaunch setvcpus demo 2 --live
+sleep 2
+guest 'cat /sys/devices/system/cpu/online'
+run qlaunch vcpuinfo demo
+run qlaunch vcpupin demo 0 0
+run qlaunch vcpupin demo
+# the guest agent, statistics and virt-top's table
+run qlaunch agent-info demo
+run qlaunch domstats demo
+run qlaunch top --batch --iterations 2 --delay 1
 if [ -n "$NS" ]; then
 	run qlaunch domiflist demo
 	guest 'ip link set eth0 up; ip addr add 192.168.77.10/24 dev eth0; ping -c 1 192.168.77.1'
@@ -155,7 +169,7 @@ run cat "$D/bench/summary.csv"
 say "qlaunch cmdline demo --incoming tcp:0:7777 | tail -c 300"
 qlaunch cmdline demo --incoming tcp:0:7777 | tail -c 300
 echo
-run qlaunch shutdown demo --wait=60
+run qlaunch shutdown demo --mode agent --wait=60
 run qlaunch state --reason demo
 run qlaunch console demo --log
 echo

@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "hostnet.h"
 #include "jget.h"
+#include "memdef.h"
 #include "migprov.h"
 #include "qmp.h"
 #include "statsample.h"
@@ -217,7 +218,8 @@ finish(struct sampling *s)
 			    json_object_new_string(s->err));
 		if ((v = cpu_part(vm, s->ret[Q_CPUS])) != NULL)
 			json_object_object_add(o, "cpu", v);
-		uint64_t max = vm->def->memory_mib;
+		/* the balloon's ceiling: memory and the DIMMs plugged */
+		uint64_t max = vm->def->memory_mib + vmdef_dimm_mib(vm->def);
 		v = json_object_new_object();
 		json_object_object_add(v, "current_mib", json_object_new_int64(
 		    s->ret[Q_BALLOON] != NULL ? (int64_t)(jint(s->ret[
