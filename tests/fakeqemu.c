@@ -401,6 +401,21 @@ migrate_probes(struct fx *f, const char *caps, const char *params)
 	answer(f, expect_cmd(f, "query-migrate-parameters", NULL), params);
 }
 
+int
+migrate_started(struct fx *f, const char *path, int lfd, const char *more,
+    const char *caps, const char *params)
+{
+	migrate_request(f, path, more);
+	migrate_probes(f, caps, params);
+	int c = dest_accept(f, lfd);
+	dest_answer(c, dest_expect(f, c, "migrate-prepare", NULL),
+	    "{\"uri\": \"unix:/nowhere/migrate.sock\"}");
+	answer(f, expect_cmd(f, "migrate-set-capabilities", NULL), "{}");
+	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
+	answer(f, expect_cmd(f, "migrate", NULL), "{}");
+	return c;
+}
+
 void
 migrate_request(struct fx *f, const char *dest, const char *more)
 {

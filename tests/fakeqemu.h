@@ -99,6 +99,14 @@ void		 migrate_request(struct fx *, const char *dest,
  */
 void		 migrate_probes(struct fx *, const char *caps,
 		    const char *params);
+/*
+ * migrate to the fake destination listening on lfd (path), up to QEMU's
+ * migrate: the probes answered with caps and params, migrate-prepare
+ * with a unix: URI, the settings and migrate with {}.  The destination's
+ * connection.
+ */
+int		 migrate_started(struct fx *, const char *path, int lfd,
+		    const char *more, const char *caps, const char *params);
 /* A capability's state in a list of {"capability", "state"}; -1: absent. */
 int		 cap_state(struct json_object *caps, const char *name);
 
