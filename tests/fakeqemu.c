@@ -95,6 +95,24 @@ pump(struct fx *f, int ms)
 }
 
 void
+answer_id(struct fx *f, const char *name, const char *id)
+{
+	struct json_object *a;
+
+	answer(f, expect_cmd(f, name, &a), "{}");
+	assert_string_equal(jstr(a, "id"), id);
+	json_object_put(a);
+}
+
+void
+device_deleted(struct fx *f, const char *id)
+{
+	peer_send(f, "{\"event\": \"DEVICE_DELETED\", \"data\": "
+	    "{\"device\": \"%s\"}, \"timestamp\": {\"seconds\": 1, "
+	    "\"microseconds\": 0}}", id);
+}
+
+void
 handshake(struct fx *f)
 {
 	tu_write_str(f->peer, GREETING);

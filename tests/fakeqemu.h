@@ -60,6 +60,10 @@ void		 answer(struct fx *, long long id, const char *ret);
 void		 answer_error(struct fx *, long long id, const char *class,
 		    const char *desc);
 void		 handshake(struct fx *);
+/* The next command is name, its argument "id" is id: answered {}. */
+void		 answer_id(struct fx *, const char *name, const char *id);
+/* QEMU's DEVICE_DELETED for device id: the guest let it go. */
+void		 device_deleted(struct fx *, const char *id);
 void		 pump(struct fx *, int ms);
 
 /* Requests through dispatch, as uid 0; their answers in order. */
