@@ -95,6 +95,24 @@ pump(struct fx *f, int ms)
 }
 
 void
+answer_id(struct fx *f, const char *name, const char *id)
+{
+	struct json_object *a;
+
+	answer(f, expect_cmd(f, name, &a), "{}");
+	assert_string_equal(jstr(a, "id"), id);
+	json_object_put(a);
+}
+
+void
+device_deleted(struct fx *f, const char *id)
+{
+	peer_send(f, "{\"event\": \"DEVICE_DELETED\", \"data\": "
+	    "{\"device\": \"%s\"}, \"timestamp\": {\"seconds\": 1, "
+	    "\"microseconds\": 0}}", id);
+}
+
+void
 handshake(struct fx *f)
 {
 	tu_write_str(f->peer, GREETING);
@@ -399,6 +417,21 @@ migrate_probes(struct fx *f, const char *caps, const char *params)
 	answer(f, expect_cmd(f, "qom-get", NULL), "\"pc-i440fx-7.2-machine\"");
 	answer(f, expect_cmd(f, "query-migrate-capabilities", NULL), caps);
 	answer(f, expect_cmd(f, "query-migrate-parameters", NULL), params);
+}
+
+int
+migrate_started(struct fx *f, const char *path, int lfd, const char *more,
+    const char *caps, const char *params)
+{
+	migrate_request(f, path, more);
+	migrate_probes(f, caps, params);
+	int c = dest_accept(f, lfd);
+	dest_answer(c, dest_expect(f, c, "migrate-prepare", NULL),
+	    "{\"uri\": \"unix:/nowhere/migrate.sock\"}");
+	answer(f, expect_cmd(f, "migrate-set-capabilities", NULL), "{}");
+	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
+	answer(f, expect_cmd(f, "migrate", NULL), "{}");
+	return c;
 }
 
 void

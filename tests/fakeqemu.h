@@ -60,6 +60,10 @@ void		 answer(struct fx *, long long id, const char *ret);
 void		 answer_error(struct fx *, long long id, const char *class,
 		    const char *desc);
 void		 handshake(struct fx *);
+/* The next command is name, its argument "id" is id: answered {}. */
+void		 answer_id(struct fx *, const char *name, const char *id);
+/* QEMU's DEVICE_DELETED for device id: the guest let it go. */
+void		 device_deleted(struct fx *, const char *id);
 void		 pump(struct fx *, int ms);
 
 /* Requests through dispatch, as uid 0; their answers in order. */
@@ -99,6 +103,14 @@ void		 migrate_request(struct fx *, const char *dest,
  */
 void		 migrate_probes(struct fx *, const char *caps,
 		    const char *params);
+/*
+ * migrate to the fake destination listening on lfd (path), up to QEMU's
+ * migrate: the probes answered with caps and params, migrate-prepare
+ * with a unix: URI, the settings and migrate with {}.  The destination's
+ * connection.
+ */
+int		 migrate_started(struct fx *, const char *path, int lfd,
+		    const char *more, const char *caps, const char *params);
 /* A capability's state in a list of {"capability", "state"}; -1: absent. */
 int		 cap_state(struct json_object *caps, const char *name);
 

@@ -30,22 +30,37 @@ add_timeout(struct cli *cli, struct json_object *a, const char *t)
 	json_object_object_add(a, "timeout", json_object_new_int((int)s));
 }
 
-static int
-c_agent(struct cli *cli, int argc, char **argv)
+/*
+ * The options every agent command takes, --timeout S and one flag, then
+ * n operands: the request {"name", "timeout"}; *firstp the first operand.
+ */
+static struct json_object *
+agent_args(struct cli *cli, int argc, char **argv, const char *flag,
+    int *flagp, int n, int *firstp)
 {
 	const char *timeout = NULL;
-	int pretty = 0;
 	struct opt o[] = {
 		{ "timeout", 1, &timeout, NULL },
-		{ "pretty", 0, NULL, &pretty },
+		{ flag, 0, NULL, flagp },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
-	cli_operands(cli, argc, first, 2);
+	cli_operands(cli, argc, first, n);
 	struct json_object *a = cli_name_args(argv[first]);
+	add_timeout(cli, a, timeout);
+	*firstp = first;
+	return a;
+}
+
+static int
+c_agent(struct cli *cli, int argc, char **argv)
+{
+	int pretty = 0, first;
+	struct json_object *a = agent_args(cli, argc, argv, "pretty", &pretty,
+	    2, &first);
+
 	json_object_object_add(a, "command",
 	    json_object_new_string(argv[first + 1]));
-	add_timeout(cli, a, timeout);
 	struct json_object *v = cli_call(cli, "agent", a);
 	/* virsh prints the agent's whole reply */
 	struct json_object *out = json_object_new_object();
@@ -74,17 +89,9 @@ size_text(char *buf, size_t len, struct json_object *o, const char *key)
 static int
 c_agent_info(struct cli *cli, int argc, char **argv)
 {
-	const char *timeout = NULL;
-	int json = 0;
-	struct opt o[] = {
-		{ "timeout", 1, &timeout, NULL },
-		{ "json", 0, NULL, &json },
-	};
-	int first = cli_opts(cli, &argc, argv, o, nitems(o));
-
-	cli_operands(cli, argc, first, 1);
-	struct json_object *a = cli_name_args(argv[first]);
-	add_timeout(cli, a, timeout);
+	int json = 0, first;
+	struct json_object *a = agent_args(cli, argc, argv, "json", &json, 1,
+	    &first);
 	struct json_object *v = cli_call(cli, "agent-info", a);
 	if (json) {
 		cli_print_json(v);
@@ -123,21 +130,14 @@ c_agent_info(struct cli *cli, int argc, char **argv)
 static int
 c_set_user_password(struct cli *cli, int argc, char **argv)
 {
-	const char *timeout = NULL;
-	int crypted = 0;
-	struct opt o[] = {
-		{ "timeout", 1, &timeout, NULL },
-		{ "encrypted", 0, NULL, &crypted },
-	};
-	int first = cli_opts(cli, &argc, argv, o, nitems(o));
+	int crypted = 0, first;
+	struct json_object *a = agent_args(cli, argc, argv, "encrypted",
+	    &crypted, 3, &first);
 
-	cli_operands(cli, argc, first, 3);
-	struct json_object *a = cli_name_args(argv[first]);
 	json_object_object_add(a, "user", json_object_new_string(argv[first + 1]));
 	json_object_object_add(a, "password",
 	    json_object_new_string(argv[first + 2]));
 	json_object_object_add(a, "crypted", json_object_new_boolean(crypted));
-	add_timeout(cli, a, timeout);
 	json_object_put(cli_call(cli, "set-user-password", a));
 	printf("Password set successfully for %s in %s\n", argv[first + 1],
 	    argv[first]);
@@ -148,17 +148,9 @@ static int
 freeze_thaw(struct cli *cli, int argc, char **argv, const char *cmd,
     const char *done)
 {
-	const char *timeout = NULL;
-	int json = 0;
-	struct opt o[] = {
-		{ "timeout", 1, &timeout, NULL },
-		{ "json", 0, NULL, &json },
-	};
-	int first = cli_opts(cli, &argc, argv, o, nitems(o));
-
-	cli_operands(cli, argc, first, 1);
-	struct json_object *a = cli_name_args(argv[first]);
-	add_timeout(cli, a, timeout);
+	int json = 0, first;
+	struct json_object *a = agent_args(cli, argc, argv, "json", &json, 1,
+	    &first);
 	struct json_object *v = cli_call(cli, cmd, a);
 	if (json)
 		cli_print_json(v);

@@ -1,4 +1,5 @@
 /* One statistics sample of a VM (statsample.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +131,20 @@ block_part(struct json_object *ret)
 }
 
 /* The taps, the other way round: what the tap sends the guest receives */
+static const struct {
+	const char	*key;
+	size_t		 off;	/* of a uint64_t in struct hn_link */
+} net_keys[] = {
+	{ "rx_bytes", offsetof(struct hn_link, tx_bytes) },
+	{ "rx_packets", offsetof(struct hn_link, tx_packets) },
+	{ "rx_errs", offsetof(struct hn_link, tx_errs) },
+	{ "rx_drop", offsetof(struct hn_link, tx_drop) },
+	{ "tx_bytes", offsetof(struct hn_link, rx_bytes) },
+	{ "tx_packets", offsetof(struct hn_link, rx_packets) },
+	{ "tx_errs", offsetof(struct hn_link, rx_errs) },
+	{ "tx_drop", offsetof(struct hn_link, rx_drop) },
+};
+
 static struct json_object *
 net_part(struct vm *vm)
 {
@@ -150,22 +165,10 @@ net_part(struct vm *vm)
 			continue;
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(tap));
-		json_object_object_add(o, "rx_bytes",
-		    json_object_new_int64((int64_t)l.tx_bytes));
-		json_object_object_add(o, "rx_packets",
-		    json_object_new_int64((int64_t)l.tx_packets));
-		json_object_object_add(o, "rx_errs",
-		    json_object_new_int64((int64_t)l.tx_errs));
-		json_object_object_add(o, "rx_drop",
-		    json_object_new_int64((int64_t)l.tx_drop));
-		json_object_object_add(o, "tx_bytes",
-		    json_object_new_int64((int64_t)l.rx_bytes));
-		json_object_object_add(o, "tx_packets",
-		    json_object_new_int64((int64_t)l.rx_packets));
-		json_object_object_add(o, "tx_errs",
-		    json_object_new_int64((int64_t)l.rx_errs));
-		json_object_object_add(o, "tx_drop",
-		    json_object_new_int64((int64_t)l.rx_drop));
+		for (size_t k = 0; k < nitems(net_keys); k++)
+			json_object_object_add(o, net_keys[k].key,
+			    json_object_new_int64((int64_t)*(const uint64_t *)
+			    ((const char *)&l + net_keys[k].off)));
 		json_object_array_add(a, o);
 	}
 	return a;

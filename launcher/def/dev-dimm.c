@@ -91,18 +91,9 @@ dimm_parse(const char *v, char *err, size_t errlen)
 		free(m);
 		return NULL;
 	}
-	if ((s = props_pos(&p, 0)) == NULL && (s = props_get(&p, "size")) ==
-	    NULL) {
-		def_err(err, errlen, "no size given (e.g. 512M)");
+	if (memback_dev_size(&p, "512M", &m->mib, err, errlen) == -1 ||
+	    memback_dev_node(&p, &m->node, err, errlen) == -1)
 		goto fail;
-	}
-	if (memback_mib("size", s, &m->mib, err, errlen) == -1)
-		goto fail;
-	if ((s = props_get(&p, "node")) != NULL) {
-		if (def_uint("node", s, 0, 15, &u, err, errlen) == -1)
-			goto fail;
-		m->node = (int)u;
-	}
 	if ((s = props_get(&p, "id")) != NULL) {
 		if (def_uint("id", s, 0, MAX_DIMM_ID, &u, err, errlen) == -1)
 			goto fail;

@@ -43,19 +43,13 @@ vmem_parse(const char *v, char *err, size_t errlen)
 	struct vmem *m = xcalloc(1, sizeof(*m));
 	struct props p;
 	const char *s;
-	unsigned u;
 
 	m->node = -1;
 	if (props_parse(v, &p, err, errlen) == -1) {
 		free(m);
 		return NULL;
 	}
-	if ((s = props_pos(&p, 0)) == NULL && (s = props_get(&p, "size")) ==
-	    NULL) {
-		def_err(err, errlen, "no size given (e.g. 1G)");
-		goto fail;
-	}
-	if (memback_mib("size", s, &m->size, err, errlen) == -1)
+	if (memback_dev_size(&p, "1G", &m->size, err, errlen) == -1)
 		goto fail;
 	if ((s = props_get(&p, "requested")) != NULL && strcmp(s, "0") != 0 &&
 	    memback_mib("requested", s, &m->requested, err, errlen) == -1)
@@ -63,11 +57,8 @@ vmem_parse(const char *v, char *err, size_t errlen)
 	if ((s = props_get(&p, "block")) != NULL &&
 	    memback_mib("block", s, &m->block, err, errlen) == -1)
 		goto fail;
-	if ((s = props_get(&p, "node")) != NULL) {
-		if (def_uint("node", s, 0, 15, &u, err, errlen) == -1)
-			goto fail;
-		m->node = (int)u;
-	}
+	if (memback_dev_node(&p, &m->node, err, errlen) == -1)
+		goto fail;
 	if (def_unused(&p, err, errlen) == -1)
 		goto fail;
 	uint64_t blk = m->block ? m->block : VMEM_BLOCK_MIB;

@@ -19,6 +19,7 @@
 #include "memdef.h"
 #include "parse.h"
 #include "props.h"
+#include "props.h"
 #include "util.h"
 
 enum msrc { SRC_ANON, SRC_FILE, SRC_MEMFD };
@@ -61,6 +62,34 @@ memback_mib(const char *what, const char *v, uint64_t *mib, char *err,
 		return def_err(err, errlen, "%s '%s' is not a whole number of "
 		    "MiB", what, v);
 	*mib = bytes >> 20;
+	return 0;
+}
+
+int
+memback_dev_size(struct props *p, const char *eg, uint64_t *mib, char *err,
+    size_t errlen)
+{
+	const char *s;
+
+	if ((s = props_pos(p, 0)) == NULL && (s = props_get(p, "size")) ==
+	    NULL) {
+		def_err(err, errlen, "no size given (e.g. %s)", eg);
+		return -1;
+	}
+	return memback_mib("size", s, mib, err, errlen);
+}
+
+int
+memback_dev_node(struct props *p, int *node, char *err, size_t errlen)
+{
+	const char *s = props_get(p, "node");
+	unsigned u;
+
+	if (s == NULL)
+		return 0;
+	if (def_uint("node", s, 0, 15, &u, err, errlen) == -1)
+		return -1;
+	*node = (int)u;
 	return 0;
 }
 

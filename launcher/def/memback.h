@@ -32,6 +32,16 @@ unsigned	 memback_page_mib(const struct vmdef *);
 /* A size in MiB (a plain number is MiB, or with a suffix), at least 1. */
 int		 memback_mib(const char *what, const char *v, uint64_t *mib,
 		    char *err, size_t errlen);
+/*
+ * A hot-plugged memory device's size: its first operand or size= (eg
+ * the example its error shows), in MiB as memback_mib.
+ */
+struct props;
+int		 memback_dev_size(struct props *, const char *eg,
+		    uint64_t *mib, char *err, size_t errlen);
+/* Its node= (0 to 15) into *node; left as it is when absent. */
+int		 memback_dev_node(struct props *, int *node, char *err,
+		    size_t errlen);
 /* "N" or "N-M" (what: "cpus", "hostnodes"), up to max. */
 int		 memback_range(const char *what, const char *v, unsigned max,
 		    struct noderange *r, char *err, size_t errlen);

@@ -645,7 +645,6 @@ main(int argc, char **argv)
 {
 	int runs = 7, taps = 300, mib = 16, ch, quick = bl_quick_env();
 	int nset = 0, tset = 0, mset = 0;
-	const char *errstr;
 
 	while ((ch = getopt(argc, argv, "qn:t:m:h")) != -1) {
 		switch (ch) {
@@ -653,21 +652,16 @@ main(int argc, char **argv)
 			quick = 1;
 			break;
 		case 'n':
-			runs = (int)strtonum(optarg, 1, 1000, &errstr);
-			if (errstr != NULL)
-				errx(2, "runs %s: %s", optarg, errstr);
+			runs = (int)bl_optnum("runs", optarg, 1, 1000, NULL);
 			nset = 1;
 			break;
 		case 't':
-			taps = (int)strtonum(optarg, 1, 100000, &errstr);
-			if (errstr != NULL)
-				errx(2, "tap runs %s: %s", optarg, errstr);
+			taps = (int)bl_optnum("tap runs", optarg, 1,
+			    100000, NULL);
 			tset = 1;
 			break;
 		case 'm':
-			mib = (int)strtonum(optarg, 1, 4096, &errstr);
-			if (errstr != NULL)
-				errx(2, "MiB %s: %s", optarg, errstr);
+			mib = (int)bl_optnum("MiB", optarg, 1, 4096, NULL);
 			mset = 1;
 			break;
 		default:

@@ -107,7 +107,6 @@ main(int argc, char **argv)
 {
 	size_t count = 10000, rounds = 5;
 	int ch, quick = bl_quick_env();
-	const char *e;
 
 	while ((ch = getopt(argc, argv, "qn:r:h")) != -1) {
 		switch (ch) {
@@ -115,14 +114,12 @@ main(int argc, char **argv)
 			quick = 1;
 			break;
 		case 'n':
-			count = (size_t)strtonum(optarg, 1, 100000000, &e);
-			if (e != NULL)
-				errx(2, "count %s: %s", optarg, e);
+			count = (size_t)bl_optnum("count", optarg, 1,
+			    100000000, NULL);
 			break;
 		case 'r':
-			rounds = (size_t)strtonum(optarg, 1, 1000, &e);
-			if (e != NULL)
-				errx(2, "rounds %s: %s", optarg, e);
+			rounds = (size_t)bl_optnum("rounds", optarg, 1,
+			    1000, NULL);
 			break;
 		default:
 			usage();

@@ -326,7 +326,6 @@ int
 main(int argc, char **argv)
 {
 	int runs = 5, ch, quick = bl_quick_env();
-	const char *errstr;
 
 	while ((ch = getopt(argc, argv, "qn:h")) != -1) {
 		switch (ch) {
@@ -334,9 +333,7 @@ main(int argc, char **argv)
 			quick = 1;
 			break;
 		case 'n':
-			runs = (int)strtonum(optarg, 1, 1000, &errstr);
-			if (errstr != NULL)
-				errx(2, "runs %s: %s", optarg, errstr);
+			runs = (int)bl_optnum("runs", optarg, 1, 1000, NULL);
 			break;
 		default:
 			fprintf(stderr, "usage: bench_save [-q] [-n runs]\n");

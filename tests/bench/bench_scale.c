@@ -33,6 +33,7 @@
 #include <json-c/json.h>
 
 #include "benchlib.h"
+#include "proc.h"
 
 #define MAXVMS	2000
 #define NPOINT	3
@@ -110,36 +111,6 @@ measure_mem(struct point *p)
 		err(1, "qlaunchd's memory");
 }
 
-/* utime + stime of a process, in ms */
-static double
-cpu_ms(pid_t pid)
-{
-	char path[64], buf[1024];
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (p == NULL)
-		return -1;
-	p += 2;
-	for (int f = 3; f < 14 && p != NULL; f++)
-		if ((p = strchr(p, ' ')) != NULL)
-			p++;
-	if (p == NULL)
-		return -1;
-	unsigned long long ut = strtoull(p, &p, 10);
-	unsigned long long st = strtoull(p, NULL, 10);
-	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
-}
-
 static void
 mem_row(const char *what, const struct bl_mem *m)
 {
@@ -159,7 +130,6 @@ main(int argc, char **argv)
 {
 	int maxvms = 100, runs = 20, ch, quick = bl_quick_env();
 	int idle_ms = 3000;
-	const char *e;
 
 	while ((ch = getopt(argc, argv, "qm:n:h")) != -1) {
 		switch (ch) {
@@ -167,15 +137,11 @@ main(int argc, char **argv)
 			quick = 1;
 			break;
 		case 'm':
-			maxvms = (int)strtonum(optarg, 2, MAXVMS, &e);
-			if (e != NULL)
-				errx(2, "max-vms %s: %s (2 to %d)", optarg, e,
-				    MAXVMS);
+			maxvms = (int)bl_optnum("max-vms", optarg, 2,
+			    MAXVMS, "");
 			break;
 		case 'n':
-			runs = (int)strtonum(optarg, 1, 100000, &e);
-			if (e != NULL)
-				errx(2, "runs %s: %s", optarg, e);
+			runs = (int)bl_optnum("runs", optarg, 1, 100000, NULL);
 			break;
 		default:
 			usage();
@@ -225,9 +191,9 @@ main(int argc, char **argv)
 		errx(1, "cannot read the QEMUs' memory");
 
 	/* idle: does qlaunchd poll anything? */
-	double c0 = cpu_ms(bl_daemon_pid());
+	double c0 = (double)proc_cputime_ms(bl_daemon_pid());
 	bl_sleep_ms(idle_ms);
-	double idle_cpu = cpu_ms(bl_daemon_pid()) - c0;
+	double idle_cpu = (double)proc_cputime_ms(bl_daemon_pid()) - c0;
 
 	/* destroy and undefine all: is the memory given back? */
 	struct bl_series destroy;

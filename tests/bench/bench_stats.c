@@ -84,7 +84,6 @@ int
 main(int argc, char **argv)
 {
 	int nvms = 100, delay_ms = 1000, secs = 10, ch, quick = bl_quick_env();
-	const char *e;
 
 	while ((ch = getopt(argc, argv, "qm:d:s:h")) != -1) {
 		switch (ch) {
@@ -92,20 +91,14 @@ main(int argc, char **argv)
 			quick = 1;
 			break;
 		case 'm':
-			nvms = (int)strtonum(optarg, 1, MAXVMS, &e);
-			if (e != NULL)
-				errx(2, "vms %s: %s", optarg, e);
+			nvms = (int)bl_optnum("vms", optarg, 1, MAXVMS, NULL);
 			break;
 		case 'd':
-			delay_ms = (int)strtonum(optarg, 100, 60000, &e);
-			if (e != NULL)
-				errx(2, "delay %s: %s (100 to 60000 ms)",
-				    optarg, e);
+			delay_ms = (int)bl_optnum("delay", optarg, 100,
+			    60000, "ms");
 			break;
 		case 's':
-			secs = (int)strtonum(optarg, 1, 3600, &e);
-			if (e != NULL)
-				errx(2, "seconds %s: %s", optarg, e);
+			secs = (int)bl_optnum("seconds", optarg, 1, 3600, NULL);
 			break;
 		default:
 			usage();

@@ -1378,7 +1378,6 @@ bl_run_options(int argc, char **argv, const char *prog, int *runs,
     int *warmup, int quick_runs)
 {
 	int ch, quick = bl_quick_env();
-	const char *errstr;
 
 	while ((ch = getopt(argc, argv, "qn:w:h")) != -1) {
 		switch (ch) {
@@ -1386,14 +1385,11 @@ bl_run_options(int argc, char **argv, const char *prog, int *runs,
 			quick = 1;
 			break;
 		case 'n':
-			*runs = (int)strtonum(optarg, 1, 100000, &errstr);
-			if (errstr != NULL)
-				errx(2, "runs %s: %s", optarg, errstr);
+			*runs = (int)bl_optnum("runs", optarg, 1, 100000, NULL);
 			break;
 		case 'w':
-			*warmup = (int)strtonum(optarg, 0, 1000, &errstr);
-			if (errstr != NULL)
-				errx(2, "warm-up %s: %s", optarg, errstr);
+			*warmup = (int)bl_optnum("warm-up", optarg, 0,
+			    1000, NULL);
 			break;
 		default:
 			run_usage(prog);
@@ -1405,6 +1401,21 @@ bl_run_options(int argc, char **argv, const char *prog, int *runs,
 		*runs = *runs < quick_runs ? *runs : quick_runs;
 		*warmup = *warmup < 1 ? *warmup : 1;
 	}
+}
+
+long long
+bl_optnum(const char *what, const char *arg, long long lo, long long hi,
+    const char *unit)
+{
+	const char *e;
+	long long v = strtonum(arg, lo, hi, &e);
+
+	if (e == NULL)
+		return v;
+	if (unit == NULL)
+		errx(2, "%s %s: %s", what, arg, e);
+	errx(2, "%s %s: %s (%lld to %lld%s%s)", what, arg, e, lo, hi,
+	    *unit != '\0' ? " " : "", unit);
 }
 
 char *

@@ -45,6 +45,12 @@ int		 bl_quick_env(void);
  */
 void		 bl_run_options(int argc, char **argv, const char *prog,
 		    int *runs, int *warmup, int quick_runs);
+/*
+ * An option's number, lo to hi; else the program ends (status 2) with
+ * "WHAT ARG: why", followed by " (LO to HI UNIT)" when unit is not NULL.
+ */
+long long	 bl_optnum(const char *what, const char *arg, long long lo,
+		    long long hi, const char *unit);
 
 /* ---- time and series ---- */
 

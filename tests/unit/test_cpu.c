@@ -56,6 +56,27 @@ deleted(struct fx *f, const char *id)
 	    "{\"seconds\": 1, \"microseconds\": 0}}", id, id);
 }
 
+/* setvcpus count --live, QEMU's slots answered. */
+static void
+setvcpus_live(struct fx *f, int count, const char *slots_ret)
+{
+	char args[96];
+
+	snprintf(args, sizeof(args), "{\"name\": \"t1\", \"count\": %d, "
+	    "\"live\": true}", count);
+	request(f, "setvcpus", args);
+	answer(f, expect_cmd(f, "query-hotpluggable-cpus", NULL), slots_ret);
+}
+
+/* A request refused with a GenericError naming desc_part. */
+static void
+refused(struct fx *f, const char *cmd, const char *args,
+    const char *desc_part)
+{
+	request(f, cmd, args);
+	expect_error(f, "GenericError", desc_part, 0);
+}
+
 /* Up from 1 to 3: two device_adds, in topology order, with their ids. */
 static void
 test_plug(void **state)
@@ -65,9 +86,7 @@ test_plug(void **state)
 
 	(void)state;
 	struct vm *vm = fx_running_vm(f, CPU_VM);
-	request(f, "setvcpus", "{\"name\": \"t1\", \"count\": 3, "
-	    "\"live\": true}");
-	answer(f, expect_cmd(f, "query-hotpluggable-cpus", NULL), slots(0, 0));
+	setvcpus_live(f, 3, slots(0, 0));
 	answer(f, expect_cmd(f, "device_add", &a), "{}");
 	assert_string_equal(json_object_to_json_string_ext(a,
 	    JSON_C_TO_STRING_PLAIN), "{\"driver\":\"max-x86_64-cpu\","
@@ -97,19 +116,14 @@ static void
 test_plug_refused(void **state)
 {
 	struct fx *f = fx_new();
-	struct json_object *a;
 
 	(void)state;
 	struct vm *vm = fx_running_vm(f, CPU_VM);
-	request(f, "setvcpus", "{\"name\": \"t1\", \"count\": 3, "
-	    "\"live\": true}");
-	answer(f, expect_cmd(f, "query-hotpluggable-cpus", NULL), slots(0, 0));
+	setvcpus_live(f, 3, slots(0, 0));
 	answer(f, expect_cmd(f, "device_add", NULL), "{}");
 	answer_error(f, expect_cmd(f, "device_add", NULL), "GenericError",
 	    "CPU hotplug refused");
-	answer(f, expect_cmd(f, "device_del", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "vcpu1");
-	json_object_put(a);
+	answer_id(f, "device_del", "vcpu1");
 	expect_error(f, "GenericError", "CPU hotplug refused", 1);
 	assert_int_equal(vm->def->vcpus, 1);
 	assert_int_equal(vm->def->ncpudevs, 0);
@@ -122,26 +136,19 @@ static void
 test_unplug(void **state)
 {
 	struct fx *f = fx_new();
-	struct json_object *a;
 
 	(void)state;
 	struct vm *vm = fx_running_vm(f, PLAIN_VM "accel: tcg\n"
 	    "vcpus: 3,maxvcpus=3\n"
 	    "vcpu-hotplugged: vcpu1,driver=max-x86_64-cpu,socket-id=1\n"
 	    "vcpu-hotplugged: vcpu2,driver=max-x86_64-cpu,socket-id=2\n");
-	request(f, "setvcpus", "{\"name\": \"t1\", \"count\": 1, "
-	    "\"live\": true}");
-	answer(f, expect_cmd(f, "query-hotpluggable-cpus", NULL), slots(1, 1));
-	answer(f, expect_cmd(f, "device_del", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "vcpu2");
-	json_object_put(a);
+	setvcpus_live(f, 1, slots(1, 1));
+	answer_id(f, "device_del", "vcpu2");
 	/* QEMU still has it; then the guest let go */
 	answer(f, expect_cmd(f, "query-hotpluggable-cpus", NULL), slots(1, 1));
 	deleted(f, "vcpu2");
 	answer(f, expect_cmd(f, "query-hotpluggable-cpus", NULL), slots(1, 0));
-	answer(f, expect_cmd(f, "device_del", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "vcpu1");
-	json_object_put(a);
+	answer_id(f, "device_del", "vcpu1");
 	deleted(f, "vcpu1");
 	answer(f, expect_cmd(f, "query-hotpluggable-cpus", NULL), slots(0, 0));
 	json_object_put(expect_return(f));
@@ -155,16 +162,13 @@ static void
 test_unplug_timeout(void **state)
 {
 	struct fx *f = fx_new();
-	struct json_object *a;
 
 	(void)state;
 	struct vm *vm = fx_running_vm(f, CPU_VM2);
 	request(f, "setvcpus", "{\"name\": \"t1\", \"count\": 1, "
 	    "\"live\": true, \"timeout_ms\": 300}");
 	answer(f, expect_cmd(f, "query-hotpluggable-cpus", NULL), slots(1, 0));
-	answer(f, expect_cmd(f, "device_del", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "vcpu1");
-	json_object_put(a);
+	answer_id(f, "device_del", "vcpu1");
 	/*
 	 * QEMU keeps it: asked every 200 ms until the 300 ms are over, then
 	 * once more for the running definition, and the answer comes
@@ -194,9 +198,7 @@ test_refusals(void **state)
 
 	(void)state;
 	struct vm *vm = fx_running_vm(f, CPU_VM2);
-	request(f, "setvcpus", "{\"name\": \"t1\", \"count\": 4, "
-	    "\"live\": true}");
-	answer(f, expect_cmd(f, "query-hotpluggable-cpus", NULL), slots(1, 0));
+	setvcpus_live(f, 4, slots(1, 0));
 	expect_error(f, "GenericError", "setvcpus: 4 is more than the 3 vCPUs "
 	    "QEMU can have (maxvcpus)", 0);
 	/* -smp's vCPU 0 is no device */
@@ -209,18 +211,17 @@ test_refusals(void **state)
 	    "\"qom-path\": \"/machine/unattached/device[0]\"}]");
 	expect_error(f, "GenericError", "1 is less than the 2 vCPUs of QEMU's "
 	    "command line (-smp), which cannot be unplugged", 0);
-	request(f, "setvcpus", "{\"name\": \"t1\", \"count\": 0}");
-	expect_error(f, "GenericError", "count: a number of vCPUs", 0);
-	request(f, "setvcpus", "{\"name\": \"t1\", \"count\": 2, "
-	    "\"live\": true, \"maximum\": true}");
-	expect_error(f, "GenericError", "--maximum changes the definition only",
-	    0);
-	request(f, "setvcpus", "{\"name\": \"t1\", \"count\": 4, "
-	    "\"config\": true}");
-	expect_error(f, "GenericError", "4 is more than maxvcpus 3", 0);
-	request(f, "setvcpus", "{\"name\": \"t1\", \"count\": 1, "
-	    "\"config\": true, \"maximum\": true}");
-	expect_error(f, "GenericError", "maximum 1 is less than the 2 vCPUs", 0);
+	refused(f, "setvcpus", "{\"name\": \"t1\", \"count\": 0}",
+	    "count: a number of vCPUs");
+	refused(f, "setvcpus", "{\"name\": \"t1\", \"count\": 2, "
+	    "\"live\": true, \"maximum\": true}",
+	    "--maximum changes the definition only");
+	refused(f, "setvcpus", "{\"name\": \"t1\", \"count\": 4, "
+	    "\"config\": true}",
+	    "4 is more than maxvcpus 3");
+	refused(f, "setvcpus", "{\"name\": \"t1\", \"count\": 1, "
+	    "\"config\": true, \"maximum\": true}",
+	    "maximum 1 is less than the 2 vCPUs");
 	assert_int_equal(vm->def->vcpus, 2);
 	assert_int_equal(vm->nchanges, 0);
 	fx_free(f);
@@ -271,16 +272,15 @@ test_vcpupin(void **state)
 	assert_int_equal(json_object_array_length(v), 1);
 	json_object_put(r);
 	assert_string_equal(vm_persistent(vm)->cputune, "vcpupin2=0");
-	request(f, "vcpupin", "{\"name\": \"t1\", \"vcpu\": 3, \"cpulist\": "
-	    "\"0\", \"config\": true}");
-	expect_error(f, "GenericError", "VM 't1' has no vCPU 3 (it may have 3)",
-	    0);
-	request(f, "vcpupin", "{\"name\": \"t1\", \"vcpu\": 0, \"cpulist\": "
-	    "\"1000\", \"config\": true}");
-	expect_error(f, "GenericError", "the host has no CPU 1000", 0);
-	request(f, "emulatorpin", "{\"name\": \"t1\", \"cpulist\": \"0,x\", "
-	    "\"config\": true}");
-	expect_error(f, "GenericError", "'0,x' is not a CPU list", 0);
+	refused(f, "vcpupin", "{\"name\": \"t1\", \"vcpu\": 3, \"cpulist\": "
+	    "\"0\", \"config\": true}",
+	    "VM 't1' has no vCPU 3 (it may have 3)");
+	refused(f, "vcpupin", "{\"name\": \"t1\", \"vcpu\": 0, \"cpulist\": "
+	    "\"1000\", \"config\": true}",
+	    "the host has no CPU 1000");
+	refused(f, "emulatorpin", "{\"name\": \"t1\", \"cpulist\": \"0,x\", "
+	    "\"config\": true}",
+	    "'0,x' is not a CPU list");
 	request(f, "emulatorpin", "{\"name\": \"t1\", \"config\": true}");
 	r = expect_return(f);
 	assert_string_equal(jstr(r, "emulator"), all);

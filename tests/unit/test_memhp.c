@@ -54,9 +54,7 @@ test_attach_rolls_back(void **state)
 	assert_string_equal(jstr(a, "id"), "memdimm0");
 	assert_string_equal(jstr(a, "memdev"), "mem-0");
 	json_object_put(a);
-	answer(f, expect_cmd(f, "object-del", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "mem-0");
-	json_object_put(a);
+	answer_id(f, "object-del", "mem-0");
 	expect_error(f, "GenericError", "not enough slots", 1);
 	assert_int_equal(vmdef_dimm_count(f->vm->def), 0);
 	assert_int_equal(vmdef_dimm_count(vm_persistent(f->vm)), 0);
@@ -92,12 +90,8 @@ test_attach_live_config(void **state)
 	/* the next one takes id 1; then the slots are full */
 	request(f, "attach-memory", "{\"name\": \"t1\", \"size_mib\": 64, "
 	    "\"live\": true}");
-	answer(f, expect_cmd(f, "object-add", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "mem-1");
-	json_object_put(a);
-	answer(f, expect_cmd(f, "device_add", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "memdimm1");
-	json_object_put(a);
+	answer_id(f, "object-add", "mem-1");
+	answer_id(f, "device_add", "memdimm1");
 	json_object_put(expect_return(f));
 	request(f, "attach-memory", "{\"name\": \"t1\", \"size_mib\": 16, "
 	    "\"live\": true}");
@@ -141,21 +135,14 @@ static void
 test_detach(void **state)
 {
 	struct fx *f = fx_new();
-	struct json_object *a;
 
 	(void)state;
 	fx_running_vm(f, HP_VM "dimm: 64M\ndimm: 128M\n");
 	request(f, "detach-memory", "{\"name\": \"t1\", \"id\": 0, "
 	    "\"live\": true, \"config\": true}");
-	answer(f, expect_cmd(f, "device_del", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "memdimm0");
-	json_object_put(a);
-	peer_send(f, "{\"event\": \"DEVICE_DELETED\", \"data\": "
-	    "{\"device\": \"memdimm0\"}, \"timestamp\": {\"seconds\": 1, "
-	    "\"microseconds\": 0}}");
-	answer(f, expect_cmd(f, "object-del", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "mem-0");
-	json_object_put(a);
+	answer_id(f, "device_del", "memdimm0");
+	device_deleted(f, "memdimm0");
+	answer_id(f, "object-del", "mem-0");
 	json_object_put(expect_return(f));
 	assert_int_equal(vmdef_dimm_count(f->vm->def), 1);
 	assert_int_equal(vmdef_dimm_mib(vm_persistent(f->vm)), 128);

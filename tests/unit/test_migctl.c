@@ -361,14 +361,8 @@ expect_polled(struct fx *f, const char *name, const char *ret)
 static int
 migrate_to_poll(struct fx *f, const char *path, int lfd, const char *more)
 {
-	migrate_request(f, path, more);
-	migrate_probes(f, CAPS_REPLY, PARAMS_REPLY);
-	int c = dest_accept(f, lfd);
-	long long id = dest_expect(f, c, "migrate-prepare", NULL);
-	dest_answer(c, id, "{\"uri\": \"unix:/nowhere/migrate.sock\"}");
-	answer(f, expect_cmd(f, "migrate-set-capabilities", NULL), "{}");
-	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
-	answer(f, expect_cmd(f, "migrate", NULL), "{}");
+	int c = migrate_started(f, path, lfd, more, CAPS_REPLY, PARAMS_REPLY);
+
 	answer(f, expect_cmd(f, "query-migrate", NULL), ACTIVE);
 	return c;
 }

@@ -46,17 +46,6 @@
 #define PARAMS_REPLY	"{\"max-bandwidth\": 33554432, " \
 	"\"downtime-limit\": 300, \"multifd-channels\": 2}"
 
-/* qom-get, query-migrate-capabilities, query-migrate-parameters */
-static void
-probes(struct fx *f)
-{
-	answer(f, expect_cmd(f, "qom-get", NULL), "\"pc-i440fx-7.2-machine\"");
-	answer(f, expect_cmd(f, "query-migrate-capabilities", NULL),
-	    CAPS_REPLY);
-	answer(f, expect_cmd(f, "query-migrate-parameters", NULL),
-	    PARAMS_REPLY);
-}
-
 /* migrate-prepare as the destination gets it, answered with a URI. */
 static void
 prepare(struct fx *f, int c, int xbzrle)
@@ -118,7 +107,7 @@ test_migrate_steps(void **state)
 
 	(void)state;
 	migrate_request(f, path, "");
-	probes(f);
+	migrate_probes(f, CAPS_REPLY, PARAMS_REPLY);
 	int c = dest_accept(f, lfd);
 	prepare(f, c, 0);
 	answer(f, settings_then_migrate(f, 0), "{}");
@@ -168,12 +157,12 @@ test_migrate_rollback(void **state)
 	struct fx *f = fx_new();
 	struct vm *vm = fx_running_vm(f, RUNNING_VM);
 	char path[256];
-	int lfd = dest_listen(f, path, sizeof(path)), nev = 0;
+	int lfd = dest_listen(f, path, sizeof(path));
 	struct json_object *a;
 
 	(void)state;
 	migrate_request(f, path, ", \"xbzrle\": true");
-	probes(f);
+	migrate_probes(f, CAPS_REPLY, PARAMS_REPLY);
 	int c = dest_accept(f, lfd);
 	prepare(f, c, 1);
 	answer_error(f, settings_then_migrate(f, 1), "GenericError",
@@ -189,7 +178,7 @@ test_migrate_rollback(void **state)
 	assert_string_equal(jstr(a, "name"), "t1");
 	json_object_put(a);
 	dest_answer(c, id, "{}");
-	struct json_object *m = reply_skipping_events(f, &nev);
+	struct json_object *m = reply_not_event(f);
 	assert_string_equal(jstr(jget(m, "error"), "class"), "GenericError");
 	assert_string_equal(jstr(jget(m, "error"), "desc"), "no way");
 	json_object_put(m);
@@ -215,14 +204,8 @@ test_migrate_cancel(void **state)
 	struct json_object *a, *m;
 
 	(void)state;
-	migrate_request(f, path, ", \"auto_converge\": true");
-	probes(f);
-	int c = dest_accept(f, lfd);
-	long long id = dest_expect(f, c, "migrate-prepare", NULL);
-	dest_answer(c, id, "{\"uri\": \"unix:/nowhere/migrate.sock\"}");
-	answer(f, expect_cmd(f, "migrate-set-capabilities", NULL), "{}");
-	answer(f, expect_cmd(f, "migrate-set-parameters", NULL), "{}");
-	answer(f, expect_cmd(f, "migrate", NULL), "{}");
+	int c = migrate_started(f, path, lfd, ", \"auto_converge\": true",
+	    CAPS_REPLY, PARAMS_REPLY);
 	answer(f, expect_cmd(f, "query-migrate", NULL), "{\"status\": "
 	    "\"active\", \"ram\": {\"total\": 1000, \"remaining\": 900}}");
 	request(f, "migrate-cancel", "{\"name\": \"t1\"}");
@@ -238,20 +221,15 @@ test_migrate_cancel(void **state)
 	answer(f, expect_cmd(f, "migrate-set-parameters", &a), "{}");
 	assert_int_equal(jint(a, "max-bandwidth", 0), 33554432);
 	json_object_put(a);
-	id = dest_expect(f, c, "migrate-abort", NULL);
-	dest_answer(c, id, "{}");
+	dest_answer(c, dest_expect(f, c, "migrate-abort", NULL), "{}");
 	/* the cancel's answer, then the migration's error */
-	for (int got = 0; got < 2;) {
-		m = reply(f);
-		if (jget(m, "event") == NULL) {
-			if (got++ == 0)
-				assert_non_null(jget(m, "return"));
-			else
-				assert_non_null(strstr(jstr(jget(m, "error"),
-				    "desc"), "cancelled by the user"));
-		}
-		json_object_put(m);
-	}
+	m = reply_not_event(f);
+	assert_non_null(jget(m, "return"));
+	json_object_put(m);
+	m = reply_not_event(f);
+	assert_non_null(strstr(jstr(jget(m, "error"), "desc"),
+	    "cancelled by the user"));
+	json_object_put(m);
 	assert_int_equal(vm->state, VM_RUNNING);
 	close(c);
 	close(lfd);
@@ -269,10 +247,7 @@ test_migrate_missing_cap(void **state)
 
 	(void)state;
 	migrate_request(f, path, ", \"multifd\": 2");
-	answer(f, expect_cmd(f, "qom-get", NULL), "\"pc-i440fx-7.2-machine\"");
-	answer(f, expect_cmd(f, "query-migrate-capabilities", NULL),
-	    "[{\"capability\": \"events\", \"state\": false}]");
-	answer(f, expect_cmd(f, "query-migrate-parameters", NULL),
+	migrate_probes(f, "[{\"capability\": \"events\", \"state\": false}]",
 	    PARAMS_REPLY);
 	expect_error(f, ERR_GENERIC, "the source's QEMU has no migration "
 	    "capability 'multifd'", 0);

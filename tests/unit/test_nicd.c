@@ -55,9 +55,7 @@ test_attach_user_rolls_back(void **state)
 	assert_string_equal(jstr(a, "driver"), "e1000");
 	assert_string_equal(jstr(a, "mac"), "52:54:00:00:00:02");
 	json_object_put(a);
-	answer(f, expect_cmd(f, "netdev_del", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "hostnet-525400000002");
-	json_object_put(a);
+	answer_id(f, "netdev_del", "hostnet-525400000002");
 	expect_error(f, "GenericError", "No free PCI slot", 1);
 	assert_int_equal(nic_count(f, 0), 1);
 	assert_int_equal(nic_count(f, 1), 1);
@@ -163,9 +161,7 @@ test_one_change_at_a_time(void **state)
 	    "\"52:54:00:00:00:01\", \"state\": \"down\"}");
 	expect_error(f, "InvalidState", "another device change is still "
 	    "running", 0);
-	peer_send(f, "{\"event\": \"DEVICE_DELETED\", \"data\": "
-	    "{\"device\": \"net-525400000001\"}, \"timestamp\": {\"seconds\": 1, "
-	    "\"microseconds\": 0}}");
+	device_deleted(f, "net-525400000001");
 	answer(f, expect_cmd(f, "netdev_del", NULL), "{}");
 	json_object_put(expect_return(f));
 	assert_int_equal(nic_count(f, 0), 0);
@@ -177,21 +173,14 @@ static void
 test_detach(void **state)
 {
 	struct fx *f = fx_new();
-	struct json_object *a;
 
 	(void)state;
 	fx_running_vm(f, USER_VM);
 	request(f, "detach-interface", "{\"name\": \"t1\", \"type\": \"user\", "
 	    "\"live\": true, \"config\": true}");
-	answer(f, expect_cmd(f, "device_del", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "net-525400000001");
-	json_object_put(a);
-	peer_send(f, "{\"event\": \"DEVICE_DELETED\", \"data\": "
-	    "{\"device\": \"net-525400000001\"}, \"timestamp\": {\"seconds\": 1, "
-	    "\"microseconds\": 0}}");
-	answer(f, expect_cmd(f, "netdev_del", &a), "{}");
-	assert_string_equal(jstr(a, "id"), "hostnet-525400000001");
-	json_object_put(a);
+	answer_id(f, "device_del", "net-525400000001");
+	device_deleted(f, "net-525400000001");
+	answer_id(f, "netdev_del", "hostnet-525400000001");
 	json_object_put(expect_return(f));
 	assert_int_equal(nic_count(f, 0), 0);
 	assert_int_equal(nic_count(f, 1), 0);
