@@ -447,3 +447,19 @@ cli_lookup(struct cli *cli, const char *arg, int by)
 		cli_die("no VM named '%s'", arg);
 	cli_die("'%s' is not a VM id or uuid", arg);
 }
+
+void
+cli_size_str(unsigned long long v, char *buf, size_t len)
+{
+	static const char *const units[] = {
+		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"
+	};
+	double d = (double)v;
+	size_t u = 0;
+
+	while (d >= 1024 && u + 1 < nitems(units)) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.3f %s", d, units[u]);
+}

@@ -161,4 +161,7 @@ struct json_object *cli_lookup(struct cli *, const char *arg, int by);
 int	 cli_attach_console(struct cli *, const char *name, int timeout_s,
 	    int quiet_ms);
 
+/* A size as virsh prints it (domjobinfo, --human): "1.029 GiB". */
+void	 cli_size_str(unsigned long long, char *buf, size_t len);
+
 #endif

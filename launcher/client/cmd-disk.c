@@ -77,22 +77,6 @@ c_blklist(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* virsh's --human: 20.000 GiB. */
-static void
-human(unsigned long long v, char *buf, size_t len)
-{
-	static const char *const units[] = {
-		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"
-	};
-	double d = (double)v;
-	size_t u = 0;
-
-	while (d >= 1024 && u + 1 < nitems(units)) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.3f %s", d, units[u]);
-}
 
 /* One disk's sizes as virsh prints them: "-" when all are 0. */
 static void
@@ -111,7 +95,8 @@ sizes(struct json_object *d, int hum, char out[3][32])
 		if (zero)
 			strlcpy(out[i], "-", sizeof(out[i]));
 		else if (hum)
-			human((unsigned long long)v[i], out[i], sizeof(out[i]));
+			cli_size_str((unsigned long long)v[i], out[i],
+			    sizeof(out[i]));
 		else
 			snprintf(out[i], sizeof(out[i]), "%lld", v[i]);
 	}

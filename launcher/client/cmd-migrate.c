@@ -75,20 +75,6 @@ cancel_on_sigint(struct cli *cli, const char *name)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-/* As virsh's domjobinfo: 1.029 GiB */
-static void
-size_str(long long v, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	size_t u = 0;
-
-	while (d >= 1024 && u + 1 < nitems(units)) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.3f %s", d, units[u]);
-}
 
 static void
 print_summary(struct json_object *s)
@@ -101,9 +87,9 @@ print_summary(struct json_object *s)
 	    0));
 	printf("%-20s %lld ms\n", "Setup time:", jint(s, "setup_time_ms", 0));
 	printf("%-20s %lld ms\n", "Total downtime:", jint(s, "downtime_ms", 0));
-	size_str(jint(s, "data_processed", 0), b, sizeof(b));
+	cli_size_str(jint(s, "data_processed", 0), b, sizeof(b));
 	printf("%-20s %s\n", "Data processed:", b);
-	size_str(jint(s, "memory_total", 0), b, sizeof(b));
+	cli_size_str(jint(s, "memory_total", 0), b, sizeof(b));
 	printf("%-20s %s\n", "Memory total:", b);
 	printf("%-20s %lld\n", "Passes:", jint(s, "passes", 0));
 	struct json_object *g = jget(jget(s, "summary"), "guest_downtime_ms");
@@ -261,7 +247,7 @@ c_migrate_info(struct cli *cli, int argc, char **argv)
 			continue;
 		long long v = jint(ret, rows[i].key, 0);
 		if (rows[i].size == 1) {
-			size_str(v, b, sizeof(b));
+			cli_size_str(v, b, sizeof(b));
 			printf("%-20s %s\n", rows[i].label, b);
 		} else if (rows[i].size == 2)
 			printf("%-20s %lld\n", rows[i].label, v);

@@ -13,20 +13,6 @@
 #include "cli.h"
 #include "jget.h"
 
-/* As virsh's domjobinfo: 1.029 GiB */
-static void
-size_str(long long v, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	size_t u = 0;
-
-	while (d >= 1024 && u + 1 < nitems(units)) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.3f %s", d, units[u]);
-}
 
 static void
 print_figures(struct json_object *s)
@@ -36,17 +22,17 @@ print_figures(struct json_object *s)
 	char b[32];
 
 	printf("%-17s %-12lld ms\n", "Time elapsed:", ms);
-	size_str(data, b, sizeof(b));
+	cli_size_str(data, b, sizeof(b));
 	printf("%-17s %s\n", "Data processed:", b);
-	size_str(jint(s, "memory_processed", 0), b, sizeof(b));
+	cli_size_str(jint(s, "memory_processed", 0), b, sizeof(b));
 	printf("%-17s %s\n", "Memory processed:", b);
-	size_str(jint(s, "memory_total", 0), b, sizeof(b));
+	cli_size_str(jint(s, "memory_total", 0), b, sizeof(b));
 	printf("%-17s %s\n", "Memory total:", b);
-	size_str(jint(s, "file_size", 0), b, sizeof(b));
+	cli_size_str(jint(s, "file_size", 0), b, sizeof(b));
 	printf("%-17s %s\n", "File size:", b);
 	printf("%-17s %-12lld ms\n", "Total downtime:", jint(s, "downtime_ms",
 	    0));
-	size_str(ms > 0 ? data * 1000 / ms : 0, b, sizeof(b));
+	cli_size_str(ms > 0 ? data * 1000 / ms : 0, b, sizeof(b));
 	printf("%-17s %s/s\n", "Throughput:", b);
 }
 
