@@ -320,7 +320,8 @@ client_call(struct client_conn *c, const char *cmd, struct json_object *args,
 					return -1;
 				continue;
 			}
-			if (json_object_get_int64(jid) != id)
+			if (!json_object_is_type(jid, json_type_int) ||
+			    json_object_get_int64(jid) != id)
 				continue;
 			m = take(c, q);
 			struct json_object *v;

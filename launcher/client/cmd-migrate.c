@@ -31,16 +31,30 @@ static struct {
 	struct sockaddr_un	 sun;
 	char			 msg[256];
 	size_t			 len;
+	int			 conn;	/* the call's connection; -1: sun */
 } cancel_req;
 
-/* Ctrl-C: migrate-cancel on a connection of its own (signal-safe calls). */
+/*
+ * Ctrl-C: migrate-cancel on a connection of its own, or, when the
+ * supervisor is reached over ssh (-c ssh://...), as a second request on
+ * the call's own connection: the supervisor takes requests side by
+ * side, and the migrate request was written whole before the client
+ * began to wait (one small write), so the two lines cannot mix.  Only
+ * signal-safe calls.
+ */
 static void
 on_sigint(int sig)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int fd;
 
 	(void)sig;
-	if (fd == -1)
+	if (cancel_req.conn != -1) {
+		ssize_t n = write(cancel_req.conn, cancel_req.msg,
+		    cancel_req.len);
+		(void)n;
+		return;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
 		return;
 	if (connect(fd, (struct sockaddr *)&cancel_req.sun,
 	    sizeof(cancel_req.sun)) == 0) {
@@ -60,7 +74,10 @@ cancel_on_sigint(struct cli *cli, const char *name)
 	json_object_object_add(r, "execute", json_object_new_string(
 	    "migrate-cancel"));
 	json_object_object_add(r, "arguments", cli_name_args(name));
+	/* its reply, if read at all, matches no call's id */
+	json_object_object_add(r, "id", json_object_new_string("ctrl-c"));
 	memset(&cancel_req, 0, sizeof(cancel_req));
+	cancel_req.conn = cli->conn.ssh != NULL ? cli->conn.fd : -1;
 	cancel_req.sun.sun_family = AF_UNIX;
 	strlcpy(cancel_req.sun.sun_path, cli->sock,
 	    sizeof(cancel_req.sun.sun_path));

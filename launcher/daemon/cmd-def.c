@@ -12,6 +12,7 @@
 #include "dispatch.h"
 #include "jget.h"
 #include "log.h"
+#include "migrate.h"
 #include "names.h"
 #include "req.h"
 #include "storage.h"
@@ -398,6 +399,8 @@ d_undefine(struct req *r, struct vm *vm)
 {
 	char err[512];
 
+	if (migreg_refuse(r, vm) == -1)
+		return;
 	if (vm_undefine(vm, err, sizeof(err)) == -1) {
 		req_error(r, vm_active(vm) ? ERR_INVALID_STATE : ERR_GENERIC,
 		    "%s", err);
@@ -412,6 +415,8 @@ d_rename(struct req *r, struct vm *vm)
 	const char *nn = req_str(r, "new_name");
 	char err[512];
 
+	if (migreg_refuse(r, vm) == -1)
+		return;
 	if (nn == NULL || !valid_name(nn)) {
 		req_error(r, ERR_GENERIC, "'%s' is not a valid name",
 		    nn ? nn : "");

@@ -8,6 +8,7 @@
 #include "agent.h"
 #include "dispatch.h"
 #include "jget.h"
+#include "migrate.h"
 #include "names.h"
 #include "req.h"
 #include "util.h"
@@ -24,6 +25,8 @@ d_start(struct req *r, struct vm *vm)
 		    vm->name, vm_state_name(vm->state));
 		return;
 	}
+	if (migreg_refuse(r, vm) == -1)
+		return;
 	start_and_wait(r, vm);
 }
 

@@ -1021,13 +1021,14 @@ d_migrate(struct req *r, struct vm *vm)
 		    "long");
 		return;
 	}
-	if (req_bool(r, "offline") && req_bool(r, "peer_fd")) {
-		req_error(r, ERR_GENERIC, "migrate: --offline goes to a "
-		    "unix: destination only, so far");
+	if (migreg_find(r->d, vm) != NULL) {
+		req_error(r, ERR_IN_USE, "VM '%s' is migrating already",
+		    vm->name);
 		return;
 	}
 	if (req_bool(r, "offline")) {
-		migoff_start(r, vm, dest, listen);
+		if (migpeer_take(r, &pfd) != -1)
+			migoff_start(r, vm, dest, listen, pfd);
 		return;
 	}
 	/* the destination would run while the mirrors still write to it */
@@ -1040,11 +1041,6 @@ d_migrate(struct req *r, struct vm *vm)
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s; only a running "
 		    "or paused VM migrates live", vm->name,
 		    vm_state_name(vm->state));
-		return;
-	}
-	if (migreg_find(r->d, vm) != NULL) {
-		req_error(r, ERR_IN_USE, "VM '%s' is migrating already",
-		    vm->name);
 		return;
 	}
 	/* an unclaimed descriptor is closed after the request */
@@ -1096,6 +1092,11 @@ d_migrate_cancel(struct req *r, struct vm *vm)
 	if (g == NULL || g->incoming) {
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is not migrating "
 		    "from here", vm->name);
+		return;
+	}
+	if (g->cancel != NULL) {
+		g->cancel(g, "cancelled by the user");
+		req_return(r, NULL);
 		return;
 	}
 	if (g->ctl != NULL && g->ctl->in_postcopy) {

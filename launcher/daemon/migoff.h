@@ -11,10 +11,13 @@ struct vm;
 
 /*
  * migrate's request {"offline": true, "keep_source", "copy_storage",
- * "listen"} for vm to the supervisor at dest (a checked socket path);
- * answered later.
+ * "listen"} for vm to the supervisor at dest (a checked socket path),
+ * or over peer_fd (a connection passed by the client, see migpeer.h;
+ * -1: none), which becomes the move's; answered later.  Under way, the
+ * move is in the daemon's migration list: migrate-cancel stops it (the
+ * destination cleaned up), and start and undefine are refused.
  */
 void	 migoff_start(struct req *, struct vm *, const char *dest,
-	    const char *listen);
+	    const char *listen, int peer_fd);
 
 #endif

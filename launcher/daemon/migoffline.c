@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -37,6 +38,7 @@
 #include "jget.h"
 #include "log.h"
 #include "migoff.h"
+#include "migrate.h"
 #include "names.h"
 #include "qimg.h"
 #include "qmp.h"
@@ -83,10 +85,28 @@ struct migoff {
 	int64_t			 t0, last_event;
 	int			 holds;
 	int			 dead;
+	struct migration	 reg;		/* in the daemon's list */
+	int			 listed;
 };
 
 static void	moff_fail(struct migoff *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+
+/* Answered: out of the daemon's list, so the VM is free again. */
+static void
+moff_unlist(struct migoff *m)
+{
+	if (m->listed)
+		migreg_del(m->d, &m->reg);
+	m->listed = 0;
+}
+
+/* migrate-cancel */
+static void
+moff_cancel(struct migration *g, const char *why)
+{
+	moff_fail(g->self, "%s", why);
+}
 
 static void
 moff_release(struct migoff *m)
@@ -192,8 +212,12 @@ moff_fail(struct migoff *m, const char *fmt, ...)
 	    "failed: %s", m->name, m->dest, why);
 	m->r = NULL;
 	m->dead = 1;
-	if (m->w != NULL)
+	moff_unlist(m);
+	if (m->w != NULL) {
+		/* its done callback never comes: its hold goes with it */
 		imgwork_abandon(m->w);
+		m->holds--;
+	}
 	m->w = NULL;
 	if (m->prepared && m->peer != NULL) {
 		m->holds++;
@@ -213,6 +237,7 @@ moff_done(struct migoff *m, struct json_object *ret)
 	char err[512];
 
 	(void)ret;
+	moff_unlist(m);
 	if (!m->keep && vm != NULL && !vm_active(vm) &&
 	    strcmp(vm_persistent(vm)->uuid, m->uuid) == 0 &&
 	    vm_undefine(vm, err, sizeof(err)) == -1)
@@ -478,8 +503,9 @@ moff_defined(struct migoff *m, struct json_object *ret)
 	moff_done(m, ret);
 }
 
+/* The destination's supervisor: at m->dest, or over pfd (taken). */
 static int
-moff_peer_open(struct migoff *m)
+moff_peer_open(struct migoff *m, int pfd)
 {
 	static const struct qmp_callbacks cbs = { NULL, peer_closed };
 	struct qmp_options o;
@@ -487,15 +513,24 @@ moff_peer_open(struct migoff *m)
 	qmp_options_default(&o);
 	o.negotiate = 0;
 	o.expect_greeting = 0;
-	if ((m->peer = qmp_new(m->d->base, &o, &cbs, m)) == NULL ||
-	    qmp_connect_unix(m->peer, m->dest, MOFF_PEER_MS) == -1)
+	if ((m->peer = qmp_new(m->d->base, &o, &cbs, m)) == NULL) {
+		if (pfd != -1)
+			close(pfd);
 		return -1;
-	return 0;
+	}
+	if (pfd != -1) {
+		if (qmp_attach_fd(m->peer, pfd) == -1) {
+			close(pfd);
+			return -1;
+		}
+		return 0;
+	}
+	return qmp_connect_unix(m->peer, m->dest, MOFF_PEER_MS);
 }
 
 void
 migoff_start(struct req *r, struct vm *vm, const char *dest,
-    const char *listen)
+    const char *listen, int pfd)
 {
 	struct vmdef *def = vm_persistent(vm);
 	char err[512];
@@ -504,6 +539,8 @@ migoff_start(struct req *r, struct vm *vm, const char *dest,
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s; --offline "
 		    "moves a shut off VM (shut it down first, or migrate it "
 		    "live)", vm->name, vm_state_name(vm->state));
+		if (pfd != -1)
+			close(pfd);
 		return;
 	}
 	struct migoff *m = xcalloc(1, sizeof(*m));
@@ -522,9 +559,14 @@ migoff_start(struct req *r, struct vm *vm, const char *dest,
 		req_error(r, ERR_GENERIC, "migrate: %s", err);
 		m->dead = 1;
 		moff_release(m);
+		if (pfd != -1)
+			close(pfd);
 		return;
 	}
-	if (moff_peer_open(m) == -1) {
+	migreg_add(m->d, &m->reg, vm, 0, m);
+	m->reg.cancel = moff_cancel;
+	m->listed = 1;
+	if (moff_peer_open(m, pfd) == -1) {
 		moff_fail(m, "cannot connect to the destination %s", m->dest);
 		return;
 	}

@@ -7,6 +7,9 @@
 #include "daemon.h"
 #include "jget.h"
 #include "migrate.h"
+#include "names.h"
+#include "req.h"
+#include "vm.h"
 
 void
 migreg_add(struct daemon *d, struct migration *m, struct vm *vm,
@@ -15,6 +18,7 @@ migreg_add(struct daemon *d, struct migration *m, struct vm *vm,
 	m->vm = vm;
 	m->incoming = incoming;
 	m->self = self;
+	m->cancel = NULL;
 	TAILQ_INSERT_TAIL(&d->migs, m, entry);
 }
 
@@ -33,6 +37,16 @@ migreg_find(struct daemon *d, const struct vm *vm)
 		if (m->vm == vm)
 			return m;
 	return NULL;
+}
+
+int
+migreg_refuse(struct req *r, const struct vm *vm)
+{
+	if (migreg_find(r->d, vm) == NULL)
+		return 0;
+	req_error(r, ERR_IN_USE, "VM '%s' is migrating; %s waits until the "
+	    "migration ends (or migrate-cancel)", vm->name, r->cmd);
+	return -1;
 }
 
 /* The entry of query-migrate-capabilities' list named name, or NULL. */

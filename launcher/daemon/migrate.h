@@ -33,6 +33,7 @@
 struct daemon;
 struct json_object;
 struct migctl;
+struct req;
 struct vm;
 
 /* A migration under way, in the daemon's list (one per VM at most). */
@@ -42,12 +43,16 @@ struct migration {
 	int			 incoming;	/* the destination's */
 	void			*self;		/* the side's own record */
 	struct migctl		*ctl;		/* the source's (migctl.h) */
+	/* migrate-cancel, where the side's own record is not a migout */
+	void			(*cancel)(struct migration *, const char *why);
 };
 
 void		 migreg_add(struct daemon *, struct migration *, struct vm *,
 		    int incoming, void *self);
 void		 migreg_del(struct daemon *, struct migration *);
 struct migration *migreg_find(struct daemon *, const struct vm *);
+/* -1 (r answered) when vm is migrating: what cannot wait for the end. */
+int		 migreg_refuse(struct req *r, const struct vm *vm);
 
 /*
  * The options a migration sets, both sides alike: a capability list

@@ -10,7 +10,9 @@
 # the server refuses, a remote qlaunch that is missing and a remote
 # supervisor that is not running each give one line with ssh's (or the
 # remote's) own words and leave both sides as they were; Ctrl-C during a
-# slow migration cancels it; -c ssh://... runs other commands there.
+# slow migration cancels it, also when the source supervisor is itself
+# reached with -c ssh://...; -c ssh://... runs other commands there;
+# --offline moves a shut off VM's definition over ssh.
 . "$(dirname "$0")/lib.sh"
 
 need_root "migration between network namespaces"
@@ -152,13 +154,15 @@ t_bad_uri() {
 	unchanged
 }
 
-# Ctrl-C in the middle (1 MiB/s, 48 MiB to send): cancelled, nothing moved
-t_ctrl_c() {
+# interrupted NS SOCK ARGS...: Ctrl-C a slow migration of mv (1 MiB/s,
+# 48 MiB to send) started by a client in NS: cancelled, nothing moved
+interrupted() {
+	local ns=$1 so=$2; shift 2
 	gx mv '(dd if=/dev/urandom of=/run/fill bs=1M count=48 2>/dev/null; touch /run/filled) &' >/dev/null
 	wait_gval mv 'test -e /run/filled && echo yes' yes || fail "no fill"
-	ip netns exec "$NETNS" env QLAUNCH_SOCKET="$T/ctl.sock" QLAUNCH_SSH="$S/ssh" \
-	    "$QLAUNCH" migrate mv "$(uri "$ADDR_B" "$BSOCK")" --bandwidth 1 \
-	    >"$T/out" 2>"$T/err" &
+	# not through in_ns: $! must be qlaunch itself (ip netns exec execs it)
+	ip netns exec "$ns" env QLAUNCH_SOCKET="$so" QLAUNCH_SSH="$S/ssh" \
+	    "$QLAUNCH" "$@" --bandwidth 1 >"$T/out" 2>"$T/err" &
 	local pid=$! rc=0
 	for _ in $(seq 100); do
 		[ "$(q migrate-info mv --json | sed -n 's/.*"status": "\(.*\)",*/\1/p')" = active ] && break
@@ -177,8 +181,39 @@ t_ctrl_c() {
 	sleep 1
 	c2=$(counter "$T/ctl.sock")
 	[ "$c2" -gt "$c1" ] || fail "the counter stopped at $c1 ($c2)"
+	gx mv 'rm -f /run/fill /run/filled; echo ok' >/dev/null
+}
+
+# to an ssh:// destination
+t_ctrl_c() {
+	interrupted "$NETNS" "$T/ctl.sock" migrate mv "$(uri "$ADDR_B" "$BSOCK")"
+}
+
+# with the source supervisor itself reached over ssh (-c ssh://...):
+# the cancel goes over the same ssh connection
+t_ctrl_c_remote() {
+	interrupted "$NSB" "$BSOCK" -c "$(uri "$ADDR_A" "$T/ctl.sock")" \
+	    migrate mv "unix:$BSOCK"
+}
+
+# --offline over ssh: the shut off VM's definition goes to B (A keeps its
+# copy), B starts it on the shared image and the guest reads the mark
+t_offline() {
+	q destroy mv >/dev/null || fail "destroy"
+	in_ns "$NETNS" "$T/ctl.sock" migrate mv "$(uri "$ADDR_B" "$BSOCK")" \
+	    --offline --keep-source --json >"$T/out" 2>"$T/err" ||
+	    fail "migrate --offline: $(cat "$T/err")"
+	grep -q '"offline": *true' "$T/out" || fail "said: $(cat "$T/out")"
+	[ "$(q state mv)" = "shut off" ] || fail "A: $(q state --reason mv)"
+	[ "$(qb state --reason mv)" = "shut off (migrated)" ] || fail "B: $(qb state --reason mv)"
+	no_ssh_left
+	qb start mv >/dev/null || fail "start on B"
+	QLAUNCH_SOCKET=$BSOCK wait_ready mv
+	[ "$(mark_on_disk "$BSOCK")" = 1 ] || fail "the guest on B does not read the mark"
+	qb destroy mv >/dev/null
+	qb undefine mv >/dev/null
 }
 
 setup || exit 1
 run_tests guest_up a_to_b b_to_a bad_host refused_key no_remote_qlaunch \
-    no_remote_daemon bad_uri ctrl_c
+    no_remote_daemon bad_uri ctrl_c ctrl_c_remote offline

@@ -8,7 +8,7 @@
 # image holds it while A's image is intact.  The destination's QEMU
 # killed mid-copy leaves A running and B without images or definition.
 # Offline migration of a shut off VM, with and without its disks, then a
-# start on B that finds the mark.
+# start on B that finds the mark; an offline copy cancelled halfway.
 . "$(dirname "$0")/lib.sh"
 
 need_root "migration between two supervisors"
@@ -165,5 +165,44 @@ t_offline() {
 	[ "$(qb state mv)" = "shut off" ] || fail "B: $(qb state --reason mv)"
 }
 
+# --offline --copy-storage cancelled mid-copy (its qemu-img held with
+# SIGSTOP meanwhile): start and undefine are refused while it runs, the
+# client says so, B is left clean and A keeps its VM and image
+t_offline_cancel() {
+	local aimg2=$T/state/images/mv-vda.qcow2 pid="" rc=0
+	qb undefine mv >/dev/null || fail "undefine on B"
+	rm -f "$BIMG"	# B's from the live migration; the copy makes its own
+	qemu-io -f qcow2 -c "write -P 0x5a 64M 384M" "$aimg2" >/dev/null ||
+	    fail "cannot fill A's image"
+	q migrate mv "unix:$BSOCK" --offline --copy-storage >"$T/mout" 2>"$T/merr" &
+	local mpid=$!
+	for _ in $(seq 500); do
+		pid=$(pgrep -f "qemu-img convert .*$aimg2" | head -n 1)
+		[ -n "$pid" ] && break
+		sleep 0.01
+	done
+	[ -n "$pid" ] && kill -STOP "$pid" || fail "no copy to catch"
+	one_line_error "VM 'mv' is migrating; start waits" q start mv
+	one_line_error "VM 'mv' is migrating; undefine waits" q undefine mv
+	one_line_error "VM 'mv' is migrating already" q migrate mv "unix:$BSOCK" --offline
+	q migrate-cancel mv >/dev/null || fail "migrate-cancel"
+	kill -CONT "$pid"
+	wait "$mpid" || rc=$?
+	[ $rc -eq 1 ] || fail "exit status $rc: $(cat "$T/merr")"
+	grep -q "cancelled by the user" "$T/merr" || fail "error: $(cat "$T/merr")"
+	[ "$(wc -l <"$T/merr")" -eq 1 ] || fail "more than one line: $(cat "$T/merr")"
+	b_clean
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$pid" 2>/dev/null || fail "qemu-img $pid still runs: $(ps -o pid,stat,args -p "$pid")"
+	[ "$(q state mv)" = "shut off" ] || fail "A: $(q state --reason mv)"
+	qemu-img check -q "$aimg2" || fail "A's image is damaged"
+	[ "$(mark_in_image "$aimg2")" = 1 ] || fail "A's image lost the mark"
+	q start mv >/dev/null || fail "start after the cancel"
+	wait_ready mv
+}
+
 start_daemon || exit 1
-run_tests guest_up kill_destination live offline
+run_tests guest_up kill_destination live offline offline_cancel
