@@ -6,8 +6,8 @@
 # after a restart too; iothreadpin --live changes it and emulatorpin
 # leaves it alone; the guest writes a file on the disk and reads it back
 # from a fresh mount; iothreadadd/iothreaddel --live add and remove the
-# thread in QEMU; a migration's destination pins it again; refusals are
-# one line each.
+# thread in QEMU; attach-disk --iothread puts a hot-plugged disk on one;
+# a migration's destination pins it again; refusals are one line each.
 . "$(dirname "$0")/lib.sh"
 QEMU_IMG=${QEMU_IMG:-qemu-img}
 
@@ -116,6 +116,18 @@ t_add_del() {
 	one_line_error "iothread 1 is used by disk vda" q iothreaddel io1 1
 	q iothreaddel io1 3 --live
 	[ "$(io_allowed io1 3)" = no-thread ] || fail "iothread3 still there"
+	# a hot-plugged disk on iothread 2: QEMU's device has it, the guest
+	# sees the disk, and iothread 2 cannot go while it is there
+	truncate -s 64M "$T/hp.img"
+	q attach-disk io1 "$T/hp.img" vdb --live --subdriver raw --iothread 2 >/dev/null
+	q qemu-monitor-command io1 '{"execute": "qom-get", "arguments": {"path": "/machine/peripheral/vdb", "property": "iothread"}}' |
+	    grep -q iothread2 || fail "vdb's iothread: $(q qemu-monitor-command io1 '{"execute": "qom-get", "arguments": {"path": "/machine/peripheral/vdb", "property": "iothread"}}')"
+	wait_gval io1 'cat /sys/block/vdb/size' 131072
+	one_line_error "iothread 2 is used by disk vdb" q iothreaddel io1 2 --live
+	q detach-disk io1 vdb --live >/dev/null
+	q iothreaddel io1 2 --live
+	[ "$(io_allowed io1 2)" = no-thread ] || fail "iothread2 still there"
+	q iothreadadd io1 2 --live
 	q iothreadinfo io1 | grep -Eq '^ *3 ' && fail "iothreadinfo after del: $(q iothreadinfo io1)"
 	# --config: the stored definition only
 	q iothreadadd io1 4 --config
