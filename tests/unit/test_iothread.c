@@ -5,8 +5,10 @@
  * iothreadinfo, iothreadpin, iothreadadd and iothreaddel against the fake
  * QEMU (what they send, their refusals before anything is sent, QEMU's
  * refusal reaching the user unchanged, an object-add undone); pinning a
- * real thread (this test's) at start and by iothreadpin --live.
+ * real thread (this test's) at start and by iothreadpin --live; a thread
+ * named as QEMU names an iothread is not the emulator's.
  */
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,6 +399,80 @@ test_start_pins(void **state)
 	fx_free(f);
 }
 
+struct named {
+	const char	*name;
+	pid_t		 tid;
+	int		 go, done;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+};
+
+static void *
+named_thread(void *arg)
+{
+	struct named *n = arg;
+
+	pthread_setname_np(pthread_self(), n->name);
+	pthread_mutex_lock(&n->mu);
+	n->tid = gettid();
+	n->go = 1;
+	pthread_cond_broadcast(&n->cv);
+	while (!n->done)
+		pthread_cond_wait(&n->cv, &n->mu);
+	pthread_mutex_unlock(&n->mu);
+	return NULL;
+}
+
+/* Is tid among the emulator's threads of this process? */
+static int
+emulator_has(pid_t tid)
+{
+	struct json_object *cpus = json_object_new_array();
+	pid_t tids[64];
+	size_t n = cpupin_emulator_tids(getpid(), cpus, tids, 64);
+	int found = 0;
+
+	for (size_t i = 0; i < n; i++)
+		found |= tids[i] == tid;
+	json_object_put(cpus);
+	return found;
+}
+
+/* emulatorpin leaves "IO iothreadK" alone, not "IO mon_iothread". */
+static void
+test_emulator_threads(void **state)
+{
+	static const struct {
+		const char	*name;
+		int		 emulator;
+	} threads[] = {
+		{ "IO iothread1", 0 }, { "IO iothread64", 0 },
+		{ "IO mon_iothread", 1 }, { "IO iothread65", 1 },
+		{ "worker", 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
+		struct named n = { threads[i].name, 0, 0, 0,
+		    PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+		pthread_t t;
+		assert_int_equal(pthread_create(&t, NULL, named_thread, &n), 0);
+		pthread_mutex_lock(&n.mu);
+		while (!n.go)
+			pthread_cond_wait(&n.cv, &n.mu);
+		pthread_mutex_unlock(&n.mu);
+		if (emulator_has(n.tid) != threads[i].emulator)
+			fail_msg("%s: emulator's is %d", threads[i].name,
+			    !threads[i].emulator);
+		assert_true(emulator_has(gettid()));
+		pthread_mutex_lock(&n.mu);
+		n.done = 1;
+		pthread_cond_broadcast(&n.cv);
+		pthread_mutex_unlock(&n.mu);
+		pthread_join(t, NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -408,6 +484,7 @@ main(void)
 		cmocka_unit_test(test_live_pin),
 		cmocka_unit_test(test_live_add_del),
 		cmocka_unit_test(test_start_pins),
+		cmocka_unit_test(test_emulator_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
