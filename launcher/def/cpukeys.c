@@ -247,11 +247,11 @@ tune_item(const char *k, long long *num)
 {
 	const char *e;
 
+	*num = -1;
 	for (size_t i = 0; i < nitems(tune_items); i++) {
 		size_t n = strlen(tune_items[i].prefix);
 		if (strncmp(k, tune_items[i].prefix, n) != 0)
 			continue;
-		*num = -1;
 		if (tune_items[i].min < 0)
 			return k[n] == '\0' ? (int)i : -1;
 		if (!isdigit((unsigned char)k[n]) || (k[n] == '0' && k[n + 1]))

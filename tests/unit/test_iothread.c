@@ -62,6 +62,7 @@ test_parse_errors(void **state)
 		{ "name: a\niothreads: 1\ncputune: iothreadpin01=0\n", "vm.conf:3: cputune: unknown item 'iothreadpin01' (vcpupinN, emulatorpin, iothreadpinN)" },
 		{ "name: a\niothreads: 1\ncputune: iothreadpin1=x\n", "vm.conf:3: cputune: 'x' is not a CPU list (0-3,6)" },
 		{ "name: a\niothreads: 1\ncputune: iothreadpin1=0,iothreadpin1=1\n", "vm.conf:3: cputune: 'iothreadpin1' given twice" },
+		{ "name: a\niothreads: 1\ncputune: iothreadpin1=0,1\n", "vm.conf:3: cputune: '1' is not KEY=CPULIST" },
 	};
 	char err[512];
 
