@@ -7,6 +7,7 @@
  * Pinning goes through cpupin.c, which applies it again at every start
  * and on a migration's destination.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,17 +200,26 @@ pin_check(void *arg, struct json_object *ret, char *err, size_t errlen)
 {
 	struct iocmd *c = arg;
 	struct vmdef *one = vmdef_new();
+	long long tid = cpupin_iothread_tid(ret, c->id);
+	cpu_set_t old;
 	char key[32];
 
 	/* only this iothread: the others are pinned already */
 	snprintf(key, sizeof(key), "iothreadpin%u", c->id);
+	int had = tid > 0 && cpupin_get((pid_t)tid, &old) == 0;
 	if (cputune_set(one, key, c->list, err, errlen) == -1 ||
 	    cpupin_apply_iothreads(one, ret, err, errlen) == -1) {
 		vmdef_free(one);
 		return -1;
 	}
 	vmdef_free(one);
-	return commit(c, err, errlen);
+	if (commit(c, err, errlen) == -1) {
+		/* the definitions did not change: neither does the thread */
+		if (had)
+			sched_setaffinity((pid_t)tid, sizeof(old), &old);
+		return -1;
+	}
+	return 0;
 }
 
 /* After object-add or object-del: QEMU's iothreads are as they should. */

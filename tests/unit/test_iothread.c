@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -358,6 +359,50 @@ test_live_add_del(void **state)
 	fx_free(f);
 }
 
+/*
+ * --live --config when the stored definition cannot be written (its
+ * file is a directory here): the thread's affinity is put back, an
+ * object-add is undone with object-del, the running definition is as
+ * it was.
+ */
+static void
+test_store_fails(void **state)
+{
+	struct fx *f = fx_new();
+	cpu_set_t old, now;
+	char path[4200], args[200];
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(old), &old), 0);
+	struct vm *vm = fx_running_vm(f, IO_VM);
+	snprintf(path, sizeof(path), "%s/t1.conf", f->d.defdir);
+	(void)unlink(path);	/* the fixture may not have stored it */
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(args, sizeof(args), "%s/x", path);
+	assert_int_equal(mkdir(args, 0700), 0);
+	snprintf(args, sizeof(args), "{\"name\": \"t1\", \"id\": 1, "
+	    "\"cpulist\": \"%d\", \"live\": true, \"config\": true}",
+	    first_cpu());
+	request(f, "iothreadpin", args);
+	answer(f, expect_cmd(f, "query-iothreads", NULL), iothreads_ret(0));
+	expect_error(f, "GenericError", "cannot write", 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(now), &now), 0);
+	assert_true(CPU_EQUAL(&now, &old));
+	assert_null(vm->def->cputune);
+	request(f, "iothreadadd", "{\"name\": \"t1\", \"id\": 3, "
+	    "\"live\": true, \"config\": true}");
+	answer(f, expect_cmd(f, "object-add", NULL), "{}");
+	answer(f, expect_cmd(f, "query-iothreads", NULL), iothreads_ret(1));
+	answer_id(f, "object-del", "iothread3");
+	expect_error(f, "GenericError", "cannot write", 0);
+	assert_false(iothread_has(vm->def, 3));
+	snprintf(args, sizeof(args), "%s/x", path);
+	rmdir(args);
+	rmdir(path);
+	assert_int_equal(sched_setaffinity(0, sizeof(old), &old), 0);
+	fx_free(f);
+}
+
 /* Start pins the iothreads of cputune (query-iothreads' thread ids). */
 static void
 test_start_pins(void **state)
@@ -484,6 +529,7 @@ main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_live_pin),
 		cmocka_unit_test(test_live_add_del),
+		cmocka_unit_test(test_store_fails),
 		cmocka_unit_test(test_start_pins),
 		cmocka_unit_test(test_emulator_threads),
 	};
