@@ -181,7 +181,7 @@ c_attach_disk(struct cli *cli, int argc, char **argv)
 	const char *v[3] = { NULL, NULL, NULL };
 	const char *bus = NULL, *driver = NULL, *sub = NULL, *cache = NULL;
 	const char *io = NULL, *type = NULL, *mode = NULL, *srctype = NULL;
-	const char *serial = NULL;
+	const char *serial = NULL, *iothread = NULL;
 	int persistent = 0, print = 0;
 	struct scope sc = { 0, 0, 0 };
 	struct opt o[] = {
@@ -197,6 +197,7 @@ c_attach_disk(struct cli *cli, int argc, char **argv)
 		{ "mode", 1, &mode, NULL },
 		{ "sourcetype", 1, &srctype, NULL },
 		{ "serial", 1, &serial, NULL },
+		{ "iothread", 1, &iothread, NULL },
 		{ "persistent", 0, NULL, &persistent },
 		{ "print-xml", 0, NULL, &print },
 		SCOPE_OPTS(sc),
@@ -225,13 +226,13 @@ c_attach_disk(struct cli *cli, int argc, char **argv)
 	char *line = NULL, *path = abs_path(v[1]);
 	static const char *const keys[] = {
 		"path", "target", "format", "bus", "cache", "aio", "device",
-		"serial"
+		"serial", "iothread"
 	};
 	const char *vals[] = {
 		*path != '\0' ? path : NULL, v[2], sub, bus,
 		cache != NULL && strcmp(cache, "default") != 0 ? cache : NULL,
 		io != NULL && strcmp(io, "default") != 0 ? io : NULL,
-		type, serial
+		type, serial, iothread
 	};
 	for (size_t i = 0; i < nitems(keys); i++) {
 		if (vals[i] == NULL)
@@ -346,7 +347,8 @@ const struct cmd cmds_disk[] = {
 	    "[--targetbus BUS] [--driver qemu] [--subdriver FORMAT] "
 	    "[--cache MODE] [--io threads|native|io_uring] "
 	    "[--type disk|cdrom|floppy] [--mode readonly|shareable] "
-	    "[--sourcetype file|block] [--serial S] [--print-xml] "
+	    "[--sourcetype file|block] [--serial S] [--iothread ID] "
+	    "[--print-xml] "
 	    "[[--live] [--config] | [--current] | [--persistent]]" },
 	{ "detach-disk", NULL, c_detach_disk, "NAME TARGET [[--live] "
 	    "[--config] | [--current] | [--persistent]]" },

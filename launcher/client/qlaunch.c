@@ -22,6 +22,7 @@ extern const struct cmd cmds_read[];
 extern const struct cmd cmds_console[];
 extern const struct cmd cmds_mem[];
 extern const struct cmd cmds_cpu[];	/* cmd-cpu.c */
+extern const struct cmd cmds_iothread[];	/* cmd-iothread.c */
 extern const struct cmd cmds_heartbeat[];
 extern const struct cmd cmds_agent[];
 extern const struct cmd cmds_disk[];
@@ -56,6 +57,7 @@ static const struct cmd *const areas[] = {
 	cmds_agent,
 	cmds_disk,
 	cmds_cpu,
+	cmds_iothread,
 	cmds_nic,
 	cmds_snapshot,
 	cmds_save,

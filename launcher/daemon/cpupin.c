@@ -10,6 +10,7 @@
 #include "cpukeys.h"
 #include "cpupin.h"
 #include "daemon.h"
+#include "iothreads.h"
 #include "jget.h"
 #include "job.h"
 #include "log.h"
@@ -29,6 +30,27 @@ is_vcpu_tid(struct json_object *cpus, pid_t tid)
 	return 0;
 }
 
+/*
+ * One of the VM's iothreads (iothreadpinN)?  QEMU runs with
+ * debug-threads=on, so each is named "IO iothreadK".
+ */
+static int
+is_iothread_tid(pid_t pid, pid_t tid)
+{
+	char path[96], comm[32] = "";
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/comm", (long)pid,
+	    (long)tid);
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL)
+		return 0;
+	if (fgets(comm, sizeof(comm), fp) == NULL)
+		comm[0] = '\0';
+	fclose(fp);
+	comm[strcspn(comm, "\n")] = '\0';
+	return strncmp(comm, "IO ", 3) == 0 && iothread_id_of(comm + 3) != 0;
+}
+
 size_t
 cpupin_emulator_tids(pid_t pid, struct json_object *cpus, pid_t *tids,
     size_t max)
@@ -43,7 +65,8 @@ cpupin_emulator_tids(pid_t pid, struct json_object *cpus, pid_t *tids,
 		return 0;
 	while ((de = readdir(dp)) != NULL && n < max) {
 		long t = atol(de->d_name);
-		if (t > 0 && !is_vcpu_tid(cpus, (pid_t)t))
+		if (t > 0 && !is_vcpu_tid(cpus, (pid_t)t) &&
+		    !is_iothread_tid(pid, (pid_t)t))
 			tids[n++] = (pid_t)t;
 	}
 	closedir(dp);
@@ -110,6 +133,55 @@ cpupin_apply(pid_t pid, const struct vmdef *d, struct json_object *cpus,
 	return 0;
 }
 
+long long
+cpupin_iothread_tid(struct json_object *iothreads, unsigned id)
+{
+	for (size_t i = 0; json_object_is_type(iothreads, json_type_array) &&
+	    i < json_object_array_length(iothreads); i++) {
+		struct json_object *t = json_object_array_get_idx(iothreads, i);
+		if (iothread_id_of(jstr(t, "id")) == id)
+			return jint(t, "thread-id", -1);
+	}
+	return -1;
+}
+
+int
+cpupin_apply_iothreads(const struct vmdef *d, struct json_object *iothreads,
+    char *err, size_t errlen)
+{
+	char key[32], list[256], what[32];
+
+	if (d->cputune == NULL)
+		return 0;
+	if (!json_object_is_type(iothreads, json_type_array)) {
+		snprintf(err, errlen, "query-iothreads gave no list");
+		return -1;
+	}
+	for (unsigned id = 1; id <= IOTHREAD_MAX; id++) {
+		snprintf(key, sizeof(key), "iothreadpin%u", id);
+		if (cputune_get(d, key, list, sizeof(list)) == NULL)
+			continue;
+		long long tid = cpupin_iothread_tid(iothreads, id);
+		if (tid <= 0) {
+			snprintf(err, errlen, "QEMU has no iothread%u to pin",
+			    id);
+			return -1;
+		}
+		snprintf(what, sizeof(what), "iothread %u", id);
+		if (pin((pid_t)tid, what, list, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+iot_pin_check(void *arg, struct json_object *ret, char *err, size_t errlen)
+{
+	struct vm *vm = arg;
+
+	return cpupin_apply_iothreads(vm->def, ret, err, errlen);
+}
+
 static int
 start_check(void *arg, struct json_object *ret, char *err, size_t errlen)
 {
@@ -123,8 +195,11 @@ start_check(void *arg, struct json_object *ret, char *err, size_t errlen)
 void
 cpupin_start_step(struct job *j, struct vm *vm)
 {
-	if (vm->def->cputune != NULL)
-		job_step(j, "query-cpus-fast", NULL, start_check, vm);
+	if (vm->def->cputune == NULL)
+		return;
+	job_step(j, "query-cpus-fast", NULL, start_check, vm);
+	if (vm->def->iothreads != 0)
+		job_step(j, "query-iothreads", NULL, iot_pin_check, vm);
 }
 
 struct reapply {
@@ -155,6 +230,8 @@ cpupin_reapply(struct vm *vm, struct qmp *q)
 	ra->job = job_new(vm->d->base, q, "pinning", CPUPIN_JOB_MS,
 	    reapply_done, ra);
 	job_step(ra->job, "query-cpus-fast", NULL, start_check, vm);
+	if (vm->def->iothreads != 0)
+		job_step(ra->job, "query-iothreads", NULL, iot_pin_check, vm);
 	vm_job_track(vm, ra->job);
 	job_start(ra->job);
 }

@@ -6,6 +6,7 @@
 #include "vm.h"
 
 extern const struct dcmd dcmds_cpu[];	/* cmd-cpu.c */
+extern const struct dcmd dcmds_iothread[];	/* cmd-iothread.c */
 extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
     dcmds_console[], dcmds_mem[], dcmds_display[], dcmds_qmp[], dcmds_disk[],
     dcmds_snapshot[], dcmds_save[], dcmds_clone[], dcmds_nic[], dcmds_net[],
@@ -26,6 +27,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_disk,
 	dcmds_nic,
 	dcmds_cpu,
+	dcmds_iothread,
 	dcmds_snapshot,
 	dcmds_save,
 	dcmds_clone,

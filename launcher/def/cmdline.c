@@ -10,6 +10,7 @@
 #include "cpukeys.h"
 #include "defutil.h"
 #include "dev.h"
+#include "iothreads.h"
 #include "pci.h"
 #include "props.h"
 #include "util.h"
@@ -266,6 +267,7 @@ cmdline_build_uri(const struct vmdef *d, const struct vmpaths *p,
 		    JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 	}
+	iothreads_args(d, a);
 
 	/* QMP, pidfile, console: all in the runtime directory */
 	argv_add(a, "-chardev");

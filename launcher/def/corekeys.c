@@ -17,6 +17,7 @@
 #include "cpukeys.h"
 #include "defutil.h"
 #include "dev.h"
+#include "iothreads.h"
 #include "pci.h"
 #include "props.h"
 #include "util.h"
@@ -519,6 +520,7 @@ const struct corekey corekeys[] = {
 	{ "vcpus",		k_vcpus,	0 },
 	{ "cpu",		corekey_cpu,	0 },
 	{ "cputune",		corekey_cputune, 0 },
+	{ "iothreads",		corekey_iothreads, 0 },
 	{ "vcpu-hotplugged",	corekey_vcpudev, 1 },
 	{ "machine",		k_machine,	0 },
 	{ "accel",		k_accel,	0 },

@@ -17,6 +17,7 @@
 
 #include "cpukeys.h"
 #include "defutil.h"
+#include "iothreads.h"
 #include "props.h"
 #include "util.h"
 #include "xalloc.h"
@@ -228,35 +229,63 @@ cpulist_host_check(const cpu_set_t *want, char *err, size_t errlen)
 	    cpulist_format(&host, h, sizeof(h)));
 }
 
-/* ---- cputune: vcpupinN=LIST,emulatorpin=LIST ---- */
+/* ---- cputune: vcpupinN=LIST,emulatorpin=LIST,iothreadpinN=LIST ---- */
+
+/* cputune's items and the range of their number (none: -1). */
+static const struct {
+	const char	*prefix;
+	int		 min, max;
+} tune_items[] = {
+	{ "emulatorpin", -1, -1 },
+	{ "vcpupin", 0, CPU_MAX_VCPUS - 1 },
+	{ "iothreadpin", 1, IOTHREAD_MAX },
+};
+
+/* The item's row in tune_items and its number; -1: no item. */
+static int
+tune_item(const char *k, long long *num)
+{
+	const char *e;
+
+	*num = -1;
+	for (size_t i = 0; i < nitems(tune_items); i++) {
+		size_t n = strlen(tune_items[i].prefix);
+		if (strncmp(k, tune_items[i].prefix, n) != 0)
+			continue;
+		if (tune_items[i].min < 0)
+			return k[n] == '\0' ? (int)i : -1;
+		if (!isdigit((unsigned char)k[n]) || (k[n] == '0' && k[n + 1]))
+			return -1;
+		*num = strtonum(k + n, tune_items[i].min, tune_items[i].max,
+		    &e);
+		return e == NULL ? (int)i : -1;
+	}
+	return -1;
+}
 
 static int
 tune_key(const char *k, char *err, size_t errlen)
 {
-	const char *e;
+	long long num;
 
-	if (strcmp(k, "emulatorpin") == 0)
+	if (tune_item(k, &num) != -1)
 		return 0;
-	if (strncmp(k, "vcpupin", 7) == 0 && isdigit((unsigned char)k[7])) {
-		strtonum(k + 7, 0, CPU_MAX_VCPUS - 1, &e);
-		if (e == NULL)
-			return 0;
-	}
-	return def_err(err, errlen, "unknown item '%s' (vcpupinN, emulatorpin)",
-	    k);
+	return def_err(err, errlen, "unknown item '%s' (vcpupinN, emulatorpin, "
+	    "iothreadpinN)", k);
 }
 
-/* Items in order: emulatorpin, then vcpupin by number. */
+/* Items in order: emulatorpin, vcpupin by number, iothreadpin by number. */
 static int
 tune_order(const void *a, const void *b)
 {
 	const struct prop *x = a, *y = b;
-	int ex = strcmp(x->key, "emulatorpin") == 0;
-	int ey = strcmp(y->key, "emulatorpin") == 0;
+	long long nx, ny;
+	int ix = tune_item(x->key ? x->key : "", &nx);
+	int iy = tune_item(y->key ? y->key : "", &ny);
 
-	if (ex || ey)
-		return ey - ex;
-	return atoi(x->key + 7) - atoi(y->key + 7);
+	if (ix != iy)
+		return ix < iy ? -1 : 1;
+	return nx < ny ? -1 : nx > ny;
 }
 
 /* The canonical text of p (items checked), in *out; -1 on a bad item. */

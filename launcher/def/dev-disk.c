@@ -29,6 +29,7 @@
 #include "defutil.h"
 #include "dev.h"
 #include "dev-disk.h"
+#include "iothreads.h"
 #include "util.h"
 
 /* QEMU's devices for a disk and a cdrom on each bus. */
@@ -174,6 +175,11 @@ disk_device(const struct vmdef *d, const struct disk *k)
 		int direct, no_flush, writeback;
 		disk_cache_mode(k->cache, &direct, &no_flush, &writeback);
 		put_str(o, "write-cache", writeback ? "on" : "off");
+	}
+	if (k->iothread != 0) {
+		char q[32];
+		put_str(o, "iothread", iothread_qemu_id(k->iothread, q,
+		    sizeof(q)));
 	}
 	return k->r.bus == DBUS_VIRTIO && !def_microvm(d) ? dev_pci(o) : o;
 }

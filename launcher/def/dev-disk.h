@@ -40,6 +40,7 @@ struct disk {
 	int		 readonly;	/* -1: not given */
 	int		 sparse;	/* -1: not given (yes) */
 	unsigned	 boot_order;	/* 0: none */
+	unsigned	 iothread;	/* iothread=K (iothreadK), 0: none */
 	/*
 	 * Not a key: the overlays a running QEMU has put over the disk's
 	 * first medium (external snapshots), 0: none.  Generation N's nodes

@@ -13,6 +13,7 @@
 #include "defutil.h"
 #include "dev.h"
 #include "dev-disk.h"
+#include "iothreads.h"
 #include "props.h"
 #include "util.h"
 
@@ -88,6 +89,7 @@ static const struct {
 	{ "target.bus", "bus" },
 	{ "boot.order", "boot_order" },
 	{ "sourcetype", "type" },
+	{ "driver.iothread", "iothread" },
 };
 
 const char *
@@ -535,6 +537,10 @@ parse_props(struct props *p, struct disk *k, char *err, size_t errlen)
 	    (v != NULL && def_uint("boot_order", v, 1, MAX_BOOT_ORDER,
 	    &k->boot_order, err, errlen) == -1))
 		return -1;
+	if (get(p, "iothread", &v, err, errlen) == -1 ||
+	    (v != NULL && def_uint("iothread", v, 1, IOTHREAD_MAX,
+	    &k->iothread, err, errlen) == -1))
+		return -1;
 	if (get(p, "target", &v, err, errlen) == -1)
 		return -1;
 	if (v != NULL) {
@@ -583,6 +589,13 @@ disk_check_line(const struct disk *k, char *err, size_t errlen)
 	if (k->device == DDEV_CDROM && k->bus == DBUS_VIRTIO)
 		return def_err(err, errlen, "a cdrom is on scsi, sata or ide, "
 		    "not virtio");
+	if (k->iothread != 0 && (k->device != DDEV_DISK ||
+	    (k->bus != DBUS_DEFAULT && k->bus != DBUS_VIRTIO)))
+		return def_err(err, errlen, "iothread=%u: only a virtio disk "
+		    "has an iothread, not a %s on bus %s", k->iothread,
+		    dev_names[k->device], k->bus != DBUS_DEFAULT ?
+		    bus_names[k->bus] : k->device == DDEV_FLOPPY ? "fdc" :
+		    "ide or sata");
 	return 0;
 }
 
@@ -659,6 +672,10 @@ disk_print(const void *conf)
 	if (k->boot_order != 0) {
 		snprintf(n, sizeof(n), "%u", k->boot_order);
 		def_print_add(&s, "boot_order", n);
+	}
+	if (k->iothread != 0) {
+		snprintf(n, sizeof(n), "%u", k->iothread);
+		def_print_add(&s, "iothread", n);
 	}
 	return s;
 }

@@ -43,6 +43,7 @@ vmdef_disk_get(const struct vmdef *d, size_t i, struct vmdef_disk *out)
 	out->readonly = disk_readonly(k);
 	out->node = k->path != NULL ? k->r.fmt : NULL;
 	out->overlays = k->gen;
+	out->iothread = k->iothread;
 	return 0;
 }
 

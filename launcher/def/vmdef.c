@@ -15,6 +15,7 @@
 #include "cpukeys.h"
 #include "defutil.h"
 #include "dev.h"
+#include "iothreads.h"
 #include "parse.h"
 #include "pci.h"
 #include "props.h"
@@ -332,7 +333,8 @@ vmdef_check(struct vmdef *d, char *err, size_t errlen)
 	if (pci_plan(d, &plan, err, errlen) == -1)
 		return -1;
 	pci_plan_free(&plan);
-	if (corekey_install_check(d, err, errlen) == -1)
+	if (corekey_install_check(d, err, errlen) == -1 ||
+	    iothreads_check(d, err, errlen) == -1)
 		return -1;
 	if (d->current_mib != 0 && !f.balloon)
 		return def_err(err, errlen, "memory: currentMemory needs a "
@@ -381,7 +383,8 @@ vmdef_parse(const char *text, const char *fname, char *err, size_t errlen)
 	char *copy = xstrdup(text), *line, *next;
 	char *seen = xcalloc(ncorekeys + ndevkinds, 1);
 	char why[512];
-	int lineno = 0, ki, repeat;
+	int lineno = 0, ki, repeat, tuneline = 0;
+	int *devline = NULL;	/* each device line's number (iothreads.c) */
 
 	for (line = copy; line != NULL; line = next) {
 		lineno++;
@@ -410,18 +413,29 @@ vmdef_parse(const char *text, const char *fname, char *err, size_t errlen)
 			goto fail;
 		}
 		seen[ki] = 1;
+		size_t ndevs = d->ndevs;
 		if (vmdef_set(d, key, val, why, sizeof(why)) == -1) {
 			def_err(err, errlen, "%s:%d: %s", fname, lineno, why);
 			goto fail;
 		}
+		devline = xreallocarray(devline, d->ndevs + 1,
+		    sizeof(*devline));
+		for (size_t i = ndevs; i < d->ndevs; i++)
+			devline[i] = lineno;
+		if (strcmp(key, "cputune") == 0)
+			tuneline = lineno;
 	}
 	int had_uuid = d->uuid[0] != '\0';
+	if (iothreads_check_lines(d, devline, tuneline, fname, err,
+	    errlen) == -1)
+		goto fail;
 	if (vmdef_check(d, why, sizeof(why)) == -1) {
 		def_err(err, errlen, "%s: %s", fname, why);
 		goto fail;
 	}
 	free(copy);
 	free(seen);
+	free(devline);
 	d->text = xstrdup(text);
 	if (!had_uuid) {	/* the generated one is kept with the file */
 		d->uuid_generated = 1;
@@ -431,6 +445,7 @@ vmdef_parse(const char *text, const char *fname, char *err, size_t errlen)
 fail:
 	free(copy);
 	free(seen);
+	free(devline);
 	vmdef_free(d);
 	return NULL;
 }
@@ -501,6 +516,10 @@ vmdef_print(const struct vmdef *d)
 		bprintf(&b, "cpu: %s\n", d->cpu);
 	if (d->cputune != NULL)
 		bprintf(&b, "cputune: %s\n", d->cputune);
+	char *iot = iothreads_value(d);
+	if (iot != NULL)
+		bprintf(&b, "iothreads: %s\n", iot);
+	free(iot);
 	for (size_t i = 0; i < d->ncpudevs; i++)
 		bprintf(&b, "vcpu-hotplugged: %s\n", d->cpudevs[i]);
 	bprintf(&b, "machine: %s\n", d->machine);

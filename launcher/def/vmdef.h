@@ -53,6 +53,7 @@ struct vmdef {
 	unsigned	 pcie_ports;	/* q35's root ports; 0: as many as the
 					   devices use, and spares (pci.h) */
 	char		*cputune;	/* vcpupinN=,emulatorpin= (cpukeys.c) */
+	uint64_t	 iothreads;	/* bit K-1: iothreadK (iothreads.c) */
 	/* the running VM's hot-plugged vCPUs (vcpu-hotplugged:), counted
 	   in vcpus: -smp has vcpus - ncpudevs, then one -device each */
 	char		**cpudevs;
@@ -165,6 +166,7 @@ struct vmdef_disk {
 	int		 sparse, readonly;
 	const char	*node;		/* the format node: "fmt-vda"; NULL: no medium */
 	unsigned	 overlays;	/* external snapshots over it while it runs */
+	unsigned	 iothread;	/* iothread=K, 0: none (iothreads.h) */
 };
 size_t		 vmdef_disk_count(const struct vmdef *);
 /* The i-th disk line (0-based, in the order of the file); -1 past the end. */
