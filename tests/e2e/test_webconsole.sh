@@ -15,7 +15,8 @@
 # - tickets: used once; another user (nobody, through runuser) cannot
 #   redeem a ticket issued to root, nor root one issued to nobody;
 # - WebSocket (wsserve, a small evhttp server using wsconsole_upgrade,
-#   and node 20's WebSocket): the RFB greeting through a WebSocket.
+#   and node 20's WebSocket): the RFB greeting through a WebSocket, and a
+#   command on the serial console.
 . "$(dirname "$0")/lib.sh"
 
 VM=wc1
@@ -88,7 +89,7 @@ t_serial() {
 	done
 	grep -q "in use by another client" "$T/err" || fail "not refused: $(cat "$T/err")"
 	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "not one line: $(cat "$T/err")"
-	wait "$cpid"
+	wait "$cpid" || true
 }
 
 t_tickets() {
@@ -166,12 +167,30 @@ t_websocket() {
 		};
 		ws.onerror = (e) => { console.log("error", e.message); process.exit(1); };
 	' "ws://127.0.0.1:$port/console?vm=$VM&kind=vnc" >"$T/node.out" 2>&1 || true
+	# the serial console: a command typed, its output read
+	node --no-warnings --experimental-websocket -e '
+		const ws = new WebSocket(process.argv[1]);
+		ws.binaryType = "arraybuffer";
+		let got = "";
+		const t = setTimeout(() => { console.log("timeout", JSON.stringify(got)); process.exit(1); }, 20000);
+		ws.onopen = () => ws.send("echo ws$((6*7))serial\n");
+		ws.onmessage = (m) => {
+			got += Buffer.from(m.data).toString();
+			if (/(^|\n)ws42serial\r?\n/.test(got)) {
+				console.log("ws42serial");
+				clearTimeout(t);
+				ws.close(1000);
+			}
+		};
+		ws.onerror = (e) => { console.log("error", e.message); process.exit(1); };
+	' "ws://127.0.0.1:$port/console?vm=$VM&kind=serial" >"$T/node2.out" 2>&1 || true
 	# a plain GET is no WebSocket opening: refused
 	curl -s -o /dev/null -w '%{http_code}' \
 	    "http://127.0.0.1:$port/console?vm=$VM&kind=vnc" >"$T/plain" || true
 	kill "$spid"
-	wait "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null || true
 	grep -qx '"RFB 003.008\\n" 1 1' "$T/node.out" || fail "node saw: $(cat "$T/node.out")"
+	grep -qx 'ws42serial' "$T/node2.out" || fail "node saw on serial: $(cat "$T/node2.out")"
 	[ "$(cat "$T/plain")" = 400 ] || fail "a plain GET got $(cat "$T/plain")"
 }
 
