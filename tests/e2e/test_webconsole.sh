@@ -136,7 +136,10 @@ t_other_user() {
 }
 
 t_websocket() {
-	command -v node >/dev/null || { echo "SKIP: no node"; return 0; }
+	# node 20 with --experimental-websocket, or later: a global WebSocket
+	node --no-warnings --experimental-websocket -e \
+	    'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null ||
+	    { echo "SKIP: no node with a global WebSocket (20 or later)"; return 0; }
 	[ -x "$WSSERVE" ] || fail "no $WSSERVE (make check builds it)"
 	"$WSSERVE" "$T/ctl.sock" >"$T/wsserve.out" 2>"$T/wsserve.err" &
 	local spid=$! port=
