@@ -299,6 +299,8 @@ d_console_open(struct req *r, struct vm *vm)
 	}
 	if (webticket_redeem(r->d, vm, r->uid, ticket, &kind, &eclass, err,
 	    sizeof(err)) == -1) {
+		log_info("%s: console-open refused to uid %lu: %s", vm->name,
+		    (unsigned long)r->uid, err);
 		req_error(r, eclass, "%s", err);
 		return;
 	}

@@ -4,8 +4,9 @@
  * a descriptor, then add_client with that fdname and skipauth, the other
  * end passed back with the reply), a QEMU error rolled back (closefd,
  * the caller's end closed), the serial relay through a passed
- * descriptor (one client at a time), and ctlsend_fd's ordering on a real
- * bufferevent.
+ * descriptor (one client at a time), ctlsend_fd's ordering on a real
+ * bufferevent, and the client's side (clientfd) keeping the descriptor
+ * that came with a reply.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -23,6 +24,8 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "client.h"
+#include "clientfd.h"
 #include "ctlsend.h"
 #include "daemon.h"
 #include "events.h"
@@ -521,6 +524,58 @@ test_ctlsend(void **state)
 	event_base_free(base);
 }
 
+/* ---- clientfd ---- */
+
+static void
+test_clientfd(void **state)
+{
+	int sv[2], pv[2], pw[2], fd = -1;
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(pipe(pv), 0);
+	assert_int_equal(pipe(pw), 0);
+	struct event_base *base = event_base_new();
+	struct bufferevent *bev = bufferevent_socket_new(base, sv[0],
+	    BEV_OPT_CLOSE_ON_FREE);
+	/* plain bytes: no descriptor */
+	tu_write_str(sv[0], "one\n");
+	assert_int_equal(clientfd_read(sv[1], buf, sizeof(buf), &fd), 4);
+	assert_int_equal(fd, -1);
+	/* a reply with one: kept; a second replaces (closes) the first */
+	assert_int_equal(ctlsend_fd(bev, "two\n", 4, pv[0]), 0);
+	assert_int_equal(clientfd_read(sv[1], buf, sizeof(buf), &fd), 4);
+	assert_true(fd >= 0);
+	int first = fd;
+	assert_int_equal(ctlsend_fd(bev, "six\n", 4, pw[0]), 0);
+	assert_int_equal(clientfd_read(sv[1], buf, sizeof(buf), &fd), 4);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(first, F_GETFD), -1);	/* closed */
+	tu_write_str(pw[1], "y");
+	assert_int_equal(read(fd, buf, 1), 1);
+	assert_int_equal(buf[0], 'y');
+	/* client_take_fd hands it over once */
+	struct client_conn c;
+	memset(&c, 0, sizeof(c));
+	c.recv_fd = fd;
+	assert_int_equal(client_take_fd(&c), fd);
+	assert_int_equal(client_take_fd(&c), -1);
+	close(fd);
+	/* not a socket (ssh's pipe): a plain read */
+	fd = -1;
+	tu_write_str(pv[1], "pipe");
+	assert_int_equal(clientfd_read(pv[0], buf, sizeof(buf), &fd), 4);
+	assert_int_equal(fd, -1);
+	bufferevent_free(bev);
+	close(sv[1]);
+	close(pv[0]);
+	close(pv[1]);
+	close(pw[0]);
+	close(pw[1]);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -533,6 +588,7 @@ main(void)
 		cmocka_unit_test(test_ticket_vm),
 		cmocka_unit_test(test_serial_open),
 		cmocka_unit_test(test_ctlsend),
+		cmocka_unit_test(test_clientfd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
