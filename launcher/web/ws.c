@@ -19,9 +19,8 @@
 
 /* ---- the handshake ---- */
 
-/* Does a comma-separated header value hold token (any case)? */
-static int
-has_token(const char *v, const char *token)
+int
+ws_has_token(const char *v, const char *token)
 {
 	size_t tl = strlen(token);
 
@@ -76,9 +75,9 @@ ws_handshake(const char *method, const char *upgrade, const char *connection,
 
 	if (method == NULL || strcmp(method, "GET") != 0)
 		return refuse(405, err, errlen, "a WebSocket opens with GET");
-	if (!has_token(upgrade, "websocket"))
+	if (!ws_has_token(upgrade, "websocket"))
 		return refuse(400, err, errlen, "no \"Upgrade: websocket\"");
-	if (!has_token(connection, "upgrade"))
+	if (!ws_has_token(connection, "upgrade"))
 		return refuse(400, err, errlen, "no \"Connection: Upgrade\"");
 	if (version == NULL || strcmp(version, "13") != 0)
 		return refuse(426, err, errlen, "WebSocket version %.16s: only "

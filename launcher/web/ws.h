@@ -46,6 +46,11 @@ enum ws_opcode {
 int	 ws_handshake(const char *method, const char *upgrade,
 	    const char *connection, const char *key, const char *version,
 	    char accept[WS_ACCEPT_LEN + 1], char *err, size_t errlen);
+/*
+ * Does a header's comma-separated list (Connection, Upgrade,
+ * Sec-WebSocket-Protocol) hold token, in any case?  NULL holds nothing.
+ */
+int	 ws_has_token(const char *list, const char *token);
 /* Sec-WebSocket-Accept for a key: base64(SHA-1(key GUID)). */
 void	 ws_accept_key(const char *key, char accept[WS_ACCEPT_LEN + 1]);
 

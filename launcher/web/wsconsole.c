@@ -347,7 +347,10 @@ wsconsole_upgrade(struct evhttp_request *req, int fd,
 	    "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: websocket\r\n"
 	    "Connection: Upgrade\r\n"
-	    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+	    "Sec-WebSocket-Accept: %s\r\n%s\r\n", accept,
+	    /* older noVNC asks for "binary": the frames are that */
+	    ws_has_token(evhttp_find_header(h, "Sec-WebSocket-Protocol"),
+	    "binary") ? "Sec-WebSocket-Protocol: binary\r\n" : "");
 	evhttp_connection_set_closecb(evcon, evcon_closed, w);
 	bufferevent_set_timeouts(bev, NULL, NULL);
 	bufferevent_setcb(bev, ws_read, ws_written, ws_event, w);

@@ -20,10 +20,11 @@
  * Both ways have backpressure: while more than high_water bytes wait to
  * go out on one side, the other is not read.  Console bytes go to the
  * browser as binary frames; the browser's text and binary data go to the
- * console as they are.  Either side closing ends both: the console's
- * end with a close frame (1000) once what was read is sent, the
- * browser's (or a protocol error: 1002, 1007, 1009) with the console's
- * descriptor closed.
+ * console as they are ("binary" is the subprotocol when the browser
+ * offers it, as older noVNC does; none otherwise).  Either side closing
+ * ends both: the console's end with a close frame (1000) once what was
+ * read is sent, the browser's (or a protocol error: 1002, 1007, 1009)
+ * with the console's descriptor closed.
  */
 #ifndef LAUNCHER_WSCONSOLE_H
 #define LAUNCHER_WSCONSOLE_H

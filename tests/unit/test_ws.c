@@ -113,6 +113,10 @@ test_accept(void **state)
 	assert_int_equal(ws_handshake("GET", "websocket", "Upgrade",
 	    "dGhlIHNhbXBsZ*Bub25jZQ==", "13", a, err, sizeof(err)), 400);
 	assert_non_null(strstr(err, "Sec-WebSocket-Key"));
+	assert_true(ws_has_token("base64, Binary", "binary"));
+	assert_false(ws_has_token("binaryx", "binary"));
+	assert_false(ws_has_token(NULL, "binary"));
+	assert_false(ws_has_token("", "binary"));
 }
 
 static void
@@ -517,6 +521,7 @@ test_bridge(void **state)
 	assert_non_null(strstr(head,
 	    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
 	assert_true(console_end >= 0);
+	assert_null(strstr(head, "Sec-WebSocket-Protocol"));
 
 	/* console to browser: a binary frame */
 	tu_write_str(console_end, "RFB 003.008\n");
@@ -570,6 +575,14 @@ test_bridge(void **state)
 	assert_true(eof(fd));
 	assert_true(eof(console_end));
 	close(fd);
+	close(console_end);
+
+	/* "binary" offered (older noVNC): chosen */
+	fd = client(port, UPGRADE "Sec-WebSocket-Protocol: binary\r\n", head,
+	    sizeof(head));
+	assert_non_null(strstr(head, "\r\nSec-WebSocket-Protocol: binary\r\n"));
+	close(fd);
+	assert_true(eof(console_end));
 	close(console_end);
 
 	/* the browser just goes: so does the console's end */
