@@ -46,6 +46,7 @@ struct wcopen {
 };
 
 static int	vnc_check(struct req *, struct vm *);
+static int	serial_present(struct req *, struct vm *);
 static int	serial_check(struct req *, struct vm *);
 static void	vnc_open(struct req *, struct vm *);
 static void	serial_open(struct req *, struct vm *);
@@ -53,12 +54,15 @@ static void	serial_open(struct req *, struct vm *);
 static const struct wckind {
 	const char		*name;
 	enum webcon_kind	 kind;
-	/* can the VM have this console now?  -1 answered */
+	/* may it have a ticket, may it open now?  -1 answered */
+	int			(*ticket)(struct req *, struct vm *);
 	int			(*check)(struct req *, struct vm *);
 	void			(*open)(struct req *, struct vm *);
 } kinds[] = {
-	{ "vnc",	WEBCON_VNC,	vnc_check,	vnc_open },
-	{ "serial",	WEBCON_SERIAL,	serial_check,	serial_open },
+	/* a busy serial console still gets a ticket: it may be free then */
+	{ "vnc",	WEBCON_VNC,	vnc_check, vnc_check,	vnc_open },
+	{ "serial",	WEBCON_SERIAL,	serial_present, serial_check,
+	  serial_open },
 };
 
 static const struct wckind *
@@ -93,13 +97,21 @@ vnc_check(struct req *r, struct vm *vm)
 }
 
 static int
-serial_check(struct req *r, struct vm *vm)
+serial_present(struct req *r, struct vm *vm)
 {
 	if (!vmdef_has_serial(vm->def)) {
 		req_error(r, ERR_GENERIC, "VM '%s' has no serial console "
 		    "(console: none)", vm->name);
 		return -1;
 	}
+	return 0;
+}
+
+static int
+serial_check(struct req *r, struct vm *vm)
+{
+	if (serial_present(r, vm) == -1)
+		return -1;
 	if (console_busy(vm)) {
 		req_error(r, ERR_IN_USE, "the console of '%s' is in use by "
 		    "another client", vm->name);
@@ -258,13 +270,8 @@ d_console_ticket(struct req *r, struct vm *vm)
 		    "\"vnc\" or \"serial\"");
 		return;
 	}
-	/* a busy serial console still gets a ticket: it may be free then */
-	if (k->kind == WEBCON_VNC && k->check(r, vm) == -1)
+	if (k->ticket(r, vm) == -1)
 		return;
-	if (k->kind == WEBCON_SERIAL && !vmdef_has_serial(vm->def)) {
-		(void)k->check(r, vm);
-		return;
-	}
 	if (webticket_issue(r->d, vm, r->uid, k->kind, ticket, err,
 	    sizeof(err)) == -1) {
 		req_error(r, ERR_GENERIC, "%s", err);
