@@ -261,7 +261,8 @@ conn_send(void *conn, struct json_object *m)
 	f->msgs[f->nmsgs++] = json_object_get(m);
 }
 
-const struct req_ops test_ops = { conn_send, NULL, NULL, NULL, NULL, NULL };
+const struct req_ops test_ops = { conn_send, NULL, NULL, NULL, NULL, NULL,
+    NULL };
 
 void
 request(struct fx *f, const char *cmd, const char *args)

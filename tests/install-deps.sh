@@ -9,7 +9,8 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 # libelf1, libssl3: what the kernel's kbuild tools link (mkguest builds
 # the NIC drivers the cloud kernel lacks); openssh: the ssh:// migration
-# test runs sshds of its own
+# test runs sshds of its own; libssl-dev: the web process's WebSocket
+# handshake (libcrypto's SHA-1), curl: test_webconsole's plain GET
 PKGS="gcc make pkg-config libc6-dev libnl-route-3-dev libnftables-dev
 libjson-c-dev libevent-dev libbsd-dev libcmocka-dev libarchive-dev
 qemu-system-x86 qemu-utils
@@ -18,7 +19,8 @@ clang libclang-rt-14-dev
 iproute2 procps psmisc dnsmasq-base nftables bridge-utils busybox
 libelf1 libssl3
 openssh-client openssh-server
-vncsnapshot libjpeg-turbo-progs python3"
+vncsnapshot libjpeg-turbo-progs python3
+libssl-dev curl"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "client.h"
+#include "clientfd.h"
 #include "jget.h"
 #include "names.h"
 #include "sshconn.h"
@@ -81,6 +82,7 @@ client_open(struct client_conn *c, const char *path, int autostart,
 	TAILQ_INIT(&c->queue);
 	c->fd = -1;
 	c->pass_fd = -1;
+	c->recv_fd = -1;
 	c->next_id = 1;
 	if (sshuri_is(path)) {
 		c->ssh = xcalloc(1, sizeof(*c->ssh));
@@ -135,6 +137,9 @@ client_close(struct client_conn *c)
 	if (c->pass_fd != -1)
 		close(c->pass_fd);
 	c->pass_fd = -1;
+	if (c->recv_fd != -1)
+		close(c->recv_fd);
+	c->recv_fd = -1;
 	if (c->ssh != NULL)
 		sshconn_close(c->ssh, 2000);
 	free(c->ssh);
@@ -222,7 +227,7 @@ read_message(struct client_conn *c, int timeout_ms, char *err, size_t errlen)
 			if (r == 0)
 				return 0;
 		}
-		ssize_t n = read(c->fd, buf, sizeof(buf));
+		ssize_t n = clientfd_read(c->fd, buf, sizeof(buf), &c->recv_fd);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {

@@ -34,6 +34,8 @@ struct client_conn {
 	int		 error_from_qemu;	/* the last error came from QEMU */
 	/* sent with the next request (SCM_RIGHTS), then closed; -1: none */
 	int		 pass_fd;
+	/* came with a reply (SCM_RIGHTS), until taken (clientfd.h); -1 */
+	int		 recv_fd;
 	struct sshconn	*ssh;		/* reached over ssh (-c ssh://...) */
 };
 

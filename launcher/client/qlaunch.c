@@ -44,6 +44,7 @@ extern const struct cmd cmds_host[];
 extern const struct cmd cmds_net[];
 extern const struct cmd cmds_proxy[];
 extern const struct cmd cmds_memhp[];	/* cmd-memhp.c */
+extern const struct cmd cmds_webcon[];	/* cmd-webcon.c */
 
 /* The areas, in the order qlaunch -h lists them. */
 static const struct cmd *const areas[] = {
@@ -51,6 +52,7 @@ static const struct cmd *const areas[] = {
 	cmds_life,
 	cmds_read,
 	cmds_console,
+	cmds_webcon,
 	cmds_mem,
 	cmds_memhp,
 	cmds_heartbeat,

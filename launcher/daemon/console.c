@@ -183,6 +183,21 @@ console_attach(void *arg, struct bufferevent *c)
 		qemu_read(con->qbev, con);
 }
 
+int
+console_attach_fd(struct console *con, int fd)
+{
+	struct bufferevent *c;
+
+	c = bufferevent_socket_new(con->vm->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c == NULL) {
+		close(fd);
+		console_cancel(con);
+		return -1;
+	}
+	console_attach(con, c);
+	return 0;
+}
+
 void
 console_cancel(struct console *con)
 {

@@ -21,6 +21,12 @@ int		 console_busy(const struct vm *);
  * client side arrives with console_attach once the reply is out.
  */
 struct console	*console_open(struct vm *, int qemu_fd);
+/*
+ * The same with a descriptor for the client's end (console-open's
+ * socketpair), taken over; -1 when it cannot (it is closed then, and
+ * the relay given up).
+ */
+int		 console_attach_fd(struct console *, int fd);
 /* Give up a relay no client was attached to. */
 void		 console_cancel(struct console *);
 /* The client's stream; the relay owns it from now on. */

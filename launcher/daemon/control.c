@@ -27,6 +27,7 @@
 
 #include "control.h"
 #include "ctlfd.h"
+#include "ctlsend.h"
 #include "daemon.h"
 #include "dispatch.h"
 #include "events.h"
@@ -158,8 +159,24 @@ conn_unwatch(void *conn, struct req_closer *w)
 	TAILQ_REMOVE(&c->closers, w, entry);
 }
 
+/* A reply with a descriptor beside it (ctlsend.h): console-open's. */
+static int
+conn_send_fd(void *conn, struct json_object *msg, int fd)
+{
+	struct client *c = conn;
+	size_t len;
+	char *s;
+
+	if (c->closing || c->bev == NULL || (s = jstream_render(msg,
+	    &len)) == NULL)
+		return -1;
+	int r = ctlsend_fd(c->bev, s, len, fd);
+	free(s);
+	return r;
+}
+
 static const struct req_ops conn_ops = { conn_send, conn_forget, conn_detach,
-    conn_take_fd, conn_watch, conn_unwatch };
+    conn_take_fd, conn_watch, conn_unwatch, conn_send_fd };
 
 /* ---- subscriptions ---- */
 

@@ -23,6 +23,7 @@ struct agents;
 struct migration;
 struct emudata;
 struct statpoll;
+struct webtickets;
 
 struct daemon {
 	struct event_base	*base;
@@ -51,6 +52,7 @@ struct daemon {
 	TAILQ_HEAD(miglist, migration) migs;
 	struct emudata		*emudata;	/* emudata.c: -L probes */
 	struct statpoll		*statpoll;	/* statpoll.c, while watched */
+	struct webtickets	*webtickets;	/* webticket.c, once used */
 };
 
 /* A context with nothing in it yet, on an event base. */

@@ -15,6 +15,7 @@ extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
 extern const struct dcmd dcmds_memhp[];	/* cmd-memhp.c */
 extern const struct dcmd dcmds_stats[];	/* cmd-stats.c */
 extern const struct dcmd dcmds_agent[];	/* cmd-agent.c */
+extern const struct dcmd dcmds_webconsole[];	/* cmd-webconsole.c */
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -42,6 +43,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_migoff,
 	dcmds_stats,
 	dcmds_agent,
+	dcmds_webconsole,
 	dcmds_qmp,
 };
 

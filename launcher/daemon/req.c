@@ -59,6 +59,28 @@ req_return(struct req *r, struct json_object *ret)
 	req_free(r);
 }
 
+int
+req_return_fd(struct req *r, struct json_object *ret, int fd)
+{
+	struct json_object *m;
+
+	if (r->conn == NULL || r->ops->send_fd == NULL) {
+		json_object_put(ret);
+		return -1;
+	}
+	m = json_object_new_object();
+	if (r->id != NULL)
+		json_object_object_add(m, "id", json_object_get(r->id));
+	json_object_object_add(m, "return",
+	    ret != NULL ? ret : json_object_new_object());
+	int rc = r->ops->send_fd(r->conn, m, fd);
+	json_object_put(m);
+	if (rc == -1)
+		return -1;
+	req_free(r);
+	return 0;
+}
+
 struct json_object *
 req_error_msg(struct json_object *id, const char *class, const char *desc)
 {

@@ -33,6 +33,11 @@ struct req_ops {
 	/* tell c->fn when the connection closes; forget c (req_closer) */
 	void	(*watch)(void *conn, struct req_closer *c);
 	void	(*unwatch)(void *conn, struct req_closer *c);
+	/*
+	 * Send msg with descriptor fd beside it (SCM_RIGHTS); fd stays the
+	 * caller's.  -1 when it did not go (nothing was sent).
+	 */
+	int	(*send_fd)(void *conn, struct json_object *msg, int fd);
 };
 
 /*
@@ -67,6 +72,13 @@ struct req	*req_new(struct daemon *, const struct req_ops *, void *conn,
 		    struct json_object *args, uid_t, pid_t);
 /* ret is consumed (NULL: {}). */
 void		 req_return(struct req *, struct json_object *ret);
+/*
+ * The same with descriptor fd passed beside the reply (SCM_RIGHTS); fd
+ * stays the caller's, who closes its copy.  -1 when the connection cannot
+ * carry one or it did not go: nothing was sent and r is still to be
+ * answered.
+ */
+int		 req_return_fd(struct req *, struct json_object *ret, int fd);
 void		 req_error(struct req *, const char *class, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 /* An error QEMU raised: class and desc unchanged, marked "qemu": true. */

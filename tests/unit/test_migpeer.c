@@ -188,7 +188,7 @@ ops_take_fd(void *conn)
 }
 
 static const struct req_ops fd_ops = { ops_send, NULL, NULL, ops_take_fd,
-    NULL, NULL };
+    NULL, NULL, NULL };
 
 static void
 request_fd(struct fx *f, const char *args, int fd)

@@ -321,7 +321,7 @@ src_unwatch(void *conn, struct req_closer *c)
 }
 
 static const struct req_ops src_ops = { src_send, NULL, NULL, NULL,
-    src_watch, src_unwatch };
+    src_watch, src_unwatch, NULL };
 
 /* The connection closes, as control.c's client_free tells it. */
 static void
