@@ -6,6 +6,7 @@
 #include "emudata.h"
 #include "hostnet.h"
 #include "statpoll.h"
+#include "webtrust.h"
 
 void
 daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
@@ -29,4 +30,5 @@ daemon_fini(struct daemon *d)
 	emudata_free(d->emudata);
 	d->emudata = NULL;
 	statpoll_fini(d);
+	web_fini(d);
 }

@@ -23,6 +23,7 @@ struct agents;
 struct migration;
 struct emudata;
 struct statpoll;
+struct webauth;
 
 struct daemon {
 	struct event_base	*base;
@@ -51,6 +52,10 @@ struct daemon {
 	TAILQ_HEAD(miglist, migration) migs;
 	struct emudata		*emudata;	/* emudata.c: -L probes */
 	struct statpoll		*statpoll;	/* statpoll.c, while watched */
+	/* the web manager's user (--web-user), trusted with on-behalf-of */
+	uid_t			 web_uid;
+	int			 has_web_uid;
+	struct webauth		*webauth;	/* cmd-web.c: its URL, tokens */
 };
 
 /* A context with nothing in it yet, on an event base. */

@@ -14,6 +14,7 @@ extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
 extern const struct dcmd dcmds_memhp[];	/* cmd-memhp.c */
 extern const struct dcmd dcmds_stats[];	/* cmd-stats.c */
 extern const struct dcmd dcmds_agent[];	/* cmd-agent.c */
+extern const struct dcmd dcmds_web[];	/* cmd-web.c */
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -40,6 +41,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_migoff,
 	dcmds_stats,
 	dcmds_agent,
+	dcmds_web,
 	dcmds_qmp,
 };
 
