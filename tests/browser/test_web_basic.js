@@ -4,8 +4,8 @@
 //   node test_web_basic.js main    log in, list, start, CSRF, second user
 //   node test_web_basic.js again   after the web process restarted
 // Each check prints "ok NAME" or "FAIL NAME: why" (and exits 1).
-// Environment: LINK1 LINK2 (web-login links of user 1 and 2), VM1 VM2
-// (their VMs), QLAUNCH (the client), QLAUNCH_SOCKET, ARTIFACTS (a
+// Environment: LINK1 LINK2 (web-login links of user 1 and 2), USER1 (its
+// name), VM1 VM2 (their VMs), QLAUNCH (the client), QLAUNCH_SOCKET, ARTIFACTS (a
 // directory for screenshots), CHROMIUM (default /usr/bin/chromium).
 'use strict';
 
@@ -31,8 +31,11 @@ function check(cond, name, why) {
 }
 
 // what the CLI says (as root: the supervisor's own view)
+function cli(args) {
+  return execFileSync(env('QLAUNCH'), args, { encoding: 'utf8' });
+}
 function vmState(name) {
-  return execFileSync(env('QLAUNCH'), ['state', name], { encoding: 'utf8' }).trim();
+  return cli(['state', name]).trim();
 }
 
 async function shot(page, file) {
@@ -46,11 +49,13 @@ async function login(browser, link, vm) {
   const page = await ctx.newPage();
   page.setDefaultTimeout(TIMEOUT);
   await page.setViewport({ width: 1000, height: 700 });
+  const t0 = Date.now();
   const resp = await page.goto(link, { waitUntil: 'load' });
   check(resp.ok() && new URL(page.url()).pathname === '/', `login ${vm}`,
     `landed on ${page.url()} (${resp.status()})`);
   await page.waitForSelector(`#vm-${vm}`);
   ok(`list shows ${vm}`);
+  console.log(`measure: login link to the listed VM: ${Date.now() - t0} ms`);
   return { ctx, page };
 }
 
@@ -77,11 +82,13 @@ async function main(browser) {
 
   // start from the page: the state changes in place, no reload
   await p1.evaluate(() => { window.qltNoReload = true; });
+  const t1 = Date.now();
   await p1.click(`#vm-${VM1} button[data-action="start"]`);
   await p1.waitForFunction((vm) => {
     const td = document.querySelector(`#vm-${vm} .state`);
     return td && td.textContent === 'running';
   }, { timeout: TIMEOUT }, VM1);
+  console.log(`measure: start clicked to "running" on the page: ${Date.now() - t1} ms`);
   check(await p1.evaluate(() => window.qltNoReload === true), 'started without a reload',
     'the page was reloaded');
   check(vmState(VM1) === 'running', 'qlaunch state agrees', vmState(VM1));
@@ -95,10 +102,31 @@ async function main(browser) {
   check(vmState(VM1) === 'running', 'the refused POSTs changed nothing', vmState(VM1));
   check(await stateIn(p1, VM1) === 'running', 'the page still says running', await stateIn(p1, VM1));
 
+  // the create form and define from text: the new VMs appear in the list
+  // (pushed: the page does not list again by itself), owned by user 1
+  await p1.type('#create input[name="name"]', 'formvm');
+  await p1.$eval('#create input[name="memory"]', (i) => { i.value = '192'; });
+  await p1.$eval('#create input[name="vcpus"]', (i) => { i.value = '2'; });
+  await p1.click('#create button[type="submit"]');
+  await p1.waitForSelector('#vm-formvm');
+  const formDef = cli(['dumpconfig', 'formvm']);
+  check(/^memory: 192/m.test(formDef) && /^vcpus: 2/m.test(formDef) &&
+    new RegExp(`^owner: ${env('USER1')}$`, 'm').test(formDef),
+    'the create form made the definition', formDef);
+  await p1.type('#define textarea', 'name: textvm\nmemory: 96\naccel: tcg\n');
+  await p1.click('#define button[type="submit"]');
+  await p1.waitForSelector('#vm-textvm');
+  const textVm = JSON.parse(cli(['list', '--all', '--json'])).find((v) => v.name === 'textvm');
+  check(textVm && textVm.memory_mib === 96 && textVm.owner === env('USER1'),
+    'define from text made the definition', JSON.stringify(textVm));
+  check(await p1.evaluate(() => window.qltNoReload === true), 'created without a reload',
+    'the page was reloaded');
+
   // a second user: only their own VM, and no hand on user 1's
   const u2 = await login(browser, env('LINK2'), VM2);
   const p2 = u2.page;
-  check(await p2.$(`#vm-${VM1}`) === null, 'user 2 does not see user 1\'s VM', `${VM1} is listed`);
+  check(await p2.$(`#vm-${VM1}`) === null && await p2.$('#vm-formvm') === null &&
+    await p2.$('#vm-textvm') === null, 'user 2 does not see user 1\'s VMs', 'one is listed');
   const list2 = await p2.evaluate(async () => (await fetch('/api/vms')).json());
   check(list2.length === 1 && list2[0].name === VM2, 'user 2\'s API list is theirs only',
     JSON.stringify(list2.map((v) => v.name)));

@@ -25,7 +25,7 @@ WEBUSER=qltweb
 U1=qltweb1
 U2=qltweb2
 export ARTIFACTS=${QLT_ARTIFACTS:-$SRC/tests/artifacts}
-export QLAUNCH VM1=web1 VM2=web2 CHROMIUM
+export QLAUNCH VM1=web1 VM2=web2 CHROMIUM USER1=$U1
 
 # users of the test's own (system users without a home or a shell)
 for u in $WEBUSER $U1 $U2; do
@@ -98,6 +98,12 @@ s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())' "$QLAUNCH_SOCK
 
 t_browser() {
 	browser main || fail "the browser test failed"
+	# the page's create form and define box (formvm, textvm) made VMs of U1's
+	[ "$(q dumpconfig formvm | sed -n 's/^owner: //p')" = $U1 ] || fail "formvm's owner"
+	grep -q "uid=$(id -u $U1) .*action=create vm=formvm outcome=\"ok\"" "$T/audit.log" ||
+	    fail "no audit line for the create"
+	grep -q "uid=$(id -u $U1) .*action=define vm=textvm outcome=\"ok\"" "$T/audit.log" ||
+	    fail "no audit line for the define"
 	# the guest really booted: its console shows the ready line
 	wait_ready web1
 	[ "$(q state web2)" = "shut off" ] || fail "web2 is $(q state web2)"
