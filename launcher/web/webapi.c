@@ -35,6 +35,7 @@
 #include "xalloc.h"
 
 #define WEB_MAX_BODY	(1u << 20)
+#define WEB_MAX_HEADERS	(64u << 10)
 
 struct call {
 	struct web		*w;
@@ -488,6 +489,7 @@ void
 webapi_init(struct web *w)
 {
 	evhttp_set_max_body_size(w->http, WEB_MAX_BODY);
+	evhttp_set_max_headers_size(w->http, WEB_MAX_HEADERS);
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_gencb(w->http, route, w);
 }
