@@ -137,7 +137,8 @@ drop_privileges(const char *user, char *err, size_t errlen)
 			    "never runs as root", u);
 			return -1;
 		}
-		if (setgroups(1, &pw->pw_gid) == -1 ||
+		/* its groups: the control socket's (qlaunch) among them */
+		if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
 		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
 			snprintf(err, errlen, "cannot become %s: %s", u,
