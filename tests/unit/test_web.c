@@ -140,9 +140,14 @@ test_acts_for_user(void **state)
 	    "\"on-behalf-of\":4242,\"arguments\":{\"all\":true}}\n"));
 	assert_int_equal(json_object_array_length(r), 1);
 	json_object_put(r);
-	json_object_put(expect_ok(exchange(fd, "{\"id\":4,\"execute\":"
+	r = expect_ok(exchange(fd, "{\"id\":4,\"execute\":"
 	    "\"dumpconfig\",\"on-behalf-of\":4242,\"arguments\":{\"name\":"
-	    "\"obo\"}}\n")));
+	    "\"obo\"}}\n"));
+	/* the owner is in the stored text, for the next qlaunchd */
+	assert_true(json_object_object_get_ex(r, "text", &v));
+	if (strstr(json_object_get_string(v), "\nowner: 4242\n") == NULL)
+		fail_msg("no owner line: %s", json_object_get_string(v));
+	json_object_put(r);
 	/* another user neither sees nor uses it */
 	r = expect_ok(exchange(fd, "{\"id\":5,\"execute\":\"list\","
 	    "\"on-behalf-of\":4243,\"arguments\":{\"all\":true}}\n"));
