@@ -215,8 +215,8 @@ r_login(struct web *w, struct evhttp_request *req, struct websess *s,
     const char *rest)
 {
 	struct evkeyvalq q;
-	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(
-	    req));
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *query = u != NULL ? evhttp_uri_get_query(u) : NULL;
 
 	(void)s;
 	(void)rest;
@@ -445,8 +445,8 @@ static void
 route(struct evhttp_request *req, void *arg)
 {
 	struct web *w = arg;
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
-	    req));
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *path = u != NULL ? evhttp_uri_get_path(u) : NULL;
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 
 	common_headers(req);
