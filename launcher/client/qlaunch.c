@@ -45,6 +45,8 @@ extern const struct cmd cmds_net[];
 extern const struct cmd cmds_proxy[];
 extern const struct cmd cmds_memhp[];	/* cmd-memhp.c */
 extern const struct cmd cmds_webcon[];	/* cmd-webcon.c */
+extern const struct cmd cmds_weblogin[];	/* cmd-web.c */
+extern const struct cmd cmds_web[];	/* web/webcmd.c */
 
 /* The areas, in the order qlaunch -h lists them. */
 static const struct cmd *const areas[] = {
@@ -78,6 +80,8 @@ static const struct cmd *const areas[] = {
 	cmds_iface,
 	cmds_host,
 	cmds_proxy,
+	cmds_web,
+	cmds_weblogin,
 };
 
 #define FOREACH_CMD(c) \

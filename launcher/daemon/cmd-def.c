@@ -33,6 +33,8 @@ settle_owner(struct req *r, struct vmdef *d)
 	snprintf(mine, sizeof(mine), "%lu", (unsigned long)r->uid);
 	if (d->owner == NULL) {
 		d->owner = xstrdup(pw != NULL ? pw->pw_name : mine);
+		/* in the stored text too, or the next qlaunchd makes it root's */
+		vmdef_text_set(d, "owner", d->owner);
 		return 0;
 	}
 	if (strcmp(d->owner, mine) == 0 ||

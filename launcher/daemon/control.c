@@ -38,6 +38,7 @@
 #include "req.h"
 #include "util.h"
 #include "vm.h"
+#include "webtrust.h"
 
 #define CONTROL_MAX_REQUEST	(1u << 20)
 #define CONTROL_MAX_OUTPUT	(256u << 20)	/* a client that never reads */
@@ -273,8 +274,8 @@ client_subscribe(struct req *r, struct client *c)
 	} else if (name != NULL) {
 		if (watch_name(r, c, name) == -1)
 			return;
-	} else if (uid_is_admin(r->d, r->uid))
-		c->sub_all = 1;
+	} else if (uid_is_admin(r->d, r->uid) || web_trusted(r))
+		c->sub_all = 1;	/* the web manager filters per user */
 	else {
 		req_error(r, ERR_PERMISSION, "only root may watch every VM; "
 		    "name one");
@@ -307,17 +308,28 @@ client_message(void *arg, struct json_object *msg)
 		json_object_put(m);
 		return 0;
 	}
+	/* the web manager acts for its users (req_acting_uid) */
+	char err[256];
+	uid_t uid;
+	if (req_acting_uid(c->ctl->d, msg, c->uid, &uid, err,
+	    sizeof(err)) == -1) {
+		struct json_object *m = req_error_msg(id, ERR_PERMISSION, err);
+		client_send(c, m);
+		json_object_put(m);
+		return 0;
+	}
 	const char *cmd = json_object_get_string(ex);
 	struct req *r = req_new(c->ctl->d, &conn_ops, c, cmd,
 	    id != NULL ? json_object_get(id) : NULL,
-	    args != NULL ? json_object_get(args) : NULL, c->uid, c->pid);
+	    args != NULL ? json_object_get(args) : NULL, uid, c->pid);
+	r->peer_uid = c->uid;
 	TAILQ_INSERT_TAIL(&c->reqs, r, centry);
 	if (strlen(cmd) >= sizeof(r->cmd)) {
 		req_error(r, ERR_COMMAND_NOT_FOUND, "no command '%.40s...'", cmd);
 		return 0;
 	}
-	log_debug("request %s from uid %lu pid %ld", r->cmd,
-	    (unsigned long)r->uid, (long)r->pid);
+	log_debug("request %s from uid %lu pid %ld (for uid %lu)", r->cmd,
+	    (unsigned long)r->peer_uid, (long)r->pid, (unsigned long)r->uid);
 	if (strcmp(cmd, "subscribe") == 0)
 		client_subscribe(r, c);
 	else

@@ -7,6 +7,7 @@
 #include "hostnet.h"
 #include "statpoll.h"
 #include "webticket.h"
+#include "webtrust.h"
 
 void
 daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
@@ -31,4 +32,5 @@ daemon_fini(struct daemon *d)
 	d->emudata = NULL;
 	statpoll_fini(d);
 	webticket_fini(d);
+	web_fini(d);
 }

@@ -24,6 +24,7 @@ struct migration;
 struct emudata;
 struct statpoll;
 struct webtickets;
+struct webauth;
 
 struct daemon {
 	struct event_base	*base;
@@ -53,6 +54,10 @@ struct daemon {
 	struct emudata		*emudata;	/* emudata.c: -L probes */
 	struct statpoll		*statpoll;	/* statpoll.c, while watched */
 	struct webtickets	*webtickets;	/* webticket.c, once used */
+	/* the web manager's user (--web-user), trusted with on-behalf-of */
+	uid_t			 web_uid;
+	int			 has_web_uid;
+	struct webauth		*webauth;	/* cmd-web.c: its URL, tokens */
 };
 
 /* A context with nothing in it yet, on an event base. */

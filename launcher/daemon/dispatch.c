@@ -16,6 +16,7 @@ extern const struct dcmd dcmds_memhp[];	/* cmd-memhp.c */
 extern const struct dcmd dcmds_stats[];	/* cmd-stats.c */
 extern const struct dcmd dcmds_agent[];	/* cmd-agent.c */
 extern const struct dcmd dcmds_webconsole[];	/* cmd-webconsole.c */
+extern const struct dcmd dcmds_web[];	/* cmd-web.c */
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -44,6 +45,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_stats,
 	dcmds_agent,
 	dcmds_webconsole,
+	dcmds_web,
 	dcmds_qmp,
 };
 

@@ -28,6 +28,7 @@
 #include "network.h"
 #include "util.h"
 #include "vm.h"
+#include "webtrust.h"
 
 static struct daemon daemon_ctx;
 static struct daemon *const D = &daemon_ctx;
@@ -36,7 +37,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: qlaunchd [-dfhv] [-q qemu] [-r rundir] "
-	    "[-S socket] [-s statedir]\n");
+	    "[-S socket] [-s statedir] [--web-user user]\n");
 	exit(2);
 }
 
@@ -189,8 +190,17 @@ main(int argc, char *argv[])
 	int ch, fg = 0, verbose = 0, notify = -1;
 	char err[1024];
 
-	while ((ch = getopt(argc, argv, "dfhq:r:S:s:v")) != -1) {
+	static const struct option longopts[] = {
+		{ "web-user", required_argument, NULL, 'W' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *web_user = NULL;
+	while ((ch = getopt_long(argc, argv, "dfhq:r:S:s:v", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'W':
+			web_user = optarg;
+			break;
 		case 'd':
 		case 'v':
 			verbose = 1;
@@ -226,6 +236,11 @@ main(int argc, char *argv[])
 
 	daemon_init(D, NULL, qemu);
 	D->foreground = fg;
+	if (web_user != NULL && web_set_user(D, web_user, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "qlaunchd: %s\n", err);
+		return 1;
+	}
 	if (default_paths(sock, state, run, err, sizeof(err)) == -1) {
 		fprintf(stderr, "qlaunchd: %s\n", err);
 		return 1;

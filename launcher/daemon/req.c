@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 
+#include "daemon.h"
 #include "jget.h"
 #include "names.h"
 #include "req.h"
@@ -24,6 +25,7 @@ req_new(struct daemon *d, const struct req_ops *ops, void *conn,
 	r->args = args != NULL ? args : json_object_new_object();
 	r->uid = uid;
 	r->pid = pid;
+	r->peer_uid = uid;
 	strlcpy(r->cmd, cmd, sizeof(r->cmd));
 	return r;
 }
@@ -175,4 +177,30 @@ req_closer_cancel(struct req_closer *c)
 	if (c->conn != NULL && c->ops->unwatch != NULL)
 		c->ops->unwatch(c->conn, c);
 	c->conn = NULL;
+}
+
+int
+req_acting_uid(const struct daemon *d, struct json_object *msg, uid_t peer,
+    uid_t *uid, char *err, size_t errlen)
+{
+	struct json_object *o;
+
+	*uid = peer;
+	if (!json_object_object_get_ex(msg, "on-behalf-of", &o))
+		return 0;
+	if (!d->has_web_uid || peer != d->web_uid) {
+		snprintf(err, errlen, "\"on-behalf-of\" is taken only from the "
+		    "web manager's user (qlaunchd --web-user), not from uid %lu",
+		    (unsigned long)peer);
+		return -1;
+	}
+	int64_t v = json_object_is_type(o, json_type_int) ?
+	    json_object_get_int64(o) : -1;
+	if (v < 0 || v > 0x7fffffff) {
+		snprintf(err, errlen, "\"on-behalf-of\" must be a uid (a number "
+		    "from 0 to 2147483647)");
+		return -1;
+	}
+	*uid = (uid_t)v;
+	return 0;
 }

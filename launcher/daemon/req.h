@@ -62,8 +62,9 @@ struct req {
 	struct json_object	*id;
 	struct json_object	*args;
 	char			 cmd[32];
-	uid_t			 uid;
+	uid_t			 uid;		/* the user acting */
 	pid_t			 pid;
+	uid_t			 peer_uid;	/* the peer (SO_PEERCRED) */
 };
 
 /* A request; id and args are taken over (args NULL: {}). */
@@ -102,6 +103,14 @@ int		 req_take_fd(struct req *);
 int		 req_on_close(struct req *r, struct req_closer *c,
 		    void (*fn)(void *), void *arg);
 void		 req_closer_cancel(struct req_closer *);
+/*
+ * Whom a request acts for: the peer's uid, or the top-level
+ * "on-behalf-of" of msg when the peer is the web manager's user
+ * (qlaunchd --web-user).  -1 with err when anyone else sends it, or
+ * when it is not a uid.
+ */
+int		 req_acting_uid(const struct daemon *, struct json_object *msg,
+		    uid_t peer, uid_t *uid, char *err, size_t errlen);
 /* Arguments. */
 const char	*req_str(struct req *, const char *key);
 int		 req_bool(struct req *, const char *key);

@@ -1,0 +1,84 @@
+/*
+ * qlaunch web: the web manager.  One unprivileged process serves one page
+ * and a JSON API over evhttp (with TLS off loopback), and talks to
+ * qlaunchd on one control connection in the same libevent loop.  It
+ * authorizes nothing itself: every VM request names the session's user
+ * ("on-behalf-of"), and the supervisor, which trusts this process's uid
+ * (qlaunchd --web-user), applies its owner rules.  The parts:
+ *   webcmd     the qlaunch command, its options
+ *   webmain    listening, TLS, dropping privileges, the loop
+ *   webctl     the asynchronous control connection
+ *   websess    sessions, their cookies and CSRF tokens
+ *   webapi     the routes: login, the API, the page's files
+ *   websse     the server-sent event stream, fanned out per user
+ *   webaudit   one audit line per action
+ *   webform    the create form as virt-install's flags (virtinst.c)
+ */
+#ifndef LAUNCHER_WEB_H
+#define LAUNCHER_WEB_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct event_base;
+struct evhttp;
+struct evhttp_request;
+struct json_object;
+struct webctl;
+struct websess;
+struct ssl_ctx_st;
+
+struct web_opts {
+	const char	*listen;	/* ADDR:PORT */
+	const char	*user;		/* to switch to when root */
+	const char	*cert, *key;	/* TLS */
+	const char	*audit;		/* file, NULL: stderr */
+	const char	*assets;	/* the page's files */
+	const char	*sock;		/* qlaunchd's control socket */
+};
+
+TAILQ_HEAD(sesslist, websess);
+TAILQ_HEAD(sselist, webstream);
+
+struct web {
+	struct event_base	*base;
+	struct evhttp		*http;
+	struct ssl_ctx_st	*ssl;		/* NULL: plain HTTP */
+	struct webctl		*ctl;
+	struct web_opts		 o;
+	char			 url[300];	/* what web-login links to */
+	struct sesslist		 sessions;
+	struct sselist		 streams;
+	FILE			*audit;
+	struct event		*tick;		/* idle sessions, keepalives */
+};
+
+/* webmain.c: serve until qlaunchd goes away; 1 with err on failure. */
+int	 web_run(const struct web_opts *, char *err, size_t errlen);
+
+/* webapi.c: the routes on w->http. */
+void	 webapi_init(struct web *);
+
+/* websse.c */
+void	 websse_open(struct web *, struct evhttp_request *, struct websess *);
+/* A supervisor event, to the streams of the users who may see its VM. */
+void	 websse_event(struct web *, struct json_object *ev);
+/* A comment line on every stream (keeps proxies from closing them). */
+void	 websse_keepalive(struct web *);
+/* The session ended: its streams close. */
+void	 websse_drop_session(struct web *, struct websess *);
+void	 websse_fini(struct web *);
+
+/* webaudit.c: "TIME uid=U remote=ADDR action=A vm=V outcome=O" */
+void	 webaudit(struct web *, uid_t uid, struct evhttp_request *,
+	    const char *action, const char *vm, const char *outcome);
+
+/* webform.c: the create form's fields as the create request's arguments;
+ * NULL with err for a bad field. */
+struct json_object *webform_create(struct json_object *form, char *err,
+	    size_t errlen);
+
+#endif
