@@ -1031,12 +1031,6 @@ d_migrate(struct req *r, struct vm *vm)
 			migoff_start(r, vm, dest, listen, pfd);
 		return;
 	}
-	/* the destination would run while the mirrors still write to it */
-	if (req_bool(r, "copy_storage") && req_bool(r, "postcopy")) {
-		req_error(r, ERR_GENERIC, "migrate: --copy-storage with "
-		    "--postcopy is not supported yet");
-		return;
-	}
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s; only a running "
 		    "or paused VM migrates live", vm->name,
@@ -1066,7 +1060,8 @@ d_migrate(struct req *r, struct vm *vm)
 	/* --bandwidth bounds the disks' copy too, as libvirt's */
 	if (req_bool(r, "copy_storage"))
 		m->stor = migstor_new(r->d, vm, (long long)jint(r->args,
-		    "bandwidth", 0) * (long long)MIB, stor_progress, m);
+		    "bandwidth", 0) * (long long)MIB, req_bool(r, "postcopy"),
+		    stor_progress, m);
 	m->t0 = mono_ms();
 	migreg_add(r->d, &m->reg, vm, 0, m);
 	m->reg.ctl = &m->ctl;
