@@ -5,11 +5,12 @@
 //     agree roughly with qlaunch domstats
 //   cancel: a slow migration (--bandwidth 1) shows progress, a second
 //     page opened meanwhile picks it up; Cancel: the VM runs on at A
+//   another user: migrate refused by the supervisor, the page told why
 //   migrate: progress seen before the end, then the summary (total time,
 //     downtime), printed as "summary total_ms=N downtime_ms=N" for the
 //     shell to hold against the supervisor's reply
 // Each check prints "ok NAME" or "FAIL NAME: why" (and exits 1).
-// Environment: LINK1 (web-login link), VM, QLAUNCH, QLAUNCH_SOCKET (A),
+// Environment: LINK1 LINK2 (web-login links of the owner and another user), VM, QLAUNCH, QLAUNCH_SOCKET (A),
 // BSOCK (B), ARTIFACTS, CHROMIUM.
 'use strict';
 
@@ -147,6 +148,31 @@ async function cancel(browser, page) {
   await shot(page, 'web-migrate-cancelled.png');
 }
 
+// another user: the supervisor refuses, the page hears why, nothing moves
+async function otherUser(browser) {
+  const ctx = await browser.createBrowserContext();
+  const p = await ctx.newPage();
+  p.setDefaultTimeout(TIMEOUT);
+  const resp = await p.goto(env('LINK2'), { waitUntil: 'load' });
+  check(resp.ok(), 'login user 2', `status ${resp.status()}`);
+  await p.waitForFunction(() => document.querySelector('#live.on') !== null);
+  await p.evaluate(() => { QL.on('migration', (d) => { window.qltGot = d; }); });
+  const st = await p.evaluate(async (vm, dest) => {
+    const s = await (await fetch('/api/session')).json();
+    const r = await fetch(`/api/migrate/${vm}`, { method: 'POST',
+      headers: { 'X-CSRF-Token': s.csrf, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ dest: `unix:${dest}` }) });
+    return r.status;
+  }, VM, BSOCK);
+  check(st === 202, 'user 2\'s migrate is passed on', `status ${st}`);
+  await p.waitForFunction(() => window.qltGot && window.qltGot.status === 'failed', { timeout: 30000 });
+  const got = await p.evaluate(() => window.qltGot);
+  check(/another user/.test(got.error), 'the supervisor refuses user 2, one line', JSON.stringify(got));
+  check(cli(['state', VM]).trim() === 'running' && !listed(BSOCK), 'user 2\'s refusal moved nothing',
+    cli(['state', VM]));
+  await ctx.close();
+}
+
 async function migrate(page) {
   await startMigration(page, 16);
   await page.waitForFunction(() => !document.querySelector('#mig-summary').hidden
@@ -188,6 +214,7 @@ async function migrate(page) {
     await page.waitForSelector('#vmtabs button[data-tab="migrate"]');
     await graphs(page);
     await cancel(browser, page);
+    await otherUser(browser);
     await migrate(page);
   } catch (e) {
     console.log(`FAIL ${e instanceof Failure ? e.message : e.stack}`);

@@ -5,7 +5,8 @@
 # tests/browser/test_web_migrate.js drives the page: the graphs fill and
 # agree with qlaunch domstats; a slow migration to B started from the
 # page shows progress (in a second page opened meanwhile too) and is
-# cancelled from the page: the guest runs on at A; then a migration from
+# cancelled from the page: the guest runs on at A; another user's
+# migrate is refused by the supervisor; then a migration from
 # the page ends with its summary, whose numbers are the supervisor's
 # (the audit line has them from the reply).  Here: the guest runs on B,
 # its counter going on, and A has no mv.  Screenshots to tests/artifacts/.
@@ -24,10 +25,11 @@ if [ ! -d "$MODS/puppeteer-core" ] || ! command -v node >/dev/null ||
 fi
 WEBUSER=qltweb
 U1=qltweb1
+U2=qltweb2
 export ARTIFACTS=${QLT_ARTIFACTS:-$SRC/tests/artifacts}
 export QLAUNCH VM=mv CHROMIUM BSOCK
 
-for u in $WEBUSER $U1; do
+for u in $WEBUSER $U1 $U2; do
 	id "$u" >/dev/null 2>&1 ||
 	    useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$u" || exit 1
 done
@@ -69,7 +71,7 @@ setup() {
 
 t_page_migrates() {
 	local c1 rc=0
-	NODE_PATH=$MODS LINK1=$(as $U1 web-login) \
+	NODE_PATH=$MODS LINK1=$(as $U1 web-login) LINK2=$(as $U2 web-login) \
 	    timeout 600 node "$SRC/tests/browser/test_web_migrate.js" >"$T/browser.out" 2>&1 || rc=$?
 	cat "$T/browser.out"
 	[ $rc = 0 ] || fail "the browser test failed"
@@ -78,6 +80,8 @@ t_page_migrates() {
 	    fail "no audit line for the cancel: $(cat "$T/audit.log")"
 	grep -q "uid=$(id -u $U1) .*action=migrate vm=mv outcome=\"[^\"]*cancelled by the user" "$T/audit.log" ||
 	    fail "no audit line for the cancelled migration: $(cat "$T/audit.log")"
+	grep -q "uid=$(id -u $U2) .*action=migrate vm=mv outcome=\"VM 'mv' belongs to another user\"" \
+	    "$T/audit.log" || fail "no audit line for user 2's refused migrate"
 	# the summary the page showed is the supervisor's reply (its audit line)
 	local total down
 	total=$(sed -n 's/^summary total_ms=\([0-9]*\) downtime_ms=[0-9]*$/\1/p' "$T/browser.out")
