@@ -8,7 +8,9 @@
  * it ends the watch), fanned out to every stream of that VM.  Each
  * user's stream is first authorized by the supervisor with a domstats
  * of that VM on the user's behalf (whose sample is the stream's first);
- * the watch itself runs on behalf of the user who opened it first.
+ * the watch itself runs on behalf of the user who opened it first.  A
+ * stream whose session ended (logged out, idled out) ends at the next
+ * sample.
  */
 #include <sys/queue.h>
 #include <sys/types.h>
@@ -40,6 +42,7 @@ struct sstream {
 	struct web		*w;
 	struct evhttp_request	*req;		/* NULL once closed */
 	uid_t			 uid;
+	char			 sess[2 * WEB_SECRET_BYTES + 1];	/* its id */
 	char			 vm[NAME_MAX_LEN + 1];
 	int			 busy;		/* its domstats in flight */
 };
@@ -138,6 +141,18 @@ closed(struct evhttp_connection *con, void *arg)
 	stream_close(st, detached);
 }
 
+/* Its session still there (not logged out, not idled out)? */
+static int
+sess_alive(struct sstream *st)
+{
+	struct websess *s;
+
+	TAILQ_FOREACH(s, &st->w->sessions, entry)
+		if (s->uid == st->uid && strcmp(s->id, st->sess) == 0)
+			return 1;
+	return 0;
+}
+
 /* A STATS event of the watch's connection: its VM's sample, to all. */
 static void
 watch_event(void *arg, struct json_object *ev)
@@ -157,6 +172,14 @@ watch_event(void *arg, struct json_object *ev)
 		for (st = TAILQ_FIRST(&wa->streams); st != NULL; st = next) {
 			next = TAILQ_NEXT(st, entry);
 			send_event(st, "stats", s);
+		}
+	}
+	/* a session gone: its streams end (the last one drops the watch) */
+	for (st = TAILQ_FIRST(&wa->streams); st != NULL; st = next) {
+		next = TAILQ_NEXT(st, entry);
+		if (!sess_alive(st)) {
+			send_failed(st, ERR_PERMISSION, "the session ended");
+			stream_close(st, 1);
 		}
 	}
 }
@@ -268,6 +291,7 @@ webstats_open(struct web *w, struct evhttp_request *req, struct websess *s,
 	st->w = w;
 	st->req = req;
 	st->uid = s->uid;
+	strlcpy(st->sess, s->id, sizeof(st->sess));
 	strlcpy(st->vm, name, sizeof(st->vm));
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/event-stream");

@@ -5,7 +5,7 @@
 //     agree roughly with qlaunch domstats
 //   cancel: a slow migration (--bandwidth 1) shows progress, a second
 //     page opened meanwhile picks it up; Cancel: the VM runs on at A
-//   another user: migrate refused by the supervisor, the page told why
+//   another user: migrate and graphs refused by the supervisor, the page told why
 //   migrate: progress seen before the end, then the summary (total time,
 //     downtime), printed as "summary total_ms=N downtime_ms=N" for the
 //     shell to hold against the supervisor's reply
@@ -168,6 +168,10 @@ async function otherUser(browser) {
   await p.waitForFunction(() => window.qltGot && window.qltGot.status === 'failed', { timeout: 30000 });
   const got = await p.evaluate(() => window.qltGot);
   check(/another user/.test(got.error), 'the supervisor refuses user 2, one line', JSON.stringify(got));
+  // nor may user 2 see the VM's graphs: the stream says why and ends
+  const stats = await p.evaluate(async (vm) => (await fetch(`/api/stats/${vm}`)).text(), VM);
+  check(/^event: failed$/m.test(stats) && /another user/.test(stats) && !/event: stats/.test(stats),
+    'user 2 gets no graphs of the VM', stats);
   check(cli(['state', VM]).trim() === 'running' && !listed(BSOCK), 'user 2\'s refusal moved nothing',
     cli(['state', VM]));
   await ctx.close();
