@@ -191,9 +191,12 @@ watch_end(struct swatch *wa, const char *class, const char *desc)
 	struct sstream *st;
 
 	while ((st = TAILQ_FIRST(&wa->streams)) != NULL) {
+		int last = TAILQ_NEXT(st, entry) == NULL;
 		send_failed(st, class, desc);
-		/* the last one drops the watch */
+		/* the last one drops the watch (and may free it) */
 		stream_close(st, 1);
+		if (last)
+			break;
 	}
 }
 
@@ -311,9 +314,12 @@ webstats_fini(struct web *w)
 {
 	struct swatch *wa;
 
+	/* each stream's close may free its watch: look it up again */
 	while ((wa = TAILQ_FIRST(&w->swatches)) != NULL) {
-		struct sstream *st;
-		while ((st = TAILQ_FIRST(&wa->streams)) != NULL)
+		struct sstream *st = TAILQ_FIRST(&wa->streams);
+		if (st != NULL)
 			stream_close(st, 1);
+		else
+			watch_drop(wa);
 	}
 }
