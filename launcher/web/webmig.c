@@ -255,9 +255,16 @@ mig_done(void *arg, struct json_object *ret, const char *eclass,
 		json_object_object_add(d, "status",
 		    json_object_new_string("completed"));
 		json_object_object_add(d, "summary", json_object_get(ret));
-		snprintf(outcome, sizeof(outcome), "ok: to %s in %lld ms, "
-		    "downtime %lld ms", m->dest, jint(ret, "time_elapsed_ms",
-		    0), jint(ret, "downtime_ms", 0));
+		struct json_object *g = jget(jget(ret, "summary"),
+		    "guest_downtime_ms");
+		int n = snprintf(outcome, sizeof(outcome), "ok: to %s in %lld "
+		    "ms, downtime %lld ms", m->dest, jint(ret,
+		    "time_elapsed_ms", 0), jint(ret, "downtime_ms", 0));
+		if (g != NULL && !json_object_is_type(g, json_type_null) &&
+		    n > 0 && (size_t)n < sizeof(outcome))
+			snprintf(outcome + n, sizeof(outcome) - (size_t)n,
+			    ", guest downtime %.1f ms",
+			    json_object_get_double(g));
 	} else {
 		json_object_object_add(d, "status",
 		    json_object_new_string("failed"));

@@ -9,7 +9,8 @@
 # migrate is refused by the supervisor; then a migration from
 # the page ends with its summary, whose numbers are the supervisor's
 # (the audit line has them from the reply).  Here: the guest runs on B,
-# its counter going on, and A has no mv.  Screenshots to tests/artifacts/.
+# its counter going on, and A has no mv.  The guest has a heartbeat, so
+# the summary has the guest-visible downtime too.  Screenshots to tests/artifacts/.
 . "$(dirname "$0")/lib.sh"
 
 need_root "the web manager (users of their own, a root supervisor)"
@@ -63,8 +64,13 @@ setup() {
 	done
 	chmod 0666 "$QLAUNCH_SOCKET"
 	start_daemon "$T/stateB" "$BSOCK" || return 1
-	create_guest mv --owner $U1 --start || return 1
+	create_guest mv --owner $U1 --channel heartbeat --start || return 1
 	wait_ready mv || return 1
+	# the guest's heartbeat: the summary has the guest-visible downtime
+	for _ in $(seq 100); do
+		q heartbeat mv --json 2>/dev/null | grep -q '"last_tick_us"' && break
+		sleep 0.1
+	done
 	start_counter
 	start_web
 }
@@ -83,12 +89,13 @@ t_page_migrates() {
 	grep -q "uid=$(id -u $U2) .*action=migrate vm=mv outcome=\"VM 'mv' belongs to another user\"" \
 	    "$T/audit.log" || fail "no audit line for user 2's refused migrate"
 	# the summary the page showed is the supervisor's reply (its audit line)
-	local total down
-	total=$(sed -n 's/^summary total_ms=\([0-9]*\) downtime_ms=[0-9]*$/\1/p' "$T/browser.out")
-	down=$(sed -n 's/^summary total_ms=[0-9]* downtime_ms=\([0-9]*\)$/\1/p' "$T/browser.out")
-	[ -n "$total" ] && [ -n "$down" ] || fail "no summary from the page"
-	grep -q "action=migrate vm=mv outcome=\"ok: to $BSOCK in $total ms, downtime $down ms\"" \
-	    "$T/audit.log" || fail "the page's summary ($total ms, $down ms) is not the reply's: $(grep action=migrate "$T/audit.log")"
+	local total down guest
+	total=$(sed -n 's/^summary total_ms=\([0-9]*\) .*$/\1/p' "$T/browser.out")
+	down=$(sed -n 's/^summary .* downtime_ms=\([0-9]*\) .*$/\1/p' "$T/browser.out")
+	guest=$(sed -n 's/^summary .* guest_ms=\([0-9.]*\)$/\1/p' "$T/browser.out")
+	[ -n "$total" ] && [ -n "$down" ] && [ -n "$guest" ] || fail "no summary from the page"
+	grep -q "action=migrate vm=mv outcome=\"ok: to $BSOCK in $total ms, downtime $down ms, guest downtime $guest ms\"" \
+	    "$T/audit.log" || fail "the page's summary ($total ms, $down ms, guest $guest ms) is not the reply's: $(grep action=migrate "$T/audit.log")"
 	# the guest runs on B, counting on; A has no mv
 	[ "$(qb state --reason mv)" = "running (migrated)" ] || fail "B: $(qb state --reason mv)"
 	! q list --all | grep -qw mv || fail "A still has mv"
