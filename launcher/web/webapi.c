@@ -442,10 +442,14 @@ static const struct route {
 	{ EVHTTP_REQ_POST, "/api/vms",		R_SESSION,	r_define },
 	{ EVHTTP_REQ_POST, "/api/vms/",		R_SESSION | R_PREFIX, r_action },
 	{ EVHTTP_REQ_GET,  "/api/events",	R_SESSION,	r_events },
-	{ EVHTTP_REQ_POST, "/api/migrate/",	R_SESSION | R_PREFIX, webmig_start },
-	{ EVHTTP_REQ_POST, "/api/migrate-cancel/", R_SESSION | R_PREFIX, webmig_cancel },
-	{ EVHTTP_REQ_GET,  "/api/migrate/",	R_SESSION | R_PREFIX, webmig_info },
-	{ EVHTTP_REQ_GET,  "/api/stats/",	R_SESSION | R_PREFIX, webstats_open },
+	{ EVHTTP_REQ_POST, "/api/migrate/",	R_SESSION | R_PREFIX,
+	    webmig_start },
+	{ EVHTTP_REQ_POST, "/api/migrate-cancel/", R_SESSION | R_PREFIX,
+	    webmig_cancel },
+	{ EVHTTP_REQ_GET,  "/api/migrate/",	R_SESSION | R_PREFIX,
+	    webmig_info },
+	{ EVHTTP_REQ_GET,  "/api/stats/",	R_SESSION | R_PREFIX,
+	    webstats_open },
 };
 
 static void
