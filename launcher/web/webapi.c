@@ -31,6 +31,7 @@
 #include "util.h"
 #include "web.h"
 #include "webctl.h"
+#include "webmig.h"
 #include "websess.h"
 #include "xalloc.h"
 
@@ -122,6 +123,8 @@ static const struct {
 	{ "/index.html", "index.html",	"text/html; charset=utf-8" },
 	{ "/app.js",	"app.js",	"text/javascript; charset=utf-8" },
 	{ "/style.css",	"style.css",	"text/css; charset=utf-8" },
+	{ "/migrate.js", "migrate.js",	"text/javascript; charset=utf-8" },
+	{ "/graphs.js",	"graphs.js",	"text/javascript; charset=utf-8" },
 };
 
 static int
@@ -439,6 +442,14 @@ static const struct route {
 	{ EVHTTP_REQ_POST, "/api/vms",		R_SESSION,	r_define },
 	{ EVHTTP_REQ_POST, "/api/vms/",		R_SESSION | R_PREFIX, r_action },
 	{ EVHTTP_REQ_GET,  "/api/events",	R_SESSION,	r_events },
+	{ EVHTTP_REQ_POST, "/api/migrate/",	R_SESSION | R_PREFIX,
+	    webmig_start },
+	{ EVHTTP_REQ_POST, "/api/migrate-cancel/", R_SESSION | R_PREFIX,
+	    webmig_cancel },
+	{ EVHTTP_REQ_GET,  "/api/migrate/",	R_SESSION | R_PREFIX,
+	    webmig_info },
+	{ EVHTTP_REQ_GET,  "/api/stats/",	R_SESSION | R_PREFIX,
+	    webstats_open },
 };
 
 static void
