@@ -31,6 +31,7 @@
 #include "util.h"
 #include "web.h"
 #include "webctl.h"
+#include "webmanage.h"
 #include "websess.h"
 #include "xalloc.h"
 
@@ -122,6 +123,7 @@ static const struct {
 	{ "/index.html", "index.html",	"text/html; charset=utf-8" },
 	{ "/app.js",	"app.js",	"text/javascript; charset=utf-8" },
 	{ "/style.css",	"style.css",	"text/css; charset=utf-8" },
+	{ "/manage.js",	"manage.js",	"text/javascript; charset=utf-8" },
 };
 
 static int
@@ -439,6 +441,8 @@ static const struct route {
 	{ EVHTTP_REQ_POST, "/api/vms",		R_SESSION,	r_define },
 	{ EVHTTP_REQ_POST, "/api/vms/",		R_SESSION | R_PREFIX, r_action },
 	{ EVHTTP_REQ_GET,  "/api/events",	R_SESSION,	r_events },
+	{ EVHTTP_REQ_GET,  WEBMANAGE_PREFIX,	R_SESSION | R_PREFIX, webmanage_get },
+	{ EVHTTP_REQ_POST, WEBMANAGE_PREFIX,	R_SESSION | R_PREFIX, webmanage_post },
 };
 
 static void
