@@ -6,8 +6,9 @@
 // Each check prints "ok NAME" or "FAIL NAME: why" (and exits 1); timings
 // are printed as "measure: ...".
 // Environment: LINK1 (the VM owner's web-login link), LINK2 (another
-// user's), LINKROOT (root's), VM, QLAUNCH, QLAUNCH_SOCKET, ARTIFACTS,
-// CHROMIUM (default /usr/bin/chromium).
+// user's), LINKROOT (root's), VM, MEDIA (a raw image for its CD-ROM
+// drive), QLAUNCH, QLAUNCH_SOCKET, ARTIFACTS, CHROMIUM (default
+// /usr/bin/chromium).
 'use strict';
 
 const { execFileSync } = require('child_process');
@@ -275,6 +276,28 @@ async function nics(p1, pr) {
     JSON.stringify(rowsAfter));
 }
 
+// the CD-ROM drive (SCSI sda, empty): media in, then out
+async function media(p1) {
+  const src = () => (JSON.parse(cli(['domblklist', VM, '--json'])).find((d) => d.target === 'sda') || {}).source;
+  check(!src(), 'the CD-ROM drive is empty at first', String(src()));
+  await tab(p1, 'disks', 'disk-attach');
+  await fill(p1, '#tab-disks tr[data-target="sda"] input[name="source"]', env('MEDIA'));
+  let r = await change(p1, 'disks',
+    () => p1.click('#tab-disks tr[data-target="sda"] button[data-action="change-media"]'));
+  check(r.msg === 'Changing the media of sda: done', 'media changed from the page', r.msg);
+  check(src() === env('MEDIA'), 'domblklist shows the media', String(src()));
+  const cap = cli(['domblkinfo', VM, 'sda']);
+  check(/^Capacity: +2097152$/m.test(cap), 'QEMU has the 2 MiB media', cap);
+  const cd = await gval('cat /sys/bus/scsi/devices/*/type | grep -cx 5');
+  check(cd === '1', 'the guest has its CD-ROM drive', cd);
+  const row = await p1.$eval('#tab-disks tr[data-target="sda"]', (tr) => tr.textContent);
+  check(row.includes(env('MEDIA')), 'the page shows the media', row);
+  r = await change(p1, 'disks',
+    () => p1.click('#tab-disks tr[data-target="sda"] button[data-action="eject"]'));
+  check(r.msg === 'Ejecting sda: done', 'ejected from the page', r.msg);
+  check(!src(), 'the drive is empty again', String(src()));
+}
+
 // the supervisor makes images for root only: the owner's page shows its
 // refusal, root's page attaches and detaches
 async function disks(p1, pr) {
@@ -338,6 +361,7 @@ async function main(browser) {
   await snapshots(p1);
   await csrf(p1);
   await memory(p1);
+  await media(p1);
   const pr = await login(browser, env('LINKROOT'), 'root');
   await openVm(pr);
   await nics(p1, pr);

@@ -31,7 +31,9 @@ U1=qltwman1
 U2=qltwman2
 VM=wm1
 export ARTIFACTS=${QLT_ARTIFACTS:-$SRC/tests/artifacts}
-export QLAUNCH VM CHROMIUM
+# the media the page puts in the VM's empty CD-ROM drive
+MEDIA=$T/media1.raw
+export QLAUNCH VM CHROMIUM MEDIA
 
 for u in $WEBUSER $U1 $U2; do
 	id "$u" >/dev/null 2>&1 ||
@@ -74,10 +76,12 @@ setup() {
 	chmod 0666 "$QLAUNCH_SOCKET"
 	# the user's own image (QEMU runs as the VM's owner)
 	"$QEMU_IMG" create -q -f qcow2 "$T/wm.qcow2" 64M &&
-	chown $U1 "$T/wm.qcow2" &&
+	truncate -s 2M "$MEDIA" &&
+	chown $U1 "$T/wm.qcow2" "$MEDIA" &&
 	q create $VM --memory 256 --accel tcg --vcpus 1,maxvcpus=2 \
 	    --kernel "$GUEST/bzImage" --initrd "$GUEST/initrd.img" \
 	    --append "$APPEND" --disk "$T/wm.qcow2,format=qcow2" \
+	    --disk target=sda,device=cdrom,bus=scsi \
 	    --owner $U1 --start >/dev/null &&
 	start_web
 }
@@ -96,7 +100,7 @@ t_page() {
 	local u1 u2
 	u1=$(id -u $U1)
 	u2=$(id -u $U2)
-	for a in snapshot-create snapshot-revert setmem setvcpus; do
+	for a in snapshot-create snapshot-revert setmem setvcpus change-media; do
 		grep -q "uid=$u1 .*action=$a vm=$VM outcome=\"ok\"" "$T/audit.log" ||
 		    fail "no audit line for $a: $(cat "$T/audit.log")"
 	done
