@@ -177,6 +177,17 @@ async function snapshots(p1) {
   check(after === 'absent', 'the file written after the snapshot is gone', after);
   const before = await gval('cat /wm-before');
   check(before === 'kept', 'the file written before it is there', before);
+
+  // a second one, deleted from the page; s1 stays
+  await p1.type('#snap-create input[name="snapshot"]', 's2');
+  let r2 = await change(p1, 'snapshots', () => p1.click('#snap-create button[type="submit"]'), LONG);
+  check(r2.msg === 'Creating snapshot s2: done', 'snapshot s2 created', r2.msg);
+  r2 = await change(p1, 'snapshots',
+    () => p1.click('#tab-snapshots tr[data-snapshot="s2"] button[data-action="delete"]'), LONG);
+  check(r2.msg === 'Deleting snapshot s2: done', 'snapshot s2 deleted from the page', r2.msg);
+  const names = cli(['snapshot-list', VM, '--name']);
+  check(!/^s2$/m.test(names) && /^s1$/m.test(names), 'the CLI lists s1 alone', names);
+  check(await p1.$('#tab-snapshots tr[data-snapshot="s2"]') === null, 'the page lists no s2', 'listed');
 }
 
 async function csrf(p1) {

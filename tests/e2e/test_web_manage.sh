@@ -6,7 +6,7 @@
 # default translation buffer as test_cpu.sh needs for hot-plug) and a
 # second user.  tests/browser/test_web_manage.js drives the page and
 # checks the guest through its console: a snapshot made and reverted
-# from the page (a file written after it is gone), setmem (dommemstat),
+# from the page (a file written after it is gone), another deleted, setmem (dommemstat),
 # setvcpus (the guest's online CPUs), a NIC on a bridge; root's page attaches and
 # detaches a new disk (the supervisor makes images for root only: the
 # user's page gets its refusal); a POST without the CSRF token and the
@@ -100,7 +100,8 @@ t_page() {
 	local u1 u2
 	u1=$(id -u $U1)
 	u2=$(id -u $U2)
-	for a in snapshot-create snapshot-revert setmem setvcpus change-media; do
+	for a in snapshot-create snapshot-revert snapshot-delete setmem setvcpus \
+	    change-media; do
 		grep -q "uid=$u1 .*action=$a vm=$VM outcome=\"ok\"" "$T/audit.log" ||
 		    fail "no audit line for $a: $(cat "$T/audit.log")"
 	done
