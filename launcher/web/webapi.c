@@ -32,6 +32,7 @@
 #include "web.h"
 #include "webctl.h"
 #include "webmig.h"
+#include "webmanage.h"
 #include "websess.h"
 #include "xalloc.h"
 
@@ -125,6 +126,7 @@ static const struct {
 	{ "/style.css",	"style.css",	"text/css; charset=utf-8" },
 	{ "/migrate.js", "migrate.js",	"text/javascript; charset=utf-8" },
 	{ "/graphs.js",	"graphs.js",	"text/javascript; charset=utf-8" },
+	{ "/manage.js",	"manage.js",	"text/javascript; charset=utf-8" },
 };
 
 static int
@@ -450,6 +452,8 @@ static const struct route {
 	    webmig_info },
 	{ EVHTTP_REQ_GET,  "/api/stats/",	R_SESSION | R_PREFIX,
 	    webstats_open },
+	{ EVHTTP_REQ_GET,  WEBMANAGE_PREFIX,	R_SESSION | R_PREFIX, webmanage_get },
+	{ EVHTTP_REQ_POST, WEBMANAGE_PREFIX,	R_SESSION | R_PREFIX, webmanage_post },
 };
 
 static void
