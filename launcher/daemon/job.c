@@ -356,7 +356,7 @@ event_came(void *arg, const char *name, struct json_object *msg)
 	const char *v2 = s->ev_key2 != NULL ? jstr(data, s->ev_key2) : NULL;
 
 	(void)name;
-	if (v == NULL || strcmp(v, s->ev_value) != 0 || j->ev_seen)
+	if (v == NULL || !matches(v, s->ev_value) || j->ev_seen)
 		return;
 	if (s->ev_key2 != NULL && (v2 == NULL || !matches(v2, s->ev_value2)))
 		return;

@@ -47,7 +47,8 @@ void		 job_undo(struct job *, const char *cmd, struct json_object *args);
  * The last step added also waits for an event: it is done when its reply
  * has come and an event named event whose data member key equals value
  * (DEVICE_DELETED with "device": "vdb"), within timeout_ms of the reply;
- * else the job fails with a Timeout that names the event.
+ * else the job fails with a Timeout that names the event.  value may list
+ * alternatives separated by '|' (whichever comes first).
  */
 void		 job_expect_event(struct job *, const char *event,
 		    const char *key, const char *value, int timeout_ms);
