@@ -62,10 +62,11 @@ agent_src=$here/guesttools/qlagent.c
 
 # Modules the guest loads (with their dependencies); built-ins are skipped.
 # NICs: virtio_net, e1000, e1000e, and 8139cp for QEMU's rtl8139 (an
-# 8139C+, which 8139too declines).
+# 8139C+, which 8139too declines).  virtio_mem: setmem --hotplug's
+# virtio-mem device (Debian builds it as a module).
 modules="virtio_pci virtio_mmio virtio_blk virtio_net virtio_balloon
 virtio_scsi sd_mod virtio_console virtio_input button evdev
-ata_piix sr_mod isofs e1000 e1000e 8139cp"
+ata_piix sr_mod isofs e1000 e1000e 8139cp virtio_mem"
 # The cloud kernel lacks some drivers: those of this list it lacks are
 # built from Debian's linux-source against its linux-headers (same
 # version), "module:source file or directory" (a directory's Makefile
