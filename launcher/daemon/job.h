@@ -23,6 +23,7 @@ typedef int (*job_check_fn)(void *arg, struct json_object *ret, char *err,
 /*
  * The end: ok 1, or 0 with the error.  qemu is 1 when QEMU raised the
  * error (class and desc are QEMU's), 0 for our own (Timeout, a check).
+ * desc does not name the job: whoever reports it names the operation.
  * Called exactly once, after any undo has finished; the job is freed
  * after it returns.
  */
