@@ -377,6 +377,9 @@ if ! gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -o "$root/bin/qlagent" \
 fi
 sed 's/ *$//' "$tmp/modorder" >"$root/etc/modules"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+# root's password is locked; the agent's guest-set-user-password sets it
+printf 'root:*:19000:0:99999:7:::\n' >"$root/etc/shadow"
+chmod 600 "$root/etc/shadow"
 printf 'root:x:0:\n' >"$root/etc/group"
 printf '%s\n' "$kver" >"$root/etc/qlaunch-guest-version"
 # busybox udhcpc applies a lease through this script: "udhcpc -i eth0"
