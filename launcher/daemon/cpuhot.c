@@ -182,6 +182,20 @@ plan(struct setvcpus *s, struct json_object *steps, char *err, size_t errlen)
 		    cold);
 		return -1;
 	}
+	/* what TCG cannot do (vm.h's vcpu_threads): refused, not a crash */
+	struct vm *vm = c->vm;
+	unsigned plugs = s->count > present ? s->count - present : 0;
+	if (vm->vcpu_threads == 0)
+		vm->vcpu_threads = present;
+	if (plugs > 0 && vm->accel == ACCEL_TCG &&
+	    vm->vcpu_threads + plugs > n) {
+		snprintf(err, errlen, "under TCG QEMU makes at most maxvcpus "
+		    "(%zu) vCPU threads in one run and keeps those of unplugged "
+		    "vCPUs; %u were made already, so %u more cannot be plugged "
+		    "until the VM is restarted", n, vm->vcpu_threads, plugs);
+		return -1;
+	}
+	vm->vcpu_threads += plugs;
 	c->live->vcpus = s->count;
 	free(c->live->text);	/* the running definition is canonical */
 	c->live->text = NULL;

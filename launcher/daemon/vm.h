@@ -79,6 +79,13 @@ struct vm {
 	int			 vnc_port;	/* actual, 0: none */
 	int			 paused_start;	/* start --paused */
 	int			 hotplugged;	/* devices added since QEMU started */
+	/*
+	 * vCPU threads QEMU made in this run, 0 until cpuhot.c first
+	 * counts them: under TCG an unplugged vCPU's thread (its TCG
+	 * context) is never given back, and QEMU aborts when a plug would
+	 * make more than maxvcpus.
+	 */
+	unsigned		 vcpu_threads;
 	int			 nchanges;	/* device changes on their way
 						   (change.c), one at a time */
 	struct vmtap {
