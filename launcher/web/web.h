@@ -37,6 +37,7 @@ struct web_opts {
 	const char	*cert, *key;	/* TLS */
 	const char	*audit;		/* file, NULL: stderr */
 	const char	*assets;	/* the page's files */
+	const char	*vendor;	/* the console libraries' (webcons.c) */
 	const char	*sock;		/* qlaunchd's control socket */
 };
 
