@@ -12,6 +12,7 @@ const { execFileSync } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');
+const net = require('net');
 const path = require('path');
 const puppeteer = require('puppeteer-core');
 
@@ -140,6 +141,64 @@ async function rawOpen(page, url, origin) {
   });
 }
 
+const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+
+// QEMU's RFB greeting (12 bytes) from its VNC port, directly: ms
+function direct(port) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const sock = net.connect(port, '127.0.0.1');
+    let got = Buffer.alloc(0);
+    sock.on('data', (d) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 12) {
+        resolve(Number(process.hrtime.bigint() - t0) / 1e6);
+        sock.destroy();
+      }
+    });
+    sock.on('error', reject);
+  });
+}
+
+// The same greeting through the page's path (ticket, WebSocket,
+// console-open, the bridge) against the VNC port, alternating: medians
+// and their ratio, printed
+async function firstBytes(page) {
+  const port = JSON.parse(execFileSync(env('QLAUNCH'), ['vncdisplay', VM, '--json'],
+    { encoding: 'utf8' })).port;
+  const web = [];
+  const raw = [];
+  const parts = [];
+  for (let i = 0; i < 12; i++) {
+    const w = await page.evaluate(async (vm) => {
+      const t0 = performance.now();
+      const t = await QL.api('POST', `/api/vms/${vm}/console`, { kind: 'vnc' });
+      const t1 = performance.now();
+      return new Promise((resolve) => {
+        const ws = new WebSocket(`ws://${window.location.host}${t.url}`);
+        let t2 = 0;
+        ws.binaryType = 'arraybuffer';
+        ws.onopen = () => { t2 = performance.now(); };
+        ws.onmessage = () => {
+          const t3 = performance.now();
+          resolve([t3 - t0, t1 - t0, t2 - t1, t3 - t2]);
+          ws.close();
+        };
+        ws.onclose = () => resolve([-1, 0, 0, 0]);
+      });
+    }, VM);
+    const d = await direct(port);
+    if (i >= 2) { web.push(w[0]); parts.push(w); raw.push(d); }
+  }
+  check(web.every((v) => v > 0), 'the page\'s path brings the RFB greeting', JSON.stringify(web));
+  console.log(`measure: RFB greeting through the web process (ticket + WebSocket + console-open): ` +
+    `median ${median(web).toFixed(2)} ms; VNC port directly: ${median(raw).toFixed(2)} ms; ` +
+    `ratio ${(median(web) / median(raw)).toFixed(1)} (10 runs each, alternating); of the web ` +
+    `path: ticket POST ${median(parts.map((p) => p[1])).toFixed(2)} ms, WebSocket opening ` +
+    `${median(parts.map((p) => p[2])).toFixed(2)} ms, to the first frame ` +
+    `${median(parts.map((p) => p[3])).toFixed(2)} ms`);
+}
+
 async function main(browser) {
   const u1 = await login(browser, env('LINK1'), 'user 1');
   const p1 = u1.page;
@@ -172,6 +231,8 @@ async function main(browser) {
   check(after.light >= before.light + 3000, 'the canvas follows the guest\'s screen',
     `light pixels ${before.light} -> ${after.light}`);
   await shot(p1, 'web-console-display-printed.png');
+
+  await firstBytes(p1);
 
   // ---- Serial: a command typed into xterm.js runs in the guest ----
   await p1.click('#vmtabs button[data-tab="serial"]');
