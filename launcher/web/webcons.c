@@ -11,7 +11,11 @@
  * its own, read with recvmsg (clientfd_read) in the loop, and closed
  * once the reply is in.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +25,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -275,6 +280,20 @@ refused(struct web *w, struct evhttp_request *req, uid_t uid, const char *vm,
 	(void)wsconsole_refuse(req, 4000 + status, why);
 }
 
+/* A console is keystrokes and small screen updates: no Nagle delay. */
+static void
+no_delay(struct evhttp_request *req)
+{
+	struct evhttp_connection *ec = evhttp_request_get_connection(req);
+	struct bufferevent *bev = ec != NULL ?
+	    evhttp_connection_get_bufferevent(ec) : NULL;
+	int fd = bev != NULL ? bufferevent_getfd(bev) : -1, one = 1;
+
+	if (fd != -1)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+}
+
 static void
 finish(struct wsopen *o)
 {
@@ -299,6 +318,7 @@ finish(struct wsopen *o)
 		snprintf(line, sizeof(line), "ok: %s", jstr(o->ret, "kind") !=
 		    NULL ? jstr(o->ret, "kind") : "?");
 		webaudit(o->w, o->uid, req, "console-open", o->vm, line);
+		no_delay(req);
 		(void)wsconsole_upgrade(req, o->fd, NULL);
 		o->fd = -1;
 	}
