@@ -55,6 +55,7 @@ struct web {
 	struct sselist		 streams;
 	FILE			*audit;
 	struct event		*tick;		/* idle sessions, keepalives */
+	int			 console_opens;	/* under way (webcons.c) */
 };
 
 /* webmain.c: serve until qlaunchd goes away; 1 with err on failure. */

@@ -47,6 +47,7 @@
 #define WEBCONS_OPEN_MS		15000	/* console-open's reply, at most */
 #define WEBCONS_MAX_REPLY	(64u << 10)
 #define WEBCONS_TICKET_MAX	128
+#define WEBCONS_OPENS_MAX	32	/* console-opens under way at once */
 
 /* ---- replies ---- */
 
@@ -244,6 +245,7 @@ struct wsopen {
 static void
 wsopen_free(struct wsopen *o)
 {
+	o->w->console_opens--;
 	if (o->evcon != NULL)
 		evhttp_connection_set_closecb(o->evcon, NULL, NULL);
 	if (o->ev != NULL)
@@ -466,7 +468,16 @@ webcons_ws(struct web *w, struct evhttp_request *req, struct websess *s,
 		    "and ?ticket= (from POST /api/vms/NAME/console)");
 		return;
 	}
+	if (w->console_opens >= WEBCONS_OPENS_MAX) {
+		webaudit(w, s->uid, req, "console-open", name,
+		    "refused: too many consoles opening at once");
+		evhttp_clear_headers(&q);
+		reply_error(req, 503, ERR_GENERIC, "too many consoles are "
+		    "opening at once: try again");
+		return;
+	}
 	struct wsopen *o = xcalloc(1, sizeof(*o));
+	w->console_opens++;
 	o->w = w;
 	o->req = req;
 	o->uid = s->uid;
@@ -475,6 +486,7 @@ webcons_ws(struct web *w, struct evhttp_request *req, struct websess *s,
 	strlcpy(o->vm, name, sizeof(o->vm));
 	if (jstream_init(&o->js, WEBCONS_MAX_REPLY) == -1) {
 		evhttp_clear_headers(&q);
+		w->console_opens--;
 		free(o);
 		reply_error(req, 500, ERR_GENERIC, "out of memory");
 		return;

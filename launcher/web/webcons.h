@@ -12,6 +12,7 @@
  *   GET  /vendor/PATH
  *        the console libraries' files (noVNC's modules, xterm.js) from
  *        --vendor DIR: .js and .css only, no dot files, no "..".
+ * At most 32 console-opens are under way at once (503 beyond).
  */
 #ifndef LAUNCHER_WEBCONS_H
 #define LAUNCHER_WEBCONS_H

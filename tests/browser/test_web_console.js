@@ -318,6 +318,18 @@ async function main(browser) {
     return false;
   }).catch(() => null);
   check(/^again-42\s*$/m.test(await termText(p1b)), 'and it runs commands', (await termText(p1b)).slice(-200));
+
+  // the VM stops: the console closes; it starts again: the tab reconnects
+  await p1b.evaluate(() => { window.qltOld = window.QLconsole.serial.ws; });
+  execFileSync(env('QLAUNCH'), ['destroy', VM]);
+  await p1b.waitForFunction(() => window.qltOld.readyState === 3);
+  ok('destroy closes the serial console');
+  execFileSync(env('QLAUNCH'), ['start', VM]);
+  await p1b.waitForFunction(() => window.QLconsole.serial.ws !== window.qltOld &&
+    window.QLconsole.serial.ws.readyState === 1, { timeout: 30000 }).catch(() => null);
+  check(await p1b.evaluate(() => window.QLconsole.serial.ws !== window.qltOld &&
+    window.QLconsole.serial.ws.readyState === 1), 'a start reconnects the shown tab',
+    await statusOf(p1b, 'serial'));
   await p1b.close();
   await p2.close();
 }

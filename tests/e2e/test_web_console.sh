@@ -114,6 +114,8 @@ t_browser() {
 	grep -q "console-open refused to uid $u1: no such console ticket" "$T/qlaunchd.log" ||
 	    fail "the supervisor did not log the refusal"
 	# the page's sessions are over: the serial console is free for the CLI
+	# (the page restarted the VM)
+	wait_ready $VM || fail "no ready line after the restart"
 	gx_grep $VM 'echo after-$((6*7))' 'after-42' "$T/gx" || fail "the console is not free"
 }
 

@@ -130,7 +130,7 @@ setup(void **state)
 	strlcpy(sun.sun_path, f->sock, sizeof(sun.sun_path));
 	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_int_equal(listen(f->lfd, 8), 0);
+	assert_int_equal(listen(f->lfd, 64), 0);
 
 	/* the vendor directory */
 	snprintf(p, sizeof(p), "%s/vendor", f->dir);
@@ -519,6 +519,52 @@ test_ws_bridged(void **state)
 	close(sv[0]);
 }
 
+/* At most 32 console-opens under way; the 33rd is refused at once. */
+static void
+test_ws_cap(void **state)
+{
+	struct fx *f = *state;
+	char origin[128], hdrs[512], resp[4096];
+	int fds[32];
+
+	snprintf(origin, sizeof(origin), "http://127.0.0.1:%d", f->port);
+	snprintf(hdrs, sizeof(hdrs), WS_HEADERS("%s"), origin);
+	for (int i = 0; i < 32; i++) {
+		fds[i] = session_send(f, "GET", "/ws/console?name=vm1&"
+		    "ticket=ab12", hdrs, "");
+		loop_a_bit(f);
+	}
+	int fd = session_send(f, "GET", "/ws/console?name=vm1&ticket=ab12",
+	    hdrs, "");
+	http_read(f, fd, resp, sizeof(resp), NULL);
+	close(fd);
+	assert_int_equal(status_of(resp), 503);
+	assert_non_null(strstr(resp, "too many consoles"));
+	/* the supervisor answers them all: each is refused, none is left */
+	for (int i = 0; i < 32; i++) {
+		int c = fake_accept(f);
+		json_object_put(fake_request(f, c));
+		fake_reply(c, "{\"error\":{\"class\":\"NotFound\",\"desc\":"
+		    "\"no such console ticket\"},\"id\":1}\n", -1);
+		close(c);
+	}
+	for (int i = 0; i < 32; i++) {
+		unsigned char b[256];
+		size_t len;
+		size_t n = 0;
+		while (n < 4 || memcmp(resp + n - 4, "\r\n\r\n", 4) != 0) {
+			assert_true(readable(f, fds[i]));
+			assert_int_equal(read(fds[i], resp + n, 1), 1);
+			n++;
+		}
+		assert_int_equal(frame(f, fds[i], b, &len), 0x8);
+		assert_int_equal(b[0] << 8 | b[1], 4404);
+		close(fds[i]);
+	}
+	assert_int_equal(f->w.console_opens, 0);
+	loop_a_bit(f);
+}
+
 int
 main(void)
 {
@@ -531,6 +577,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ws_bridged, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_ws_cap, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,13 @@
     return !vm.state || vm.state === 'running' || vm.state === 'paused';
   }
 
+  // a VM that starts while its tab is shown: connect then
+  function onStart(vm, active, open) {
+    return QL.on('state', (d) => {
+      if (d.name === vm.name && d.state === 'running' && !active()) open();
+    });
+  }
+
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -143,7 +150,8 @@
       cad.addEventListener('click', () => { if (rfb) rfb.sendCtrlAltDel(); });
       if (live(vm)) open();
       else status(st, `the VM is ${vm.state || 'not running'}: start it, then Connect`);
-      return stop;
+      const off = onStart(vm, () => ws && ws.readyState <= 1, open);
+      return () => { off(); stop(); };
     },
   });
 
@@ -207,7 +215,8 @@
       connect.addEventListener('click', open);
       if (live(vm)) open();
       else status(st, `the VM is ${vm.state || 'not running'}: start it, then Connect`);
-      return () => { stop(); if (term) term.dispose(); };
+      const off = onStart(vm, () => ws && ws.readyState <= 1, open);
+      return () => { off(); stop(); if (term) term.dispose(); };
     },
   });
 }());
