@@ -62,10 +62,11 @@ agent_src=$here/guesttools/qlagent.c
 
 # Modules the guest loads (with their dependencies); built-ins are skipped.
 # NICs: virtio_net, e1000, e1000e, and 8139cp for QEMU's rtl8139 (an
-# 8139C+, which 8139too declines).
+# 8139C+, which 8139too declines).  virtio_mem: setmem --hotplug's
+# virtio-mem device (Debian builds it as a module).
 modules="virtio_pci virtio_mmio virtio_blk virtio_net virtio_balloon
 virtio_scsi sd_mod virtio_console virtio_input button evdev
-ata_piix sr_mod isofs e1000 e1000e 8139cp"
+ata_piix sr_mod isofs e1000 e1000e 8139cp virtio_mem"
 # The cloud kernel lacks some drivers: those of this list it lacks are
 # built from Debian's linux-source against its linux-headers (same
 # version), "module:source file or directory" (a directory's Makefile
@@ -376,6 +377,9 @@ if ! gcc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -o "$root/bin/qlagent" \
 fi
 sed 's/ *$//' "$tmp/modorder" >"$root/etc/modules"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+# root's password is locked; the agent's guest-set-user-password sets it
+printf 'root:*:19000:0:99999:7:::\n' >"$root/etc/shadow"
+chmod 600 "$root/etc/shadow"
 printf 'root:x:0:\n' >"$root/etc/group"
 printf '%s\n' "$kver" >"$root/etc/qlaunch-guest-version"
 # busybox udhcpc applies a lease through this script: "udhcpc -i eth0"

@@ -51,7 +51,7 @@ run qlaunch host-check || true
 NET=()
 [ -z "$NS" ] || NET=(--network bridge=br0,model=virtio)
 run qlaunch create demo --memory 256,maxmemory=512,slots=2 --vcpus 1,maxvcpus=2 \
-    --accel tcg --kernel "$GUEST/bzImage" --initrd "$GUEST/initrd.img" \
+    --iothreads 1 --accel tcg --kernel "$GUEST/bzImage" --initrd "$GUEST/initrd.img" \
     --append "console=ttyS0 panic=-1 quiet memhp_default_state=online" \
     --graphics vnc "${NET[@]}" --channel heartbeat --guest-agent on
 run qlaunch cmdline demo
@@ -88,6 +88,9 @@ guest 'cat /sys/devices/system/cpu/online'
 run qlaunch vcpuinfo demo
 run qlaunch vcpupin demo 0 0
 run qlaunch vcpupin demo
+# an IOThread for the data disk below, pinned like a vCPU
+run qlaunch iothreadpin demo 1 0
+run qlaunch iothreadinfo demo
 # the guest agent, statistics and virt-top's table
 run qlaunch agent-info demo
 run qlaunch domstats demo
@@ -110,7 +113,7 @@ if [ -n "$NS" ]; then
 	run qlaunch detach-interface demo bridge --mac "$(qlaunch iflist demo --json | sed -n 's/.*"mac": "\(.*\)",/\1/p' | tail -1)" --live
 fi
 run qlaunch image create "$D/data.qcow2" 64M
-run qlaunch attach-disk demo "$D/data.qcow2" vdb --live --cache=none --subdriver=qcow2
+run qlaunch attach-disk demo "$D/data.qcow2" vdb --live --cache=none --subdriver=qcow2 --iothread 1
 sleep 2
 guest 'cat /sys/block/vda/size'
 run qlaunch domblklist demo --details

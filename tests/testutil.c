@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <json-c/json.h>
 
 #include "config.h"
 #include "testutil.h"
@@ -281,4 +282,33 @@ tu_parse_ok(const char *text)
 	if (d == NULL)
 		fail_msg("%s\n%s", err, text);
 	return d;
+}
+
+struct json_object *
+tu_exchange(int fd, const char *req)
+{
+	tu_write_str(fd, req);
+	char *line = tu_read_line(fd, NULL, 5000);
+	assert_non_null(line);
+	struct json_object *o = json_tokener_parse(line);
+	if (o == NULL)
+		fail_msg("not JSON: %s", line);
+	free(line);
+	return o;
+}
+
+void
+tu_expect_error(struct json_object *o, const char *cls, const char *desc)
+{
+	struct json_object *e, *c, *d;
+
+	if (!json_object_object_get_ex(o, "error", &e))
+		fail_msg("not an error: %s", json_object_to_json_string(o));
+	assert_true(json_object_object_get_ex(e, "class", &c));
+	assert_true(json_object_object_get_ex(e, "desc", &d));
+	assert_string_equal(json_object_get_string(c), cls);
+	if (strstr(json_object_get_string(d), desc) == NULL)
+		fail_msg("desc '%s' does not say '%s'",
+		    json_object_get_string(d), desc);
+	json_object_put(o);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 struct event_base;
+struct json_object;
 struct vmdef;
 
 /* A definition that must parse (file "vm.conf"); fails the test if not. */
@@ -54,5 +55,14 @@ const char *tu_guest_dir(void);
  * Connect to a UNIX stream socket, retrying until timeout; -1 on failure.
  */
 int	 tu_connect_unix(const char *path, int timeout_ms);
+
+/*
+ * A control-protocol exchange on a connected socket: req written, one
+ * reply line read (5 s) and parsed; fails the test when it is not JSON.
+ */
+struct json_object *tu_exchange(int fd, const char *req);
+/* o is an error of class whose desc says desc; o is put. */
+void	 tu_expect_error(struct json_object *o, const char *cls,
+	    const char *desc);
 
 #endif

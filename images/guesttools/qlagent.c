@@ -4,14 +4,16 @@
  * the virtio-serial port org.qemu.guest_agent.0, for the commands the
  * qlaunch tests use.  Built by mkguest.sh, installed as /bin/qlagent.
  *
- *   qlagent [-p PATH | -n NAME] [-w S] [--flood | --silent | --lie]
+ *   qlagent [-p PATH | -n NAME] [-w S] [-b CMD,...] [--flood | --silent | --lie]
  *	Serves the port PATH, or the port named NAME (default
  *	org.qemu.guest_agent.0) found in /sys/class/virtio-ports, waiting
  *	up to S seconds (default 0) for it to appear.
  *	--flood answers every command with an endless stream of bytes,
  *	--silent reads commands and never answers, --lie answers with
  *	well-formed replies of the wrong id and shape: the agents a host
- *	must survive.
+ *	must survive.  -b disables the commands listed, as qemu-ga's
+ *	--block-rpcs: they fail (CommandNotFound) and guest-info shows
+ *	them disabled.
  *
  * Protocol: JSON objects {"execute": CMD, "arguments": {...}}, one reply
  * object a line.  A 0xFF byte from the host resets the parser (what
@@ -21,7 +23,8 @@
  * Commands: guest-sync, guest-sync-delimited, guest-ping, guest-info,
  * guest-get-osinfo, guest-get-host-name, guest-get-users,
  * guest-get-fsinfo, guest-network-get-interfaces, guest-shutdown,
- * guest-set-user-password (unsupported: the guest has no /etc/shadow),
+ * guest-set-user-password (/etc/shadow's entry, hashed by busybox's
+ * mkpasswd unless crypted),
  * guest-fsfreeze-status, guest-fsfreeze-freeze, guest-fsfreeze-thaw,
  * guest-exec (path, arg, capture-output; at most 8 at a time, 16 KiB of
  * each output kept) and guest-exec-status.
@@ -82,6 +85,7 @@ struct agent {
 	int frozen;			/* filesystems frozen by us */
 	char frozen_mnt[MAXFS][256];
 	int nfrozen;
+	const char *blocked;		/* -b: "cmd,cmd", or NULL */
 };
 
 static const char *prog = "qlagent";
@@ -97,7 +101,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-p PATH | -n NAME] [-w S] "
-	    "[--flood | --silent | --lie]\n", prog);
+	    "[-b CMD,...] [--flood | --silent | --lie]\n", prog);
 	exit(2);
 }
 
@@ -607,14 +611,191 @@ cmd_shutdown(struct agent *a, const char *args)
 	error(a, "GenericError", strerror(errno));
 }
 
+/* base64 (RFC 4648, padded or not) into buf; its length, or -1. */
+static long
+unbase64(const char *s, char *buf, size_t len)
+{
+	static const char al[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned v = 0;
+	int bits = 0;
+	size_t n = 0;
+
+	for (; *s != '\0' && *s != '='; s++) {
+		const char *c = strchr(al, *s);
+		if (c == NULL)
+			return -1;
+		v = (v << 6) | (unsigned)(c - al);
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			if (n + 1 >= len)
+				return -1;
+			buf[n++] = (char)((v >> bits) & 0xff);
+		}
+	}
+	buf[n] = '\0';
+	return (long)n;
+}
+
+/* The crypt(3) hash of pass: busybox mkpasswd, the password on its stdin. */
+static int
+hash_password(const char *pass, char *buf, size_t len)
+{
+	int in[2], out[2], status;
+	ssize_t r;
+	size_t n = 0;
+	pid_t pid;
+
+	if (pipe(in) == -1)
+		return -1;
+	if (pipe(out) == -1) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
+	if ((pid = fork()) == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		execlp("mkpasswd", "mkpasswd", "-m", "sha512", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	if (pid != -1) {
+		writeall(in[1], pass, strlen(pass));
+		writeall(in[1], "\n", 1);
+	}
+	close(in[1]);
+	while (pid != -1 && (r = read(out[0], buf + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	close(out[0]);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (pid == -1 || waitpid(pid, &status, 0) == -1 ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) != 0 || buf[0] == '\0')
+		return -1;
+	return 0;
+}
+
+/* /etc/passwd has user */
+static int
+user_exists(const char *user)
+{
+	char line[512];
+	size_t n = strlen(user);
+	FILE *f = fopen("/etc/passwd", "r");
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strncmp(line, user, n) == 0 && line[n] == ':';
+	fclose(f);
+	return found;
+}
+
+/* user's /etc/shadow entry gets hash (a new entry when it has none) */
+static int
+shadow_set(const char *user, const char *hash)
+{
+	char line[1024];
+	size_t n = strlen(user);
+	int done = 0, fd;
+	FILE *in = fopen("/etc/shadow", "r"), *out;
+
+	if ((fd = open("/etc/shadow.qlagent", O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0600)) == -1 || (out = fdopen(fd, "w")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		if (in != NULL)
+			fclose(in);
+		return -1;
+	}
+	while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
+		const char *rest;
+		if (strncmp(line, user, n) == 0 && line[n] == ':' &&
+		    (rest = strchr(line + n + 1, ':')) != NULL) {
+			fprintf(out, "%s:%s%s", user, hash, rest);
+			done = 1;
+		} else
+			fputs(line, out);
+	}
+	if (!done)
+		fprintf(out, "%s:%s:19000:0:99999:7:::\n", user, hash);
+	if (in != NULL)
+		fclose(in);
+	if (fflush(out) != 0 || fsync(fd) == -1) {
+		fclose(out);
+		unlink("/etc/shadow.qlagent");
+		return -1;
+	}
+	fclose(out);
+	if (rename("/etc/shadow.qlagent", "/etc/shadow") == -1) {
+		unlink("/etc/shadow.qlagent");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * guest-set-user-password {username, password (base64), crypted}: as
+ * qemu-ga, which has chpasswd (-e when crypted) do it; busybox has no
+ * chpasswd, so its mkpasswd hashes a plain password (SHA-512) and the
+ * entry of /etc/shadow is rewritten here.
+ */
 static void
 cmd_password(struct agent *a, const char *args)
 {
-	(void)args;
-	/* busybox's root has no password file to change */
-	error(a, "Unsupported", access("/etc/shadow", W_OK) == 0 ?
-	    "the test agent does not change passwords" :
-	    "the guest has no /etc/shadow");
+	char user[256], b64[1024], pass[768], hash[512];
+	const char *c = member(args, "crypted");
+	int crypted = c != NULL && strncmp(c, "true", 4) == 0;
+
+	if (string(member(args, "username"), user, sizeof(user)) == -1) {
+		error(a, "GenericError", "Parameter 'username' is missing");
+		return;
+	}
+	if (string(member(args, "password"), b64, sizeof(b64)) == -1) {
+		error(a, "GenericError", "Parameter 'password' is missing");
+		return;
+	}
+	if (c == NULL) {
+		error(a, "GenericError", "Parameter 'crypted' is missing");
+		return;
+	}
+	if (unbase64(b64, pass, sizeof(pass)) == -1) {
+		error(a, "GenericError", "Invalid base64 data");
+		return;
+	}
+	if (strchr(pass, '\n') != NULL || (crypted && strchr(pass, ':'))) {
+		error(a, "GenericError", "forbidden characters in raw password");
+		return;
+	}
+	if (user[0] == '\0' || strchr(user, '\n') != NULL ||
+	    strchr(user, ':') != NULL) {
+		error(a, "GenericError", "forbidden characters in username");
+		return;
+	}
+	if (!user_exists(user)) {
+		error(a, "GenericError", "child process has failed to set user "
+		    "password (no such user)");
+		return;
+	}
+	if (crypted)
+		snprintf(hash, sizeof(hash), "%s", pass);
+	else if (hash_password(pass, hash, sizeof(hash)) == -1) {
+		error(a, "GenericError", "child process has failed to set user "
+		    "password (mkpasswd)");
+		return;
+	}
+	if (shadow_set(user, hash) == -1) {
+		error(a, "GenericError", strerror(errno));
+		return;
+	}
+	put(a, "{\"return\": {}}");
 }
 
 static void
@@ -870,14 +1051,30 @@ static const struct command {
 	{ "guest-exec-status", cmd_exec_status, 0 },
 };
 
+/* -b listed name */
+static int
+blocked(const struct agent *a, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = a->blocked; p != NULL && *p != '\0';) {
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		if ((p = strchr(p, ',')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
 static void
 cmd_info(struct agent *a, const char *args)
 {
 	(void)args;
 	put(a, "{\"return\": {\"version\": \"" VERSION "\", \"supported_commands\": [");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		put(a, "%s{\"name\": \"%s\", \"enabled\": true, \"success-response\": %s}",
+		put(a, "%s{\"name\": \"%s\", \"enabled\": %s, \"success-response\": %s}",
 		    i ? ", " : "", commands[i].name,
+		    blocked(a, commands[i].name) ? "false" : "true",
 		    commands[i].fn == cmd_shutdown ? "false" : "true");
 	put(a, "]}}");
 }
@@ -906,6 +1103,14 @@ request(struct agent *a, const char *req)
 	args = member(req, "arguments");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(name, commands[i].name) == 0) {
+			if (blocked(a, name)) {
+				char desc[128];
+				snprintf(desc, sizeof(desc), "The command %s has "
+				    "been disabled for this instance", name);
+				error(a, "CommandNotFound", desc);
+				flush(a);
+				return;
+			}
 			if (a->frozen && !commands[i].frozen_ok) {
 				error(a, "GenericError", "Command has been disabled: the agent is in frozen state");
 				flush(a);
@@ -1048,6 +1253,8 @@ main(int argc, char **argv)
 			path = argv[++i];
 		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
 			name = argv[++i];
+		else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc)
+			a.blocked = argv[++i];
 		else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc)
 			wait = strtol(argv[++i], NULL, 10);
 		else

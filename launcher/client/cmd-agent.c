@@ -86,6 +86,21 @@ size_text(char *buf, size_t len, struct json_object *o, const char *key)
 		    (double)json_object_get_int64(v) / (1024.0 * 1024.0));
 }
 
+/* One line on stderr for each part the agent did not give. */
+static void
+part_errors(struct json_object *v)
+{
+	struct json_object *errs = jget(v, "errors");
+
+	fflush(stdout);
+	for (size_t i = 0; errs != NULL && json_object_is_type(errs,
+	    json_type_array) && i < json_object_array_length(errs); i++) {
+		struct json_object *e = json_object_array_get_idx(errs, i);
+		fprintf(stderr, "qlaunch: agent-info: %s: %s\n",
+		    jstr_or(e, "command", "?"), jstr_or(e, "error", "?"));
+	}
+}
+
 static int
 c_agent_info(struct cli *cli, int argc, char **argv)
 {
@@ -95,6 +110,7 @@ c_agent_info(struct cli *cli, int argc, char **argv)
 	struct json_object *v = cli_call(cli, "agent-info", a);
 	if (json) {
 		cli_print_json(v);
+		part_errors(v);
 		json_object_put(v);
 		return 0;
 	}
@@ -123,6 +139,7 @@ c_agent_info(struct cli *cli, int argc, char **argv)
 		    jstr_or(f, "mountpoint", "?"), jstr_or(f, "name", "?"),
 		    jstr_or(f, "type", "?"), used, total);
 	}
+	part_errors(v);
 	json_object_put(v);
 	return 0;
 }

@@ -62,7 +62,11 @@ static int
 c_detach_memory(struct cli *cli, int argc, char **argv)
 {
 	struct scope sc = { 0, 0, 0 };
-	struct opt o[] = { SCOPE_OPTS(sc) };
+	const char *timeout = NULL;
+	struct opt o[] = {
+		{ "timeout", 1, &timeout, NULL },
+		SCOPE_OPTS(sc),
+	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 	const char *id, *e;
 	long long n;
@@ -78,6 +82,9 @@ c_detach_memory(struct cli *cli, int argc, char **argv)
 	struct json_object *a = cli_name_args(argv[first]);
 	json_object_object_add(a, "id", json_object_new_int((int)n));
 	add_scope(a, &sc);
+	if (timeout != NULL)
+		json_object_object_add(a, "timeout_ms", json_object_new_int64(
+		    cli_num("--timeout", timeout, 1, 3600) * 1000));
 	json_object_put(cli_call(cli, "detach-memory", a));
 	printf("VM %s: DIMM memdimm%lld detached\n", argv[first], n);
 	return 0;
@@ -105,6 +112,6 @@ const struct cmd cmds_memhp[] = {
 	{ "attach-memory", NULL, c_attach_memory, "NAME SIZE [--node N] "
 	    "[[--live] [--config] | [--current]]" },
 	{ "detach-memory", NULL, c_detach_memory, "NAME memdimmN "
-	    "[[--live] [--config] | [--current]]" },
+	    "[--timeout S] [[--live] [--config] | [--current]]" },
 	{ NULL, NULL, NULL, NULL }
 };

@@ -103,6 +103,7 @@ change_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 		return;
 	}
 	/* every step was undone; so are the images made for it */
+	/* desc is the job's or QEMU's, which name no operation: c->what does */
 	storage_undo(&c->made);
 	if (c->tap_fail[0])
 		nics_forget(c->vm, c->tap_fail);
@@ -122,8 +123,9 @@ change_run(struct change *c, struct json_object *steps, const char *unplug_id)
 		change_finish(c);
 		return;
 	}
+	int unplug_ms = c->unplug_ms > 0 ? c->unplug_ms : UNPLUG_WAIT_MS;
 	struct job *j = job_new(c->r->d->base, vm_qmp(c->vm), c->what,
-	    CHANGE_JOB_MS, change_done, c);
+	    CHANGE_JOB_MS + unplug_ms, change_done, c);
 	size_t nfd = 0;
 	for (size_t i = 0; i < json_object_array_length(steps); i++) {
 		struct json_object *one = json_object_new_array();
@@ -140,7 +142,7 @@ change_run(struct change *c, struct json_object *steps, const char *unplug_id)
 		if (unplug_id != NULL && strcmp(jstr(s, "execute"),
 		    "device_del") == 0)
 			job_expect_event(j, "DEVICE_DELETED", "device",
-			    unplug_id, UNPLUG_WAIT_MS);
+			    unplug_id, unplug_ms);
 	}
 	json_object_put(steps);
 	c->job = j;

@@ -36,6 +36,8 @@ struct change {
 	/* descriptors the live steps pass (getfd), in the order of those */
 	int			*fds;
 	size_t			 nfds;
+	/* how long an unplug waits for the guest; 0: UNPLUG_WAIT_MS */
+	int			 unplug_ms;
 	/* the live part was taken (setvcpus: pin the new vCPUs) */
 	void			(*after_live)(struct vm *, struct qmp *);
 };

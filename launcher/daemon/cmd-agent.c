@@ -94,7 +94,11 @@ d_agent(struct req *r, struct vm *vm)
 		req_error(r, ERR_GENERIC, "%s", err);
 }
 
-/* ---- agent-info: one call after the other */
+/*
+ * ---- agent-info: its four calls queued at once (each timeout counts
+ * from then, so the whole answer comes within one); the parts that
+ * answered, and for each that did not, its error ("errors").
+ */
 
 static int take_os(struct json_object *, struct json_object *);
 static int take_host(struct json_object *, struct json_object *);
@@ -102,22 +106,37 @@ static int take_users(struct json_object *, struct json_object *);
 static int take_fs(struct json_object *, struct json_object *);
 
 static const struct infostep {
+	const char	*part;		/* the member it fills */
 	const char	*cmd;
 	/* -1: the reply's shape is wrong */
 	int		 (*take)(struct json_object *ret, struct json_object *out);
 } infosteps[] = {
-	{ "guest-get-osinfo",		take_os },
-	{ "guest-get-host-name",	take_host },
-	{ "guest-get-users",		take_users },
-	{ "guest-get-fsinfo",		take_fs },
+	{ "os",			"guest-get-osinfo",	take_os },
+	{ "hostname",		"guest-get-host-name",	take_host },
+	{ "users",		"guest-get-users",	take_users },
+	{ "filesystems",	"guest-get-fsinfo",	take_fs },
+};
+
+#define NINFO	(sizeof(infosteps) / sizeof(infosteps[0]))
+
+struct info;
+
+/* One call's context: the request's, and which part it is. */
+struct infocall {
+	struct info		*in;
+	size_t			 step;
 };
 
 struct info {
 	struct req		*r;
-	struct vm		*vm;
-	size_t			 step;
-	int			 timeout_ms;
+	struct infocall		 calls[NINFO];
+	size_t			 waiting;	/* calls not answered yet */
+	size_t			 answered;
 	struct json_object	*out;
+	struct json_object	*errors;	/* [{part, command, class, desc, error}] */
+	/* the first failure, and whether all were the same */
+	char			 class[64], desc[512];
+	int			 same;
 };
 
 /* The string members of src named in keys, copied into a new object. */
@@ -219,68 +238,130 @@ take_fs(struct json_object *ret, struct json_object *out)
 	return 0;
 }
 
-static void info_next(struct info *);
+/* The line a failed call makes, as agent_fail's. */
+static void
+fail_line(char *buf, size_t len, const char *class, const char *desc)
+{
+	if (strcmp(class, AGENT_ERR_TIMEOUT) == 0 ||
+	    strcmp(class, AGENT_ERR_PROTOCOL) == 0 ||
+	    strcmp(class, AGENT_ERR_CLOSED) == 0)
+		snprintf(buf, len, "guest agent: %s", desc);
+	else
+		snprintf(buf, len, "%s: %s", class, desc);
+}
+
+/*
+ * All answered: the parts there are, with "errors" when some failed.
+ * None answered: one error; the agent's reason when every call failed
+ * for the same (a silent or broken agent), else each part's in turn.
+ */
+static void
+info_end(struct info *in)
+{
+	if (in->answered > 0) {
+		if (json_object_array_length(in->errors) > 0)
+			json_object_object_add(in->out, "errors",
+			    json_object_get(in->errors));
+		req_return(in->r, json_object_get(in->out));
+	} else if (in->same)
+		agent_fail(in->r, in->class, in->desc);
+	else {
+		char all[2048] = "";
+		size_t n = 0;
+		for (size_t i = 0; i < json_object_array_length(in->errors);
+		    i++) {
+			struct json_object *e = json_object_array_get_idx(
+			    in->errors, i);
+			n += (size_t)snprintf(all + n, n < sizeof(all) ?
+			    sizeof(all) - n : 0, "%s%s: %s", i ? "; " : "",
+			    jstr(e, "command"), jstr(e, "error"));
+			if (n >= sizeof(all))
+				break;
+		}
+		req_error(in->r, ERR_GENERIC, "agent-info: no part answered: %s",
+		    all);
+	}
+	json_object_put(in->out);
+	json_object_put(in->errors);
+	free(in);
+}
 
 static void
-info_done(struct info *in, const char *class, const char *desc)
+info_failed(struct info *in, size_t step, const char *class,
+    const char *desc)
 {
-	if (class != NULL)
-		agent_fail(in->r, class, desc);
-	else
-		req_return(in->r, json_object_get(in->out));
-	json_object_put(in->out);
-	free(in);
+	struct json_object *e = json_object_new_object();
+	char line[768];
+
+	fail_line(line, sizeof(line), class, desc);
+	json_object_object_add(e, "part",
+	    json_object_new_string(infosteps[step].part));
+	json_object_object_add(e, "command",
+	    json_object_new_string(infosteps[step].cmd));
+	json_object_object_add(e, "class", json_object_new_string(class));
+	json_object_object_add(e, "desc", json_object_new_string(desc));
+	json_object_object_add(e, "error", json_object_new_string(line));
+	json_object_array_add(in->errors, e);
+	if (json_object_array_length(in->errors) == 1) {
+		strlcpy(in->class, class, sizeof(in->class));
+		strlcpy(in->desc, desc, sizeof(in->desc));
+		in->same = 1;
+	} else if (strcmp(in->class, class) != 0 ||
+	    strcmp(in->desc, desc) != 0)
+		in->same = 0;
 }
 
 static void
 info_reply(void *arg, struct json_object *ret, const char *class,
     const char *desc)
 {
-	struct info *in = arg;
-	char why[128];
+	struct infocall *call = arg;
+	struct info *in = call->in;
 
-	if (ret == NULL) {
-		info_done(in, class != NULL ? class : AGENT_ERR_PROTOCOL,
-		    desc != NULL ? desc : "no reply");
-		return;
-	}
-	if (infosteps[in->step].take(ret, in->out) == -1) {
-		snprintf(why, sizeof(why), "%s: the reply is not what the "
-		    "protocol says", infosteps[in->step].cmd);
-		info_done(in, AGENT_ERR_PROTOCOL, why);
-		return;
-	}
-	in->step++;
-	info_next(in);
-}
-
-static void
-info_next(struct info *in)
-{
-	char err[512];
-
-	if (in->step == sizeof(infosteps) / sizeof(infosteps[0])) {
-		info_done(in, NULL, NULL);
-		return;
-	}
-	if (agent_call(in->r->d, in->vm, infosteps[in->step].cmd, NULL,
-	    in->timeout_ms, 0, info_reply, in, err, sizeof(err)) == -1) {
-		req_error(in->r, ERR_GENERIC, "%s", err);
-		json_object_put(in->out);
-		free(in);
-	}
+	if (ret == NULL)
+		info_failed(in, call->step, class != NULL ? class :
+		    AGENT_ERR_PROTOCOL, desc != NULL ? desc : "no reply");
+	else if (infosteps[call->step].take(ret, in->out) == -1)
+		info_failed(in, call->step, AGENT_ERR_PROTOCOL, "the reply is "
+		    "not what the protocol says");
+	else
+		in->answered++;
+	if (--in->waiting == 0)
+		info_end(in);
 }
 
 static void
 d_agent_info(struct req *r, struct vm *vm)
 {
 	struct info *in = xcalloc(1, sizeof(*in));
+	int timeout_ms = req_timeout(r);
+	char err[512];
 
 	in->r = r;
-	in->vm = vm;
-	in->timeout_ms = req_timeout(r);
 	in->out = json_object_new_object();
-	info_next(in);
+	in->errors = json_object_new_array();
+	/* one more until all are queued: no answer ends it before */
+	in->waiting = 1;
+	for (size_t i = 0; i < NINFO; i++) {
+		in->calls[i].in = in;
+		in->calls[i].step = i;
+		in->waiting++;
+		if (agent_call(r->d, vm, infosteps[i].cmd, NULL, timeout_ms, 0,
+		    info_reply, &in->calls[i], err, sizeof(err)) == -1) {
+			in->waiting--;
+			if (i == 0) {
+				/* no agent to ask: the whole request fails */
+				req_error(r, ERR_GENERIC, "%s", err);
+				json_object_put(in->out);
+				json_object_put(in->errors);
+				free(in);
+				return;
+			}
+			info_failed(in, i, AGENT_ERR_PROTOCOL, err);
+		}
+	}
+	if (--in->waiting == 0)
+		info_end(in);
 }
 
 /* ---- the rest: one call each */

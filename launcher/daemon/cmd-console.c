@@ -24,16 +24,10 @@ d_console(struct req *r, struct vm *vm)
 		    "another client", vm->name);
 		return;
 	}
-	int fd = unix_connect(vm->paths.console);
+	char err[256];
+	int fd = console_qemu_fd(vm, err, sizeof(err));
 	if (fd == -1) {
-		req_error(r, ERR_GENERIC, "cannot connect to the console of "
-		    "'%s': %s", vm->name, strerror(errno));
-		return;
-	}
-	if (socket_peer_pid(fd) != vm->pid) {
-		req_error(r, ERR_GENERIC, "the console socket of '%s' does not "
-		    "belong to its QEMU", vm->name);
-		close(fd);
+		req_error(r, ERR_GENERIC, "%s", err);
 		return;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

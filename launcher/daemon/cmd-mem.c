@@ -112,7 +112,7 @@ memstat_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 		if (qemu)
 			req_qemu_error(ms->r, class, desc);
 		else
-			req_error(ms->r, class, "%s", desc);
+			req_error(ms->r, class, "memstat: %s", desc);
 		json_object_put(ms->out);
 	}
 	free(ms);

@@ -74,12 +74,15 @@ fail:
 	change_free(c);
 }
 
-/* {"id": N, "live", "config"}: the DIMM memdimmN goes. */
+/*
+ * {"id": N, "live", "config", "timeout_ms"}: the DIMM memdimmN goes,
+ * once the guest let it go within timeout_ms (default UNPLUG_WAIT_MS).
+ */
 static void
 d_detach_memory(struct req *r, struct vm *vm)
 {
 	struct json_object *steps = NULL;
-	long long id;
+	long long id, ms = 0;
 	int live, config;
 	char err[512], did[24];
 
@@ -88,10 +91,16 @@ d_detach_memory(struct req *r, struct vm *vm)
 		    "needed");
 		return;
 	}
+	if (jget(r->args, "timeout_ms") != NULL &&
+	    jint_range(r->args, "timeout_ms", 1, 3600000, &ms) != 0) {
+		req_error(r, ERR_GENERIC, "timeout_ms: 1 to 3600000");
+		return;
+	}
 	if (change_scope(r, vm, &live, &config) == -1)
 		return;
 	snprintf(did, sizeof(did), "memdimm%lld", id);
 	struct change *c = change_new(r, vm, "detach-memory", did);
+	c->unplug_ms = (int)ms;
 	if (config) {
 		c->config = vmdef_dup(vm_persistent(vm));
 		if (vmdef_dimm_unplug(c->config, (unsigned)id, NULL, err,

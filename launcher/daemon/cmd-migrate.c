@@ -94,7 +94,8 @@ struct migout {
 	char			 uri[160];
 	int			 was_running, keep, timeout_s;
 	int			 stage;
-	migout_next_fn		 next;
+	migout_next_fn		 next;		/* the QEMU's reply */
+	migout_next_fn		 peer_next;	/* the destination's, side by side */
 	/* what to undo */
 	int			 prepared, caps_set, params_set, migrating;
 	int			 completed;	/* QEMU sent everything */
@@ -102,6 +103,8 @@ struct migout {
 	struct sink		*sink;
 	struct event		*timer, *deadline;
 	int			 polling;	/* a query-migrate out */
+	int			 repoll;	/* a MIGRATION event came meanwhile */
+	int			 finish_waits;	/* the destination runs; times to come */
 	int64_t			 t0, last_event;
 	struct json_object	*last;		/* query-migrate, completed */
 	struct migstats		*stats;		/* migstats.h */
@@ -248,7 +251,7 @@ peer_reply(void *arg, struct json_object *ret, const struct qmp_error *err)
 	if (err == NULL || strcmp(err->class, ERR_DISCONNECTED) != 0)
 		m->peer_heard = 1;
 	if (err == NULL)
-		m->next(m, ret);
+		m->peer_next(m, ret);
 	else if (strcmp(err->class, ERR_DISCONNECTED) == 0)
 		migout_fail(m, ERR_GENERIC, "%s the destination %s: %s",
 		    m->peer_heard ? "lost the connection to" :
@@ -306,7 +309,7 @@ static void
 peer_send(struct migout *m, const char *cmd, struct json_object *args,
     int timeout_ms, migout_next_fn next)
 {
-	m->next = next;
+	m->peer_next = next;
 	m->holds++;
 	if (qmp_execute(m->peer, cmd, args, timeout_ms, peer_reply, m) ==
 	    -1) {
@@ -480,9 +483,17 @@ migout_sink(void *arg, const struct vm_event *ev)
 	else if (ev->kind == VMEV_STOPPED)
 		migout_fail(m, ERR_GENERIC, "the source's QEMU exited");
 	else if (ev->kind == VMEV_MESSAGE && ev->name != NULL &&
-	    strcmp(ev->name, "MIGRATION") == 0 && m->timer != NULL &&
-	    !m->polling)
-		event_active(m->timer, EV_TIMEOUT, 0);
+	    strcmp(ev->name, "MIGRATION") == 0 && m->timer != NULL) {
+		/*
+		 * A poll in flight may have been answered before this change
+		 * (the last "active" before "completed"): then poll again at
+		 * once, not a MIGOUT_POLL_MS later, since the guest waits.
+		 */
+		if (m->polling)
+			m->repoll = 1;
+		else
+			event_active(m->timer, EV_TIMEOUT, 0);
+	}
 	else if (ev->kind == VMEV_MESSAGE && ev->name != NULL &&
 	    strcmp(ev->name, "MIGRATION_PASS") == 0)
 		migstats_pass(m->stats);
@@ -593,6 +604,11 @@ migout_finished(struct migout *m, struct json_object *ret)
 	(void)ret;
 	if (vm == NULL) {
 		migout_fail(m, ERR_GENERIC, "the VM was removed");
+		return;
+	}
+	/* QEMU's times first (migout_status), while this QEMU is there */
+	if (m->last == NULL) {
+		m->finish_waits = 1;
 		return;
 	}
 	log_info("%s: migrated to %s in %lld ms", m->name, m->dest,
@@ -737,12 +753,23 @@ migout_status(struct migout *m, struct json_object *ret)
 	m->polling = 0;
 	migstats_seen(m->stats, ret);
 	if (st != NULL && strcmp(st, "completed") == 0) {
-		m->migrating = 0;
-		m->completed = 1;
 		/*
-		 * QEMU says completed a moment before it has its times
-		 * (total-time, downtime still 0): asked again, a few times.
+		 * The guest waits until the destination runs it: the finish
+		 * goes at once, and QEMU's times, which it has a moment after
+		 * it says completed (total-time, downtime still 0), are
+		 * asked for meanwhile, a few times; migout_finished waits
+		 * for them before this QEMU goes.
 		 */
+		if (!m->completed) {
+			m->migrating = 0;
+			m->completed = 1;
+			if (m->stor != NULL)
+				migstor_finish(m->stor, stor_finished, m);
+			else
+				migout_finish_peer(m);
+			if (m->dead)
+				return;
+		}
 		if (jint(ret, "total-time", 0) == 0 && m->settle++ <
 		    MIGOUT_SETTLE_TRIES) {
 			struct timeval tv = { 0, MIGOUT_SETTLE_MS * 1000 };
@@ -752,11 +779,10 @@ migout_status(struct migout *m, struct json_object *ret)
 		m->last = json_object_get(ret);
 		migstats_end(m->stats, ret);
 		migout_progress(m, st, ret);
-		if (m->stor != NULL) {
-			migstor_finish(m->stor, stor_finished, m);
-			return;
+		if (m->finish_waits) {
+			m->finish_waits = 0;
+			migout_finished(m, NULL);
 		}
-		migout_finish_peer(m);
 		return;
 	}
 	char err[512];
@@ -775,7 +801,8 @@ migout_status(struct migout *m, struct json_object *ret)
 		return;
 	}
 	migout_progress(m, st, ret);
-	struct timeval tv = { 0, MIGOUT_POLL_MS * 1000 };
+	struct timeval tv = { 0, m->repoll ? 0 : MIGOUT_POLL_MS * 1000 };
+	m->repoll = 0;
 	evtimer_add(m->timer, &tv);
 }
 
@@ -1031,12 +1058,6 @@ d_migrate(struct req *r, struct vm *vm)
 			migoff_start(r, vm, dest, listen, pfd);
 		return;
 	}
-	/* the destination would run while the mirrors still write to it */
-	if (req_bool(r, "copy_storage") && req_bool(r, "postcopy")) {
-		req_error(r, ERR_GENERIC, "migrate: --copy-storage with "
-		    "--postcopy is not supported yet");
-		return;
-	}
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is %s; only a running "
 		    "or paused VM migrates live", vm->name,
@@ -1066,7 +1087,8 @@ d_migrate(struct req *r, struct vm *vm)
 	/* --bandwidth bounds the disks' copy too, as libvirt's */
 	if (req_bool(r, "copy_storage"))
 		m->stor = migstor_new(r->d, vm, (long long)jint(r->args,
-		    "bandwidth", 0) * (long long)MIB, stor_progress, m);
+		    "bandwidth", 0) * (long long)MIB, req_bool(r, "postcopy"),
+		    stor_progress, m);
 	m->t0 = mono_ms();
 	migreg_add(r->d, &m->reg, vm, 0, m);
 	m->reg.ctl = &m->ctl;

@@ -7,6 +7,7 @@
 
 #include "cmdline-in.h"
 #include "dispatch.h"
+#include "handtap.h"
 #include "jget.h"
 #include "migrate.h"
 #include "names.h"
@@ -51,9 +52,12 @@ answer(struct req *r, struct vm *vm, const char *machine)
 	    vm_resolve_accel(def->accel);
 	int rc = vm_argv(r->d, def, &vm->paths, acc, CMDLINE_INCOMING |
 	    CMDLINE_NOSTOP, uri, &a, err, sizeof(err));
+	if (rc == 0 && (rc = handtap_rewrite(r->d, def, handtap_scriptdir(),
+	    &a, err, sizeof(err))) == -1)
+		argv_free(&a);
 	vmdef_free(def);
 	if (rc == -1) {
-		req_error(r, ERR_GENERIC, "%s", err);
+		req_error(r, ERR_GENERIC, "cmdline --incoming: %s", err);
 		return;
 	}
 	struct json_object *o = cmdline_reply(&a);

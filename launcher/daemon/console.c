@@ -1,6 +1,9 @@
 #include <sys/queue.h>
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -10,6 +13,7 @@
 #include "console.h"
 #include "daemon.h"
 #include "events.h"
+#include "util.h"
 #include "vm.h"
 #include "xalloc.h"
 
@@ -202,4 +206,23 @@ void
 console_cancel(struct console *con)
 {
 	client_gone(con);
+}
+
+int
+console_qemu_fd(const struct vm *vm, char *err, size_t errlen)
+{
+	int fd = unix_connect(vm->paths.console);
+
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot connect to the console of '%s': "
+		    "%s", vm->name, strerror(errno));
+		return -1;
+	}
+	if (socket_peer_pid(fd) != vm->pid) {
+		snprintf(err, errlen, "the console socket of '%s' does not "
+		    "belong to its QEMU", vm->name);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -6,6 +6,8 @@
 #ifndef LAUNCHER_CONSOLE_H
 #define LAUNCHER_CONSOLE_H
 
+#include <stddef.h>
+
 struct daemon;
 struct vm;
 struct bufferevent;
@@ -16,6 +18,11 @@ void		 console_init(struct daemon *);
 void		 console_fini(struct daemon *);
 /* Is the VM's console in use? */
 int		 console_busy(const struct vm *);
+/*
+ * A connection to QEMU's console socket, checked to be its QEMU's
+ * (SO_PEERCRED); -1 with one line in err.
+ */
+int		 console_qemu_fd(const struct vm *, char *err, size_t errlen);
 /*
  * Reserve the VM's console for a relay on qemu_fd (taken over); the
  * client side arrives with console_attach once the reply is out.

@@ -5,7 +5,7 @@
  * a type and socket/die/core/thread ids each, a qom-path when present);
  * vCPU i is the i-th of them in topology order.  New vCPUs get the
  * lowest free slots and ids vcpuI; unplug takes the highest vcpuI first,
- * each device_del waiting for DEVICE_DELETED (the guest lets go).  The
+ * each device_del waiting until QEMU removed the vCPU (below).  The
  * vCPUs of -smp are not devices with ids and stay.  The running
  * definition lists the plugged ones (vcpu-hotplugged:), so that restore
  * and the destination of a migration start QEMU with the same devices.
@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <event2/event.h>
 
 #include <json-c/json.h>
 
@@ -62,10 +60,7 @@ struct setvcpus {
 	/* unplug: the ids, highest first, and the one being waited for */
 	char		 ids[CPU_MAX_VCPUS][16];
 	size_t		 nids, cur;
-	int		 gone;
-	long long	 deadline;	/* mono_ms */
 	int		 unplug_ms;	/* how long the guest may take */
-	struct event	*timer;
 };
 
 static int
@@ -218,8 +213,8 @@ plan(struct setvcpus *s, struct json_object *steps, char *err, size_t errlen)
 		json_object_object_add(a, "id", json_object_new_string(devid));
 		free(line);
 		/*
-		 * One at a time, each until QEMU no longer has it (unplug.c
-		 * below); no undo: a device_del the guest has not finished
+		 * One at a time, each until QEMU removed it (unplug below);
+		 * no undo: a device_del the guest has not finished
 		 * may still finish.  After a failure, resync reads what QEMU
 		 * has.
 		 */
@@ -306,20 +301,29 @@ resync(struct vm *vm)
 	job_start(rs->job);
 }
 
-/* ---- unplug: device_del, then query-hotpluggable-cpus until gone ---- */
+/*
+ * ---- unplug: each device_del waits for DEVICE_DELETED ----
+ *
+ * QEMU sends DEVICE_DELETED for a device when it is finalized, its last
+ * reference gone.  Under TCG a vCPU never is, in QEMU 7.2 as in 10.0:
+ * tcg_cpu_realizefn gives it address spaces ("cpu-memory", "cpu-smm")
+ * whose root memory regions the CPU owns, each holds a reference on that
+ * owner, and nothing destroys them when it is unrealized.  So no event
+ * {"device": "vcpuN"} comes, though the guest's eject removes the vCPU
+ * (query-hotpluggable-cpus loses its qom-path).  Its unrealize does
+ * unparent and free the vCPU's local APIC, and that child's event,
+ * {"path": "/machine/peripheral/vcpuN/lapic"} without "device", is sent
+ * then, under KVM as under TCG: the step waits for either path (under
+ * KVM the vCPU's own event follows the APIC's).
+ */
 
 static void	unplug_next(struct setvcpus *);
-static void	unplug_poll(struct setvcpus *);
-
-#define UNPLUG_POLL_MS	200
 
 static void
 unplug_end(struct setvcpus *s, const char *class, const char *desc, int qemu)
 {
 	struct change *c = s->c;
 
-	if (s->timer != NULL)
-		event_free(s->timer);
 	json_object_put(s->slots);
 	if (class == NULL) {
 		free(s);
@@ -337,94 +341,34 @@ unplug_end(struct setvcpus *s, const char *class, const char *desc, int qemu)
 	free(s);
 }
 
-static int
-gone_check(void *arg, struct json_object *ret, char *err, size_t errlen)
-{
-	struct setvcpus *s = arg;
-	char path[64];
-
-	(void)err;
-	(void)errlen;
-	snprintf(path, sizeof(path), "/machine/peripheral/%s", s->ids[s->cur]);
-	s->gone = 1;
-	for (size_t i = 0; json_object_is_type(ret, json_type_array) &&
-	    i < json_object_array_length(ret); i++) {
-		const char *qp = jstr(json_object_array_get_idx(ret, i),
-		    "qom-path");
-		if (qp != NULL && strcmp(qp, path) == 0)
-			s->gone = 0;
-	}
-	return 0;
-}
-
 static void
-poll_timer(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	unplug_poll(arg);
-}
-
-static void
-poll_done(void *arg, int ok, const char *class, const char *desc, int qemu)
+del_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 {
 	struct setvcpus *s = arg;
 	char why[256];
 
 	vm_job_untrack(s->c->vm, s->job);
 	s->job = NULL;
-	if (!ok) {
-		unplug_end(s, class, desc, qemu);
-		return;
-	}
-	if (s->gone) {
-		s->cur++;
-		unplug_next(s);
-		return;
-	}
-	if (mono_ms() >= s->deadline) {
+	if (!ok && !qemu && strcmp(class, ERR_TIMEOUT) == 0) {
 		snprintf(why, sizeof(why), "the guest did not let %s go within "
 		    "%lld s (QEMU may still remove it when the guest does)",
 		    s->ids[s->cur], (long long)(s->unplug_ms) / 1000);
 		unplug_end(s, ERR_TIMEOUT, why, 0);
 		return;
 	}
-	struct timeval tv = { 0, UNPLUG_POLL_MS * 1000 };
-	evtimer_add(s->timer, &tv);
-}
-
-static void
-unplug_poll(struct setvcpus *s)
-{
-	if (vm_qmp(s->c->vm) == NULL) {
-		unplug_end(s, ERR_DISCONNECTED, "QEMU went away", 0);
-		return;
-	}
-	s->job = job_new(s->c->r->d->base, vm_qmp(s->c->vm), "setvcpus",
-	    SETVCPUS_QUERY_MS, poll_done, s);
-	job_step(s->job, "query-hotpluggable-cpus", NULL, gone_check, s);
-	vm_job_track(s->c->vm, s->job);
-	job_start(s->job);
-}
-
-static void
-del_done(void *arg, int ok, const char *class, const char *desc, int qemu)
-{
-	struct setvcpus *s = arg;
-
-	vm_job_untrack(s->c->vm, s->job);
-	s->job = NULL;
 	if (!ok) {
 		unplug_end(s, class, desc, qemu);
 		return;
 	}
-	s->deadline = mono_ms() + s->unplug_ms;
-	unplug_poll(s);
+	s->cur++;
+	unplug_next(s);
 }
 
 static void
 unplug_next(struct setvcpus *s)
 {
+	char paths[96];
+
 	if (s->cur == s->nids) {
 		unplug_end(s, NULL, NULL, 0);
 		return;
@@ -433,9 +377,13 @@ unplug_next(struct setvcpus *s)
 		unplug_end(s, ERR_DISCONNECTED, "QEMU went away", 0);
 		return;
 	}
+	snprintf(paths, sizeof(paths), "/machine/peripheral/%s|"
+	    "/machine/peripheral/%s/lapic", s->ids[s->cur], s->ids[s->cur]);
 	s->job = job_new(s->c->r->d->base, vm_qmp(s->c->vm), "setvcpus",
-	    SETVCPUS_QUERY_MS, del_done, s);
+	    SETVCPUS_QUERY_MS + s->unplug_ms, del_done, s);
 	job_step(s->job, "device_del", id_args(s->ids[s->cur]), NULL, NULL);
+	job_expect_event(s->job, "DEVICE_DELETED", "path", paths,
+	    s->unplug_ms);
 	vm_job_track(s->c->vm, s->job);
 	job_start(s->job);
 }
@@ -463,7 +411,6 @@ query_done(void *arg, int ok, const char *class, const char *desc, int qemu)
 			change_free(c);
 		} else if (s->nids > 0) {
 			json_object_put(steps);
-			s->timer = evtimer_new(c->r->d->base, poll_timer, s);
 			unplug_next(s);
 			return;
 		} else

@@ -120,9 +120,9 @@ timed_out(evutil_socket_t fd, short what, void *arg)
 		qmp_cancel(j->qmp, j->pending);
 	j->pending = 0;
 	event_wait_end(j);
-	snprintf(desc, sizeof(desc), "%s: timed out at step %d of %d (%s)",
-	    j->name, j->cur + 1, j->n, j->cur < j->n ? j->steps[j->cur].cmd :
-	    "end");
+	/* the job's owner names the operation: its messages do not */
+	snprintf(desc, sizeof(desc), "timed out at step %d of %d (%s)",
+	    j->cur + 1, j->n, j->cur < j->n ? j->steps[j->cur].cmd : "end");
 	job_fail(j, ERR_TIMEOUT, desc, 0);
 	j->undoing = j->cur;
 	job_rollback(j);
@@ -356,7 +356,7 @@ event_came(void *arg, const char *name, struct json_object *msg)
 	const char *v2 = s->ev_key2 != NULL ? jstr(data, s->ev_key2) : NULL;
 
 	(void)name;
-	if (v == NULL || strcmp(v, s->ev_value) != 0 || j->ev_seen)
+	if (v == NULL || !matches(v, s->ev_value) || j->ev_seen)
 		return;
 	if (s->ev_key2 != NULL && (v2 == NULL || !matches(v2, s->ev_value2)))
 		return;
@@ -377,8 +377,8 @@ event_timed_out(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	snprintf(desc, sizeof(desc), "%s: no %s for %s %s%s%s%s%s within %d s "
-	    "after %s", j->name, s->event, s->ev_key, s->ev_value,
+	snprintf(desc, sizeof(desc), "no %s for %s %s%s%s%s%s within %d s "
+	    "after %s", s->event, s->ev_key, s->ev_value,
 	    s->ev_key2 != NULL ? " and " : "", s->ev_key2 != NULL ?
 	    s->ev_key2 : "", s->ev_key2 != NULL ? " " : "",
 	    s->ev_key2 != NULL ? s->ev_value2 : "", s->ev_timeout_ms / 1000,

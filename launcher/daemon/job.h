@@ -23,6 +23,7 @@ typedef int (*job_check_fn)(void *arg, struct json_object *ret, char *err,
 /*
  * The end: ok 1, or 0 with the error.  qemu is 1 when QEMU raised the
  * error (class and desc are QEMU's), 0 for our own (Timeout, a check).
+ * desc does not name the job: whoever reports it names the operation.
  * Called exactly once, after any undo has finished; the job is freed
  * after it returns.
  */
@@ -47,7 +48,8 @@ void		 job_undo(struct job *, const char *cmd, struct json_object *args);
  * The last step added also waits for an event: it is done when its reply
  * has come and an event named event whose data member key equals value
  * (DEVICE_DELETED with "device": "vdb"), within timeout_ms of the reply;
- * else the job fails with a Timeout that names the event.
+ * else the job fails with a Timeout that names the event.  value may list
+ * alternatives separated by '|' (whichever comes first).
  */
 void		 job_expect_event(struct job *, const char *event,
 		    const char *key, const char *value, int timeout_ms);

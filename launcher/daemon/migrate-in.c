@@ -84,6 +84,7 @@ struct migin {
 	struct sink		*sink;
 	struct event		*timer;
 	int64_t			 finish_t0;
+	int			 repoll;	/* MIGRATION completed came meanwhile */
 	struct migstor_in	*si;		/* --copy-storage: its images */
 	struct vmdef		*pending;	/* defined once they exist */
 	int			 holds;		/* callbacks still to come */
@@ -289,9 +290,13 @@ migin_sink(void *arg, const struct vm_event *ev)
 		if (strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0)
 			migin_fail(m, ERR_GENERIC, "the incoming migration %s",
 			    st);
-		else if (strcmp(st, "completed") == 0 && m->timer != NULL &&
-		    m->holds == 0)
-			event_active(m->timer, EV_TIMEOUT, 0);
+		else if (strcmp(st, "completed") == 0 && m->timer != NULL) {
+			/* a poll out may have been answered before it */
+			if (m->holds == 0)
+				event_active(m->timer, EV_TIMEOUT, 0);
+			else
+				m->repoll = 1;
+		}
 	}
 }
 
@@ -750,7 +755,8 @@ migin_status(struct migin *m, struct json_object *ret)
 		    MIGIN_FINISH_MS / 1000);
 		return;
 	}
-	struct timeval tv = { 0, MIGIN_POLL_MS * 1000 };
+	struct timeval tv = { 0, m->repoll ? 0 : MIGIN_POLL_MS * 1000 };
+	m->repoll = 0;
 	evtimer_add(m->timer, &tv);
 }
 

@@ -53,9 +53,15 @@ struct migstor;
 int		 migstor_disks(const struct vmdef *, struct json_object *blocks,
 		    struct json_object **out, char *err, size_t errlen);
 
-/* speed: the mirror's bytes/s, 0 unbounded (migrate --bandwidth) */
+/*
+ * speed: the mirror's bytes/s, 0 unbounded (migrate --bandwidth).
+ * blocking: the mirrors in write-blocking mode (every guest write goes
+ * to the destination too before it completes), so that once ready the
+ * copies stay in step with the source: what postcopy needs, since the
+ * destination runs before the RAM is over and the jobs are cancelled.
+ */
 struct migstor	*migstor_new(struct daemon *, struct vm *, long long speed,
-		    migstor_progress_fn, void *arg);
+		    int blocking, migstor_progress_fn, void *arg);
 /* query-block, then migstor_disks; done once. */
 void		 migstor_probe(struct migstor *, migstor_done_fn, void *arg);
 /* What migrate-prepare's "copy_storage" gets: [{"target", "size"}]. */

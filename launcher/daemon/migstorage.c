@@ -56,6 +56,7 @@ struct migstor {
 	size_t			 n, i;
 	struct json_object	*nbd;
 	long long		 speed;
+	int			 blocking;	/* copy-mode write-blocking */
 	int			 phase;		/* replies of older ones are dropped */
 	ms_next_fn		 next;
 	migstor_done_fn		 done;
@@ -277,12 +278,13 @@ ms_later(struct migstor *ms, ms_next_fn fn)
 }
 
 struct migstor *
-migstor_new(struct daemon *d, struct vm *vm, long long speed,
+migstor_new(struct daemon *d, struct vm *vm, long long speed, int blocking,
     migstor_progress_fn progress, void *arg)
 {
 	struct migstor *ms = xcalloc(1, sizeof(*ms));
 
 	ms->speed = speed;
+	ms->blocking = blocking;
 	ms->d = d;
 	ms->vm = vm;
 	ms->progress = progress;
@@ -382,6 +384,9 @@ mirror_job(struct migstor *ms, struct json_object *ret)
 	json_object_object_add(a, "device", json_object_new_string(k->node));
 	json_object_object_add(a, "target", json_object_new_string(k->nbd));
 	json_object_object_add(a, "sync", json_object_new_string("full"));
+	if (ms->blocking)
+		json_object_object_add(a, "copy-mode", json_object_new_string(
+		    "write-blocking"));
 	if (ms->speed > 0)
 		json_object_object_add(a, "speed", json_object_new_int64(
 		    ms->speed));

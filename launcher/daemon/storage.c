@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,29 @@ child_format(const struct in_child *ch, struct vmdef *def, size_t i,
 	if (vmdef_disk_set_format(def, i, fmt, err, errlen) == -1)
 		return -1;
 	imgwork_say(ch->fd, "F %zu %s", i, fmt);
+	return 0;
+}
+
+/* A new image of a VM with an owner is the owner's: its QEMU runs as
+ * that user (root's attach-disk or create for a user's VM). */
+static int
+own_image(const struct vmdef *def, const char *path, char *err,
+    size_t errlen)
+{
+	struct passwd *pw;
+
+	if (def->owner == NULL)
+		return 0;
+	if ((pw = getpwnam(def->owner)) == NULL) {
+		snprintf(err, errlen, "%s: no user '%s' to own it", path,
+		    def->owner);
+		return -1;
+	}
+	if (chown(path, pw->pw_uid, pw->pw_gid) == -1) {
+		snprintf(err, errlen, "chown %s to %s: %s", path, def->owner,
+		    strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -115,6 +139,8 @@ prepare_one(struct daemon *d, struct vmdef *def, size_t i, int admin,
 			return -1;
 		}
 		imgwork_say(ch->fd, "C %s", k.path);
+		if (own_image(def, k.path, err, errlen) == -1)
+			return -1;
 		if (k.format == NULL &&
 		    child_format(ch, def, i, fmt, err, errlen) == -1)
 			return -1;

@@ -15,6 +15,7 @@
 #include "cpukeys.h"
 #include "defutil.h"
 #include "dev.h"
+#include "dev-disk.h"
 #include "iothreads.h"
 #include "props.h"
 #include "util.h"
@@ -43,13 +44,6 @@ iothread_set(struct vmdef *d, unsigned id, int on)
 		d->iothreads |= BIT(id);
 	else
 		d->iothreads &= ~BIT(id);
-}
-
-const char *
-iothread_qemu_id(unsigned id, char *buf, size_t len)
-{
-	snprintf(buf, len, "iothread%u", id);
-	return buf;
 }
 
 unsigned
@@ -180,13 +174,13 @@ check_tune(const struct vmdef *d, char *err, size_t errlen)
 static int
 check_disk(const struct vmdef *d, size_t i, char *err, size_t errlen)
 {
-	struct vmdef_disk k;
+	const struct disk *k = disk_at(d, i);
 
-	if (vmdef_disk_get(d, i, &k) == -1 || k.iothread == 0 ||
-	    iothread_has(d, k.iothread))
+	if (k == NULL || k->iothread == 0 || iothread_has(d, k->iothread))
 		return 0;
+	disk_resolve(d);
 	return def_err(err, errlen, "%s: iothread=%u: the VM has no iothread "
-	    "%u (iothreads: %u)", k.target, k.iothread, k.iothread,
+	    "%u (iothreads: %u)", k->r.target, k->iothread, k->iothread,
 	    iothread_count(d));
 }
 
@@ -194,7 +188,7 @@ int
 iothreads_check(const struct vmdef *d, char *err, size_t errlen)
 {
 	char why[256];
-	size_t n = vmdef_disk_count(d);
+	size_t n = disk_count(d);
 
 	if (check_tune(d, why, sizeof(why)) == -1)
 		return def_err(err, errlen, "cputune: %s", why);

@@ -8,6 +8,7 @@
 #define LAUNCHER_IOTHREADS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "vmdef.h"
@@ -27,8 +28,16 @@ int	 iothread_has(const struct vmdef *, unsigned id);
 unsigned iothread_count(const struct vmdef *);
 /* Add (on 1) or remove (on 0) id; the caller checks the rest. */
 void	 iothread_set(struct vmdef *, unsigned id, int on);
-/* QEMU's id of iothread id ("iothread2"), in buf. */
-const char *iothread_qemu_id(unsigned id, char *buf, size_t len);
+/*
+ * QEMU's id of iothread id ("iothread2"), in buf: here, so that the
+ * disk's device module names it without calling up into this file.
+ */
+static inline const char *
+iothread_qemu_id(unsigned id, char *buf, size_t len)
+{
+	snprintf(buf, len, "iothread%u", id);
+	return buf;
+}
 /* The id of QEMU's "iothread2"; 0 when it is none of ours. */
 unsigned iothread_id_of(const char *qemu_id);
 /* object-add's arguments (and -object's JSON) for iothread id. */

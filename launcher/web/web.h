@@ -43,6 +43,7 @@ struct web_opts {
 
 TAILQ_HEAD(sesslist, websess);
 TAILQ_HEAD(sselist, webstream);
+TAILQ_HEAD(swatchlist, swatch);
 
 struct web {
 	struct event_base	*base;
@@ -55,6 +56,8 @@ struct web {
 	struct sselist		 streams;
 	FILE			*audit;
 	struct event		*tick;		/* idle sessions, keepalives */
+	struct swatchlist	 swatches;	/* webstats.c: graphs shown */
+	int			 stopping;
 	int			 console_opens;	/* under way (webcons.c) */
 };
 
@@ -68,11 +71,19 @@ void	 webapi_init(struct web *);
 void	 websse_open(struct web *, struct evhttp_request *, struct websess *);
 /* A supervisor event, to the streams of the users who may see its VM. */
 void	 websse_event(struct web *, struct json_object *ev);
+/*
+ * An event of another kind about VM vm (webmig, ...), to the streams of
+ * the users who may see it, and to those of uid also (unless -1).
+ */
+void	 websse_vm(struct web *, const char *vm, uid_t also, const char *kind,
+	    struct json_object *data);
 /* A comment line on every stream (keeps proxies from closing them). */
 void	 websse_keepalive(struct web *);
 /* The session ended: its streams close. */
 void	 websse_drop_session(struct web *, struct websess *);
 void	 websse_fini(struct web *);
+/* webstats.c: the graphs' streams end, their watches with them. */
+void	 webstats_fini(struct web *);
 
 /* webaudit.c: "TIME uid=U remote=ADDR action=A vm=V outcome=O" */
 void	 webaudit(struct web *, uid_t uid, struct evhttp_request *,

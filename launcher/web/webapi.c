@@ -32,6 +32,8 @@
 #include "web.h"
 #include "webcons.h"
 #include "webctl.h"
+#include "webmig.h"
+#include "webmanage.h"
 #include "websess.h"
 #include "xalloc.h"
 
@@ -123,6 +125,9 @@ static const struct {
 	{ "/index.html", "index.html",	"text/html; charset=utf-8" },
 	{ "/app.js",	"app.js",	"text/javascript; charset=utf-8" },
 	{ "/style.css",	"style.css",	"text/css; charset=utf-8" },
+	{ "/migrate.js", "migrate.js",	"text/javascript; charset=utf-8" },
+	{ "/graphs.js",	"graphs.js",	"text/javascript; charset=utf-8" },
+	{ "/manage.js",	"manage.js",	"text/javascript; charset=utf-8" },
 	{ "/console.js", "console.js",	"text/javascript; charset=utf-8" },
 };
 
@@ -443,6 +448,16 @@ static const struct route {
 	{ EVHTTP_REQ_POST, "/api/vms/*/console", R_SESSION, webcons_ticket },
 	{ EVHTTP_REQ_POST, "/api/vms/",		R_SESSION | R_PREFIX, r_action },
 	{ EVHTTP_REQ_GET,  "/api/events",	R_SESSION,	r_events },
+	{ EVHTTP_REQ_POST, "/api/migrate/",	R_SESSION | R_PREFIX,
+	    webmig_start },
+	{ EVHTTP_REQ_POST, "/api/migrate-cancel/", R_SESSION | R_PREFIX,
+	    webmig_cancel },
+	{ EVHTTP_REQ_GET,  "/api/migrate/",	R_SESSION | R_PREFIX,
+	    webmig_info },
+	{ EVHTTP_REQ_GET,  "/api/stats/",	R_SESSION | R_PREFIX,
+	    webstats_open },
+	{ EVHTTP_REQ_GET,  WEBMANAGE_PREFIX,	R_SESSION | R_PREFIX, webmanage_get },
+	{ EVHTTP_REQ_POST, WEBMANAGE_PREFIX,	R_SESSION | R_PREFIX, webmanage_post },
 	{ EVHTTP_REQ_GET,  "/ws/console",	R_SESSION,	webcons_ws },
 	{ EVHTTP_REQ_GET,  "/vendor/",		R_PREFIX,	webcons_vendor },
 };

@@ -85,9 +85,13 @@ on_message(void *arg, struct json_object *msg)
 		if (p->id == n)
 			break;
 	if (p == NULL)
-		return 0;	/* an event tied to a request: progress */
-	if (jget(msg, "event") != NULL)
 		return 0;
+	if (jget(msg, "event") != NULL) {
+		/* tied to a request (progress, stats-watch): with its id */
+		if (c->on_event != NULL)
+			c->on_event(c->arg, msg);
+		return 0;
+	}
 	TAILQ_REMOVE(&c->pending, p, entry);
 	struct json_object *e = jget(msg, "error");
 	if (p->cb != NULL) {

@@ -1,7 +1,8 @@
 /*
  * The web manager's control connection: the client library's connection
  * (client_open) driven asynchronously in a libevent loop.  Requests are
- * matched to their replies by id; events go to one handler.  Nothing
+ * matched to their replies by id; events go to one handler (a
+ * request's own events, which carry its id, too).  Nothing
  * here blocks once connected.
  */
 #ifndef LAUNCHER_WEBCTL_H

@@ -32,6 +32,7 @@
 #include "util.h"
 #include "web.h"
 #include "webctl.h"
+#include "webmig.h"
 #include "websess.h"
 
 #define WEB_TICK_S	15
@@ -181,6 +182,7 @@ on_event(void *arg, struct json_object *ev)
 	struct run *r = arg;
 
 	websse_event(&r->w, ev);
+	webmig_event(&r->w, ev);
 }
 
 static void
@@ -248,6 +250,7 @@ web_run(const struct web_opts *o, char *err, size_t errlen)
 	w->o = *o;
 	TAILQ_INIT(&w->sessions);
 	TAILQ_INIT(&w->streams);
+	TAILQ_INIT(&w->swatches);
 	if (parse_listen(o->listen, addr, sizeof(addr), &port, &loopback, err,
 	    errlen) == -1)
 		return 1;
@@ -318,6 +321,8 @@ out:
 			event_free(sigs[i]);
 	if (w->tick != NULL)
 		event_free(w->tick);
+	w->stopping = 1;
+	webstats_fini(w);
 	websse_fini(w);
 	websess_fini(w);
 	webctl_free(w->ctl);

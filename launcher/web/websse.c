@@ -183,6 +183,20 @@ websse_event(struct web *w, struct json_object *ev)
 }
 
 void
+websse_vm(struct web *w, const char *vm, uid_t also, const char *kind,
+    struct json_object *data)
+{
+	struct webstream *st, *next;
+
+	for (st = TAILQ_FIRST(&w->streams); st != NULL; st = next) {
+		next = TAILQ_NEXT(st, entry);
+		if (jget(st->names, vm) != NULL || (also != (uid_t)-1 &&
+		    st->sess != NULL && st->sess->uid == also))
+			send_event(st, kind, data);
+	}
+}
+
+void
 websse_keepalive(struct web *w)
 {
 	struct webstream *st;

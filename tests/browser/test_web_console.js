@@ -60,6 +60,7 @@ async function vmPage(page, tag) {
   await page.goto(`${new URL(page.url()).origin}/#vm/${VM}`, { waitUntil: 'load' });
   await page.waitForSelector('#vmtabs button[data-tab="display"]');
   console.log(`measure: ${tag} page load to the VM's tabs: ${Date.now() - t0} ms`);
+  await page.click('#vmtabs button[data-tab="display"]');
   return t0;
 }
 

@@ -3,7 +3,9 @@
 # test guest's agent (qlagent, started by /init) on the virtio-serial port
 # org.qemu.guest_agent.0, and the supervisor talks to it over the VM's
 # agent socket.  agent-info gives the guest's hostname (changed in the
-# guest first) and file systems (an ext4 disk the guest mounted); ifaddr
+# guest first) and file systems (an ext4 disk the guest mounted), and
+# the parts an agent gives when it withholds others; set-user-password
+# changes root's entry in the guest's /etc/shadow; ifaddr
 # --source agent lists an address only the guest has; agent passes a
 # request through (guest-exec too); fsfreeze blocks the guest's writes
 # until fsthaw; a disk-only snapshot freezes and thaws; an agent that is
@@ -125,9 +127,63 @@ t_exec() {
 	    fail "output: $out"
 }
 
+# root's entry in the guest's /etc/shadow
+shadow_pw() { gval ga "sed -n 's/^root:\([^:]*\):.*/\1/p' /etc/shadow"; }
+
+# the guest's /etc/shadow changes: a plain password is hashed there (the
+# guest's own mkpasswd gives the same hash with that salt), a crypted one
+# is stored as given; the rest of the entry stays
 t_set_password() {
-	one_line_error "Unsupported: the guest has no /etc/shadow" \
-	    q set-user-password ga root secret
+	local field salt want hash
+	[ "$(shadow_pw)" = '*' ] || fail "root's password is not locked at first: $(shadow_pw)"
+	q set-user-password ga root 's3cret word' >"$T/out" || return 1
+	grep -qx 'Password set successfully for root in ga' "$T/out" || fail "$(cat "$T/out")"
+	field=$(shadow_pw)
+	case $field in '$6$'*) ;; *) fail "root's password '$field' is not a SHA-512 hash" ;; esac
+	salt=$(printf '%s' "$field" | cut -d'$' -f3)
+	want=$(gval ga "mkpasswd -m sha512 's3cret word' '$salt'")
+	[ -n "$want" ] && [ "$field" = "$want" ] ||
+	    fail "'$field' is not the hash of the password ('$want')"
+	hash=$(gval ga "mkpasswd -m sha512 other saltsalt")
+	q set-user-password ga root "$hash" --encrypted >/dev/null || return 1
+	[ "$(shadow_pw)" = "$hash" ] || fail "crypted: '$(shadow_pw)', not '$hash'"
+	[ "$(gval ga 'sed -n "s/^root:[^:]*://p" /etc/shadow')" = '19000:0:99999:7:::' ] ||
+	    fail "the entry's other fields changed: $(gval ga 'cat /etc/shadow')"
+	one_line_error "no such user" q set-user-password ga nosuchuser x
+	one_line_error "forbidden characters in raw password" \
+	    q set-user-password ga root 'a:b' --encrypted
+	[ "$(shadow_pw)" = "$hash" ] || fail "a refused change changed it: $(shadow_pw)"
+}
+
+# parts the agent does not give (qemu-ga's --block-rpcs): the others are
+# shown, each missing one is a line on stderr and in --json's errors;
+# exit status 0; with none, one line and status 1
+t_agent_info_partial() {
+	local h
+	h=$(gval ga hostname)
+	restart_agent ga "-b guest-get-users,guest-get-fsinfo"
+	q agent-info ga >"$T/out" 2>"$T/err" || fail "agent-info: $(cat "$T/err")"
+	grep -q "^Hostname: *$h\$" "$T/out" || fail "hostname: $(cat "$T/out")"
+	grep -q "^Kernel: *$(cat "$GUEST/VERSION") " "$T/out" || fail "kernel: $(cat "$T/out")"
+	[ "$(wc -l <"$T/err")" = 2 ] || fail "not a line per missing part: $(cat "$T/err")"
+	grep -qx 'qlaunch: agent-info: guest-get-users: CommandNotFound: The command guest-get-users has been disabled for this instance' "$T/err" ||
+	    fail "users: $(cat "$T/err")"
+	grep -q '^qlaunch: agent-info: guest-get-fsinfo: CommandNotFound: ' "$T/err" ||
+	    fail "fsinfo: $(cat "$T/err")"
+	q agent-info ga --json >"$T/json" 2>/dev/null || fail "--json failed"
+	tr -d ' \n' <"$T/json" >"$T/json1"
+	grep -q "\"hostname\":\"$h\"" "$T/json1" || fail "json: $(cat "$T/json")"
+	grep -q '"errors":\[{"part":"users","command":"guest-get-users","class":"CommandNotFound",' "$T/json1" ||
+	    fail "json errors: $(cat "$T/json")"
+	grep -q '"part":"filesystems"' "$T/json1" || fail "json errors: $(cat "$T/json")"
+	! grep -q '"users":\[' "$T/json1" || fail "users given: $(cat "$T/json")"
+	restart_agent ga "-b guest-get-osinfo,guest-get-host-name,guest-get-users,guest-get-fsinfo"
+	one_line_error "agent-info: no part answered: guest-get-osinfo: CommandNotFound: The command guest-get-osinfo has been disabled" \
+	    q agent-info ga
+	grep -q 'guest-get-fsinfo: CommandNotFound' "$T/err" || fail "$(cat "$T/err")"
+	restart_agent ga
+	q agent-info ga >"$T/out" 2>"$T/err" || fail "agent-info: $(cat "$T/err")"
+	[ ! -s "$T/err" ] || fail "stderr: $(cat "$T/err")"
 }
 
 # a silent agent: each call times out in one line; qlaunchd answers meanwhile
@@ -218,5 +274,6 @@ t_shutdown_agent() {
 }
 
 start_daemon || exit 1
-run_tests guest_up agent_info ifaddr_agent passthrough freeze snapshot_freezes \
-    exec set_password silent flood errors reboot_agent shutdown_agent
+run_tests guest_up agent_info agent_info_partial ifaddr_agent passthrough \
+    freeze snapshot_freezes exec set_password silent flood errors reboot_agent \
+    shutdown_agent

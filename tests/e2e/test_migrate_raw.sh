@@ -6,7 +6,8 @@
 # 'migrate -d tcp:127.0.0.1:7777'` on the source.  The guest (a counter in
 # /run, a mark on its disk) goes on in the hand-started QEMU: its QMP
 # says running, and its serial console answers with the counter grown
-# and the mark.  Everything runs in a network namespace of its own (the
+# and the mark, and its NIC (a tap the hand-started QEMU made by name,
+# put on the bridge by our qemu-ifup) reaches the bridge.  Everything runs in a network namespace of its own (the
 # fixed port 7777 clashes with nothing), and the hand-started QEMU in a
 # mount namespace where the VM's runtime directory is a directory of the
 # test's: on one host the argv's paths (QMP socket, console, pidfile) are
@@ -18,6 +19,9 @@ need_root "the raw migration (namespaces)"
 MARK=QLAUNCH-MIGRATE-RAW-$$
 HAND=$T/hand
 RUN=$T/state/run/mv
+BR=qlbrraw
+BRADDR=192.168.239.1
+GADDR=192.168.239.10
 
 # hand_qmp COMMAND: one QMP command to the hand-started QEMU, its return
 hand_qmp() {
@@ -69,13 +73,22 @@ sys.exit(1)
 EOF
 }
 
-t_guest_up() { mig_guest_up; }
+# the guest's NIC on a bridge of the test's namespace, its address set
+t_guest_up() {
+	ip -n "$NETNS" link add "$BR" type bridge || fail "bridge"
+	ip -n "$NETNS" addr add "$BRADDR/24" dev "$BR"
+	ip -n "$NETNS" link set "$BR" up
+	mig_guest_up --network bridge="$BR",model=virtio
+	[ "$(gval mv "ip link set eth0 up; ip addr add $GADDR/24 dev eth0; ping -c 1 -W 3 $BRADDR >/dev/null && echo pong")" = pong ] ||
+	    fail "the guest does not reach the bridge"
+}
 
 t_cmdline() {
 	local machine
 	q cmdline mv --incoming tcp:0:7777 >"$T/argv" 2>"$T/err" || fail "cmdline: $(cat "$T/err")"
 	q cmdline mv >"$T/argv.start" || fail "cmdline"
-	# the start's argv, -S out, the machine pinned, -incoming at the end
+	# the start's argv, -S out, the machine pinned, -incoming at the end,
+	# the tap by name with our scripts on the NIC's bridge (env first)
 	machine=$(tr '\0' '\n' <"/proc/$(vm_pid mv)/cmdline" | sed -n '/^-machine$/{n;p}')
 	[ "$machine" = pc ] || fail "the running QEMU's -machine is $machine"
 	[ "$(sed -n '/^-machine$/{n;p}' "$T/argv")" = pc-i440fx-7.2 ] ||
@@ -83,8 +96,20 @@ t_cmdline() {
 	! grep -qx -- -S "$T/argv" || fail "-S in the incoming argv"
 	[ "$(tail -2 "$T/argv" | tr '\n' ' ')" = "-incoming tcp:0:7777 " ] ||
 	    fail "ends with $(tail -2 "$T/argv" | tr '\n' ' ')"
-	diff <(grep -vx -- -S "$T/argv.start" | sed 's/^pc$/pc-i440fx-7.2/') \
-	    <(head -n -2 "$T/argv") >"$T/diff" || fail "not start's argv: $(cat "$T/diff")"
+	[ "$(head -2 "$T/argv" | tr '\n' ' ')" = "env QLAUNCH_BRIDGE=$BR " ] ||
+	    fail "begins with $(head -2 "$T/argv" | tr '\n' ' ')"
+	local nd
+	nd=$(sed -n '/^-netdev$/{n;p}' "$T/argv")
+	case $nd in
+	*'"fd"'*) fail "a descriptor in the hand-started netdev: $nd" ;;
+	*'"ifname":"qlh'*'"script":"'*/qemu-ifup'","downscript":"'*/qemu-ifdown'"'*) ;;
+	*) fail "the netdev: $nd" ;;
+	esac
+	sed -n '/^-netdev$/{n;p}' "$T/argv.start" | grep -q '"fd":"3"' ||
+	    fail "the start's netdev: $(sed -n '/^-netdev$/{n;p}' "$T/argv.start")"
+	diff <(grep -vx -- -S "$T/argv.start" | sed 's/^pc$/pc-i440fx-7.2/; /"type":"tap"/d') \
+	    <(head -n -2 "$T/argv" | tail -n +3 | sed '/"type":"tap"/d') >"$T/diff" ||
+	    fail "not start's argv: $(cat "$T/diff")"
 	one_line_error "--incoming needs a URI" q cmdline mv --incoming ''
 }
 
@@ -129,7 +154,22 @@ t_raw_migrate() {
 	    fail "the mark is not on the disk"
 	grep -q "VAL=$c3" "$HAND/qemu/console.log" ||
 	    fail "the hand QEMU's console log lacks VAL=$c3"
-	kill "$(cat "$T/hand.pid")"
+	# its NIC: a tap QEMU made, put on the bridge by qemu-ifup
+	local tap
+	tap=$(sed -n '/^-netdev$/{n;p}' "$T/argv" | sed -n 's/.*"ifname":"\([^"]*\)".*/\1/p')
+	ip -n "$NETNS" -o link show master "$BR" | grep -q " $tap[:@]" ||
+	    fail "tap $tap is not on $BR: $(ip -n "$NETNS" -o link show master "$BR")"
+	ip -n "$NETNS" link set "$(q domiflist mv | awk 'NR > 2 && $1 != "" {print $1; exit}')" down 2>/dev/null || true
+	[ "$(hand_gval "ping -c 3 -W 2 $BRADDR >/dev/null && echo pong")" = pong ] ||
+	    fail "the guest on the hand-started QEMU does not reach the bridge"
+	# QEMU itself (its -pidfile, bind-mounted here), not the subshell
+	# that started it
+	kill "$(cat "$HAND/qemu/qemu.pid")" || fail "no hand QEMU to stop"
+	for _ in $(seq 50); do
+		ip -n "$NETNS" link show "$tap" >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	! ip -n "$NETNS" link show "$tap" >/dev/null 2>&1 || fail "qemu-ifdown left $tap: $(cat "$T/hand.log")"
 }
 
 make_netns || exit 1

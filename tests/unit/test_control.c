@@ -55,72 +55,42 @@ teardown(void **state)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-/* Send raw bytes, read one reply line, parse it. */
-static struct json_object *
-exchange(int fd, const char *req)
-{
-	tu_write_str(fd, req);
-	char *line = tu_read_line(fd, NULL, 5000);
-	assert_non_null(line);
-	struct json_object *o = json_tokener_parse(line);
-	if (o == NULL)
-		fail_msg("not JSON: %s", line);
-	free(line);
-	return o;
-}
-
-static void
-expect_error(struct json_object *o, const char *class, const char *desc)
-{
-	struct json_object *e, *c, *d;
-
-	if (!json_object_object_get_ex(o, "error", &e))
-		fail_msg("not an error: %s", json_object_to_json_string(o));
-	assert_true(json_object_object_get_ex(e, "class", &c));
-	assert_true(json_object_object_get_ex(e, "desc", &d));
-	assert_string_equal(json_object_get_string(c), class);
-	if (strstr(json_object_get_string(d), desc) == NULL)
-		fail_msg("desc '%s' does not say '%s'",
-		    json_object_get_string(d), desc);
-	json_object_put(o);
-}
-
 static void
 test_errors_keep_connection(void **state)
 {
 	int fd = tu_connect_unix(sock, 5000);
 
 	(void)state;
-	expect_error(exchange(fd, "{\"id\":1,\"execute\":\"no-such\"}\n"),
+	tu_expect_error(tu_exchange(fd, "{\"id\":1,\"execute\":\"no-such\"}\n"),
 	    "CommandNotFound", "no command 'no-such'");
-	expect_error(exchange(fd, "{\"id\":2,\"execute\":\"start\"}\n"),
+	tu_expect_error(tu_exchange(fd, "{\"id\":2,\"execute\":\"start\"}\n"),
 	    "GenericError", "start needs \"name\" (a string)");
-	expect_error(exchange(fd, "{\"id\":3,\"execute\":\"start\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":3,\"execute\":\"start\","
 	    "\"arguments\":{\"name\":5}}\n"),
 	    "GenericError", "start needs \"name\" (a string)");
-	expect_error(exchange(fd, "{\"id\":4,\"execute\":\"start\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":4,\"execute\":\"start\","
 	    "\"arguments\":{\"name\":\"ghost\"}}\n"),
 	    "NotFound", "no VM named 'ghost'");
-	expect_error(exchange(fd, "{\"id\":5,\"execute\":\"start\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":5,\"execute\":\"start\","
 	    "\"arguments\":[1]}\n"),
 	    "GenericError", "\"arguments\" must be an object");
-	expect_error(exchange(fd, "{\"id\":6,\"arguments\":{}}\n"),
+	tu_expect_error(tu_exchange(fd, "{\"id\":6,\"arguments\":{}}\n"),
 	    "GenericError", "needs \"execute\"");
-	expect_error(exchange(fd, "{\"id\":7,\"execute\":\"create\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":7,\"execute\":\"create\","
 	    "\"arguments\":{\"name\":\"x\",\"settings\":{\"memory\":12}}}\n"),
 	    "GenericError", "memory: value must be a string");
-	expect_error(exchange(fd, "{\"id\":8,\"execute\":\"create\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":8,\"execute\":\"create\","
 	    "\"arguments\":{\"name\":\"x\",\"settings\":{\"memory\":\"lots\"}}}\n"),
 	    "InvalidDefinition", "memory: 'lots': not a size");
-	expect_error(exchange(fd, "{\"id\":9,\"execute\":\"create\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":9,\"execute\":\"create\","
 	    "\"arguments\":{\"name\":\"bad name\"}}\n"),
 	    "GenericError", "is not a valid name");
-	expect_error(exchange(fd, "{\"id\":10,\"execute\":\"define\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":10,\"execute\":\"define\","
 	    "\"arguments\":{\"text\":\"name: y\\nram: 1\\n\",\"file\":\"y.conf\"}}\n"),
 	    "InvalidDefinition", "y.conf:2: ram: unknown key");
 
 	/* ids come back as they were sent, strings included */
-	struct json_object *o = exchange(fd, "{\"id\":\"abc\",\"execute\":"
+	struct json_object *o = tu_exchange(fd, "{\"id\":\"abc\",\"execute\":"
 	    "\"list\",\"arguments\":{\"all\":true}}\n"), *id, *ret;
 	assert_true(json_object_object_get_ex(o, "id", &id));
 	assert_string_equal(json_object_get_string(id), "abc");
@@ -137,14 +107,14 @@ test_malformed_json_closes(void **state)
 	int fd = tu_connect_unix(sock, 5000);
 
 	(void)state;
-	expect_error(exchange(fd, "{\"id\":1,\"execute\":}\n"),
+	tu_expect_error(tu_exchange(fd, "{\"id\":1,\"execute\":}\n"),
 	    "GenericError", "invalid JSON");
 	/* the stream cannot be trusted after that: the connection ends */
 	assert_null(tu_read_line(fd, NULL, 2000));
 	close(fd);
 
 	fd = tu_connect_unix(sock, 5000);
-	expect_error(exchange(fd, "[\"not an object\"]\n"),
+	tu_expect_error(tu_exchange(fd, "[\"not an object\"]\n"),
 	    "GenericError", "does not start with '{'");
 	close(fd);
 }
@@ -227,11 +197,11 @@ test_subscriptions(void **state)
 	define(ctl, "sb", "");
 	define(ctl, "sc", "");
 	for (int i = 0; i < 3; i++)
-		json_object_put(exchange(ctl, ""));
-	expect_error(exchange(w, "{\"execute\":\"subscribe\",\"arguments\":"
+		json_object_put(tu_exchange(ctl, ""));
+	tu_expect_error(tu_exchange(w, "{\"execute\":\"subscribe\",\"arguments\":"
 	    "{\"names\":[\"sa\",\"nope\"]}}\n"), "NotFound",
 	    "no VM named 'nope'");
-	struct json_object *o = exchange(w, "{\"execute\":\"subscribe\","
+	struct json_object *o = tu_exchange(w, "{\"execute\":\"subscribe\","
 	    "\"arguments\":{\"names\":[\"sa\",\"sb\"]}}\n");
 	assert_true(json_object_object_get_ex(o, "return", NULL));
 	json_object_put(o);
@@ -262,7 +232,7 @@ test_still_serving(void **state)
 	int fd = tu_connect_unix(sock, 5000);
 
 	(void)state;
-	struct json_object *o = exchange(fd, "{\"id\":1,\"execute\":\"version\"}\n"),
+	struct json_object *o = tu_exchange(fd, "{\"id\":1,\"execute\":\"version\"}\n"),
 	    *ret, *v;
 	assert_true(json_object_object_get_ex(o, "return", &ret));
 	assert_true(json_object_object_get_ex(ret, "version", &v));

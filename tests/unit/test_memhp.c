@@ -157,6 +157,34 @@ test_detach(void **state)
 	fx_free(f);
 }
 
+/*
+ * The guest keeps the DIMM: the whole line names the operation once
+ * (the job's own message does not repeat it), and nothing changes.
+ */
+static void
+test_detach_not_let_go(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	fx_running_vm(f, HP_VM "dimm: 64M\n");
+	request(f, "detach-memory", "{\"name\": \"t1\", \"id\": 0, "
+	    "\"live\": true, \"config\": true, \"timeout_ms\": 1000}");
+	answer_id(f, "device_del", "memdimm0");
+	struct json_object *m = reply(f), *e = jget(m, "error");
+	assert_non_null(e);
+	assert_string_equal(jstr(e, "class"), "Timeout");
+	assert_string_equal(jstr(e, "desc"), "detach-memory memdimm0: no "
+	    "DEVICE_DELETED for device memdimm0 within 1 s after device_del");
+	json_object_put(m);
+	assert_int_equal(vmdef_dimm_count(f->vm->def), 1);
+	assert_int_equal(vmdef_dimm_count(vm_persistent(f->vm)), 1);
+	request(f, "detach-memory", "{\"name\": \"t1\", \"id\": 0, "
+	    "\"live\": true, \"timeout_ms\": 0}");
+	expect_error(f, "GenericError", "timeout_ms: 1 to 3600000", 0);
+	fx_free(f);
+}
+
 /* setmem --hotplug: qom-set of vmem0's requested-size, and the line. */
 static void
 test_virtio_mem(void **state)
@@ -306,6 +334,7 @@ main(void)
 		cmocka_unit_test(test_attach_live_config),
 		cmocka_unit_test(test_attach_refused),
 		cmocka_unit_test(test_detach),
+		cmocka_unit_test(test_detach_not_let_go),
 		cmocka_unit_test(test_virtio_mem),
 		cmocka_unit_test(test_host_check),
 		cmocka_unit_test(test_canonical),

@@ -12,12 +12,15 @@
 
 #include <json-c/json.h>
 
+#include "cmdline.h"
 #include "fakeqemu.h"
+#include "handtap.h"
 #include "hostnet.h"
 #include "jget.h"
 #include "testutil.h"
 #include "util.h"
 #include "vm.h"
+#include "vmdef.h"
 
 #define USER_VM PLAIN_VM "network: user,mac=52:54:00:00:00:01\n"
 
@@ -270,6 +273,78 @@ test_attach_tap_rolls_back(void **state)
 	hn_close(h);
 }
 
+/* ---- cmdline --incoming's taps by name (handtap.c) ---- */
+
+/* def's argv rewritten for a hand-started QEMU; rc, argv in *a */
+static int
+hand_argv(const char *text, struct argv *a, char *err, size_t errlen)
+{
+	struct vmdef *d = tu_parse_ok(text);
+	struct vmpaths p;
+
+	assert_int_equal(vmpaths_init(&p, "/run/q", "a", err, errlen), 0);
+	assert_int_equal(cmdline_build(d, &p, ACCEL_TCG, "/q", a, err,
+	    errlen), 0);
+	int rc = handtap_rewrite(NULL, d, "/etc/ql", a, err, errlen);
+	vmdef_free(d);
+	return rc;
+}
+
+static const char *
+netdev_at(const struct argv *a, int nth)
+{
+	for (size_t i = 0; i + 1 < a->n; i++)
+		if (strcmp(a->v[i], "-netdev") == 0 && nth-- == 0)
+			return a->v[i + 1];
+	return NULL;
+}
+
+static void
+test_handtap(void **state)
+{
+	struct argv a = { 0 };
+	char err[256];
+
+	(void)state;
+	assert_int_equal(hand_argv("name: a\naccel: tcg\n"
+	    "network: bridge=br7,mac=52:54:00:12:34:56\n"
+	    "network: bridge=br7,mac=52:54:00:ab:cd:ef,ifname=mytap,queues=2\n"
+	    "network: user,mac=52:54:00:00:00:09\n", &a, err, sizeof(err)), 0);
+	assert_string_equal(a.v[0], "env");
+	assert_string_equal(a.v[1], "QLAUNCH_BRIDGE=br7");
+	assert_string_equal(a.v[2], "/q");
+	assert_null(a.v[a.n]);
+	assert_string_equal(netdev_at(&a, 0), "{\"type\":\"tap\","
+	    "\"id\":\"hostnet-525400123456\",\"ifname\":\"qlh123456\","
+	    "\"script\":\"/etc/ql/qemu-ifup\","
+	    "\"downscript\":\"/etc/ql/qemu-ifdown\"}");
+	assert_string_equal(netdev_at(&a, 1), "{\"type\":\"tap\","
+	    "\"id\":\"hostnet-525400abcdef\",\"queues\":2,"
+	    "\"ifname\":\"mytap\",\"script\":\"/etc/ql/qemu-ifup\","
+	    "\"downscript\":\"/etc/ql/qemu-ifdown\"}");
+	assert_non_null(strstr(netdev_at(&a, 2), "\"type\":\"user\""));
+	argv_free(&a);
+
+	/* taps on two bridges: refused, the argv as it was */
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(hand_argv("name: a\naccel: tcg\n"
+	    "network: bridge=br7,mac=52:54:00:12:34:56\n"
+	    "network: bridge=br8,mac=52:54:00:12:34:57\n", &a, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "bridges br7 and br8"));
+	assert_string_equal(a.v[0], "/q");
+	assert_non_null(strstr(netdev_at(&a, 1), "\"fd\":\"4\""));
+	argv_free(&a);
+
+	/* no tap: nothing to do */
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(hand_argv("name: a\naccel: tcg\n"
+	    "network: user,mac=52:54:00:00:00:09\n", &a, err, sizeof(err)),
+	    0);
+	assert_string_equal(a.v[0], "/q");
+	argv_free(&a);
+}
+
 int
 main(void)
 {
@@ -282,6 +357,7 @@ main(void)
 		cmocka_unit_test(test_one_change_at_a_time),
 		cmocka_unit_test(test_setlink),
 		cmocka_unit_test(test_attach_tap_rolls_back),
+		cmocka_unit_test(test_handtap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

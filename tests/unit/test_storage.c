@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +252,35 @@ test_failure_removes_created(void **state)
 	free(old);
 }
 
+/* A new image of a VM with an owner is the owner's (its QEMU runs as the
+ * owner); an owner who is no user: one line, nothing defined or left. */
+static void
+test_owner_owns_image(void **state)
+{
+	struct fx *f = *state;
+	struct passwd *pw = getpwnam("nobody");
+	struct stat st;
+
+	if (getuid() != 0 || pw == NULL)
+		skip();
+	uid_t uid = pw->pw_uid;
+	stand_in(f, "0", "0");
+	char *made = xasprintf("%s/images/t1-vda.qcow2", f->dir);
+	define(f, "name: t1\nmemory: 256\nowner: nobody\ndisk: size=1\n");
+	json_object_put(expect_return(f));
+	assert_int_equal(stat(made, &st), 0);
+	assert_int_equal(st.st_uid, uid);
+
+	char *made2 = xasprintf("%s/images/t2-vda.qcow2", f->dir);
+	define(f, "name: t2\nmemory: 256\nowner: qlt-no-such-user\n"
+	    "disk: size=1\n");
+	expect_error(f, ERR_GENERIC, "no user 'qlt-no-such-user' to own it", 0);
+	assert_null(vm_find(&f->d, "t2"));
+	assert_false(exists(made2));
+	free(made);
+	free(made2);
+}
+
 /* The VM replaced goes while its new definition's image is made. */
 static void
 test_undefined_meanwhile(void **state)
@@ -328,6 +358,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_probe_timeout, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_create_timeout, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_owner_owns_image, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_failure_removes_created,
 		    setup, teardown),

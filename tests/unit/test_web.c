@@ -75,35 +75,6 @@ teardown(void **state)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-static struct json_object *
-exchange(int fd, const char *req)
-{
-	tu_write_str(fd, req);
-	char *line = tu_read_line(fd, NULL, 5000);
-	assert_non_null(line);
-	struct json_object *o = json_tokener_parse(line);
-	if (o == NULL)
-		fail_msg("not JSON: %s", line);
-	free(line);
-	return o;
-}
-
-static void
-expect_error(struct json_object *o, const char *class, const char *desc)
-{
-	struct json_object *e, *c, *d;
-
-	if (!json_object_object_get_ex(o, "error", &e))
-		fail_msg("not an error: %s", json_object_to_json_string(o));
-	assert_true(json_object_object_get_ex(e, "class", &c));
-	assert_true(json_object_object_get_ex(e, "desc", &d));
-	assert_string_equal(json_object_get_string(c), class);
-	if (strstr(json_object_get_string(d), desc) == NULL)
-		fail_msg("desc '%s' does not say '%s'",
-		    json_object_get_string(d), desc);
-	json_object_put(o);
-}
-
 /* The return value (a new reference), failing on an error. */
 static struct json_object *
 expect_ok(struct json_object *o)
@@ -125,10 +96,10 @@ test_acts_for_user(void **state)
 	struct json_object *r, *v;
 
 	/* defined for uid 4242: it owns the VM */
-	json_object_put(expect_ok(exchange(fd, "{\"id\":1,\"execute\":"
+	json_object_put(expect_ok(tu_exchange(fd, "{\"id\":1,\"execute\":"
 	    "\"define\",\"on-behalf-of\":4242,\"arguments\":{\"text\":"
 	    "\"name: obo\\nmemory: 64\\naccel: tcg\\n\",\"file\":\"w\"}}\n")));
-	r = expect_ok(exchange(fd, "{\"id\":2,\"execute\":\"list\","
+	r = expect_ok(tu_exchange(fd, "{\"id\":2,\"execute\":\"list\","
 	    "\"arguments\":{\"all\":true}}\n"));
 	assert_int_equal(json_object_array_length(r), 1);
 	assert_true(json_object_object_get_ex(json_object_array_get_idx(r, 0),
@@ -136,11 +107,11 @@ test_acts_for_user(void **state)
 	assert_string_equal(json_object_get_string(v), "4242");
 	json_object_put(r);
 	/* its owner sees and uses it */
-	r = expect_ok(exchange(fd, "{\"id\":3,\"execute\":\"list\","
+	r = expect_ok(tu_exchange(fd, "{\"id\":3,\"execute\":\"list\","
 	    "\"on-behalf-of\":4242,\"arguments\":{\"all\":true}}\n"));
 	assert_int_equal(json_object_array_length(r), 1);
 	json_object_put(r);
-	r = expect_ok(exchange(fd, "{\"id\":4,\"execute\":"
+	r = expect_ok(tu_exchange(fd, "{\"id\":4,\"execute\":"
 	    "\"dumpconfig\",\"on-behalf-of\":4242,\"arguments\":{\"name\":"
 	    "\"obo\"}}\n"));
 	/* the owner is in the stored text, for the next qlaunchd */
@@ -149,32 +120,32 @@ test_acts_for_user(void **state)
 		fail_msg("no owner line: %s", json_object_get_string(v));
 	json_object_put(r);
 	/* another user neither sees nor uses it */
-	r = expect_ok(exchange(fd, "{\"id\":5,\"execute\":\"list\","
+	r = expect_ok(tu_exchange(fd, "{\"id\":5,\"execute\":\"list\","
 	    "\"on-behalf-of\":4243,\"arguments\":{\"all\":true}}\n"));
 	assert_int_equal(json_object_array_length(r), 0);
 	json_object_put(r);
-	expect_error(exchange(fd, "{\"id\":6,\"execute\":\"start\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":6,\"execute\":\"start\","
 	    "\"on-behalf-of\":4243,\"arguments\":{\"name\":\"obo\"}}\n"),
 	    "PermissionDenied", "VM 'obo' belongs to another user");
-	expect_error(exchange(fd, "{\"id\":7,\"execute\":\"undefine\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":7,\"execute\":\"undefine\","
 	    "\"on-behalf-of\":4243,\"arguments\":{\"name\":\"obo\"}}\n"),
 	    "PermissionDenied", "VM 'obo' belongs to another user");
 	/* admin commands stay root's */
-	expect_error(exchange(fd, "{\"id\":8,\"execute\":\"clone\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":8,\"execute\":\"clone\","
 	    "\"on-behalf-of\":4242,\"arguments\":{\"name\":\"obo\"}}\n"),
 	    "PermissionDenied", "clone: only root may do that");
-	expect_error(exchange(fd, "{\"id\":9,\"execute\":\"subscribe\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":9,\"execute\":\"subscribe\","
 	    "\"on-behalf-of\":4242,\"arguments\":{}}\n"),
 	    "PermissionDenied", "only root may watch every VM");
 	/* not a uid */
-	expect_error(exchange(fd, "{\"id\":10,\"execute\":\"list\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":10,\"execute\":\"list\","
 	    "\"on-behalf-of\":\"root\"}\n"),
 	    "PermissionDenied", "\"on-behalf-of\" must be a uid");
-	expect_error(exchange(fd, "{\"id\":11,\"execute\":\"list\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":11,\"execute\":\"list\","
 	    "\"on-behalf-of\":-1}\n"),
 	    "PermissionDenied", "\"on-behalf-of\" must be a uid");
 	/* and the VM is still there, unchanged */
-	r = expect_ok(exchange(fd, "{\"id\":12,\"execute\":\"list\","
+	r = expect_ok(tu_exchange(fd, "{\"id\":12,\"execute\":\"list\","
 	    "\"arguments\":{\"all\":true}}\n"));
 	assert_int_equal(json_object_array_length(r), 1);
 	json_object_put(r);
@@ -203,19 +174,19 @@ test_login_token(void **state)
 	char req[512];
 	struct json_object *r, *v;
 
-	expect_error(exchange(fd, "{\"id\":1,\"execute\":\"web-login\"}\n"),
+	tu_expect_error(tu_exchange(fd, "{\"id\":1,\"execute\":\"web-login\"}\n"),
 	    "NotFound", "no web manager runs");
-	expect_error(exchange(fd, "{\"id\":2,\"execute\":\"web-hello\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":2,\"execute\":\"web-hello\","
 	    "\"arguments\":{\"url\":\"javascript:alert(1)\"}}\n"),
 	    "GenericError", "an http:// or https:// URL");
-	json_object_put(expect_ok(exchange(fd, "{\"id\":3,\"execute\":"
+	json_object_put(expect_ok(tu_exchange(fd, "{\"id\":3,\"execute\":"
 	    "\"web-hello\",\"arguments\":{\"url\":\"http://127.0.0.1:8080\"}}\n")));
 	/* hello as someone else: refused (the peer is trusted, not 4242) */
-	expect_error(exchange(fd, "{\"id\":4,\"execute\":\"web-hello\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":4,\"execute\":\"web-hello\","
 	    "\"on-behalf-of\":4242,\"arguments\":{\"url\":\"http://x:1\"}}\n"),
 	    "PermissionDenied", "only the web manager's user");
 
-	r = expect_ok(exchange(fd, "{\"id\":5,\"execute\":\"web-login\","
+	r = expect_ok(tu_exchange(fd, "{\"id\":5,\"execute\":\"web-login\","
 	    "\"on-behalf-of\":4242}\n"));
 	assert_true(json_object_object_get_ex(r, "url", &v));
 	const char *want = "http://127.0.0.1:8080/login?token=";
@@ -224,29 +195,29 @@ test_login_token(void **state)
 	char *tok = link_token(r);
 	json_object_put(r);
 	/* two links never share a token */
-	r = expect_ok(exchange(fd, "{\"id\":6,\"execute\":\"web-login\"}\n"));
+	r = expect_ok(tu_exchange(fd, "{\"id\":6,\"execute\":\"web-login\"}\n"));
 	char *tok2 = link_token(r);
 	json_object_put(r);
 	assert_string_not_equal(tok, tok2);
 
 	snprintf(req, sizeof(req), "{\"id\":7,\"execute\":\"web-redeem\","
 	    "\"on-behalf-of\":4242,\"arguments\":{\"token\":\"%s\"}}\n", tok);
-	expect_error(exchange(fd, req), "PermissionDenied",
+	tu_expect_error(tu_exchange(fd, req), "PermissionDenied",
 	    "only the web manager's user");
 	snprintf(req, sizeof(req), "{\"id\":8,\"execute\":\"web-redeem\","
 	    "\"arguments\":{\"token\":\"%s\"}}\n", tok);
-	r = expect_ok(exchange(fd, req));
+	r = expect_ok(tu_exchange(fd, req));
 	assert_true(json_object_object_get_ex(r, "uid", &v));
 	assert_int_equal(json_object_get_int64(v), 4242);
 	json_object_put(r);
 	/* once only */
-	expect_error(exchange(fd, req), "PermissionDenied",
+	tu_expect_error(tu_exchange(fd, req), "PermissionDenied",
 	    "this login link is not valid");
 	/* a token one digit off is no token */
 	tok2[0] = tok2[0] == 'a' ? 'b' : 'a';
 	snprintf(req, sizeof(req), "{\"id\":9,\"execute\":\"web-redeem\","
 	    "\"arguments\":{\"token\":\"%s\"}}\n", tok2);
-	expect_error(exchange(fd, req), "PermissionDenied",
+	tu_expect_error(tu_exchange(fd, req), "PermissionDenied",
 	    "this login link is not valid");
 	free(tok);
 	free(tok2);
@@ -255,7 +226,7 @@ test_login_token(void **state)
 	/* the web manager's connection gone, its URL is forgotten */
 	int fd2 = tu_connect_unix(f->sock, 5000);
 	for (int i = 0; i < 100; i++) {
-		r = exchange(fd2, "{\"id\":10,\"execute\":\"web-login\"}\n");
+		r = tu_exchange(fd2, "{\"id\":10,\"execute\":\"web-login\"}\n");
 		if (json_object_object_get_ex(r, "error", &v))
 			break;
 		json_object_put(r);
@@ -263,7 +234,7 @@ test_login_token(void **state)
 		usleep(20000);
 	}
 	assert_non_null(r);
-	expect_error(r, "NotFound", "no web manager runs");
+	tu_expect_error(r, "NotFound", "no web manager runs");
 	close(fd2);
 }
 
@@ -275,17 +246,17 @@ test_untrusted_peer(void **state)
 
 	if (getuid() == 4244)
 		skip();
-	expect_error(exchange(fd, "{\"id\":1,\"execute\":\"list\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":1,\"execute\":\"list\","
 	    "\"on-behalf-of\":0}\n"), "PermissionDenied",
 	    "\"on-behalf-of\" is taken only from the web manager's user");
-	expect_error(exchange(fd, "{\"id\":2,\"execute\":\"web-hello\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":2,\"execute\":\"web-hello\","
 	    "\"arguments\":{\"url\":\"http://127.0.0.1:1\"}}\n"),
 	    "PermissionDenied", "only the web manager's user (uid 4244)");
-	expect_error(exchange(fd, "{\"id\":3,\"execute\":\"web-redeem\","
+	tu_expect_error(tu_exchange(fd, "{\"id\":3,\"execute\":\"web-redeem\","
 	    "\"arguments\":{\"token\":\"00\"}}\n"),
 	    "PermissionDenied", "only the web manager's user");
 	/* the connection is still good */
-	json_object_put(expect_ok(exchange(fd, "{\"id\":4,\"execute\":\"list\"}\n")));
+	json_object_put(expect_ok(tu_exchange(fd, "{\"id\":4,\"execute\":\"list\"}\n")));
 	close(fd);
 }
 
