@@ -37,6 +37,7 @@ struct web_opts {
 	const char	*cert, *key;	/* TLS */
 	const char	*audit;		/* file, NULL: stderr */
 	const char	*assets;	/* the page's files */
+	const char	*vendor;	/* the console libraries' (webcons.c) */
 	const char	*sock;		/* qlaunchd's control socket */
 };
 
@@ -57,6 +58,7 @@ struct web {
 	struct event		*tick;		/* idle sessions, keepalives */
 	struct swatchlist	 swatches;	/* webstats.c: graphs shown */
 	int			 stopping;
+	int			 console_opens;	/* under way (webcons.c) */
 };
 
 /* webmain.c: serve until qlaunchd goes away; 1 with err on failure. */

@@ -30,6 +30,7 @@
 #include "parse.h"
 #include "util.h"
 #include "web.h"
+#include "webcons.h"
 #include "webctl.h"
 #include "webmig.h"
 #include "webmanage.h"
@@ -127,6 +128,7 @@ static const struct {
 	{ "/migrate.js", "migrate.js",	"text/javascript; charset=utf-8" },
 	{ "/graphs.js",	"graphs.js",	"text/javascript; charset=utf-8" },
 	{ "/manage.js",	"manage.js",	"text/javascript; charset=utf-8" },
+	{ "/console.js", "console.js",	"text/javascript; charset=utf-8" },
 };
 
 static int
@@ -429,6 +431,7 @@ r_define(struct web *w, struct evhttp_request *req, struct websess *s,
 
 #define R_SESSION	0x1	/* a logged-in user */
 #define R_PREFIX	0x2	/* the path starts with it; the rest given */
+/* A '*' in a path stands for one segment; the rest from it is given. */
 
 static const struct route {
 	enum evhttp_cmd_type	 method;
@@ -442,6 +445,7 @@ static const struct route {
 	{ EVHTTP_REQ_GET,  "/api/session",	R_SESSION,	r_session },
 	{ EVHTTP_REQ_GET,  "/api/vms",		R_SESSION,	r_list },
 	{ EVHTTP_REQ_POST, "/api/vms",		R_SESSION,	r_define },
+	{ EVHTTP_REQ_POST, "/api/vms/*/console", R_SESSION, webcons_ticket },
 	{ EVHTTP_REQ_POST, "/api/vms/",		R_SESSION | R_PREFIX, r_action },
 	{ EVHTTP_REQ_GET,  "/api/events",	R_SESSION,	r_events },
 	{ EVHTTP_REQ_POST, "/api/migrate/",	R_SESSION | R_PREFIX,
@@ -454,7 +458,24 @@ static const struct route {
 	    webstats_open },
 	{ EVHTTP_REQ_GET,  WEBMANAGE_PREFIX,	R_SESSION | R_PREFIX, webmanage_get },
 	{ EVHTTP_REQ_POST, WEBMANAGE_PREFIX,	R_SESSION | R_PREFIX, webmanage_post },
+	{ EVHTTP_REQ_GET,  "/ws/console",	R_SESSION,	webcons_ws },
+	{ EVHTTP_REQ_GET,  "/vendor/",		R_PREFIX,	webcons_vendor },
 };
+
+/* path against a route's with a '*' (one segment): 1 when it matches */
+static int
+match_star(const char *pat, const char *path)
+{
+	const char *star = strchr(pat, '*');
+	size_t n = (size_t)(star - pat);
+
+	if (strncmp(path, pat, n) != 0)
+		return 0;
+	const char *seg = path + n, *end = strchr(seg, '/');
+	if (end == NULL)
+		end = seg + strlen(seg);
+	return end > seg && strcmp(end, star + 1) == 0;
+}
 
 static void
 route(struct evhttp_request *req, void *arg)
@@ -472,9 +493,13 @@ route(struct evhttp_request *req, void *arg)
 	for (size_t i = 0; i < nitems(routes); i++) {
 		const struct route *r = &routes[i];
 		size_t n = strlen(r->path);
-		if (r->flags & R_PREFIX ? strncmp(path, r->path, n) != 0 :
+		const char *star = strchr(r->path, '*');
+		if (star != NULL ? !match_star(r->path, path) :
+		    r->flags & R_PREFIX ? strncmp(path, r->path, n) != 0 :
 		    strcmp(path, r->path) != 0)
 			continue;
+		if (star != NULL)
+			n = (size_t)(star - r->path);
 		if (r->method != m)
 			continue;
 		struct websess *s = NULL;
@@ -494,7 +519,8 @@ route(struct evhttp_request *req, void *arg)
 				return;
 			}
 		}
-		r->fn(w, req, s, path + (r->flags & R_PREFIX ? n : 0));
+		r->fn(w, req, s, path + (r->flags & R_PREFIX || star != NULL ?
+		    n : 0));
 		return;
 	}
 	reply_error(req, 404, ERR_NOT_FOUND, "no such resource");

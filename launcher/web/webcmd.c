@@ -14,6 +14,7 @@ c_web(struct cli *cli, int argc, char **argv)
 	struct web_opts o = {
 		.listen = "127.0.0.1:8080",
 		.assets = QLAUNCH_DATADIR "/qlaunch/web",
+		.vendor = QLAUNCH_DATADIR "/qlaunch/web/vendor",
 	};
 	struct opt opts[] = {
 		{ "listen", 1, &o.listen, NULL },
@@ -22,6 +23,7 @@ c_web(struct cli *cli, int argc, char **argv)
 		{ "tls-key", 1, &o.key, NULL },
 		{ "audit-log", 1, &o.audit, NULL },
 		{ "assets", 1, &o.assets, NULL },
+		{ "vendor", 1, &o.vendor, NULL },
 	};
 	int first = cli_opts(cli, &argc, argv, opts, nitems(opts));
 	char err[1024];
@@ -36,6 +38,6 @@ c_web(struct cli *cli, int argc, char **argv)
 const struct cmd cmds_web[] = {
 	{ "web", NULL, c_web, "[--listen ADDR:PORT] [--user USER] "
 	    "[--tls-cert FILE --tls-key FILE] [--audit-log FILE] "
-	    "[--assets DIR]" },
+	    "[--assets DIR] [--vendor DIR]" },
 	{ NULL, NULL, NULL, NULL }
 };

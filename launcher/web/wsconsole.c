@@ -3,6 +3,8 @@
  * bufferevents, the browser's (taken from evhttp) and the console's,
  * ws.c's reader between them.
  */
+#include <sys/socket.h>
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,9 +298,11 @@ limits(struct wsconsole_limits *l, const struct wsconsole_limits *given)
 		l->close_ms = WSC_CLOSE_MS;
 }
 
-int
-wsconsole_upgrade(struct evhttp_request *req, int fd,
-    const struct wsconsole_limits *lim)
+/* The opening answered and bridged to fd: the bridge, or NULL (answered
+ * with an HTTP error, fd closed).  early: frames already in are read. */
+static struct wscon *
+bridge(struct evhttp_request *req, int fd, const struct wsconsole_limits *lim,
+    int early)
 {
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	char accept[WS_ACCEPT_LEN + 1], err[160];
@@ -335,7 +339,7 @@ wsconsole_upgrade(struct evhttp_request *req, int fd,
 	if (st != 0) {
 		refuse(req, st, err);
 		close(fd);
-		return -1;
+		return NULL;
 	}
 	limits(&w->lim, lim);
 	ws_reader_init(&w->rd, &(struct ws_limits){ w->lim.max_frame,
@@ -363,7 +367,31 @@ wsconsole_upgrade(struct evhttp_request *req, int fd,
 	bufferevent_setwatermark(w->con, EV_WRITE, w->lim.high_water / 2, 0);
 	bufferevent_enable(w->con, EV_READ | EV_WRITE);
 	/* frames the browser sent right behind its request */
-	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+	if (early && evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 		ws_read(bev, w);
+	return w;
+}
+
+int
+wsconsole_upgrade(struct evhttp_request *req, int fd,
+    const struct wsconsole_limits *lim)
+{
+	return bridge(req, fd, lim, 1) != NULL ? 0 : -1;
+}
+
+int
+wsconsole_refuse(struct evhttp_request *req, int code, const char *why)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		refuse(req, 500, why);
+		return -1;
+	}
+	close(sv[1]);
+	struct wscon *w = bridge(req, sv[0], NULL, 0);
+	if (w == NULL)
+		return -1;
+	close_with(w, code, why);
 	return 0;
 }

@@ -48,5 +48,12 @@ struct wsconsole_limits {
  */
 int	 wsconsole_upgrade(struct evhttp_request *, int fd,
 	    const struct wsconsole_limits *lim);
+/*
+ * Answer a WebSocket opening with 101, then close it at once with code
+ * (a close code a peer may send, 4000-4999 for an application's) and why
+ * (cut to fit a close frame), so that the page can say why; -1 when the
+ * request is no valid opening (answered as wsconsole_upgrade does).
+ */
+int	 wsconsole_refuse(struct evhttp_request *, int code, const char *why);
 
 #endif

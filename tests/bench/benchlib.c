@@ -665,12 +665,26 @@ bl_daemon_pid(void)
 	return daemon_pid;
 }
 
+static char	*daemon_extra[5];
+
+void
+bl_daemon_args(char *const args[])
+{
+	int i;
+
+	for (i = 0; i < 4 && args[i] != NULL; i++)
+		daemon_extra[i] = args[i];
+	for (; i < 5; i++)
+		daemon_extra[i] = NULL;
+}
+
 pid_t
 bl_daemon_start(void)
 {
 	char log[PATH_MAX];
 	char *argv[] = { bl_qlaunchd, "-f", "-q", (char *)bl_qemu, "-s",
-	    statedir, "-S", bl_sock, NULL };
+	    statedir, "-S", bl_sock, daemon_extra[0], daemon_extra[1],
+	    daemon_extra[2], daemon_extra[3], NULL };
 
 	snprintf(log, sizeof(log), "%s/qlaunchd.log", bl_tmp);
 	setenv("QLAUNCH_SOCKET", bl_sock, 1);

@@ -110,6 +110,8 @@ int		 bl_alive(pid_t);
 /* ---- the private qlaunchd ---- */
 
 pid_t		 bl_daemon_start(void);
+/* Arguments for the next bl_daemon_start's qlaunchd (at most 4; kept). */
+void		 bl_daemon_args(char *const args[]);
 void		 bl_daemon_stop(void);
 pid_t		 bl_daemon_pid(void);
 /* A connection to it; dies on failure. */
