@@ -182,20 +182,17 @@ plan(struct setvcpus *s, struct json_object *steps, char *err, size_t errlen)
 		    cold);
 		return -1;
 	}
-	/* what TCG cannot do (vm.h's vcpu_threads): refused, not a crash */
+	/* what TCG cannot do (vm.h's vcpu_unplugged): refused, not a crash */
 	struct vm *vm = c->vm;
-	unsigned plugs = s->count > present ? s->count - present : 0;
-	if (vm->vcpu_threads == 0)
-		vm->vcpu_threads = present;
-	if (plugs > 0 && vm->accel == ACCEL_TCG &&
-	    vm->vcpu_threads + plugs > n) {
-		snprintf(err, errlen, "under TCG QEMU makes at most maxvcpus "
-		    "(%zu) vCPU threads in one run and keeps those of unplugged "
-		    "vCPUs; %u were made already, so %u more cannot be plugged "
-		    "until the VM is restarted", n, vm->vcpu_threads, plugs);
+	if (s->count > present && vm->accel == ACCEL_TCG &&
+	    vm->vcpu_unplugged) {
+		snprintf(err, errlen, "under TCG QEMU aborts when a vCPU is "
+		    "plugged after one was unplugged (it keeps the unplugged "
+		    "one's translation context): restart the VM to plug again");
 		return -1;
 	}
-	vm->vcpu_threads += plugs;
+	if (s->count < present)
+		vm->vcpu_unplugged = 1;
 	c->live->vcpus = s->count;
 	free(c->live->text);	/* the running definition is canonical */
 	c->live->text = NULL;

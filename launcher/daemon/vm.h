@@ -80,12 +80,11 @@ struct vm {
 	int			 paused_start;	/* start --paused */
 	int			 hotplugged;	/* devices added since QEMU started */
 	/*
-	 * vCPU threads QEMU made in this run, 0 until cpuhot.c first
-	 * counts them: under TCG an unplugged vCPU's thread (its TCG
-	 * context) is never given back, and QEMU aborts when a plug would
-	 * make more than maxvcpus.
+	 * A vCPU was unplugged in this run: under TCG its translation
+	 * context is never given back, and QEMU (7.2, 10.0) aborts at the
+	 * next vCPU plug.
 	 */
-	unsigned		 vcpu_threads;
+	int			 vcpu_unplugged;
 	int			 nchanges;	/* device changes on their way
 						   (change.c), one at a time */
 	struct vmtap {

@@ -94,4 +94,15 @@ void	 webaudit(struct web *, uid_t uid, struct evhttp_request *,
 struct json_object *webform_create(struct json_object *form, char *err,
 	    size_t errlen);
 
+/*
+ * webreply.c: JSON answers.  o is consumed; code 0 is the HTTP status of
+ * the supervisor's error class (web_status_of: 400 for any other).
+ */
+int	 web_status_of(const char *class);
+void	 web_reply_json(struct evhttp_request *, int code, struct json_object *o);
+void	 web_reply_error(struct evhttp_request *, int code, const char *class,
+	    const char *desc);
+/* The request's body as a JSON object, or NULL (answered 400). */
+struct json_object *web_body_json(struct evhttp_request *);
+
 #endif

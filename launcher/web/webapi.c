@@ -63,57 +63,6 @@ common_headers(struct evhttp_request *req)
 	evhttp_add_header(h, "Cache-Control", "no-store");
 }
 
-static void
-reply_json(struct evhttp_request *req, int code, struct json_object *o)
-{
-	struct evbuffer *b = evbuffer_new();
-	const char *s = json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN);
-
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	if (b != NULL)
-		evbuffer_add(b, s, strlen(s));
-	evhttp_send_reply(req, code, code < 300 ? "OK" : "Error", b);
-	if (b != NULL)
-		evbuffer_free(b);
-	json_object_put(o);
-}
-
-/* The supervisor's error classes as HTTP statuses. */
-static const struct {
-	const char	*class;
-	int		 code;
-} statuses[] = {
-	{ ERR_PERMISSION,	403 },
-	{ ERR_NOT_FOUND,	404 },
-	{ ERR_COMMAND_NOT_FOUND, 404 },
-	{ ERR_INVALID_STATE,	409 },
-	{ ERR_EXISTS,		409 },
-	{ ERR_IN_USE,		409 },
-	{ ERR_DISCONNECTED,	502 },
-	{ ERR_TIMEOUT,		504 },
-};
-
-static void
-reply_error(struct evhttp_request *req, int code, const char *class,
-    const char *desc)
-{
-	struct json_object *o = json_object_new_object(), *e;
-
-	if (code == 0) {
-		code = 400;
-		for (size_t i = 0; i < nitems(statuses); i++)
-			if (strcmp(statuses[i].class, class) == 0)
-				code = statuses[i].code;
-	}
-	e = json_object_new_object();
-	json_object_object_add(e, "class", json_object_new_string(class));
-	json_object_object_add(e, "desc", json_object_new_string(desc));
-	json_object_object_add(o, "error", e);
-	reply_json(req, code, o);
-}
-
 /* ---- the page's files ---- */
 
 static const struct {
@@ -148,7 +97,7 @@ serve_asset(struct web *w, struct evhttp_request *req, const char *path)
 				close(fd);
 			if (b != NULL)
 				evbuffer_free(b);
-			reply_error(req, 500, ERR_GENERIC, "the page's files "
+			web_reply_error(req, 500, ERR_GENERIC, "the page's files "
 			    "are missing (qlaunch web --assets)");
 			return 1;
 		}
@@ -231,7 +180,7 @@ r_login(struct web *w, struct evhttp_request *req, struct websess *s,
 	if (query == NULL || evhttp_parse_query_str(query, &q) == -1 ||
 	    evhttp_find_header(&q, "token") == NULL) {
 		evhttp_clear_headers(&q);
-		reply_error(req, 400, ERR_GENERIC, "/login needs ?token= from "
+		web_reply_error(req, 400, ERR_GENERIC, "/login needs ?token= from "
 		    "'qlaunch web-login'");
 		return;
 	}
@@ -253,7 +202,7 @@ r_logout(struct web *w, struct evhttp_request *req, struct websess *s,
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Set-Cookie", WEB_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; "
 	    "Max-Age=0");
-	reply_json(req, HTTP_OK, json_object_new_object());
+	web_reply_json(req, HTTP_OK, json_object_new_object());
 }
 
 static void
@@ -267,7 +216,7 @@ r_session(struct web *w, struct evhttp_request *req, struct websess *s,
 	json_object_object_add(o, "user", json_object_new_string(s->user));
 	json_object_object_add(o, "uid", json_object_new_int64(s->uid));
 	json_object_object_add(o, "csrf", json_object_new_string(s->csrf));
-	reply_json(req, HTTP_OK, o);
+	web_reply_json(req, HTTP_OK, o);
 }
 
 /* ---- the VMs ---- */
@@ -279,9 +228,9 @@ passed(void *arg, struct json_object *ret, const char *eclass,
 	struct call *c = arg;
 
 	if (ret == NULL)
-		reply_error(c->req, 0, eclass, edesc);
+		web_reply_error(c->req, 0, eclass, edesc);
 	else
-		reply_json(c->req, HTTP_OK, json_object_get(ret));
+		web_reply_json(c->req, HTTP_OK, json_object_get(ret));
 	free(c);
 }
 
@@ -341,13 +290,13 @@ r_action(struct web *w, struct evhttp_request *req, struct websess *s,
 	size_t n = slash != NULL ? (size_t)(slash - rest) : 0;
 
 	if (slash == NULL || n == 0 || n >= sizeof(name)) {
-		reply_error(req, 404, ERR_NOT_FOUND, "no such resource");
+		web_reply_error(req, 404, ERR_NOT_FOUND, "no such resource");
 		return;
 	}
 	memcpy(name, rest, n);
 	name[n] = '\0';
 	if (!valid_name(name)) {
-		reply_error(req, 404, ERR_NOT_FOUND, "not a VM name");
+		web_reply_error(req, 404, ERR_NOT_FOUND, "not a VM name");
 		return;
 	}
 	for (size_t i = 0; i < nitems(actions); i++)
@@ -360,44 +309,14 @@ r_action(struct web *w, struct evhttp_request *req, struct websess *s,
 			return;
 		}
 	webaudit(w, s->uid, req, slash + 1, name, "no such action");
-	reply_error(req, 404, ERR_NOT_FOUND, "no such action");
-}
-
-/* The request's body as a JSON object, or NULL (answered). */
-static struct json_object *
-body_json(struct evhttp_request *req)
-{
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o = NULL;
-
-	if (tok != NULL && len > 0) {
-		o = json_tokener_parse_ex(tok, (const char *)evbuffer_pullup(in,
-		    -1), (int)len);
-		if (json_tokener_get_error(tok) != json_tokener_success ||
-		    tok->char_offset != (int)len) {
-			json_object_put(o);
-			o = NULL;
-		}
-	}
-	if (tok != NULL)
-		json_tokener_free(tok);
-	if (o != NULL && !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	if (o == NULL)
-		reply_error(req, 400, ERR_GENERIC, "the body must be a JSON "
-		    "object");
-	return o;
+	web_reply_error(req, 404, ERR_NOT_FOUND, "no such action");
 }
 
 static void
 r_define(struct web *w, struct evhttp_request *req, struct websess *s,
     const char *rest)
 {
-	struct json_object *body = body_json(req), *form;
+	struct json_object *body = web_body_json(req), *form;
 	const char *text;
 	char err[512];
 
@@ -416,13 +335,13 @@ r_define(struct web *w, struct evhttp_request *req, struct websess *s,
 		if (a == NULL) {
 			webaudit(w, s->uid, req, "create", jstr(form, "name"),
 			    err);
-			reply_error(req, 400, ERR_INVALID_DEF, err);
+			web_reply_error(req, 400, ERR_INVALID_DEF, err);
 		} else
 			webctl_call(w->ctl, "create", a, s->uid, changed,
 			    call_new(w, req, s->uid, "create", jstr(a,
 			    "name")));
 	} else
-		reply_error(req, 400, ERR_GENERIC, "POST /api/vms needs "
+		web_reply_error(req, 400, ERR_GENERIC, "POST /api/vms needs "
 		    "\"text\" (a definition) or \"form\"");
 	json_object_put(body);
 }
@@ -505,7 +424,7 @@ route(struct evhttp_request *req, void *arg)
 		struct websess *s = NULL;
 		if (r->flags & R_SESSION) {
 			if ((s = websess_find(w, req)) == NULL) {
-				reply_error(req, 401, ERR_PERMISSION, "not "
+				web_reply_error(req, 401, ERR_PERMISSION, "not "
 				    "logged in: open a link from 'qlaunch "
 				    "web-login'");
 				return;
@@ -513,7 +432,7 @@ route(struct evhttp_request *req, void *arg)
 			if (m == EVHTTP_REQ_POST && !websess_csrf_ok(s, req)) {
 				webaudit(w, s->uid, req, path, NULL,
 				    "refused: no valid CSRF token");
-				reply_error(req, 403, ERR_PERMISSION, "a change "
+				web_reply_error(req, 403, ERR_PERMISSION, "a change "
 				    "needs the session's CSRF token "
 				    "(X-CSRF-Token)");
 				return;
@@ -523,7 +442,7 @@ route(struct evhttp_request *req, void *arg)
 		    n : 0));
 		return;
 	}
-	reply_error(req, 404, ERR_NOT_FOUND, "no such resource");
+	web_reply_error(req, 404, ERR_NOT_FOUND, "no such resource");
 }
 
 void

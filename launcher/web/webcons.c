@@ -51,58 +51,6 @@
 
 /* ---- replies ---- */
 
-/* The supervisor's error classes as HTTP statuses (and close codes). */
-static const struct {
-	const char	*class;
-	int		 code;
-} statuses[] = {
-	{ ERR_PERMISSION,	403 },
-	{ ERR_NOT_FOUND,	404 },
-	{ ERR_INVALID_STATE,	409 },
-	{ ERR_IN_USE,		409 },
-	{ ERR_DISCONNECTED,	502 },
-	{ ERR_TIMEOUT,		504 },
-};
-
-static int
-status_of(const char *class)
-{
-	for (size_t i = 0; i < nitems(statuses); i++)
-		if (class != NULL && strcmp(statuses[i].class, class) == 0)
-			return statuses[i].code;
-	return 400;
-}
-
-static void
-reply(struct evhttp_request *req, int code, struct json_object *o)
-{
-	struct evbuffer *b = evbuffer_new();
-	const char *s = json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN);
-
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	if (b != NULL)
-		evbuffer_add(b, s, strlen(s));
-	evhttp_send_reply(req, code, code < 300 ? "OK" : "Error", b);
-	if (b != NULL)
-		evbuffer_free(b);
-	json_object_put(o);
-}
-
-static void
-reply_error(struct evhttp_request *req, int code, const char *class,
-    const char *desc)
-{
-	struct json_object *o = json_object_new_object(), *e;
-
-	e = json_object_new_object();
-	json_object_object_add(e, "class", json_object_new_string(class));
-	json_object_object_add(e, "desc", json_object_new_string(desc));
-	json_object_object_add(o, "error", e);
-	reply(req, code != 0 ? code : status_of(class), o);
-}
-
 /* ---- the ticket ---- */
 
 struct tcall {
@@ -121,7 +69,7 @@ ticketed(void *arg, struct json_object *ret, const char *eclass,
 	webaudit(c->w, c->uid, c->req, "console-ticket", c->vm,
 	    ret != NULL ? "ok" : edesc);
 	if (ret == NULL || jstr(ret, "ticket") == NULL) {
-		reply_error(c->req, 0, ret == NULL ? eclass : ERR_GENERIC,
+		web_reply_error(c->req, 0, ret == NULL ? eclass : ERR_GENERIC,
 		    ret == NULL ? edesc : "the supervisor gave no ticket");
 		free(c);
 		return;
@@ -147,7 +95,7 @@ ticketed(void *arg, struct json_object *ret, const char *eclass,
 		    (int)evbuffer_get_length(u)));
 		evbuffer_free(u);
 	}
-	reply(c->req, HTTP_OK, o);
+	web_reply_json(c->req, HTTP_OK, o);
 	free(c);
 }
 
@@ -160,13 +108,13 @@ vm_of(struct evhttp_request *req, const char *rest, char *name, size_t len)
 
 	if (slash == NULL || n == 0 || n >= len || strcmp(slash,
 	    "/console") != 0) {
-		reply_error(req, 404, ERR_NOT_FOUND, "no such resource");
+		web_reply_error(req, 404, ERR_NOT_FOUND, "no such resource");
 		return 0;
 	}
 	memcpy(name, rest, n);
 	name[n] = '\0';
 	if (!valid_name(name)) {
-		reply_error(req, 404, ERR_NOT_FOUND, "not a VM name");
+		web_reply_error(req, 404, ERR_NOT_FOUND, "not a VM name");
 		return 0;
 	}
 	return 1;
@@ -198,7 +146,7 @@ kind_of(struct evhttp_request *req)
 		kind = xstrdup(jstr(o, "kind"));
 	json_object_put(o);
 	if (kind == NULL)
-		reply_error(req, 400, ERR_GENERIC, "POST /api/vms/NAME/console "
+		web_reply_error(req, 400, ERR_GENERIC, "POST /api/vms/NAME/console "
 		    "needs {\"kind\": \"vnc\" or \"serial\"}");
 	return kind;
 }
@@ -310,7 +258,7 @@ finish(struct wsopen *o)
 		webaudit(o->w, o->uid, NULL, "console-open", o->vm,
 		    "the browser went away first");
 	} else if (o->ret == NULL)
-		refused(o->w, req, o->uid, o->vm, status_of(o->eclass),
+		refused(o->w, req, o->uid, o->vm, web_status_of(o->eclass),
 		    o->edesc);
 	else if (o->fd == -1)
 		refused(o->w, req, o->uid, o->vm, 502, "the supervisor sent "
@@ -455,7 +403,7 @@ webcons_ws(struct web *w, struct evhttp_request *req, struct websess *s,
 	if (!same_origin(w, req)) {
 		webaudit(w, s->uid, req, "console-open", NULL,
 		    "refused: not from the page's origin");
-		reply_error(req, 403, ERR_PERMISSION, "a console opens only "
+		web_reply_error(req, 403, ERR_PERMISSION, "a console opens only "
 		    "from the page itself (Origin)");
 		return;
 	}
@@ -464,7 +412,7 @@ webcons_ws(struct web *w, struct evhttp_request *req, struct websess *s,
 	    (ticket = evhttp_find_header(&q, "ticket")) == NULL ||
 	    !valid_name(name) || strlen(ticket) > WEBCONS_TICKET_MAX) {
 		evhttp_clear_headers(&q);
-		reply_error(req, 400, ERR_GENERIC, "/ws/console needs ?name= "
+		web_reply_error(req, 400, ERR_GENERIC, "/ws/console needs ?name= "
 		    "and ?ticket= (from POST /api/vms/NAME/console)");
 		return;
 	}
@@ -472,7 +420,7 @@ webcons_ws(struct web *w, struct evhttp_request *req, struct websess *s,
 		webaudit(w, s->uid, req, "console-open", name,
 		    "refused: too many consoles opening at once");
 		evhttp_clear_headers(&q);
-		reply_error(req, 503, ERR_GENERIC, "too many consoles are "
+		web_reply_error(req, 503, ERR_GENERIC, "too many consoles are "
 		    "opening at once: try again");
 		return;
 	}
@@ -488,7 +436,7 @@ webcons_ws(struct web *w, struct evhttp_request *req, struct websess *s,
 		evhttp_clear_headers(&q);
 		w->console_opens--;
 		free(o);
-		reply_error(req, 500, ERR_GENERIC, "out of memory");
+		web_reply_error(req, 500, ERR_GENERIC, "out of memory");
 		return;
 	}
 	if (ctl_open(o, ticket, err, sizeof(err)) == -1) {
@@ -551,7 +499,7 @@ webcons_vendor(struct web *w, struct evhttp_request *req, struct websess *s,
 		fd = -1;
 	}
 	if (fd == -1) {
-		reply_error(req, 404, ERR_NOT_FOUND, "no such file (the console "
+		web_reply_error(req, 404, ERR_NOT_FOUND, "no such file (the console "
 		    "libraries: make web-deps, qlaunch web --vendor)");
 		return;
 	}
@@ -560,7 +508,7 @@ webcons_vendor(struct web *w, struct evhttp_request *req, struct websess *s,
 		if (b != NULL)
 			evbuffer_free(b);
 		close(fd);
-		reply_error(req, 500, ERR_GENERIC, "out of memory");
+		web_reply_error(req, 500, ERR_GENERIC, "out of memory");
 		return;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),

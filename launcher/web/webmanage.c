@@ -418,60 +418,10 @@ webmanage_args(int post, const char *what, const char *vm,
 	return NULL;
 }
 
-/* ---- HTTP (webapi.c's replies, in this file's own words) ---- */
-
-static void
-reply_json(struct evhttp_request *req, int code, struct json_object *o)
-{
-	struct evbuffer *b = evbuffer_new();
-	const char *s = json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN);
-
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	if (b != NULL)
-		evbuffer_add(b, s, strlen(s));
-	evhttp_send_reply(req, code, code < 300 ? "OK" : "Error", b);
-	if (b != NULL)
-		evbuffer_free(b);
-	json_object_put(o);
-}
-
-static const struct {
-	const char	*class;
-	int		 code;
-} statuses[] = {
-	{ ERR_PERMISSION,	403 },
-	{ ERR_NOT_FOUND,	404 },
-	{ ERR_COMMAND_NOT_FOUND, 404 },
-	{ ERR_INVALID_STATE,	409 },
-	{ ERR_EXISTS,		409 },
-	{ ERR_IN_USE,		409 },
-	{ ERR_DISCONNECTED,	502 },
-	{ ERR_TIMEOUT,		504 },
-};
-
-static void
-reply_error(struct evhttp_request *req, int code, const char *class,
-    const char *desc)
-{
-	struct json_object *o = json_object_new_object(), *e;
-
-	for (size_t i = 0; code == 0 && i < nitems(statuses); i++)
-		if (strcmp(statuses[i].class, class) == 0)
-			code = statuses[i].code;
-	if (code == 0)
-		code = 400;
-	e = json_object_new_object();
-	add_str(e, "class", class);
-	add_str(e, "desc", desc);
-	json_object_object_add(o, "error", e);
-	reply_json(req, code, o);
-}
 
 /* The body as a JSON object; an empty body is {}.  NULL: not one. */
 static struct json_object *
-body_json(struct evhttp_request *req)
+manage_body(struct evhttp_request *req)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
@@ -513,9 +463,9 @@ answered(void *arg, struct json_object *ret, const char *eclass,
 		webaudit(c->w, c->uid, c->req, c->action, c->vm, ret != NULL ?
 		    "ok" : edesc);
 	if (ret == NULL)
-		reply_error(c->req, 0, eclass, edesc);
+		web_reply_error(c->req, 0, eclass, edesc);
 	else
-		reply_json(c->req, HTTP_OK, json_object_get(ret));
+		web_reply_json(c->req, HTTP_OK, json_object_get(ret));
 	free(c);
 }
 
@@ -529,22 +479,22 @@ manage(struct web *w, struct evhttp_request *req, struct websess *s,
 	size_t n = slash != NULL ? (size_t)(slash - rest) : 0;
 
 	if (slash == NULL || n == 0 || n >= sizeof(name)) {
-		reply_error(req, 404, ERR_NOT_FOUND, "no such resource");
+		web_reply_error(req, 404, ERR_NOT_FOUND, "no such resource");
 		return;
 	}
 	memcpy(name, rest, n);
 	name[n] = '\0';
 	const char *what = slash + 1;
 	if (!valid_name(name)) {
-		reply_error(req, 404, ERR_NOT_FOUND, "not a VM name");
+		web_reply_error(req, 404, ERR_NOT_FOUND, "not a VM name");
 		return;
 	}
-	struct json_object *body = post ? body_json(req) :
+	struct json_object *body = post ? manage_body(req) :
 	    json_object_new_object();
 	if (body == NULL) {
 		webaudit(w, s->uid, req, what, name, "refused: the body is not "
 		    "a JSON object");
-		reply_error(req, 400, ERR_GENERIC, "the body must be a JSON "
+		web_reply_error(req, 400, ERR_GENERIC, "the body must be a JSON "
 		    "object");
 		return;
 	}
@@ -554,7 +504,7 @@ manage(struct web *w, struct evhttp_request *req, struct websess *s,
 	if (a == NULL) {
 		if (post)
 			webaudit(w, s->uid, req, what, name, err);
-		reply_error(req, cmd == NULL ? 404 : 400, cmd == NULL ?
+		web_reply_error(req, cmd == NULL ? 404 : 400, cmd == NULL ?
 		    ERR_NOT_FOUND : ERR_GENERIC, err);
 		return;
 	}

@@ -40,94 +40,15 @@
 
 /* ---- replies ---- */
 
-static const struct {
-	const char	*class;
-	int		 code;
-} statuses[] = {
-	{ ERR_PERMISSION,	403 },
-	{ ERR_NOT_FOUND,	404 },
-	{ ERR_COMMAND_NOT_FOUND, 404 },
-	{ ERR_INVALID_STATE,	409 },
-	{ ERR_EXISTS,		409 },
-	{ ERR_IN_USE,		409 },
-	{ ERR_DISCONNECTED,	502 },
-	{ ERR_TIMEOUT,		504 },
-};
-
-void
-webm_reply(struct evhttp_request *req, int code, struct json_object *o)
-{
-	struct evbuffer *b = evbuffer_new();
-	const char *s = json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN);
-
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	if (b != NULL)
-		evbuffer_add(b, s, strlen(s));
-	evhttp_send_reply(req, code, code < 300 ? "OK" : "Error", b);
-	if (b != NULL)
-		evbuffer_free(b);
-	json_object_put(o);
-}
-
-void
-webm_error(struct evhttp_request *req, int code, const char *class,
-    const char *desc)
-{
-	struct json_object *o = json_object_new_object(), *e;
-
-	if (code == 0) {
-		code = 400;
-		for (size_t i = 0; i < nitems(statuses); i++)
-			if (strcmp(statuses[i].class, class) == 0)
-				code = statuses[i].code;
-	}
-	e = json_object_new_object();
-	json_object_object_add(e, "class", json_object_new_string(class));
-	json_object_object_add(e, "desc", json_object_new_string(desc));
-	json_object_object_add(o, "error", e);
-	webm_reply(req, code, o);
-}
-
 /* The VM named by a route's rest, or 0 (answered 404). */
 static int
 vm_name(struct evhttp_request *req, const char *rest, char *name, size_t len)
 {
 	if (strlcpy(name, rest, len) >= len || !valid_name(name)) {
-		webm_error(req, 404, ERR_NOT_FOUND, "not a VM name");
+		web_reply_error(req, 404, ERR_NOT_FOUND, "not a VM name");
 		return 0;
 	}
 	return 1;
-}
-
-static struct json_object *
-body_json(struct evhttp_request *req)
-{
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o = NULL;
-
-	if (tok != NULL && len > 0) {
-		o = json_tokener_parse_ex(tok, (const char *)evbuffer_pullup(in,
-		    -1), (int)len);
-		if (json_tokener_get_error(tok) != json_tokener_success ||
-		    tok->char_offset != (int)len) {
-			json_object_put(o);
-			o = NULL;
-		}
-	}
-	if (tok != NULL)
-		json_tokener_free(tok);
-	if (o != NULL && !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	if (o == NULL)
-		webm_error(req, 400, ERR_GENERIC, "the body must be a JSON "
-		    "object");
-	return o;
 }
 
 /* ---- the form ---- */
@@ -287,12 +208,12 @@ webmig_start(struct web *w, struct evhttp_request *req, struct websess *s,
 
 	if (!vm_name(req, rest, name, sizeof(name)))
 		return;
-	if ((body = body_json(req)) == NULL)
+	if ((body = web_body_json(req)) == NULL)
 		return;
 	if ((a = webmig_args(body, err, sizeof(err))) == NULL) {
 		json_object_put(body);
 		webaudit(w, s->uid, req, "migrate", name, err);
-		webm_error(req, 400, ERR_GENERIC, err);
+		web_reply_error(req, 400, ERR_GENERIC, err);
 		return;
 	}
 	json_object_put(body);
@@ -306,7 +227,7 @@ webmig_start(struct web *w, struct evhttp_request *req, struct websess *s,
 	/* the outcome: 'migration' events, and its audit line */
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "started", json_object_new_boolean(1));
-	webm_reply(req, 202, o);
+	web_reply_json(req, 202, o);
 }
 
 struct pass {
@@ -327,9 +248,9 @@ passed(void *arg, struct json_object *ret, const char *eclass,
 		webaudit(p->w, p->uid, p->req, "migrate-cancel", p->vm,
 		    ret != NULL || eclass == NULL ? "ok" : edesc);
 	if (eclass != NULL)
-		webm_error(p->req, 0, eclass, edesc);
+		web_reply_error(p->req, 0, eclass, edesc);
 	else
-		webm_reply(p->req, HTTP_OK, ret != NULL ? json_object_get(ret) :
+		web_reply_json(p->req, HTTP_OK, ret != NULL ? json_object_get(ret) :
 		    json_object_new_object());
 	free(p);
 }

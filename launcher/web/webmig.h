@@ -37,9 +37,4 @@ void	 webmig_event(struct web *, struct json_object *ev);
 struct json_object *webmig_args(struct json_object *form, char *err,
 	    size_t errlen);
 
-/* replies: o consumed; code 0 maps the supervisor's error class */
-void	 webm_reply(struct evhttp_request *, int code, struct json_object *o);
-void	 webm_error(struct evhttp_request *, int code, const char *class,
-	    const char *desc);
-
 #endif

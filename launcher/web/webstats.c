@@ -287,7 +287,7 @@ webstats_open(struct web *w, struct evhttp_request *req, struct websess *s,
 
 	if (strlcpy(name, rest, sizeof(name)) >= sizeof(name) ||
 	    !valid_name(name)) {
-		webm_error(req, 404, ERR_NOT_FOUND, "not a VM name");
+		web_reply_error(req, 404, ERR_NOT_FOUND, "not a VM name");
 		return;
 	}
 	struct sstream *st = xcalloc(1, sizeof(*st));
