@@ -80,7 +80,11 @@ t_serial() {
 	done
 	grep -q '^web42console$' "$T/ser" || fail "no output: $(cat "$T/ser")"
 	# one client at a time: qlaunch console holds it
-	(sleep 4 | q console "$VM" --timeout 4 >/dev/null) &
+	# (it retries: a console-fd below may hold the console when it comes)
+	(for _ in $(seq 40); do
+		sleep 4 | q console "$VM" --timeout 4 >/dev/null 2>&1 && break
+		sleep 0.1
+	done) &
 	local cpid=$!
 	for i in $(seq 40); do
 		q console-fd "$VM" --kind serial --quiet 100 </dev/null \
