@@ -3,6 +3,7 @@
 # drive it the way a person would, printing each command first.
 set -eu
 B=${QLAUNCH_BUILDDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 GUEST=${QLAUNCH_GUEST_DIR:-$B/images/guest}
 D=$(mktemp -d /tmp/qlaunch-demo.XXXXXX)
 export QLAUNCH_SOCKET=$D/qlaunchd.sock
@@ -20,11 +21,21 @@ if [ "$(id -u)" -eq 0 ] && ip netns add "qldemo$$" 2>/dev/null; then
 	ip -n "$NS" addr add 192.168.77.1/24 dev br0
 	ip -n "$NS" link set br0 up
 fi
+# the web manager's user: unprivileged, trusted by qlaunchd to say who acts
+WEBUSER=
+WEBD=()
+if [ "$(id -u)" -eq 0 ] && command -v curl >/dev/null &&
+    { id qlaunch-web >/dev/null 2>&1 ||
+    useradd -r -M -d /nonexistent -s /usr/sbin/nologin qlaunch-web; }; then
+	WEBUSER=qlaunch-web
+	WEBD=(--web-user "$WEBUSER")
+fi
 
 cleanup() {
 	qlaunch -N destroy demo >/dev/null 2>&1 || true
 	QLAUNCH_SOCKET=$D/other.sock qlaunch -N destroy demo >/dev/null 2>&1 || true
 	[ -f "$D/other.pid" ] && kill "$(cat "$D/other.pid")" 2>/dev/null
+	[ -f "$D/web.pid" ] && kill "$(cat "$D/web.pid")" 2>/dev/null
 	[ -f "$D/qlaunchd.pid" ] && kill "$(cat "$D/qlaunchd.pid")" 2>/dev/null
 	sleep 0.2
 	rm -rf "$D"
@@ -41,9 +52,9 @@ guest() {
 }
 
 echo "qlaunch demo: state and sockets under $D"
-say "${NS:+ip netns exec $NS }qlaunchd -s $D/state -S $QLAUNCH_SOCKET"
+say "${NS:+ip netns exec $NS }qlaunchd -s $D/state -S $QLAUNCH_SOCKET ${WEBD[*]}"
 "${NSX[@]}" "$B/launcher/qlaunchd" -f -s "$D/state" -S "$QLAUNCH_SOCKET" \
-    2>"$D/qlaunchd.log" &
+    "${WEBD[@]}" 2>"$D/qlaunchd.log" &
 echo $! >"$D/qlaunchd.pid"
 for _ in $(seq 100); do [ -S "$QLAUNCH_SOCKET" ] && break; sleep 0.05; done
 
@@ -95,6 +106,27 @@ run qlaunch iothreadinfo demo
 run qlaunch agent-info demo
 run qlaunch domstats demo
 run qlaunch top --batch --iterations 2 --delay 1
+# the web manager: it runs as $WEBUSER and asks qlaunchd on behalf of the
+# user who logged in with a one-time link (qlaunch web-login)
+if [ -n "$WEBUSER" ]; then
+	chmod 0755 "$D"
+	chmod 0666 "$QLAUNCH_SOCKET"	# the demo has no qlaunch group
+	say "qlaunch web --listen 127.0.0.1:0 --user $WEBUSER &"
+	qlaunch web --listen 127.0.0.1:0 --user "$WEBUSER" \
+	    --assets "$SRC/launcher/web/assets" --vendor "$B/launcher/web/vendor" \
+	    --audit-log "$D/audit.log" >"$D/web.log" 2>&1 &
+	echo $! >"$D/web.pid"
+	for _ in $(seq 100); do grep -q "serving http" "$D/web.log" && break; sleep 0.05; done
+	cat "$D/web.log"
+	URL=$(sed -n 's/.*serving \(http[^ ]*\) .*/\1/p' "$D/web.log" | head -n 1)
+	run qlaunch web-login
+	LINK=$(qlaunch web-login)
+	say "curl -c cookies '$LINK'; curl -b cookies ${URL%/}/api/vms"
+	curl -s -o /dev/null -c "$D/cookies" "$LINK"
+	curl -s -b "$D/cookies" "${URL%/}/api/vms" | cut -c1-300
+	echo
+	run cat "$D/audit.log"
+fi
 if [ -n "$NS" ]; then
 	run qlaunch domiflist demo
 	guest 'ip link set eth0 up; ip addr add 192.168.77.10/24 dev eth0; ping -c 1 192.168.77.1'
