@@ -129,5 +129,52 @@ t_web_restart() {
 	browser again || fail "the restarted web process did not serve it"
 }
 
+# Off loopback with TLS: in a network namespace of the test's own (a
+# veth pair, both ends there, an address only there), a self-signed certificate;
+# the login link is https, its cookie Secure, the API answers over TLS
+# and plain HTTP to that port gets nothing
+TLSNS=qltls$$
+TLSADDR=192.168.243.1
+t_tls() {
+	local url link ns=(ip netns exec "$TLSNS")
+	ip netns add "$TLSNS" || fail "netns"
+	NSB=$TLSNS	# lib.sh's cleanup removes it
+	ip -n "$TLSNS" link set lo up
+	ip -n "$TLSNS" link add qltls0 type veth peer name qltls1
+	ip -n "$TLSNS" addr add "$TLSADDR/24" dev qltls0
+	ip -n "$TLSNS" link set qltls0 up
+	ip -n "$TLSNS" link set qltls1 up
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$TLSADDR" \
+	    -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1 || fail "openssl"
+	chmod 0644 "$T/key.pem"
+	kill "$(cat "$T/web.pid")" 2>/dev/null
+	: >"$T/web.out"
+	"${ns[@]}" "$QLAUNCH" web --listen "$TLSADDR:0" --user "$WEBUSER" \
+	    --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
+	    --assets "$SRC/launcher/web/assets" --audit-log "$T/audit.log" \
+	    >"$T/web.out" 2>&1 &
+	echo $! >"$T/web.pid"
+	disown $! 2>/dev/null || true
+	for _ in $(seq 100); do
+		grep -q "serving https" "$T/web.out" && break
+		sleep 0.05
+	done
+	url=$(sed -n 's/.*serving \(https[^ ]*\) .*/\1/p' "$T/web.out" | head -n 1)
+	[ -n "$url" ] || fail "not serving https: $(cat "$T/web.out")"
+	link=$(as $U1 web-login)
+	case $link in "${url%/}/login?token="*) ;; *) fail "link $link for $url" ;; esac
+	"${ns[@]}" curl -s -k -D "$T/hdr" -o /dev/null -c "$T/jar" "$link" || fail "https login"
+	grep -qi '^set-cookie:.*; *secure' "$T/hdr" || fail "cookie not Secure: $(grep -i set-cookie "$T/hdr")"
+	grep -qi '^set-cookie:.*httponly' "$T/hdr" || fail "cookie not HttpOnly"
+	"${ns[@]}" curl -s -k -b "$T/jar" "${url%/}/api/vms" >"$T/vms" || fail "https api"
+	grep -q '"name":"web1"' "$T/vms" || fail "api over TLS: $(head -c 300 "$T/vms")"
+	! grep -q '"name":"web2"' "$T/vms" || fail "user 1 sees web2 over TLS"
+	# without the certificate's trust, curl refuses; plain HTTP gets no page
+	! "${ns[@]}" curl -s -o /dev/null "${url%/}/" || fail "an untrusted certificate was accepted"
+	! "${ns[@]}" curl -s -m 5 "http://${url#https://}/" | grep -q "<html" ||
+	    fail "plain HTTP served the page"
+	kill "$(cat "$T/web.pid")"
+}
+
 setup || exit 1
-run_tests runs_unprivileged browser web_restart
+run_tests runs_unprivileged browser web_restart tls
