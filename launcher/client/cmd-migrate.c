@@ -121,7 +121,7 @@ dest_path(struct cli *cli, const char *dest)
 {
 	if (strncmp(dest, "unix:", 5) == 0 && dest[5] != '\0')
 		return cli_abs_path(dest + 5);
-	cli_usage_error(cli, "migrate: DEST is unix:PATH, the other "
+	cli_usage_error(cli, "DEST is unix:PATH, the other "
 	    "qlaunchd's control socket, or ssh://[user@]host[:port]");
 }
 
@@ -138,7 +138,7 @@ static int
 c_migrate(struct cli *cli, int argc, char **argv)
 {
 	int live = 0, keep = 0, ac = 0, xbzrle = 0, json = 0, verbose = 0,
-	    copy = 0, offline = 0;
+	    copy = 0, offline = 0, resume = 0;
 	const char *bw = NULL, *downtime = NULL, *multifd = NULL,
 	    *timeout = NULL, *listen = NULL, *stats = NULL, *interval = NULL;
 	struct statsfile sf;
@@ -158,6 +158,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		{ "stats-interval", 1, &interval, NULL },
 		{ "postcopy", 0, NULL, &g.postcopy },
 		{ "postcopy-after", 1, &g.postcopy_after, NULL },
+		{ "postcopy-bandwidth", 1, &g.postcopy_bandwidth, NULL },
 		{ "timeout-action", 1, &g.timeout_action, NULL },
 		{ "multifd-compression", 1, &g.compression, NULL },
 		{ "stall-timeout", 1, &g.stall_timeout, NULL },
@@ -166,6 +167,7 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		{ "copy-storage", 0, NULL, &copy },
 		{ "copy-storage-all", 0, NULL, &copy },
 		{ "offline", 0, NULL, &offline },
+		{ "postcopy-resume", 0, NULL, &resume },
 	};
 	int first = cli_opts(cli, &argc, argv, o, nitems(o));
 
@@ -198,10 +200,16 @@ c_migrate(struct cli *cli, int argc, char **argv)
 		json_object_object_add(a, "copy_storage",
 		    json_object_new_boolean(1));
 	if (offline && live)
-		cli_usage_error(cli, "migrate: --live and --offline exclude "
+		cli_usage_error(cli, "--live and --offline exclude "
 		    "each other");
 	if (offline)
 		json_object_object_add(a, "offline",
+		    json_object_new_boolean(1));
+	if (resume && (offline || copy || g.postcopy))
+		cli_usage_error(cli, "--postcopy-resume resumes a "
+		    "broken postcopy migration; it takes no other kind");
+	if (resume)
+		json_object_object_add(a, "postcopy_resume",
 		    json_object_new_boolean(1));
 	if (listen != NULL)
 		json_object_object_add(a, "listen", json_object_new_string(
@@ -216,8 +224,9 @@ c_migrate(struct cli *cli, int argc, char **argv)
 	if (json)
 		cli_print_json(ret);
 	else {
-		printf("Domain '%s' migrated to %s\n", argv[first], dest);
-		if (verbose && !offline)
+		printf("Domain '%s' migrated to %s%s\n", argv[first], dest,
+		    resume ? " (postcopy resumed)" : "");
+		if (verbose && !offline && !resume)
 			print_summary(ret);
 	}
 	free(dest);
@@ -286,8 +295,20 @@ c_migrate_info(struct cli *cli, int argc, char **argv)
 static int
 c_migrate_cancel(struct cli *cli, int argc, char **argv)
 {
-	return cli_simple(cli, argc, argv, "migrate-cancel",
+	int postcopy = 0;
+	struct opt o[] = { { "postcopy", 0, NULL, &postcopy } };
+	int first = cli_opts(cli, &argc, argv, o, nitems(o));
+
+	cli_operands(cli, argc, first, 1);
+	struct json_object *a = cli_name_args(argv[first]);
+	if (postcopy)
+		json_object_object_add(a, "postcopy",
+		    json_object_new_boolean(1));
+	json_object_put(cli_call(cli, "migrate-cancel", a));
+	printf("VM %s %s\n", argv[first], postcopy ? "migration paused in "
+	    "postcopy (migrate --postcopy-resume goes on)" :
 	    "migration cancelled");
+	return 0;
 }
 
 const struct cmd cmds_migrate[] = {
@@ -296,12 +317,14 @@ const struct cmd cmds_migrate[] = {
 	    "[--keep-source] [--bandwidth MiB/s] [--downtime MS] "
 	    "[--auto-converge] [--xbzrle[=CACHE]] [--multifd N] "
 	    "[--multifd-compression zstd|zlib|none] [--postcopy] "
-	    "[--postcopy-after PASSES] [--timeout S] "
+	    "[--postcopy-after PASSES] [--postcopy-bandwidth MiB/s] "
+	    "[--timeout S] "
 	    "[--timeout-action cancel|pause|postcopy] [--stall-timeout S] "
 	    "[--listen-address ADDR] [--stats FILE.csv|FILE.json "
-	    "[--stats-interval MS]] [--copy-storage] [--offline] [--verbose] "
-	    "[--json]" },
+	    "[--stats-interval MS]] [--copy-storage] [--offline] "
+	    "[--postcopy-resume] [--verbose] [--json]" },
 	{ "migrate-info", "domjobinfo", c_migrate_info, "NAME [--json]" },
-	{ "migrate-cancel", "domjobabort", c_migrate_cancel, "NAME" },
+	{ "migrate-cancel", "domjobabort", c_migrate_cancel,
+	    "NAME [--postcopy]" },
 	{ NULL, NULL, NULL, NULL }
 };

@@ -20,6 +20,8 @@ migargs_add(struct json_object *a, const struct migargs *g)
 		    offsetof(struct migargs, postcopy_after), 1, 1000000 },
 		{ "stall_timeout", "--stall-timeout",
 		    offsetof(struct migargs, stall_timeout), 0, 86400 },
+		{ "postcopy_bandwidth", "--postcopy-bandwidth",
+		    offsetof(struct migargs, postcopy_bandwidth), 1, 1 << 20 },
 	};
 	static const struct {
 		const char	*key;

@@ -15,6 +15,7 @@ struct migargs {
 	const char	*xbzrle_cache;		/* --xbzrle=CACHE */
 	const char	*compression;
 	const char	*stall_timeout;
+	const char	*postcopy_bandwidth;	/* MiB/s */
 };
 
 /* Into the request's arguments a; a bad number or size: exit, one line. */

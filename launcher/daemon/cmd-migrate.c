@@ -42,6 +42,7 @@
 #include "migoff.h"
 #include "migrate.h"
 #include "migpeer.h"
+#include "migresume.h"
 #include "migstats.h"
 #include "migstor.h"
 #include "names.h"
@@ -1053,6 +1054,11 @@ d_migrate(struct req *r, struct vm *vm)
 		    vm->name);
 		return;
 	}
+	if (req_bool(r, "postcopy_resume")) {
+		if (migpeer_take(r, &pfd) != -1)
+			migresume_start(r, vm, dest, listen, pfd);
+		return;
+	}
 	if (req_bool(r, "offline")) {
 		if (migpeer_take(r, &pfd) != -1)
 			migoff_start(r, vm, dest, listen, pfd);
@@ -1114,6 +1120,16 @@ d_migrate_cancel(struct req *r, struct vm *vm)
 	if (g == NULL || g->incoming) {
 		req_error(r, ERR_INVALID_STATE, "VM '%s' is not migrating "
 		    "from here", vm->name);
+		return;
+	}
+	/* virsh's domjobabort --postcopy: the stream stops, both QEMUs wait */
+	if (req_bool(r, "postcopy")) {
+		if (g->ctl == NULL || !g->ctl->in_postcopy) {
+			req_error(r, ERR_INVALID_STATE, "VM '%s' is not in "
+			    "postcopy", vm->name);
+			return;
+		}
+		cmd_qmp(r, vm, "migrate-pause", NULL, reply_qmp_ok);
 		return;
 	}
 	if (g->cancel != NULL) {

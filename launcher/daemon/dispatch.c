@@ -15,6 +15,7 @@ extern const struct dcmd dcmds_def[], dcmds_life[], dcmds_read[],
 extern const struct dcmd dcmds_memhp[];	/* cmd-memhp.c */
 extern const struct dcmd dcmds_stats[];	/* cmd-stats.c */
 extern const struct dcmd dcmds_agent[];	/* cmd-agent.c */
+extern const struct dcmd dcmds_migresume[];	/* migresume.c */
 extern const struct dcmd dcmds_webconsole[];	/* cmd-webconsole.c */
 extern const struct dcmd dcmds_web[];	/* cmd-web.c */
 
@@ -42,6 +43,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_migpost,
 	dcmds_dirtyrate,
 	dcmds_migoff,
+	dcmds_migresume,
 	dcmds_stats,
 	dcmds_agent,
 	dcmds_webconsole,

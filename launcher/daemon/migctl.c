@@ -150,6 +150,22 @@ migctl_parse(struct migctl *x, struct json_object *args,
 		x->stall_s = (int)v;
 		break;
 	}
+	/* virsh's --postcopy-bandwidth: postcopy's own cap (0: none) */
+	switch (jint_range(args, "postcopy_bandwidth", 1, 1 << 20, &v)) {
+	case -2:
+		snprintf(err, errlen, "the postcopy bandwidth is MiB/s, 1 to "
+		    "%d", 1 << 20);
+		return -1;
+	case 0:
+		if (!x->postcopy) {
+			snprintf(err, errlen, "postcopy-bandwidth needs postcopy "
+			    "(--postcopy)");
+			return -1;
+		}
+		json_object_object_add(params, "max-postcopy-bandwidth",
+		    json_object_new_int64(v * 1048576));
+		break;
+	}
 	if (parse_xbzrle(args, params, err, errlen) == -1 ||
 	    parse_compression(args, params, err, errlen) == -1)
 		return -1;

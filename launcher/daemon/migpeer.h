@@ -17,6 +17,12 @@ struct req;
  * answered (none came, or not a stream socket).
  */
 int	 migpeer_take(struct req *, int *fd);
+/*
+ * A free TCP port on listen (a numeric IPv4 or IPv6 address), as the
+ * URI "tcp:ADDR:PORT" in uri; -1 with err.
+ */
+int	 migpeer_tcp_uri(const char *listen, char *uri, size_t urilen,
+	    char *err, size_t errlen);
 /* The address found (numeric), or NULL and why, in one line. */
 typedef void (*migpeer_resolved_fn)(void *arg, const char *addr,
 	    const char *err);

@@ -302,47 +302,12 @@ migin_sink(void *arg, const struct vm_event *ev)
 
 /* ---- prepare ---- */
 
-/* A free TCP port on addr (IPv4 or IPv6): tcp:ADDR:PORT in m->uri. */
+/* A free TCP port on the listen address: tcp:ADDR:PORT in m->uri. */
 static int
 migin_tcp_uri(struct migin *m, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, v6 = strchr(m->listen, ':') != NULL;
-
-	memset(&ss, 0, sizeof(ss));
-	if (v6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		if (inet_pton(AF_INET6, m->listen, &s6->sin6_addr) != 1)
-			goto bad;
-		sl = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		if (inet_pton(AF_INET, m->listen, &s4->sin_addr) != 1)
-			goto bad;
-		sl = sizeof(*s4);
-	}
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
-		snprintf(err, errlen, "listen address %s: %s", m->listen,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	unsigned port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
-	    ((struct sockaddr_in *)&ss)->sin_port);
-	snprintf(m->uri, sizeof(m->uri), v6 ? "tcp:[%s]:%u" : "tcp:%s:%u",
-	    m->listen, port);
-	return 0;
-bad:
-	snprintf(err, errlen, "listen address '%s' is not an IP address",
-	    m->listen);
-	return -1;
+	return migpeer_tcp_uri(m->listen, m->uri, sizeof(m->uri), err,
+	    errlen);
 }
 
 static struct json_object *

@@ -8,8 +8,9 @@
 # faster than the bandwidth) complete, the guest running on the
 # destination afterwards; the refusals, one line each; and the stall
 # detector, when the veth is cut mid-migration: the source guest runs
-# on, nothing stays on the destination.  Each time the guest's counter
-# goes on and the mark on its disk is intact.
+# on, nothing stays on the destination; a postcopy migration broken
+# (veth cut, migrate-cancel --postcopy) and resumed with --postcopy-resume.
+# Each time the guest's counter goes on and the mark on its disk is intact.
 . "$(dirname "$0")/lib.sh"
 
 need_root "migration options between network namespaces"
@@ -155,6 +156,7 @@ t_refusals() {
 	one_line_error "--xbzrle 'lots'" q migrate mv "unix:$BSOCK" --xbzrle=lots
 	one_line_error "--postcopy-after '0'" q migrate mv "unix:$BSOCK" --postcopy --postcopy-after 0
 	one_line_error "--stall-timeout 'soon'" q migrate mv "unix:$BSOCK" --stall-timeout soon
+	one_line_error "postcopy-bandwidth needs postcopy" q migrate mv "unix:$BSOCK" --postcopy-bandwidth 5
 	one_line_error "VM 'mv' is not migrating from here" q migrate-postcopy mv
 	q list --all | awk '{ print $1, $2, $3, $4 }' >"$T/after"
 	diff "$T/before" "$T/after" || fail "the list changed"
@@ -196,6 +198,54 @@ t_stall() {
 	! pgrep -f "$T/stateB/.*mv" >/dev/null || fail "a QEMU of B's mv runs"
 }
 
+# postcopy broken and resumed (virsh's domjobabort --postcopy, then
+# migrate --postcopy-resume): the veth cut in postcopy, migrate-cancel
+# --postcopy stops the stream, both QEMUs wait in postcopy-paused with
+# nothing undone; the veth back, --postcopy-resume finishes it and the
+# guest runs on at B
+t_postcopy_resume() {
+	local rc=0 st
+	stress_on "$T/ctl.sock"
+	"$QLAUNCH" migrate mv "unix:$BSOCK" --listen-address "$ADDR_B" \
+	    --postcopy --bandwidth 2 --postcopy-bandwidth 2 >"$T/out" 2>"$T/err" &
+	local pid=$!
+	for _ in $(seq 300); do
+		[ "$(status_of "$T/ctl.sock")" = active ] && break
+		sleep 0.1
+	done
+	[ "$(status_of "$T/ctl.sock")" = active ] || fail "not active: $(cat "$T/err")"
+	one_line_error "VM 'mv' is not in postcopy" q migrate-cancel mv --postcopy
+	q migrate-postcopy mv >/dev/null || fail "migrate-postcopy"
+	for _ in $(seq 100); do
+		[ "$(status_of "$T/ctl.sock")" = postcopy-active ] && break
+		sleep 0.1
+	done
+	[ "$(status_of "$T/ctl.sock")" = postcopy-active ] || fail "not in postcopy: $(status_of "$T/ctl.sock")"
+	sleep 1
+	ip -n "$NETNS" link set "$VETH_A" down
+	q migrate-cancel mv --postcopy >/dev/null || fail "migrate-cancel --postcopy"
+	wait "$pid" || rc=$?
+	[ "$rc" = 1 ] || fail "migrate ended with $rc: $(cat "$T/err")"
+	grep -q "broke in postcopy" "$T/err" || fail "said: $(cat "$T/err")"
+	ip -n "$NETNS" link set "$VETH_A" up
+	[ "$(status_of "$T/ctl.sock")" = postcopy-paused ] || fail "A: $(status_of "$T/ctl.sock")"
+	for _ in $(seq 300); do
+		st=$(qb qmp mv '{"execute": "query-migrate"}' 2>/dev/null | sed -n 's/.*"status": "\([a-z-]*\)".*/\1/p')
+		[ "$st" = postcopy-paused ] && break
+		sleep 0.1
+	done
+	[ "$st" = postcopy-paused ] || fail "B's QEMU: $st"
+	# a wrong kind of request: refused, nothing changes
+	usage_error "takes no other kind" q migrate mv "unix:$BSOCK" --postcopy-resume --offline
+	q migrate mv "unix:$BSOCK" --listen-address "$ADDR_B" --postcopy-resume \
+	    --json >"$T/out" 2>"$T/err" || fail "resume: $(cat "$T/err")"
+	grep -q '"postcopy_resumed": *true' "$T/out" || fail "said: $(cat "$T/out")"
+	grep -q "\"uri\": \"tcp:$ADDR_B:[0-9]*\"" "$T/out" || fail "not over TCP: $(cat "$T/out")"
+	stress_off "$BSOCK"
+	runs_at "$BSOCK" "$T/ctl.sock"
+	one_line_error "has no paused postcopy migration" qb migrate mv "unix:$T/ctl.sock" --postcopy-resume
+}
+
 setup_net || exit 1
 run_tests guest_up refusals multifd_xbzrle postcopy_after postcopy_by_hand \
-    timeout_pause timeout_postcopy stall
+    timeout_pause timeout_postcopy stall postcopy_resume
