@@ -31,6 +31,7 @@
 #include "webtrust.h"
 #include "bootonce.h"
 #include "dconf.h"
+#include "logrot.h"
 #include "onstop.h"
 #include "sdnotify.h"
 
@@ -373,7 +374,9 @@ main(int argc, char *argv[])
 	} else
 		log_info("autostart: done already since this boot");
 
+	struct logrot *logrot = logrot_start(D);
 	event_base_dispatch(D->base);
+	logrot_stop(logrot);
 
 	/* Guests still running stay; the next supervisor re-adopts them. */
 	control_close(D);
