@@ -22,6 +22,7 @@
 #include "onstop.h"
 #include "req.h"
 #include "util.h"
+#include "vmdef.h"
 #include "vm.h"
 #include "xalloc.h"
 
@@ -42,8 +43,21 @@ struct onreq {
 	char		 name[128];
 	char		 what[16];
 	char		 file[PATH_MAX];	/* restore: removed when done */
+	int		 agent;		/* shutdown through the guest agent */
 };
 
+static void	onstop_shutdown(struct onstop *, const char *name, int agent);
+
+static void
+onstop_free(struct onstop *os)
+{
+	if (os->deadline != NULL)
+		event_free(os->deadline);
+	free(os);
+}
+
+/* Done: tell the caller; freed now, or by the last answer after a
+ * deadline. */
 static void
 onstop_finish(struct onstop *os)
 {
@@ -53,6 +67,8 @@ onstop_finish(struct onstop *os)
 	if (os->deadline != NULL)
 		event_del(os->deadline);
 	os->done(os->arg);
+	if (os->pending == 0)
+		onstop_free(os);
 }
 
 static void
@@ -64,8 +80,12 @@ onreq_send(void *conn, struct json_object *msg)
 	if (json_object_object_get_ex(msg, "error", &e)) {
 		struct json_object *desc = NULL;
 		json_object_object_get_ex(e, "desc", &desc);
-		log_warnx("%s: %s at stop: %s", q->name, q->what,
+		log_warnx("%s: %s%s at stop: %s", q->name, q->what,
+		    q->agent ? " through the agent" : "",
 		    desc != NULL ? json_object_get_string(desc) : "failed");
+		/* an agent that does not answer: the power button then */
+		if (q->agent && q->os != NULL && !q->os->finished)
+			onstop_shutdown(q->os, q->name, 0);
 		return;
 	}
 	if (!json_object_object_get_ex(msg, "return", &e))
@@ -84,8 +104,12 @@ onreq_forget(void *conn, struct req *r)
 
 	(void)r;
 	free(q);
-	if (os != NULL && --os->pending == 0)
-		onstop_finish(os);
+	if (os != NULL && --os->pending == 0) {
+		if (os->finished)
+			onstop_free(os);
+		else
+			onstop_finish(os);
+	}
 }
 
 static const struct req_ops onreq_ops = {
@@ -95,11 +119,12 @@ static const struct req_ops onreq_ops = {
 
 static void
 onreq_run(struct daemon *d, struct onstop *os, const char *cmd,
-    const char *name, const char *file, struct json_object *args)
+    const char *name, const char *file, struct json_object *args, int agent)
 {
 	struct onreq *q = xcalloc(1, sizeof(*q));
 
 	q->os = os;
+	q->agent = agent;
 	strlcpy(q->name, name, sizeof(q->name));
 	strlcpy(q->what, cmd, sizeof(q->what));
 	if (file != NULL)
@@ -109,6 +134,24 @@ onreq_run(struct daemon *d, struct onstop *os, const char *cmd,
 	struct req *r = req_new(d, &onreq_ops, q, cmd, NULL, args, getuid(),
 	    getpid());
 	dispatch(r);
+}
+
+/* shutdown --wait T --force [--mode agent] */
+static void
+onstop_shutdown(struct onstop *os, const char *name, int agent)
+{
+	struct json_object *a = json_object_new_object();
+
+	log_info("%s: shutdown (%s), destroyed after %d s", name, agent ?
+	    "the guest agent" : "ACPI", os->d->conf.stop_timeout);
+	json_object_object_add(a, "name", json_object_new_string(name));
+	json_object_object_add(a, "wait",
+	    json_object_new_int(os->d->conf.stop_timeout));
+	json_object_object_add(a, "force", json_object_new_boolean(1));
+	if (agent)
+		json_object_object_add(a, "mode",
+		    json_object_new_string("agent"));
+	onreq_run(os->d, os, "shutdown", name, NULL, a, agent);
 }
 
 static void
@@ -152,31 +195,25 @@ onstop_begin(struct daemon *d, void (*done)(void *), void *arg)
 	TAILQ_FOREACH(vm, &d->vms, entry) {
 		if (policy == ONSTOP_LEAVE || !vm_active(vm))
 			continue;
+		if (policy == ONSTOP_SHUTDOWN) {
+			/* the agent when the guest has one, as virsh does */
+			onstop_shutdown(os, vm->name, vmdef_has_agent(vm->def));
+			continue;
+		}
 		struct json_object *a = json_object_new_object();
 		json_object_object_add(a, "name",
 		    json_object_new_string(vm->name));
-		if (policy == ONSTOP_SHUTDOWN) {
-			json_object_object_add(a, "wait",
-			    json_object_new_int(d->conf.stop_timeout));
-			json_object_object_add(a, "force",
-			    json_object_new_boolean(1));
-			onreq_run(d, os, "shutdown", vm->name, NULL, a);
-		} else {
-			snprintf(file, sizeof(file), "%s/%s" SAVE_SUFFIX, dir,
-			    vm->name);
-			(void)unlink(file);	/* save never overwrites */
-			json_object_object_add(a, "file",
-			    json_object_new_string(file));
-			onreq_run(d, os, "save", vm->name, file, a);
-		}
+		snprintf(file, sizeof(file), "%s/%s" SAVE_SUFFIX, dir, vm->name);
+		(void)unlink(file);	/* save never overwrites */
+		json_object_object_add(a, "file", json_object_new_string(file));
+		onreq_run(d, os, "save", vm->name, file, a, 0);
 	}
 	/* the requests' own bounds, and then some */
 	struct timeval tv = { d->conf.stop_timeout + 30, 0 };
 	os->deadline = evtimer_new(d->base, on_deadline, os);
 	evtimer_add(os->deadline, &tv);
 	if (--os->pending == 0)
-		onstop_finish(os);
-	/* os stays until the process exits: answers may still come */
+		onstop_finish(os);	/* and freed */
 }
 
 int
@@ -203,7 +240,7 @@ onstop_restore(struct daemon *d)
 		struct json_object *a = json_object_new_object();
 		json_object_object_add(a, "file", json_object_new_string(file));
 		log_info("%s: restoring the state saved at stop", name);
-		onreq_run(d, NULL, "restore", name, file, a);
+		onreq_run(d, NULL, "restore", name, file, a, 0);
 		n++;
 	}
 	closedir(dp);
