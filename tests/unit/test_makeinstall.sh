@@ -9,14 +9,21 @@ trap 'rm -rf "$T"' EXIT
 passed=0 failed=0
 ok() { echo "[       OK ] $1"; passed=$((passed + 1)); }
 ko() { echo "[  FAILED  ] $1: $2"; failed=$((failed + 1)); }
-m() { make -s -C "$builddir" "$@" DESTDIR="$T/root" >"$T/make.out" 2>&1; }
+# PREFIX given to make install: everything follows it
+m() { make -s -C "$builddir" "$@" PREFIX=/opt/ql DESTDIR="$T/root" >"$T/make.out" 2>&1; }
+# a directory as the Makefile has it, with that PREFIX
+dir() {
+	printf 'print-dir:\n\t@echo $(%s)\n' "$1" >"$T/dir.mk"
+	make -s --no-print-directory -C "$builddir" -f Makefile -f "$T/dir.mk" \
+	    PREFIX=/opt/ql print-dir
+}
 
 echo "[==========] Running install tests."
 if m install; then ok install; else ko install "$(tail -5 "$T/make.out")"; fi
 (cd "$T/root" && find . -type f | sort) >"$T/files"
-sed -n 's/^prefix[ \t]*= *//p' "$builddir/Makefile" >"$T/prefix"
-p=$(cat "$T/prefix")
-sc=$(sed -n 's/^sysconfdir[ \t]*= *//p' "$builddir/Makefile")
+p=$(dir prefix)
+sc=$(dir sysconfdir)
+[ "$p" = /opt/ql ] && ok prefix || ko prefix "$p"
 for f in "$p/bin/qlaunch" "$p/sbin/qlaunchd" "$p/share/man/man1/qlaunch.1" \
     "$p/share/man/man5/qlaunch.conf.5" "$p/share/man/man5/qlaunchd.conf.5" \
     "$p/share/man/man8/qlaunchd.8" "$sc/qlaunch/qemu-ifup" \
