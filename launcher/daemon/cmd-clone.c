@@ -258,11 +258,10 @@ auto_path(struct daemon *d, const char *newname, const struct vmdef_disk *k,
 	char images[PATH_MAX], dir[PATH_MAX];
 	size_t n;
 
-	snprintf(images, sizeof(images), "%s/images/", d->statedir);
+	daemon_imagedir(d, dir, sizeof(dir));
+	snprintf(images, sizeof(images), "%s/", dir);
 	n = strlen(images);
-	if (strncmp(k->path, images, n) == 0)
-		snprintf(dir, sizeof(dir), "%s/images", d->statedir);
-	else
+	if (strncmp(k->path, images, n) != 0)
 		dir_of(k->path, dir, sizeof(dir));
 	snprintf(buf, len, "%s/%s-%s.%s", dir, newname, k->target, fmt);
 }

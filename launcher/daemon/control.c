@@ -71,6 +71,7 @@ struct control {
 	struct sink		*sink;
 	TAILQ_HEAD(, client)	 clients;
 	int			 shutting;	/* control_close: tell nobody */
+	int			 activated;	/* systemd's socket: not unlinked */
 };
 
 static void	client_free(struct client *);
@@ -540,7 +541,16 @@ control_listen(struct daemon *d, const char *path, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	control_listen_fd(d, fd, 0);
+	return 0;
+}
+
+/* Serve on a listening socket already made (socket activation: kept). */
+void
+control_listen_fd(struct daemon *d, int fd, int activated)
+{
 	struct control *ctl = xcalloc(1, sizeof(*ctl));
+	ctl->activated = activated;
 	ctl->d = d;
 	ctl->fd = fd;
 	TAILQ_INIT(&ctl->clients);
@@ -549,7 +559,6 @@ control_listen(struct daemon *d, const char *path, char *err, size_t errlen)
 	event_add(ctl->ev, NULL);
 	ctl->sink = events_sink(d, control_sink, ctl);
 	d->control = ctl;
-	return 0;
 }
 
 void
@@ -562,7 +571,8 @@ control_close(struct daemon *d)
 		return;
 	event_free(ctl->ev);
 	close(ctl->fd);
-	unlink(d->sock);
+	if (!ctl->activated)
+		unlink(d->sock);
 	ctl->shutting = 1;
 	while ((c = TAILQ_FIRST(&ctl->clients)) != NULL)
 		client_free(c);

@@ -18,6 +18,8 @@ struct daemon;
 
 int	 control_listen(struct daemon *, const char *path, char *err,
 	    size_t errlen);
+/* A listening socket given (systemd's, which stays at its path). */
+void	 control_listen_fd(struct daemon *, int fd, int activated);
 void	 control_close(struct daemon *);
 
 #endif

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,16 @@ daemon_init(struct daemon *d, struct event_base *base, const char *qemu)
 	TAILQ_INIT(&d->nets);
 	TAILQ_INIT(&d->sinks);
 	TAILQ_INIT(&d->migs);
+	dconf_defaults(&d->conf);
+}
+
+void
+daemon_imagedir(const struct daemon *d, char *buf, size_t len)
+{
+	if (d->conf.image_dir[0] != '\0')
+		strlcpy(buf, d->conf.image_dir, len);
+	else
+		snprintf(buf, len, "%s/images", d->statedir);
 }
 
 void

@@ -13,6 +13,8 @@
 
 #include <limits.h>
 
+#include "dconf.h"
+
 struct event_base;
 struct vm;
 struct sink;
@@ -58,12 +60,15 @@ struct daemon {
 	uid_t			 web_uid;
 	int			 has_web_uid;
 	struct webauth		*webauth;	/* cmd-web.c: its URL, tokens */
+	struct dconf		 conf;		/* qlaunchd.conf (dconf.c) */
 };
 
 /* A context with nothing in it yet, on an event base. */
 void	 daemon_init(struct daemon *, struct event_base *, const char *qemu);
 /* Its rtnetlink connection, opened on first use; NULL with err. */
 struct hostnet *daemon_hostnet(struct daemon *, char *err, size_t errlen);
+/* Where images made for definitions go: image_dir, or STATEDIR/images. */
+void	 daemon_imagedir(const struct daemon *, char *buf, size_t len);
 /* What it opened for itself (not its VMs, its event base). */
 void	 daemon_fini(struct daemon *);
 

@@ -511,7 +511,7 @@ migin_images(struct migin *m, struct vmdef *def, struct vm *vm)
 {
 	char err[1024], dir[1024];
 
-	snprintf(dir, sizeof(dir), "%s/images", m->d->statedir);
+	daemon_imagedir(m->d, dir, sizeof(dir));
 	if (vm != NULL)
 		snprintf(err, sizeof(err), "--copy-storage: the destination "
 		    "has VM '%s' defined already; its images are its own",

@@ -182,7 +182,7 @@ migstor_in_create(struct migstor_in *si, struct daemon *d,
 
 	si->done = done;
 	si->arg = arg;
-	snprintf(dir, sizeof(dir), "%s/images", d->statedir);
+	daemon_imagedir(d, dir, sizeof(dir));
 	if (mkdirs(dir, 0711) == -1) {
 		snprintf(err, sizeof(err), "cannot create %s: %s", dir,
 		    strerror(errno));

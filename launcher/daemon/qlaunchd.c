@@ -29,6 +29,14 @@
 #include "util.h"
 #include "vm.h"
 #include "webtrust.h"
+#include "bootonce.h"
+#include "dconf.h"
+#include "logrot.h"
+#include "onstop.h"
+#include "sdnotify.h"
+
+/* qlaunchd.conf(5); -c names another */
+#define QLAUNCHD_CONF	QLAUNCH_SYSCONFDIR "/qlaunch/qlaunchd.conf"
 
 static struct daemon daemon_ctx;
 static struct daemon *const D = &daemon_ctx;
@@ -36,19 +44,36 @@ static struct daemon *const D = &daemon_ctx;
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: qlaunchd [-dfhv] [-q qemu] [-r rundir] "
-	    "[-S socket] [-s statedir] [--web-user user]\n");
+	fprintf(stderr, "usage: qlaunchd [-dfhv] [-c config] [-q qemu] "
+	    "[-r rundir] [-S socket] [-s statedir] [--web-user user]\n");
 	exit(2);
+}
+
+static void
+stop_done(void *arg)
+{
+	(void)arg;
+	event_base_loopbreak(D->base);
 }
 
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
+	char err[256];
+
 	(void)what;
 	(void)arg;
-	log_info("signal %d: stopping; guests keep running", (int)sig);
+	if (D->quitting) {
+		log_info("signal %d: stopping now", (int)sig);
+		event_base_loopbreak(D->base);
+		return;
+	}
+	log_info("signal %d: stopping; guests: %s", (int)sig,
+	    dconf_onstop_name(D->conf.on_stop));
 	D->quitting = 1;
-	event_base_loopbreak(D->base);
+	if (sdnotify_send("STOPPING=1", err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+	onstop_begin(D, stop_done, NULL);
 }
 
 /* Defaults: /run/qlaunch and /var/lib/qlaunch for root; else per user. */
@@ -192,12 +217,16 @@ main(int argc, char *argv[])
 
 	static const struct option longopts[] = {
 		{ "web-user", required_argument, NULL, 'W' },
+		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *web_user = NULL;
-	while ((ch = getopt_long(argc, argv, "dfhq:r:S:s:v", longopts,
+	const char *web_user = NULL, *conf = NULL;
+	while ((ch = getopt_long(argc, argv, "c:dfhq:r:S:s:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
 		case 'W':
 			web_user = optarg;
 			break;
@@ -236,6 +265,16 @@ main(int argc, char *argv[])
 
 	daemon_init(D, NULL, qemu);
 	D->foreground = fg;
+	/* the file's defaults first: the command line wins */
+	if (dconf_load(&D->conf, conf != NULL ? conf : QLAUNCHD_CONF,
+	    conf != NULL, err, sizeof(err)) == -1) {
+		fprintf(stderr, "qlaunchd: %s\n", err);
+		return 1;
+	}
+	if (web_user == NULL && D->conf.web_user[0] != '\0')
+		web_user = D->conf.web_user;
+	if (D->conf.log_debug)
+		verbose = 1;
 	if (web_user != NULL && web_set_user(D, web_user, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "qlaunchd: %s\n", err);
@@ -302,7 +341,13 @@ main(int argc, char *argv[])
 	TAILQ_FOREACH(vm, &D->vms, entry)
 		if (vm_adopt(vm) == 0)
 			adopted++;
-	if (control_listen(D, D->sock, err, sizeof(err)) == -1)
+	int lfd = -1;
+	int act = sdlisten_take(D->sock, &lfd, err, sizeof(err));
+	if (act == -1)
+		startup_fail(notify, err);
+	if (act == 1)
+		control_listen_fd(D, lfd, 1);
+	else if (control_listen(D, D->sock, err, sizeof(err)) == -1)
 		startup_fail(notify, err);
 	log_info("qlaunchd %s: %d VMs defined, %d re-adopted; %d networks "
 	    "defined, %d re-adopted; listening on %s", QLAUNCH_VERSION,
@@ -312,18 +357,28 @@ main(int argc, char *argv[])
 			log_warn("notify");
 		close(notify);
 	}
-	/* networks first: autostarted VMs may be on them */
-	network_autostart(D);
-	TAILQ_FOREACH(vm, &D->vms, entry) {
-		if (vm->def->autostart && !vm_active(vm)) {
-			if (vm_start(vm, 0, err, sizeof(err)) == -1)
+	if (sdnotify_send("READY=1", err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+	/* guests suspended at the last stop come back first */
+	int nrestored = onstop_restore(D);
+	if (nrestored > 0)
+		log_info("restoring %d guests saved at stop", nrestored);
+	/* once a boot; networks first: autostarted VMs may be on them */
+	if (bootonce_first(D->statedir)) {
+		network_autostart(D);
+		TAILQ_FOREACH(vm, &D->vms, entry) {
+			if (vm->def->autostart && !vm_active(vm) &&
+			    vm_start(vm, 0, err, sizeof(err)) == -1)
 				log_warnx("%s: autostart: %s", vm->name, err);
 		}
-	}
+	} else
+		log_info("autostart: done already since this boot");
 
+	struct logrot *logrot = logrot_start(D);
 	event_base_dispatch(D->base);
+	logrot_stop(logrot);
 
-	/* Leave every guest running; the next supervisor re-adopts them. */
+	/* Guests still running stay; the next supervisor re-adopts them. */
 	control_close(D);
 	console_fini(D);
 	heartbeat_fini(D);

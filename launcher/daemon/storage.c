@@ -105,15 +105,16 @@ prepare_one(struct daemon *d, struct vmdef *def, size_t i, int admin,
 	}
 	if (k.path == NULL) {
 		/* decided in the supervisor, before any child runs */
-		snprintf(path, sizeof(path), "%s/images", d->statedir);
+		daemon_imagedir(d, path, sizeof(path));
 		if (mkdirs(path, 0711) == -1) {
 			snprintf(err, errlen, "disk %s: cannot create %s: %s",
 			    k.target, path, strerror(errno));
 			return -1;
 		}
-		snprintf(path, sizeof(path), "%s/images/%s-%s.%s", d->statedir,
-		    def->name, k.target, k.format != NULL ? k.format :
-		    DEFAULT_FORMAT);
+		char idir[PATH_MAX];
+		daemon_imagedir(d, idir, sizeof(idir));
+		snprintf(path, sizeof(path), "%s/%s-%s.%s", idir, def->name,
+		    k.target, k.format != NULL ? k.format : DEFAULT_FORMAT);
 		if (vmdef_disk_set_path(def, i, path, err, errlen) == -1)
 			return -1;
 		vmdef_disk_get(def, i, &k);

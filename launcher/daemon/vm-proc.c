@@ -30,6 +30,7 @@
 #include "qmp.h"
 #include "util.h"
 #include "vm.h"
+#include "logrot.h"
 
 #define KILL_TERM_MS		3000
 #define KILL_KILL_MS		6000
@@ -69,7 +70,8 @@ char *
 vm_console_log(struct vm *vm, size_t max, size_t *lenp)
 {
 	size_t len;
-	char *log = read_tail_untrusted(vm->paths.log, max, &len);
+	/* across the last rotation (logrot.c) */
+	char *log = logrot_tail(vm->paths.log, max, &len);
 
 	if (log == NULL)
 		return NULL;
@@ -264,8 +266,9 @@ prepare_dirs(struct vm *vm, struct runas *ra, int *efd, char *err,
 		    strerror(errno));
 		return -1;
 	}
+	/* O_APPEND: logrot.c cuts it while QEMU writes */
 	*efd = open(vm->paths.qemulog, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600);
+	    O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (*efd == -1) {
 		snprintf(err, errlen, "cannot create %s: %s", vm->paths.qemulog,
 		    strerror(errno));

@@ -202,10 +202,19 @@ t_autostart() {
 	q autostart g1 >/dev/null
 	q dumpconfig g1 | grep -q '^autostart: yes$'
 	stop_daemon
+	# a boot: the supervisor's record of its last one gone
+	rm -f "$T/state/autostarted"
 	start_daemon
 	wait_state g1 running 20
-	q autostart g1 --disable >/dev/null
+	# once a boot: a restart does not start it again
 	q destroy g1 >/dev/null
+	stop_daemon
+	start_daemon
+	sleep 1
+	[ "$(q state g1)" = "shut off" ] || fail "autostarted again: $(q state g1)"
+	grep -q 'autostart: done already since this boot' "$T/qlaunchd.log" ||
+	    fail "no log line"
+	q autostart g1 --disable >/dev/null
 }
 
 t_two_supervisors() {
