@@ -47,6 +47,7 @@
 #define MR_POLL_MS	100
 #define MR_OFF_MS	30000
 #define MR_RESOLVE_MS	5000
+#define MR_START_MS	10000	/* QEMU leaves postcopy-paused */
 
 /* ---- the source ---- */
 
@@ -67,7 +68,8 @@ struct migres {
 	struct migctl		 ctl;		/* in postcopy: no cancel */
 	struct event		*timer;
 	mr_next_fn		 next;
-	int64_t			 t0;
+	int64_t			 t0, resumed;	/* when migrate resume went */
+	int			 moved;		/* QEMU left postcopy-paused */
 	int			 holds, dead;
 };
 
@@ -211,8 +213,13 @@ mr_status(struct migres *m, struct json_object *ret)
 		vm_wait(vm, 1, MR_OFF_MS, mr_gone, m);
 		return;
 	}
-	if (strcmp(st, "postcopy-active") != 0 &&
-	    strcmp(st, "postcopy-recover") != 0) {
+	/* QEMU takes a moment to leave postcopy-paused; after, it broke */
+	int waiting = strcmp(st, "postcopy-paused") == 0 && !m->moved &&
+	    mono_ms() - m->resumed < MR_START_MS;
+	if (strcmp(st, "postcopy-active") == 0 ||
+	    strcmp(st, "postcopy-recover") == 0)
+		m->moved = 1;
+	else if (!waiting) {
 		const char *why = jstr(ret, "error-desc");
 		mr_fail(m, "QEMU's migration is %s%s%s", st[0] ? st : "gone",
 		    why != NULL ? ": " : "", why != NULL ? why : "");
@@ -240,6 +247,7 @@ static void
 mr_resumed(struct migres *m, struct json_object *ret)
 {
 	(void)ret;
+	m->resumed = mono_ms();
 	mr_poll(m);
 }
 

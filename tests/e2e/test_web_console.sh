@@ -11,45 +11,13 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root "the web consoles (users of their own, a root supervisor)"
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-MODS=$B/tests/browser/node_modules
-[ -d "$MODS/puppeteer-core" ] || MODS=$SRC/tests/browser/node_modules
-VENDOR=$B/launcher/web/vendor
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -d "$MODS/puppeteer-core" ] || ! command -v node >/dev/null ||
-    [ ! -x "$CHROMIUM" ] || [ ! -f "$VENDOR/novnc/core/rfb.js" ]; then
-	echo "test_web_console.sh: needs chromium, node, 'make browser-deps' and 'make web-deps': skipped"
-	echo "[  SKIPPED ] 1 test(s)."
-	exit 0
-fi
 WEBUSER=qltwcon
 U1=qltwcon1
 U2=qltwcon2
+. "$(dirname "$0")/weblib.sh"
+web_setup test_web_console.sh vendor
 VM=wcon1
-export ARTIFACTS=${QLT_ARTIFACTS:-$SRC/tests/artifacts}
 export QLAUNCH VM CHROMIUM
-
-for u in $WEBUSER $U1 $U2; do
-	id "$u" >/dev/null 2>&1 ||
-	    useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$u" || exit 1
-done
-
-as() { local u=$1; shift; runuser -u "$u" -- env QLAUNCH_SOCKET="$QLAUNCH_SOCKET" \
-    QLAUNCH_NO_AUTOSTART=1 "$QLAUNCH" "$@"; }
-
-start_web() {
-	"$QLAUNCH" web --listen 127.0.0.1:0 --user "$WEBUSER" \
-	    --assets "$SRC/launcher/web/assets" --vendor "$VENDOR" \
-	    --audit-log "$T/audit.log" >"$T/web.out" 2>&1 &
-	echo $! >"$T/web.pid"
-	disown $! 2>/dev/null || true
-	for _ in $(seq 100); do
-		grep -q "serving http" "$T/web.out" && return 0
-		sleep 0.05
-	done
-	echo "the web process did not come up:"; cat "$T/web.out"
-	return 1
-}
 
 stop_web() {
 	[ -f "$T/web.pid" ] && kill "$(cat "$T/web.pid")" 2>/dev/null
@@ -68,7 +36,7 @@ setup() {
 	done
 	chmod 0666 "$QLAUNCH_SOCKET"
 	create_guest $VM --owner $U1 --graphics vnc,listen=127.0.0.1 &&
-	q start $VM >/dev/null && wait_ready $VM && start_web
+	q start $VM >/dev/null && wait_ready $VM && start_web --vendor "$VENDOR"
 }
 
 t_vendor_files() {

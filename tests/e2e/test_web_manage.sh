@@ -15,47 +15,16 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root "the web manager (users of their own, a root supervisor)"
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-MODS=$B/tests/browser/node_modules
-[ -d "$MODS/puppeteer-core" ] || MODS=$SRC/tests/browser/node_modules
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -d "$MODS/puppeteer-core" ] || ! command -v node >/dev/null ||
-    [ ! -x "$CHROMIUM" ]; then
-	echo "test_web_manage.sh: needs chromium, node and 'make browser-deps': skipped"
-	echo "[  SKIPPED ] 1 test(s)."
-	exit 0
-fi
 QEMU_IMG=${QEMU_IMG:-qemu-img}
 WEBUSER=qltwman
 U1=qltwman1
 U2=qltwman2
+. "$(dirname "$0")/weblib.sh"
+web_setup test_web_manage.sh
 VM=wm1
-export ARTIFACTS=${QLT_ARTIFACTS:-$SRC/tests/artifacts}
 # the media the page puts in the VM's empty CD-ROM drive
 MEDIA=$T/media1.raw
 export QLAUNCH VM CHROMIUM MEDIA
-
-for u in $WEBUSER $U1 $U2; do
-	id "$u" >/dev/null 2>&1 ||
-	    useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$u" || exit 1
-done
-
-as() { local u=$1; shift; runuser -u "$u" -- env QLAUNCH_SOCKET="$QLAUNCH_SOCKET" \
-    QLAUNCH_NO_AUTOSTART=1 "$QLAUNCH" "$@"; }
-
-start_web() {
-	"$QLAUNCH" web --listen 127.0.0.1:0 --user "$WEBUSER" \
-	    --assets "$SRC/launcher/web/assets" --audit-log "$T/audit.log" \
-	    >"$T/web.out" 2>&1 &
-	echo $! >"$T/web.pid"
-	disown $! 2>/dev/null || true
-	for _ in $(seq 100); do
-		grep -q "serving http" "$T/web.out" && return 0
-		sleep 0.05
-	done
-	echo "the web process did not come up:"; cat "$T/web.out"
-	return 1
-}
 
 setup() {
 	chmod 0755 "$T"
