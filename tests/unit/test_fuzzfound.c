@@ -1,0 +1,80 @@
+/*
+ * What the fuzz targets (tests/fuzz/) found, each kept as the request or
+ * text that showed it.  Run under ASan/UBSan in the sanitizer build.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "fakeqemu.h"
+#include "log.h"
+#include "testutil.h"
+#include "vm.h"
+#include "vmdef.h"
+
+/* A defined VM, shut off. */
+static void
+defined_vm(struct fx *f, const char *text)
+{
+	char err[512];
+	struct vmdef *def = vmdef_parse(text, "test", err, sizeof(err));
+
+	if (def == NULL)
+		fail_msg("%s", err);
+	assert_non_null(vm_add(&f->d, def));
+}
+
+/*
+ * fuzz_control: snapshot-create with a bad snapshot name answered the
+ * request, then read its arguments again (a use after free).
+ */
+static void
+test_snapshot_create_bad_name(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	defined_vm(f, PLAIN_VM);
+	request(f, "snapshot-create", "{\"name\": \"t1\"}");
+	expect_error(f, "GenericError", "is not a valid snapshot name", 0);
+	request(f, "snapshot-create", "{\"name\": \"t1\", \"snapshot\": "
+	    "\"a b\", \"description\": \"d\"}");
+	expect_error(f, "GenericError", "'a b' is not a valid snapshot name",
+	    0);
+	fx_free(f);
+}
+
+/* fuzz_control: the same in snapshot-revert (its flags read after). */
+static void
+test_snapshot_revert_bad_name(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	defined_vm(f, PLAIN_VM);
+	request(f, "snapshot-revert", "{\"name\": \"t1\", \"running\": "
+	    "true}");
+	expect_error(f, "GenericError", "is not a valid snapshot name", 0);
+	request(f, "snapshot-delete", "{\"name\": \"t1\", \"snapshot\": "
+	    "\"../x\"}");
+	expect_error(f, "GenericError", "is not a valid snapshot name", 0);
+	fx_free(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_snapshot_create_bad_name),
+		cmocka_unit_test(test_snapshot_revert_bad_name),
+	};
+
+	log_init("test_fuzzfound", 1, 0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
