@@ -356,9 +356,10 @@ sandbox(int argc, char **argv)
 		    NULL);
 	}
 	fclose(f);
-	CHECK(mount("qlfuzz", work, "tmpfs", 0, "size=256m") == 0);
-	/* libFuzzer's own temporary files (-merge's control file) */
+	/* libFuzzer's own temporary files (-merge's control file); before
+	   the tmpfs, which a bind mount of /tmp would hide */
 	keep_writable(getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	CHECK(mount("qlfuzz", work, "tmpfs", 0, "size=256m") == 0);
 	char cwd[PATH_MAX];
 	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
 	keep_writable(cwd);
