@@ -5,10 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/*
+ * A failed invariant aborts; its line also goes to the sanitizers' report
+ * (a summary line), which libFuzzer keeps when -close_fd_mask=2 closes
+ * the target's stderr.
+ */
+void	__sanitizer_report_error_summary(const char *);
 #define CHECK(c) do {							\
 	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
+		char m_[512];						\
+		snprintf(m_, sizeof(m_), "%s:%d: invariant failed: %s",	\
 		    __FILE__, __LINE__, #c);				\
+		fprintf(stderr, "%s\n", m_);				\
+		__sanitizer_report_error_summary(m_);			\
 		abort();						\
 	}								\
 } while (0)

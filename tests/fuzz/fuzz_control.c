@@ -229,7 +229,11 @@ recv_fds(int s, int fds[2])
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
 	    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 
-	CHECK(recvmsg(s, &m, MSG_CMSG_CLOEXEC) == 1);
+	ssize_t n;
+	/* libFuzzer's SIGALRM (its -timeout) interrupts a blocking call */
+	while ((n = recvmsg(s, &m, MSG_CMSG_CLOEXEC)) == -1 && errno == EINTR)
+		;
+	CHECK(n == 1);
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 	CHECK(cm != NULL && cm->cmsg_type == SCM_RIGHTS &&
 	    cm->cmsg_len == CMSG_LEN(2 * sizeof(int)));
@@ -297,7 +301,8 @@ fake_end(struct daemon *d, struct fakeqemu *fq)
 		vm->pid = 0;	/* ours to end, below */
 	if (fq->pid > 0) {
 		kill(fq->pid, SIGKILL);
-		(void)waitpid(fq->pid, NULL, 0);
+		while (waitpid(fq->pid, NULL, 0) == -1 && errno == EINTR)
+			;
 	}
 	if (fq->peer != -1)
 		close(fq->peer);

@@ -14,6 +14,7 @@
 
 #include "fakeqemu.h"
 #include "log.h"
+#include "qimg.h"
 #include "testutil.h"
 #include "vm.h"
 #include "vmdef.h"
@@ -67,12 +68,33 @@ test_snapshot_revert_bad_name(void **state)
 	fx_free(f);
 }
 
+/*
+ * fuzz_qimg: an info whose "format" was "" passed, and the supervisor
+ * would have used an empty format (a -blockdev with driver "").
+ */
+static void
+test_qimg_empty_format(void **state)
+{
+	static const char out[] = "{\"format\": \"\", \"virtual-size\": 1}";
+	struct json_object *o;
+	struct qimg_info in;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(qimg_parse_json(out, sizeof(out) - 1, &o, err,
+	    sizeof(err)), 0);
+	assert_int_equal(qimg_parse_info(o, &in, err, sizeof(err)), -1);
+	assert_string_equal(err, "qemu-img's \"format\" is empty");
+	json_object_put(o);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot_create_bad_name),
 		cmocka_unit_test(test_snapshot_revert_bad_name),
+		cmocka_unit_test(test_qimg_empty_format),
 	};
 
 	log_init("test_fuzzfound", 1, 0);
