@@ -88,6 +88,34 @@ test_qimg_empty_format(void **state)
 	json_object_put(o);
 }
 
+/*
+ * fuzz_vmdef: "boot: kernel_args= ow2" kept the space, printed as the line
+ * "append:  ow2", which reads back as "ow2": the round trip changed the
+ * definition.  Values of --boot that become lines are trimmed as lines.
+ */
+static void
+test_boot_kernel_args_trimmed(void **state)
+{
+	static const char text[] = "name: t\nmemory: 64\nconsole: none\n"
+	    "boot: hd,kernel= /k/bzImage ,kernel_args= ow2 \n";
+	char err[512];
+
+	(void)state;
+	struct vmdef *d = vmdef_parse(text, "t.conf", err, sizeof(err));
+	assert_non_null(d);
+	assert_string_equal(d->append, "ow2");
+	assert_string_equal(d->kernel, "/k/bzImage");
+	char *p1 = vmdef_print(d);
+	struct vmdef *d2 = vmdef_parse(p1, "printed", err, sizeof(err));
+	assert_non_null(d2);
+	char *p2 = vmdef_print(d2);
+	assert_string_equal(p1, p2);
+	free(p2);
+	vmdef_free(d2);
+	free(p1);
+	vmdef_free(d);
+}
+
 int
 main(void)
 {
@@ -95,6 +123,7 @@ main(void)
 		cmocka_unit_test(test_snapshot_create_bad_name),
 		cmocka_unit_test(test_snapshot_revert_bad_name),
 		cmocka_unit_test(test_qimg_empty_format),
+		cmocka_unit_test(test_boot_kernel_args_trimmed),
 	};
 
 	log_init("test_fuzzfound", 1, 0);
