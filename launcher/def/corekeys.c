@@ -450,9 +450,16 @@ k_boot(struct vmdef *d, const char *v, char *err, size_t errlen)
 		    "initrd=" : "kernel_args=");
 		goto out;
 	}
-	for (size_t i = 0; i < 3; i++)
-		if (kv[i] != NULL)
-			set_str((char **)((char *)d + boot_kernel[i].off), kv[i]);
+	for (size_t i = 0; i < 3; i++) {
+		char **dst = (char **)((char *)d + boot_kernel[i].off);
+		if (kv[i] != NULL && kv[i][0] == '\0') {
+			/* "kernel_args=": none (an empty append: line is
+			   refused, so none is printed) */
+			free(*dst);
+			*dst = NULL;
+		} else if (kv[i] != NULL)
+			set_str(dst, kv[i]);
+	}
 	free(d->boot);
 	d->boot = rest;
 	rest = NULL;

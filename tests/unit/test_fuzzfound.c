@@ -114,6 +114,20 @@ test_boot_kernel_args_trimmed(void **state)
 	vmdef_free(d2);
 	free(p1);
 	vmdef_free(d);
+
+	/* an empty kernel_args= (or only blanks) is none: "append: " would
+	   not read back */
+	d = vmdef_parse("name: t\nmemory: 64\nappend: quiet\n"
+	    "boot: hd,kernel=/k,kernel_args=\r\n", "t.conf", err, sizeof(err));
+	assert_non_null(d);
+	assert_null(d->append);
+	p1 = vmdef_print(d);
+	d2 = vmdef_parse(p1, "printed", err, sizeof(err));
+	if (d2 == NULL)
+		fail_msg("%s", err);
+	vmdef_free(d2);
+	free(p1);
+	vmdef_free(d);
 }
 
 int
