@@ -153,6 +153,10 @@ qimg_parse_info(struct json_object *o, struct qimg_info *in, char *err,
 	    str_member(o, "backing-filename-format", 0, in->backing_format,
 	    sizeof(in->backing_format), err, errlen) == -1)
 		return -1;
+	if (in->format[0] == '\0') {
+		snprintf(err, errlen, "qemu-img's \"format\" is empty");
+		return -1;
+	}
 	in->encrypted = jbool(o, "encrypted");
 	data = jget(jget(o, "format-specific"), "data");
 	in->dirty = jbool(o, "dirty-flag") || jbool(data, "corrupt");

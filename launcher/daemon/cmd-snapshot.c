@@ -627,13 +627,16 @@ state_word(const struct vm *vm, int disk_only)
 static void
 d_snapshot_create(struct req *r, struct vm *vm)
 {
-	const char *name = snap_arg(r), *desc = req_str(r, "description");
-	int disk_only = req_bool(r, "disk_only"), live;
+	const char *name = snap_arg(r), *desc;
+	int disk_only, live;
 	struct json_object *disks, *cur;
 	char err[1024];
 
+	/* snap_arg answered a bad name: r is gone */
 	if (name == NULL || snap_usable_state(r, vm, &live) == -1)
 		return;
+	desc = req_str(r, "description");
+	disk_only = req_bool(r, "disk_only");
 	struct snap *s = snap_new(r, vm, OP_CREATE, "snapshot-create-as", name);
 	if (snapstore_exists(s->dir, name)) {
 		req_error(r, ERR_EXISTS, "VM '%s' has a snapshot named '%s' "

@@ -225,13 +225,16 @@ void
 snap_revert(struct req *r, struct vm *vm)
 {
 	const char *name = snap_arg(r);
-	int live, running = req_bool(r, "running"), paused = req_bool(r,
-	    "paused"), force = req_bool(r, "force");
+	int live, running, paused, force;
 	char err[1024];
 	struct json_object *meta;
 
+	/* snap_arg answered a bad name: r is gone */
 	if (name == NULL || snap_usable_state(r, vm, &live) == -1)
 		return;
+	running = req_bool(r, "running");
+	paused = req_bool(r, "paused");
+	force = req_bool(r, "force");
 	if (running && paused) {
 		req_error(r, ERR_GENERIC, "\"running\" and \"paused\" are "
 		    "mutually exclusive");

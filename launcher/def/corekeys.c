@@ -384,11 +384,28 @@ static const struct {
 	{ "kernel_args", 0, offsetof(struct vmdef, append) },
 };
 
+/*
+ * A value of --boot that becomes a line of its own, trimmed as that line's
+ * value would be ("kernel_args= quiet" is "append: quiet"), so that the
+ * printed definition reads back the same.  malloc'd.
+ */
+static char *
+boot_value(const char *v)
+{
+	while (isspace((unsigned char)*v))
+		v++;
+	size_t n = strlen(v);
+	while (n > 0 && isspace((unsigned char)v[n - 1]))
+		n--;
+	return xasprintf("%.*s", (int)n, v);
+}
+
 static int
 k_boot(struct vmdef *d, const char *v, char *err, size_t errlen)
 {
 	struct props p;
-	const char *s, *kv[3];
+	const char *s;
+	char *kv[3] = { NULL, NULL, NULL };
 	char *rest = NULL, why[200];
 	int r = -1;
 
@@ -418,7 +435,8 @@ k_boot(struct vmdef *d, const char *v, char *err, size_t errlen)
 		rest = n;
 	}
 	for (size_t i = 0; i < 3; i++) {
-		kv[i] = props_get(&p, boot_kernel[i].prop);
+		if ((s = props_get(&p, boot_kernel[i].prop)) != NULL)
+			kv[i] = boot_value(s);
 		if (kv[i] != NULL && boot_kernel[i].path &&
 		    check_path(kv[i], why, sizeof(why)) == -1) {
 			def_err(err, errlen, "%s %s", boot_kernel[i].prop, why);
@@ -432,14 +450,23 @@ k_boot(struct vmdef *d, const char *v, char *err, size_t errlen)
 		    "initrd=" : "kernel_args=");
 		goto out;
 	}
-	for (size_t i = 0; i < 3; i++)
-		if (kv[i] != NULL)
-			set_str((char **)((char *)d + boot_kernel[i].off), kv[i]);
+	for (size_t i = 0; i < 3; i++) {
+		char **dst = (char **)((char *)d + boot_kernel[i].off);
+		if (kv[i] != NULL && kv[i][0] == '\0') {
+			/* "kernel_args=": none (an empty append: line is
+			   refused, so none is printed) */
+			free(*dst);
+			*dst = NULL;
+		} else if (kv[i] != NULL)
+			set_str(dst, kv[i]);
+	}
 	free(d->boot);
 	d->boot = rest;
 	rest = NULL;
 	r = 0;
 out:
+	for (size_t i = 0; i < 3; i++)
+		free(kv[i]);
 	free(rest);
 	props_free(&p);
 	return r;
