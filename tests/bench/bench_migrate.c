@@ -417,13 +417,24 @@ raw_migrate(struct raw *rq, int net, int load, int m, int temp)
 	qmp(&rq->qmp, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": "
 	    "\"tcp:%s:%d\"}}", addr, port);
 	struct json_object *o = NULL;
+	int settle = 0;
 	for (;;) {
 		hb_pump(&rq->hb, &nq.hb, 10);
 		char *r = qmp(&rq->qmp, "{\"execute\": \"query-migrate\"}");
 		if (strstr(r, "\"failed\"") != NULL)
 			errx(1, "raw migration failed: %.300s", r);
 		if (strstr(r, "\"completed\"") != NULL) {
-			o = json_tokener_parse(r);
+			/*
+			 * QEMU says completed a moment before it has its
+			 * times (total-time 0): asked again, as qlaunch does
+			 */
+			struct json_object *p = json_tokener_parse(r), *ret;
+			if (json_object_object_get_ex(p, "return", &ret) &&
+			    jll(ret, "total-time") == 0 && settle++ < 200) {
+				json_object_put(p);
+				continue;
+			}
+			o = p;
 			break;
 		}
 	}
