@@ -191,6 +191,9 @@ EOF
 	q net-autostart lab | grep -q "marked as autostarted" || fail "autostart"
 	grep -q "^autostart: yes" "$T/state/networks/lab.conf" || fail "not stored"
 	stop_daemon
+	# a boot: the supervisor's record of its last one gone (autostart
+	# runs once a boot, not on every restart of qlaunchd)
+	rm -f "$T/state/autostarted"
 	start_daemon
 	q net-list | grep -Eq '^ lab +active +yes +yes$' || fail "lab did not start: $(q net-list --all)"
 	local br
