@@ -99,11 +99,11 @@ t_web_restart() {
 # the login link is https, its cookie Secure, the API answers over TLS
 # and plain HTTP to that port gets nothing
 TLSNS=qltls$$
+NSB=$TLSNS	# lib.sh's cleanup removes it (the tests run in subshells)
 TLSADDR=192.168.243.1
 t_tls() {
 	local url link ns=(ip netns exec "$TLSNS")
 	ip netns add "$TLSNS" || fail "netns"
-	NSB=$TLSNS	# lib.sh's cleanup removes it
 	ip -n "$TLSNS" link set lo up
 	ip -n "$TLSNS" link add qltls0 type veth peer name qltls1
 	ip -n "$TLSNS" addr add "$TLSADDR/24" dev qltls0
