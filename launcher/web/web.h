@@ -104,5 +104,18 @@ void	 web_reply_error(struct evhttp_request *, int code, const char *class,
 	    const char *desc);
 /* The request's body as a JSON object, or NULL (answered 400). */
 struct json_object *web_body_json(struct evhttp_request *);
+/*
+ * A server-sent event stream's pieces: one event (req NULL: nothing),
+ * a "failed" event {class (NULL: GenericError), desc}, letting go of
+ * the request (its close callback off, the reply ended if end_reply),
+ * and whether the connection left the request behind (then it is the
+ * stream's to end).
+ */
+void	 web_sse_send(struct evhttp_request *, const char *event,
+	    struct json_object *data);
+void	 web_sse_failed(struct evhttp_request *, const char *class,
+	    const char *desc);
+void	 web_sse_let_go(struct evhttp_request *, int end_reply);
+int	 web_sse_detached(struct evhttp_request *);
 
 #endif

@@ -96,3 +96,49 @@ web_body_json(struct evhttp_request *req)
 		    "object");
 	return o;
 }
+
+/* ---- server-sent events ---- */
+
+void
+web_sse_send(struct evhttp_request *req, const char *event,
+    struct json_object *data)
+{
+	struct evbuffer *b;
+
+	if (req == NULL || (b = evbuffer_new()) == NULL)
+		return;
+	evbuffer_add_printf(b, "event: %s\ndata: %s\n\n", event,
+	    json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN));
+	evhttp_send_reply_chunk(req, b);
+	evbuffer_free(b);
+}
+
+void
+web_sse_failed(struct evhttp_request *req, const char *class,
+    const char *desc)
+{
+	struct json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "class", json_object_new_string(
+	    class != NULL ? class : ERR_GENERIC));
+	json_object_object_add(e, "desc", json_object_new_string(desc));
+	web_sse_send(req, "failed", e);
+	json_object_put(e);
+}
+
+void
+web_sse_let_go(struct evhttp_request *req, int end_reply)
+{
+	struct evhttp_connection *con = evhttp_request_get_connection(req);
+
+	if (con != NULL)
+		evhttp_connection_set_closecb(con, NULL, NULL);
+	if (end_reply)
+		evhttp_send_reply_end(req);
+}
+
+int
+web_sse_detached(struct evhttp_request *req)
+{
+	return req != NULL && evhttp_request_get_connection(req) == NULL;
+}

@@ -35,30 +35,12 @@ struct webstream {
 
 static void refresh(struct webstream *);
 
-static void
-send_event(struct webstream *st, const char *event, struct json_object *data)
-{
-	struct evbuffer *b;
-
-	if (st->req == NULL || (b = evbuffer_new()) == NULL)
-		return;
-	evbuffer_add_printf(b, "event: %s\ndata: %s\n\n", event,
-	    json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN));
-	evhttp_send_reply_chunk(st->req, b);
-	evbuffer_free(b);
-}
-
 /* Out of the list; freed now, or by its last reply. */
 static void
 stream_close(struct webstream *st, int end_reply)
 {
 	if (st->req != NULL) {
-		struct evhttp_connection *con =
-		    evhttp_request_get_connection(st->req);
-		if (con != NULL)
-			evhttp_connection_set_closecb(con, NULL, NULL);
-		if (end_reply)
-			evhttp_send_reply_end(st->req);
+		web_sse_let_go(st->req, end_reply);
 		st->req = NULL;
 		TAILQ_REMOVE(&st->w->streams, st, entry);
 		if (st->sess != NULL)
@@ -75,13 +57,10 @@ static void
 closed(struct evhttp_connection *con, void *arg)
 {
 	struct webstream *st = arg;
-	struct evhttp_request *req = st->req;
 
 	(void)con;
 	/* a request its connection left behind is ours to free */
-	int detached = req != NULL && evhttp_request_get_connection(req) ==
-	    NULL;
-	stream_close(st, detached);
+	stream_close(st, web_sse_detached(st->req));
 }
 
 static void
@@ -96,13 +75,8 @@ listed(void *arg, struct json_object *ret, const char *eclass,
 		return;
 	}
 	if (ret == NULL || !json_object_is_type(ret, json_type_array)) {
-		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "class", json_object_new_string(
-		    eclass != NULL ? eclass : ERR_GENERIC));
-		json_object_object_add(e, "desc", json_object_new_string(
-		    edesc != NULL ? edesc : "no list"));
-		send_event(st, "failed", e);
-		json_object_put(e);
+		web_sse_failed(st->req, eclass, edesc != NULL ? edesc :
+		    "no list");
 	} else {
 		json_object_put(st->names);
 		st->names = json_object_new_object();
@@ -113,7 +87,7 @@ listed(void *arg, struct json_object *ret, const char *eclass,
 				json_object_object_add(st->names, n,
 				    json_object_new_boolean(1));
 		}
-		send_event(st, "vms", ret);
+		web_sse_send(st->req, "vms", ret);
 	}
 	if (st->again) {
 		st->again = 0;
@@ -172,7 +146,7 @@ websse_event(struct web *w, struct json_object *ev)
 		for (st = TAILQ_FIRST(&w->streams); st != NULL; st = next) {
 			next = TAILQ_NEXT(st, entry);
 			if (jget(st->names, vm) != NULL)
-				send_event(st, "state", o);
+				web_sse_send(st->req, "state", o);
 		}
 		json_object_put(o);
 	} else if (strcmp(name, EV_VM_DEFINED) == 0 ||
@@ -192,7 +166,7 @@ websse_vm(struct web *w, const char *vm, uid_t also, const char *kind,
 		next = TAILQ_NEXT(st, entry);
 		if (jget(st->names, vm) != NULL || (also != (uid_t)-1 &&
 		    st->sess != NULL && st->sess->uid == also))
-			send_event(st, kind, data);
+			web_sse_send(st->req, kind, data);
 	}
 }
 

@@ -56,29 +56,9 @@ struct swatch {
 };
 
 static void
-send_event(struct sstream *st, const char *event, struct json_object *data)
-{
-	struct evbuffer *b;
-
-	if (st->req == NULL || (b = evbuffer_new()) == NULL)
-		return;
-	evbuffer_add_printf(b, "event: %s\ndata: %s\n\n", event,
-	    json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN));
-	evhttp_send_reply_chunk(st->req, b);
-	evbuffer_free(b);
-}
-
-static void
 send_failed(struct sstream *st, const char *class, const char *desc)
 {
-	struct json_object *e = json_object_new_object();
-
-	json_object_object_add(e, "class", json_object_new_string(
-	    class != NULL ? class : ERR_GENERIC));
-	json_object_object_add(e, "desc", json_object_new_string(
-	    desc != NULL ? desc : "?"));
-	send_event(st, "failed", e);
-	json_object_put(e);
+	web_sse_failed(st->req, class, desc != NULL ? desc : "?");
 }
 
 static void
@@ -110,12 +90,7 @@ static void
 stream_close(struct sstream *st, int end_reply)
 {
 	if (st->req != NULL) {
-		struct evhttp_connection *con =
-		    evhttp_request_get_connection(st->req);
-		if (con != NULL)
-			evhttp_connection_set_closecb(con, NULL, NULL);
-		if (end_reply)
-			evhttp_send_reply_end(st->req);
+		web_sse_let_go(st->req, end_reply);
 		st->req = NULL;
 	}
 	if (st->wa != NULL) {
@@ -133,12 +108,9 @@ static void
 closed(struct evhttp_connection *con, void *arg)
 {
 	struct sstream *st = arg;
-	struct evhttp_request *req = st->req;
 
 	(void)con;
-	int detached = req != NULL && evhttp_request_get_connection(req) ==
-	    NULL;
-	stream_close(st, detached);
+	stream_close(st, web_sse_detached(st->req));
 }
 
 /* Its session still there (not logged out, not idled out)? */
@@ -171,7 +143,7 @@ watch_event(void *arg, struct json_object *ev)
 			continue;
 		for (st = TAILQ_FIRST(&wa->streams); st != NULL; st = next) {
 			next = TAILQ_NEXT(st, entry);
-			send_event(st, "stats", s);
+			web_sse_send(st->req, "stats", s);
 		}
 	}
 	/* a session gone: its streams end (the last one drops the watch) */
@@ -267,7 +239,7 @@ authorized(void *arg, struct json_object *ret, const char *eclass,
 	struct json_object *first = json_object_array_get_idx(jget(ret, "vms"),
 	    0);
 	if (first != NULL)
-		send_event(st, "stats", first);
+		web_sse_send(st->req, "stats", first);
 	struct swatch *wa = watch_get(st->w, st->vm, st->uid, err,
 	    sizeof(err));
 	if (wa == NULL) {
