@@ -280,27 +280,14 @@ static int
 peer_open(struct migout *m, char *err, size_t errlen)
 {
 	static const struct qmp_callbacks cbs = { NULL, peer_closed };
-	struct qmp_options o;
+	int fd = m->peer_fd;
 
-	qmp_options_default(&o);
-	o.negotiate = 0;
-	o.expect_greeting = 0;
-	if (m->peer_fd != -1) {
-		int fd = m->peer_fd;
-		m->peer_fd = -1;
-		if ((m->peer = qmp_new(m->d->base, &o, &cbs, m)) == NULL ||
-		    qmp_attach_fd(m->peer, fd) == -1) {
-			close(fd);
-			snprintf(err, errlen, "cannot use the connection to the "
-			    "destination %s", m->dest);
-			return -1;
-		}
-		return 0;
-	}
-	if ((m->peer = qmp_new(m->d->base, &o, &cbs, m)) == NULL ||
-	    qmp_connect_unix(m->peer, m->dest, MIGOUT_PEER_MS) == -1) {
-		snprintf(err, errlen, "cannot connect to the destination %s",
-		    m->dest);
+	m->peer_fd = -1;
+	if (migpeer_connect(m->d->base, m->dest, fd, MIGOUT_PEER_MS, &cbs, m,
+	    &m->peer) == -1) {
+		snprintf(err, errlen, fd != -1 ? "cannot use the connection to "
+		    "the destination %s" : "cannot connect to the destination "
+		    "%s", m->dest);
 		return -1;
 	}
 	return 0;

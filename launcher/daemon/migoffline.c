@@ -38,6 +38,7 @@
 #include "jget.h"
 #include "log.h"
 #include "migoff.h"
+#include "migpeer.h"
 #include "migrate.h"
 #include "names.h"
 #include "qimg.h"
@@ -508,24 +509,9 @@ static int
 moff_peer_open(struct migoff *m, int pfd)
 {
 	static const struct qmp_callbacks cbs = { NULL, peer_closed };
-	struct qmp_options o;
 
-	qmp_options_default(&o);
-	o.negotiate = 0;
-	o.expect_greeting = 0;
-	if ((m->peer = qmp_new(m->d->base, &o, &cbs, m)) == NULL) {
-		if (pfd != -1)
-			close(pfd);
-		return -1;
-	}
-	if (pfd != -1) {
-		if (qmp_attach_fd(m->peer, pfd) == -1) {
-			close(pfd);
-			return -1;
-		}
-		return 0;
-	}
-	return qmp_connect_unix(m->peer, m->dest, MOFF_PEER_MS);
+	return migpeer_connect(m->d->base, m->dest, pfd, MOFF_PEER_MS, &cbs, m,
+	    &m->peer);
 }
 
 void

@@ -23,6 +23,7 @@
 
 #include "migpeer.h"
 #include "names.h"
+#include "qmp.h"
 #include "req.h"
 #include "util.h"
 
@@ -93,6 +94,31 @@ bad:
 	snprintf(err, errlen, "listen address '%s' is not an IP address",
 	    listen);
 	return -1;
+}
+
+int
+migpeer_connect(struct event_base *base, const char *path, int pfd,
+    int timeout_ms, const struct qmp_callbacks *cbs, void *arg,
+    struct qmp **q)
+{
+	struct qmp_options o;
+
+	qmp_options_default(&o);
+	o.negotiate = 0;
+	o.expect_greeting = 0;
+	if ((*q = qmp_new(base, &o, cbs, arg)) == NULL) {
+		if (pfd != -1)
+			close(pfd);
+		return -1;
+	}
+	if (pfd != -1) {
+		if (qmp_attach_fd(*q, pfd) == -1) {
+			close(pfd);
+			return -1;
+		}
+		return 0;
+	}
+	return qmp_connect_unix(*q, path, timeout_ms);
 }
 
 /* ---- a listen address by name ---- */

@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 struct event_base;
+struct qmp;
+struct qmp_callbacks;
 struct req;
 
 /*
@@ -23,6 +25,16 @@ int	 migpeer_take(struct req *, int *fd);
  */
 int	 migpeer_tcp_uri(const char *listen, char *uri, size_t urilen,
 	    char *err, size_t errlen);
+/*
+ * The destination's supervisor as a peer of newline JSON (no greeting,
+ * no negotiation): over pfd, a connection the client passed (taken;
+ * closed when it cannot be used), or at the socket path; *q is the
+ * connection (NULL only when none could be made; the caller frees it).
+ * -1 when it cannot be used.
+ */
+int	 migpeer_connect(struct event_base *, const char *path, int pfd,
+	    int timeout_ms, const struct qmp_callbacks *, void *arg,
+	    struct qmp **q);
 /* The address found (numeric), or NULL and why, in one line. */
 typedef void (*migpeer_resolved_fn)(void *arg, const char *addr,
 	    const char *err);

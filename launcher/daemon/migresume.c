@@ -303,7 +303,6 @@ migresume_start(struct req *r, struct vm *vm, const char *dest,
 {
 	static const struct qmp_callbacks cbs = { NULL, mr_peer_closed };
 	struct migres *m = xcalloc(1, sizeof(*m));
-	struct qmp_options o;
 
 	m->d = r->d;
 	m->r = r;
@@ -319,14 +318,8 @@ migresume_start(struct req *r, struct vm *vm, const char *dest,
 	m->ctl.in_postcopy = 1;
 	migreg_add(r->d, &m->reg, vm, 0, m);
 	m->reg.ctl = &m->ctl;
-	qmp_options_default(&o);
-	o.negotiate = 0;
-	o.expect_greeting = 0;
-	if ((m->peer = qmp_new(r->d->base, &o, &cbs, m)) == NULL ||
-	    (pfd != -1 ? qmp_attach_fd(m->peer, pfd) :
-	    qmp_connect_unix(m->peer, m->dest, MR_PEER_MS)) == -1) {
-		if (pfd != -1 && m->peer == NULL)
-			close(pfd);
+	if (migpeer_connect(r->d->base, m->dest, pfd, MR_PEER_MS, &cbs, m,
+	    &m->peer) == -1) {
 		mr_fail(m, "cannot connect to the destination");
 		return;
 	}
