@@ -114,6 +114,8 @@ c_info(struct cli *cli, int argc, char **argv)
 		    jstr_or(v, "emulator", "-"));
 	if (jstr(v, "vnc") != NULL)
 		printf("%-14s %s\n", "VNC:", jstr(v, "vnc"));
+	if (jstr(v, "migration") != NULL)
+		printf("%-14s %s\n", "Migration:", jstr(v, "migration"));
 	printf("%-14s %s\n", "Autostart:", jbool(v, "autostart") ? "yes" :
 	    "no");
 	if (jstr(v, "owner") != NULL)

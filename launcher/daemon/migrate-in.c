@@ -85,6 +85,9 @@ struct migin {
 	struct event		*timer;
 	int64_t			 finish_t0;
 	int			 repoll;	/* MIGRATION completed came meanwhile */
+	int			 postcopy;	/* QEMU said postcopy-*: the guest
+						   runs here, part of its memory
+						   still on the source */
 	struct migstor_in	*si;		/* --copy-storage: its images */
 	struct vmdef		*pending;	/* defined once they exist */
 	int			 holds;		/* callbacks still to come */
@@ -251,6 +254,36 @@ migin_unwind(struct migin *m)
 	migin_undefine(m);
 }
 
+/*
+ * A failure in postcopy: the guest runs here with part of its memory on
+ * the source, so this half stays as it is, QEMU and definition, for
+ * migrate --postcopy-resume from the source (or destroy on both sides).
+ * Nothing more is watched; QEMU itself may not answer (its main loop
+ * can wait for a page the broken stream will not bring).
+ */
+static void
+migin_keep(struct migin *m)
+{
+	log_warnx("%s: incoming migration: %s; in postcopy the guest's memory "
+	    "is split across both hosts: this side stays as it is (migrate "
+	    "--postcopy-resume from the source, or destroy the VM on both "
+	    "sides)", m->name, m->edesc);
+	if (m->si != NULL)
+		migstor_in_keep(m->si);
+	migin_unhook(m);
+	m->dead = 1;
+	if (m->r != NULL)
+		req_error(m->r, m->eclass, "%s; in postcopy the destination "
+		    "keeps its half", m->edesc);
+	m->r = NULL;
+	if (m->abort_r != NULL)
+		req_error(m->abort_r, ERR_INVALID_STATE, "VM '%s' is in "
+		    "postcopy here: its memory is split across both hosts, "
+		    "nothing is undone", m->name);
+	m->abort_r = NULL;
+	migin_release(m);
+}
+
 static void
 migin_fail(struct migin *m, const char *class, const char *fmt, ...)
 {
@@ -262,6 +295,10 @@ migin_fail(struct migin *m, const char *class, const char *fmt, ...)
 	vsnprintf(m->edesc, sizeof(m->edesc), fmt, ap);
 	va_end(ap);
 	strlcpy(m->eclass, class, sizeof(m->eclass));
+	if (m->postcopy && m->vm != NULL && vm_active(m->vm)) {
+		migin_keep(m);
+		return;
+	}
 	log_warnx("%s: incoming migration: %s", m->name, m->edesc);
 	migin_unhook(m);
 	m->dead = 1;
@@ -286,6 +323,8 @@ migin_sink(void *arg, const struct vm_event *ev)
 	else if (ev->kind == VMEV_MESSAGE && ev->name != NULL &&
 	    strcmp(ev->name, "MIGRATION") == 0 &&
 	    (st = jstr(jget(ev->msg, "data"), "status")) != NULL) {
+		if (strncmp(st, "postcopy", 8) == 0)
+			m->postcopy = 1;
 		migctl_incoming(vm_qmp(m->vm), st, m->paused);
 		if (strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0)
 			migin_fail(m, ERR_GENERIC, "the incoming migration %s",
@@ -888,6 +927,13 @@ migin_orphan(void *arg)
 	}
 	if (m->pending != NULL) {
 		m->src_gone = 1;	/* migin_images_done gives up */
+		return;
+	}
+	if (m->postcopy && m->vm != NULL && vm_active(m->vm)) {
+		snprintf(m->edesc, sizeof(m->edesc), "the source's control "
+		    "connection closed during postcopy (%s)", m->vm->mig_status);
+		strlcpy(m->eclass, ERR_GENERIC, sizeof(m->eclass));
+		migin_keep(m);
 		return;
 	}
 	if (m->r != NULL || m->holds > 0 || m->vm == NULL ||

@@ -7,8 +7,12 @@
  *
  *   source                                  destination
  *   query-migrate: postcopy-paused
- *   migrate-recover {name, listen}    -->   query-migrate: postcopy-paused,
- *                                           QMP migrate-recover {uri}
+ *   migrate-recover {name, listen}    -->   its MIGRATION events say
+ *                                           postcopy-paused (if still
+ *                                           postcopy-active: migrate-pause
+ *                                           out of band, then wait),
+ *                                           migrate-recover {uri} out of
+ *                                           band
  *                                     <--   {uri}
  *   QMP migrate {uri, resume: true}
  *   query-migrate until completed
@@ -328,13 +332,74 @@ migresume_start(struct req *r, struct vm *vm, const char *dest,
 
 /* ---- the destination: migrate-recover ---- */
 
+/*
+ * This side may not have seen the stream break (a cut network sends no
+ * end): QEMU still says postcopy-active, and its main loop may wait for
+ * a page that will not come, so in-band commands go unanswered.  Its
+ * state is then known from its MIGRATION events (vm->mig_status), and
+ * migrate-pause and migrate-recover go out of band, as QEMU allows
+ * them to.
+ */
 struct recover {
 	struct req	*r;
 	struct vm	*vm;
+	struct event	*timer;
+	int64_t		 t0;		/* migrate-pause went */
+	int		 pause_sent;
 	char		 name[65];
 	char		 listen[64];
 	char		 uri[PATH_MAX + 16];
 };
+
+static void
+rc_free(struct recover *c)
+{
+	if (c->timer != NULL)
+		event_free(c->timer);
+	free(c);
+}
+
+static void	rc_fail(struct recover *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+rc_fail(struct recover *c, const char *fmt, ...)
+{
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	req_error(c->r, ERR_GENERIC, "migrate-recover: %s", why);
+	rc_free(c);
+}
+
+/* The VM still there with its QEMU connected, or NULL (answered). */
+static struct vm *
+rc_vm(struct recover *c)
+{
+	struct vm *vm = vm_find(c->r->d, c->name);
+
+	if (vm != c->vm || vm_qmp(vm) == NULL) {
+		rc_fail(c, "the VM went away");
+		return NULL;
+	}
+	return vm;
+}
+
+/* Out of band when QEMU took OOB, else in band. */
+static int
+rc_qmp(struct recover *c, struct vm *vm, const char *cmd,
+    struct json_object *a, qmp_reply_cb cb)
+{
+	struct qmp *q = vm_qmp(vm);
+
+	if (qmp_oob_enabled(q))
+		return qmp_execute_oob(q, cmd, a, MR_CMD_MS, cb, c) == -1 ?
+		    -1 : 0;
+	return qmp_execute(q, cmd, a, MR_CMD_MS, cb, c) == -1 ? -1 : 0;
+}
 
 static void
 rc_done(void *arg, struct json_object *ret, const struct qmp_error *err)
@@ -342,85 +407,131 @@ rc_done(void *arg, struct json_object *ret, const struct qmp_error *err)
 	struct recover *c = arg;
 
 	(void)ret;
-	if (err != NULL)
-		req_error(c->r, ERR_GENERIC, "migrate-recover: %s", err->desc);
-	else {
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "uri", json_object_new_string(
-		    c->uri));
-		log_info("%s: postcopy recovery: listening on %s", c->name,
-		    c->uri);
-		req_return(c->r, o);
+	if (err != NULL) {
+		rc_fail(c, "%s", err->desc);
+		return;
 	}
-	free(c);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "uri", json_object_new_string(c->uri));
+	log_info("%s: postcopy recovery: listening on %s", c->name, c->uri);
+	req_return(c->r, o);
+	rc_free(c);
 }
 
+/* QEMU is in postcopy-paused: it listens again. */
 static void
-rc_status(void *arg, struct json_object *ret, const struct qmp_error *err)
+rc_recover(struct recover *c, struct vm *vm)
 {
-	struct recover *c = arg;
-	const char *st = err == NULL ? jstr_or(ret, "status", "none") : NULL;
-	struct vm *vm = vm_find(c->r->d, c->name);
 	char why[512];
 
-	if (err != NULL || vm != c->vm || vm_qmp(vm) == NULL) {
-		req_error(c->r, ERR_GENERIC, "migrate-recover: %s",
-		    err != NULL ? err->desc : "the VM went away");
-		free(c);
-		return;
-	}
-	if (strcmp(st, "postcopy-paused") != 0) {
-		req_error(c->r, ERR_INVALID_STATE, "VM '%s' has no paused "
-		    "postcopy migration here (its migration is %s)", c->name,
-		    st);
-		free(c);
-		return;
-	}
 	if (c->listen[0] != '\0') {
 		if (migpeer_tcp_uri(c->listen, c->uri, sizeof(c->uri), why,
 		    sizeof(why)) == -1) {
-			req_error(c->r, ERR_GENERIC, "migrate-recover: %s", why);
-			free(c);
+			rc_fail(c, "%s", why);
 			return;
 		}
 	} else if ((size_t)snprintf(c->uri, sizeof(c->uri),
 	    "unix:%s/recover.sock", vm->paths.qdir) >= sizeof(c->uri) ||
 	    strlen(c->uri) - 5 >= 108) {
-		req_error(c->r, ERR_GENERIC, "migrate-recover: the socket path "
-		    "is too long");
-		free(c);
+		rc_fail(c, "the socket path is too long");
 		return;
 	} else
 		unlink(c->uri + 5);
 	struct json_object *a = json_object_new_object();
 	json_object_object_add(a, "uri", json_object_new_string(c->uri));
-	if (qmp_execute(vm_qmp(vm), "migrate-recover", a, MR_CMD_MS, rc_done,
-	    c) == -1) {
-		req_error(c->r, ERR_GENERIC, "migrate-recover: the QEMU is not "
-		    "connected");
-		free(c);
+	if (rc_qmp(c, vm, "migrate-recover", a, rc_done) == -1)
+		rc_fail(c, "the QEMU is not connected");
+}
+
+static void	rc_state(struct recover *, struct vm *, const char *);
+
+static void
+rc_paused(void *arg, struct json_object *ret, const struct qmp_error *err)
+{
+	struct recover *c = arg;
+
+	(void)ret;
+	if (err != NULL) {
+		rc_fail(c, "migrate-pause: %s", err->desc);
+		return;
 	}
+	struct timeval tv = { 0, MR_POLL_MS * 1000 };
+	evtimer_add(c->timer, &tv);
+}
+
+/* Waiting for this QEMU's MIGRATION event after migrate-pause. */
+static void
+rc_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct recover *c = arg;
+	struct vm *vm;
+
+	(void)fd;
+	(void)what;
+	if ((vm = rc_vm(c)) != NULL)
+		rc_state(c, vm, vm->mig_status);
+}
+
+static void
+rc_state(struct recover *c, struct vm *vm, const char *st)
+{
+	if (strcmp(st, "postcopy-paused") == 0) {
+		rc_recover(c, vm);
+		return;
+	}
+	if (strcmp(st, "postcopy-active") == 0 && !c->pause_sent) {
+		/* the break not seen here yet: this side stops too */
+		c->pause_sent = 1;
+		c->t0 = mono_ms();
+		if (rc_qmp(c, vm, "migrate-pause", NULL, rc_paused) == -1)
+			rc_fail(c, "the QEMU is not connected");
+		return;
+	}
+	if (strcmp(st, "postcopy-active") == 0 && mono_ms() - c->t0 <
+	    MR_START_MS) {
+		struct timeval tv = { 0, MR_POLL_MS * 1000 };
+		evtimer_add(c->timer, &tv);
+		return;
+	}
+	req_error(c->r, ERR_INVALID_STATE, "VM '%s' has no paused postcopy "
+	    "migration here (its migration is %s)", c->name, st[0] ? st :
+	    "none");
+	rc_free(c);
+}
+
+/* query-migrate's answer, when no MIGRATION event told the state. */
+static void
+rc_status(void *arg, struct json_object *ret, const struct qmp_error *err)
+{
+	struct recover *c = arg;
+	struct vm *vm;
+
+	if (err != NULL) {
+		rc_fail(c, "%s", err->desc);
+		return;
+	}
+	if ((vm = rc_vm(c)) != NULL)
+		rc_state(c, vm, jstr_or(ret, "status", ""));
 }
 
 static void
 rc_resolved(void *arg, const char *addr, const char *err)
 {
 	struct recover *c = arg;
-	struct vm *vm = vm_find(c->r->d, c->name);
+	struct vm *vm;
 
-	if (addr == NULL || vm != c->vm || vm_qmp(vm) == NULL) {
-		req_error(c->r, ERR_GENERIC, "migrate-recover: %s", addr ==
-		    NULL ? err : "the VM went away");
-		free(c);
+	if (addr == NULL) {
+		rc_fail(c, "%s", err);
 		return;
 	}
+	if ((vm = rc_vm(c)) == NULL)
+		return;
 	strlcpy(c->listen, addr, sizeof(c->listen));
-	if (qmp_execute(vm_qmp(vm), "query-migrate", NULL, MR_CMD_MS,
-	    rc_status, c) == -1) {
-		req_error(c->r, ERR_GENERIC, "migrate-recover: the QEMU is not "
-		    "connected");
-		free(c);
-	}
+	if (vm->mig_status[0] != '\0')
+		rc_state(c, vm, vm->mig_status);
+	else if (qmp_execute(vm_qmp(vm), "query-migrate", NULL, MR_CMD_MS,
+	    rc_status, c) == -1)
+		rc_fail(c, "the QEMU is not connected");
 }
 
 /* {"name", "listen"}: this QEMU listens again for its paused postcopy. */
@@ -432,11 +543,12 @@ d_migrate_recover(struct req *r, struct vm *vm)
 
 	c->r = r;
 	c->vm = vm;
+	c->timer = evtimer_new(r->d->base, rc_timer, c);
 	strlcpy(c->name, vm->name, sizeof(c->name));
 	if (listen != NULL && strlen(listen) >= sizeof(c->listen)) {
 		req_error(r, ERR_GENERIC, "migrate-recover: the listen address "
 		    "is too long");
-		free(c);
+		rc_free(c);
 		return;
 	}
 	if (listen == NULL) {
@@ -446,7 +558,7 @@ d_migrate_recover(struct req *r, struct vm *vm)
 	if (migpeer_resolve(r->d->base, NULL, listen, MR_RESOLVE_MS,
 	    rc_resolved, c) == -1) {
 		req_error(r, ERR_GENERIC, "migrate-recover: out of memory");
-		free(c);
+		rc_free(c);
 	}
 }
 

@@ -65,6 +65,8 @@ vm_info(struct vm *vm)
 		add_str(o, "qemu_version", v);
 	}
 	add_str(o, "emulator", vm->emulator);
+	if (vm->mig_status[0] != '\0')
+		add_str(o, "migration", vm->mig_status);
 	if (vm->vnc_port > 0 && vmdef_vnc(d, &vnc) == 0) {
 		char v[96];
 		snprintf(v, sizeof(v), "%s:%d", vnc.listen, vm->vnc_port);

@@ -389,6 +389,7 @@ vm_process_started(struct vm *vm)
 		vm->id = ++vm->d->next_id;
 	vm->hotplugged = 0;
 	vm->vcpu_unplugged = 0;
+	vm->mig_status[0] = '\0';
 	vm->qemu_major = vm->qemu_minor = vm->qemu_micro = -1;
 	vm->expect_exit = 0;
 	vm_set_stop_reason(vm, NULL);

@@ -41,7 +41,16 @@ vm_qmp_open(struct vm *vm)
 	static const struct qmp_callbacks cbs = { vm_qmp_ready_cb,
 	    vm_qmp_closed_cb };
 
-	vm->qmp = qmp_new(vm->d->base, NULL, &cbs, vm);
+	struct qmp_options o;
+
+	/*
+	 * Out of band on: migrate-pause and migrate-recover must reach a
+	 * destination whose main loop waits for a page of a broken
+	 * postcopy stream.
+	 */
+	qmp_options_default(&o);
+	o.want_oob = 1;
+	vm->qmp = qmp_new(vm->d->base, &o, &cbs, vm);
 	if (vm->qmp == NULL)
 		return -1;
 	qmp_subscribe(vm->qmp, NULL, vm_qmp_event_cb, vm);
@@ -431,4 +440,7 @@ vm_qmp_event_cb(void *arg, const char *name, struct json_object *msg)
 		on_shutdown_event(vm, data);
 	else if (strcmp(name, "GUEST_PANICKED") == 0)
 		on_panic(vm);
+	else if (strcmp(name, "MIGRATION") == 0)
+		strlcpy(vm->mig_status, jstr_or(data, "status", ""),
+		    sizeof(vm->mig_status));
 }

@@ -85,6 +85,11 @@ struct vm {
 	 * next vCPU plug.
 	 */
 	int			 vcpu_unplugged;
+	/*
+	 * QEMU's last MIGRATION event ("" before any): known without a
+	 * query, which a destination blocked in postcopy cannot answer.
+	 */
+	char			 mig_status[24];
 	int			 nchanges;	/* device changes on their way
 						   (change.c), one at a time */
 	struct vmtap {
