@@ -17,6 +17,8 @@
  * Methods, interleaved run by run, each guest going there and back:
  *   qlaunch   qlaunch migrate NAME unix:DEST --listen-address ADDR, its
  *             defaults;
+ *   qlaunch --multifd 2  the same with 2 multifd channels, to set beside
+ *             raw's multifd (qlaunch's own cost, apart from settings);
  *   raw lifted  the destination started with -incoming defer,
  *             migrate-incoming tcp:ADDR:PORT, migrate-set-parameters
  *             max-bandwidth 1 TiB/s on the source, migrate;
@@ -37,7 +39,9 @@
  * supervisors' heartbeat readers, the source's polled every 10 ms while
  * the migration runs; raw: read here from both QEMUs' channel sockets).
  * Medians over the runs, and qlaunch's median over the best raw
- * method's.  Nothing here judges the times.
+ * method's, and each qlaunch method's over raw's with the same QEMU
+ * settings.  BENCH_MIGRATE_ONLY="loopback cold" (words of net, load,
+ * cold/warm) runs only those cases.  Nothing here judges the times.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -73,14 +77,14 @@
 
 enum { NET_LO, NET_VETH, NNET };
 enum { LOAD_IDLE, LOAD_DIRTY, NLOAD };
-enum { M_QLAUNCH, M_LIFTED, M_MULTIFD, M_DEFAULT, NMETH };
+enum { M_QLAUNCH, M_QMULTIFD, M_LIFTED, M_MULTIFD, M_DEFAULT, NMETH };
 enum { COLD, WARM, NTEMP };
 enum { F_TOTAL, F_DOWN, F_GUEST, F_MBPS, NFIG };
 
 static const char *const net_name[NNET] = { "loopback", "veth" };
 static const char *const load_name[NLOAD] = { "idle", "dirtying" };
 static const char *const meth_name[NMETH] = { "qlaunch defaults",
-    "raw, bandwidth lifted", "raw, lifted + multifd 2", "raw, QEMU defaults" };
+    "qlaunch --multifd 2", "raw, bandwidth lifted", "raw, lifted + multifd 2", "raw, QEMU defaults" };
 static const char *const temp_name[NTEMP] = { "cold", "warm" };
 static const char *const fig_name[NFIG] = { "total ms", "QEMU downtime ms",
     "guest downtime ms", "MiB/s" };
@@ -533,7 +537,7 @@ vm_pid_at(int at, const char *name)
 }
 
 static void
-qlaunch_migrate(struct qg *g, int net, int load, int temp)
+qlaunch_migrate(struct qg *g, int net, int load, int temp, int meth)
 {
 	int to = net == NET_LO ? (g->at == 0 ? 2 : 0) : (g->at == 0 ? 1 : 0);
 	const char *addr = net == NET_LO ? "127.0.0.1" : to == 1 ? ADDR_B :
@@ -546,7 +550,7 @@ qlaunch_migrate(struct qg *g, int net, int load, int temp)
 	unlink(out);
 	char *argv[] = { bl_qlaunch, "-c", sock[g->at], "migrate",
 	    (char *)g->name, dest, "--listen-address", (char *)addr, "--json",
-	    NULL };
+	    meth == M_QMULTIFD ? "--multifd" : NULL, "2", NULL };
 	pid_t pid = bl_spawn(argv, out, 0);
 	for (;;) {
 		long long v = hb_tick(g->at, g->name, "last_tick_us");
@@ -583,7 +587,7 @@ qlaunch_migrate(struct qg *g, int net, int load, int temp)
 			bl_sleep_ms(10);
 	}
 	double total = (double)jll(o, "migration_ms");
-	struct bl_series *fg = fig[net][load][M_QLAUNCH][temp];
+	struct bl_series *fg = fig[net][load][meth][temp];
 	add(&fg[F_TOTAL], total);
 	add(&fg[F_DOWN], (double)jll(o, "downtime_ms"));
 	add(&fg[F_GUEST], first > 0 && last > 0 ? (double)(first - last) /
@@ -626,6 +630,33 @@ qlaunch_guest(struct qg *g, const char *name, int warm)
 	free(o);
 }
 
+/*
+ * BENCH_MIGRATE_ONLY: words of the cases to run ("loopback cold",
+ * "veth dirtying warm"); a dimension none of whose names is given runs
+ * all of its values.
+ */
+static int
+case_on(int net, int load, int temp)
+{
+	const char *only = getenv("BENCH_MIGRATE_ONLY");
+	const char *const *dims[3] = { net_name, load_name, temp_name };
+	int val[3] = { net, load, temp };
+
+	if (only == NULL || *only == '\0')
+		return 1;
+	for (int d = 0; d < 3; d++) {
+		int named = 0, hit = 0;
+		for (int v = 0; v < 2; v++)
+			if (strstr(only, dims[d][v]) != NULL) {
+				named = 1;
+				hit |= v == val[d];
+			}
+		if (named && !hit)
+			return 0;
+	}
+	return 1;
+}
+
 static void
 row(const char *what, struct bl_series *s)
 {
@@ -647,6 +678,8 @@ report(int runs)
 	for (int n = 0; n < NNET; n++)
 		for (int l = 0; l < NLOAD; l++)
 			for (int t = 0; t < NTEMP; t++) {
+				if (!case_on(n, l, t))
+					continue;
 				printf("\n  %s, %s, %s\n", net_name[n],
 				    load_name[l], temp_name[t]);
 				for (int fi = 0; fi < NFIG; fi++) {
@@ -685,6 +718,14 @@ report(int runs)
 				    bl_ratio(bl_q_ms(&fig[n][l][M_QLAUNCH][t]
 				    [F_MBPS], 0.5), bl_q_ms(&fig[n][l][best][t]
 				    [F_MBPS], 0.5)));
+				/* the same QEMU settings: what qlaunch adds */
+				for (int m = M_QLAUNCH; m <= M_QMULTIFD; m++)
+					printf("   %s / raw with its settings: "
+					    "total %.2fx\n", meth_name[m],
+					    bl_ratio(bl_q_ms(&fig[n][l][m][t]
+					    [F_TOTAL], 0.5), bl_q_ms(&fig[n][l]
+					    [m == M_QLAUNCH ? M_LIFTED : M_MULTIFD]
+					    [t][F_TOTAL], 0.5)));
 			}
 	printf("\n(total and QEMU downtime: the source QEMU's query-migrate; "
 	    "guest downtime: the\nsource's last heartbeat tick to the "
@@ -750,6 +791,8 @@ main(int argc, char **argv)
 
 	for (int n = 0; n < NNET; n++) {
 		for (int l = 0; l < NLOAD; l++) {
+			if (!case_on(n, l, COLD) && !case_on(n, l, WARM))
+				continue;
 			fprintf(stderr, "bench_migrate: %s, %s\n", net_name[n],
 			    load_name[l]);
 			if (l == LOAD_DIRTY) {
@@ -761,31 +804,21 @@ main(int argc, char **argv)
 				bl_sleep_ms(2000);
 			}
 			/* the raw defaults: once there and back, idle, cold */
-			if (l == LOAD_IDLE)
+			if (l == LOAD_IDLE && case_on(n, l, COLD))
 				for (int r = 0; r < 2; r++)
 					raw_migrate(&rq, n, l, M_DEFAULT, COLD);
+			/* each method cold and warm, in turn, rotating */
 			for (int r = 0; r < runs * 2; r++) {
-				for (int k2 = 0; k2 < 6; k2++) {
-					switch ((r + k2) % 6) {
-					case 0:
-						qlaunch_migrate(&qc, n, l, COLD);
-						break;
-					case 1:
-						qlaunch_migrate(&qw, n, l, WARM);
-						break;
-					case 2:
-						raw_migrate(&rq, n, l, M_LIFTED, COLD);
-						break;
-					case 3:
-						raw_migrate(&rq, n, l, M_LIFTED, WARM);
-						break;
-					case 4:
-						raw_migrate(&rq, n, l, M_MULTIFD, COLD);
-						break;
-					case 5:
-						raw_migrate(&rq, n, l, M_MULTIFD, WARM);
-						break;
-					}
+				for (int k2 = 0; k2 < 2 * M_DEFAULT; k2++) {
+					int k = (r + k2) % (2 * M_DEFAULT);
+					int m = k / 2, t = k % 2 ? WARM : COLD;
+					if (!case_on(n, l, t))
+						continue;
+					if (m == M_QLAUNCH || m == M_QMULTIFD)
+						qlaunch_migrate(t == WARM ? &qw :
+						    &qc, n, l, t, m);
+					else
+						raw_migrate(&rq, n, l, m, t);
 				}
 			}
 			if (l == LOAD_DIRTY) {
