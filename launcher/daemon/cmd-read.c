@@ -123,7 +123,8 @@ d_vncdisplay(struct req *r, struct vm *vm)
 		return;
 	}
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "listen", json_object_new_string(vnc.listen));
+	json_object_object_add(o, "listen", json_object_new_string(
+	    vm_vnc_listen(vm, &vnc)));
 	json_object_object_add(o, "port", json_object_new_int(vm->vnc_port));
 	json_object_object_add(o, "display",
 	    json_object_new_int(vm->vnc_port - 5900));

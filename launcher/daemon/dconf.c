@@ -71,6 +71,18 @@ set_web_user(struct dconf *c, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* An IP address, as a definition's graphics listen= takes. */
+static int
+set_vnc_listen(struct dconf *c, const char *v, char *err, size_t errlen)
+{
+	if (*v == '\0' || strspn(v, "0123456789abcdefABCDEF.:") != strlen(v) ||
+	    strlcpy(c->vnc_listen, v, sizeof(c->vnc_listen)) >=
+	    sizeof(c->vnc_listen))
+		return snprintf(err, errlen, "'%s' is not an IP address", v),
+		    -1;
+	return 0;
+}
+
 static int
 set_log_level(struct dconf *c, const char *v, char *err, size_t errlen)
 {
@@ -178,6 +190,7 @@ static const struct {
 } keys[] = {
 	{ "image_dir",		set_image_dir },
 	{ "web_user",		set_web_user },
+	{ "vnc_listen",		set_vnc_listen },
 	{ "log_level",		set_log_level },
 	{ "console_log_max",	set_console_log_max },
 	{ "log_rotate",		set_rotate },

@@ -20,6 +20,7 @@ enum dconf_onstop {
 struct dconf {
 	char		 image_dir[PATH_MAX];	/* "" = STATEDIR/images */
 	char		 web_user[64];		/* "" = none (--web-user) */
+	char		 vnc_listen[64];	/* "" = 127.0.0.1 */
 	int		 log_debug;		/* log_level = debug */
 	long long	 console_log_max;	/* bytes; 0 = no cap */
 	int		 console_log_rotate;	/* kept rotated files */

@@ -25,8 +25,11 @@ vm_argv(struct daemon *d, const struct vmdef *def, const struct vmpaths *p,
     size_t errlen)
 {
 	char dir[PATH_MAX], perr[512];
+	struct vmpaths hp = *p;
 
-	if (cmdline_build_uri(def, p, accel, d->qemu, flags, uri != NULL ? uri :
+	/* the host's defaults */
+	strlcpy(hp.vnc_listen, d->conf.vnc_listen, sizeof(hp.vnc_listen));
+	if (cmdline_build_uri(def, &hp, accel, d->qemu, flags, uri != NULL ? uri :
 	    "defer", a, err, errlen) == -1)
 		return -1;
 	switch (emudata_lookup(&d->emudata, a->v[0], dir, sizeof(dir), perr,

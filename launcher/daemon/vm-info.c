@@ -69,7 +69,8 @@ vm_info(struct vm *vm)
 		add_str(o, "migration", vm->mig_status);
 	if (vm->vnc_port > 0 && vmdef_vnc(d, &vnc) == 0) {
 		char v[96];
-		snprintf(v, sizeof(v), "%s:%d", vnc.listen, vm->vnc_port);
+		snprintf(v, sizeof(v), "%s:%d", vm_vnc_listen(vm, &vnc),
+		    vm->vnc_port);
 		add_str(o, "vnc", v);
 	}
 	return o;

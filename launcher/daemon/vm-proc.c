@@ -136,6 +136,7 @@ vm_cleanup_process(struct vm *vm)
 	vm->pid = 0;
 	vm->id = 0;
 	vm->vnc_port = 0;
+	vm->vnc_host[0] = '\0';
 	unlink(vm->paths.qmp);
 	unlink(vm->paths.console);
 	unlink(vm->paths.pid);

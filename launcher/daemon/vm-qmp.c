@@ -57,7 +57,18 @@ vm_qmp_open(struct vm *vm)
 	return qmp_connect_unix(vm->qmp, vm->paths.qmp, QMP_CONNECT_MS);
 }
 
-/* query-vnc's answer: the port QEMU picked. */
+const char *
+vm_vnc_listen(const struct vm *vm, const struct vnc_conf *c)
+{
+	if (vm->vnc_host[0] != '\0')
+		return vm->vnc_host;
+	if (c->listen[0] != '\0')
+		return c->listen;
+	return vm->d->conf.vnc_listen[0] != '\0' ? vm->d->conf.vnc_listen :
+	    VNC_LISTEN_DEFAULT;
+}
+
+/* query-vnc's answer: the port QEMU picked, and its address. */
 static int
 vnc_port_check(void *arg, struct json_object *ret, char *err, size_t errlen)
 {
@@ -75,6 +86,7 @@ vnc_port_check(void *arg, struct json_object *ret, char *err, size_t errlen)
 		return -1;
 	}
 	vm->vnc_port = (int)port;
+	strlcpy(vm->vnc_host, jstr_or(ret, "host", ""), sizeof(vm->vnc_host));
 	vm_write_runstate(vm);
 	return 0;
 }

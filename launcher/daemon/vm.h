@@ -77,6 +77,7 @@ struct vm {
 	int			 qemu_major, qemu_minor, qemu_micro;
 	time_t			 started;	/* wall clock */
 	int			 vnc_port;	/* actual, 0: none */
+	char			 vnc_host[64];	/* the address QEMU listens on */
 	int			 paused_start;	/* start --paused */
 	int			 hotplugged;	/* devices added since QEMU started */
 	/*
@@ -238,6 +239,11 @@ char		*vm_console_tail(struct vm *, int lines);
 int		 vm_qmp_open(struct vm *);
 /* The connection when it takes commands, else NULL. */
 struct qmp	*vm_qmp(const struct vm *);
+/*
+ * The address its VNC display listens on: QEMU's own word (query-vnc),
+ * else the definition's listen=, else the supervisor's vnc_listen.
+ */
+const char	*vm_vnc_listen(const struct vm *, const struct vnc_conf *);
 /* ACPI power button; the VM shuts off when the guest obeys. */
 int		 vm_shutdown(struct vm *, char *err, size_t errlen);
 /* The guest ignored the shutdown request: back to running. */

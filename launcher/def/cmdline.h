@@ -29,6 +29,8 @@ struct vmpaths {
 	char	pid[PATH_MAX];
 	char	state[PATH_MAX];/* what the supervisor knows, for re-adoption */
 	char	qemulog[PATH_MAX];/* QEMU's own stderr */
+	/* a VNC display without listen=: this host's address ("": 127.0.0.1) */
+	char	vnc_listen[64];
 };
 
 /* Fails with a clear reason when a socket path would be too long. */

@@ -1,6 +1,7 @@
 /*
  * graphics: none | vnc[,listen=ADDR][,port=PORT|auto][,password=PW]
- * [,websocket=PORT].  QEMU never opens a window of its own (-display
+ * [,websocket=PORT].  Without listen, the host's default: the
+ * supervisor's vnc_listen (vmpaths.vnc_listen), else 127.0.0.1.  QEMU never opens a window of its own (-display
  * none); a VNC display is -vnc, its password set over QMP so that it
  * never shows on the command line.
  */
@@ -32,7 +33,7 @@ vnc_props(struct display *g, struct props *p, char *err, size_t errlen)
 	const char *s;
 	unsigned n;
 
-	strlcpy(g->listen, "127.0.0.1", sizeof(g->listen));
+	g->listen[0] = '\0';	/* the host's default (vmpaths.vnc_listen) */
 	g->port = VNC_PORT_AUTO;
 	if ((s = props_get(p, "listen")) != NULL &&
 	    (strlcpy(g->listen, s, sizeof(g->listen)) >= sizeof(g->listen) ||
@@ -115,8 +116,8 @@ display_print(const void *conf)
 	char ws[32] = "";
 	if (g->websocket)
 		snprintf(ws, sizeof(ws), ",websocket=%d", g->websocket);
-	s = xasprintf("vnc,listen=%s,port=%s%s%s%s", g->listen, port,
-	    pw ? ",password=" : "", pw ? pw : "", ws);
+	s = xasprintf("vnc%s%s,port=%s%s%s%s", g->listen[0] ? ",listen=" : "",
+	    g->listen, port, pw ? ",password=" : "", pw ? pw : "", ws);
 	free(pw);
 	return s;
 }
@@ -159,13 +160,13 @@ display_options(const struct vmdef *d, const void *conf,
 	const struct display *g = conf;
 
 	(void)d;
-	(void)p;
 	argv_add(a, "-display");
 	argv_add(a, "none");
 	if (!g->vnc)
 		return;
 	/* QEMU takes a display number: port 5900 + N */
-	const char *l = g->listen;
+	const char *l = g->listen[0] ? g->listen : p->vnc_listen[0] ?
+	    p->vnc_listen : VNC_LISTEN_DEFAULT;
 	int v6 = strchr(l, ':') != NULL && l[0] != '[';
 	char addr[80], disp[16], ws[100] = "";
 	snprintf(addr, sizeof(addr), "%s%s%s", v6 ? "[" : "", l, v6 ? "]" : "");

@@ -122,8 +122,9 @@ int		 vmdef_set_current_memory(struct vmdef *, uint64_t mib,
  * What the supervisor asks of a definition's devices.  It never reads
  * a device module's fields; these are the whole interface.
  */
+#define VNC_LISTEN_DEFAULT	"127.0.0.1"
 struct vnc_conf {
-	const char	*listen;	/* IP address */
+	const char	*listen;	/* IP address; "": the host's default */
 	int		 port;		/* TCP port, or VNC_PORT_AUTO */
 	const char	*password;	/* NULL: none */
 	int		 websocket;	/* TCP port, 0: none */

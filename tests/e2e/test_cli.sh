@@ -40,7 +40,7 @@ t_create_flags_and_dumpconfig() {
 	d=$(q dumpconfig web1)
 	for l in 'name: web1' 'memory: 1024,maxmemory=2048,slots=16' \
 	    'vcpus: 2,maxvcpus=4' 'machine: q35' 'accel: tcg' \
-	    'graphics: vnc,listen=127.0.0.1,port=auto' 'on_crash: restart' \
+	    'graphics: vnc,port=auto' 'on_crash: restart' \
 	    'qemu-arg: -global' 'qemu-arg: kvm-pit.lost_tick_policy=discard' \
 	    'description: a web box'; do
 		echo "$d" | grep -qxF "$l" || fail "dumpconfig lacks '$l': $d"

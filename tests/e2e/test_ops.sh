@@ -5,7 +5,7 @@
 # its rotated files, and `console --log` still shows the latest output;
 # on_stop=shutdown shuts the guests down when the supervisor stops;
 # on_stop=suspend saves them and the next supervisor restores them,
-# the guest's memory intact.
+# the guest's memory intact; vnc_listen gives displays their address.
 . "$(dirname "$0")/lib.sh"
 
 CONF=$T/qlaunchd.conf
@@ -173,5 +173,35 @@ t_socket_activation() {
 	    fail "$(cat "$T/act2.log")"
 }
 
+# vnc_listen: the address a display without listen= gets when QEMU
+# starts (QEMU's own word through vncdisplay); listen= wins; nothing of
+# it goes into the definition
+t_vnc_listen() {
+	printf 'vnc_listen = 127.0.0.2\n' >"$CONF"
+	stop_daemon
+	start_daemon
+	q create vl --accel tcg --graphics vnc --start --paused >/dev/null
+	q create vl1 --accel tcg --graphics vnc,listen=127.0.0.1 --start --paused >/dev/null
+	port=$(q vncdisplay vl --json | sed -n 's/.*"port": \([0-9]*\).*/\1/p')
+	q vncdisplay vl | grep -qx "127.0.0.2:$((port - 5900))" || fail "vl: $(q vncdisplay vl)"
+	ss -ltn | grep -q "127.0.0.2:$port " || fail "nothing listens on 127.0.0.2:$port"
+	q dominfo vl | grep -qx "VNC: *127.0.0.2:$port" || fail "dominfo: $(q dominfo vl)"
+	q dumpconfig vl | grep -qx 'graphics: vnc,port=auto' || fail "stored: $(q dumpconfig vl | grep graphics)"
+	p1=$(q vncdisplay vl1 --json | sed -n 's/.*"port": \([0-9]*\).*/\1/p')
+	q vncdisplay vl1 | grep -qx "127.0.0.1:$((p1 - 5900))" || fail "vl1: $(q vncdisplay vl1)"
+	ss -ltn | grep -q "127.0.0.1:$p1 " || fail "nothing listens on 127.0.0.1:$p1"
+	q destroy vl >/dev/null
+	q destroy vl1 >/dev/null
+	q undefine vl >/dev/null
+	q undefine vl1 >/dev/null
+	printf 'vnc_listen = localhost\n' >"$T/bad.conf"
+	one_line_error "$T/bad.conf:1: vnc_listen: 'localhost' is not an IP address" \
+	    "$REAL_QLAUNCHD" -f -c "$T/bad.conf" -s "$T/bad" -S "$T/bad.sock"
+	printf '\n' >"$CONF"
+	stop_daemon
+	start_daemon
+}
+
 start_daemon || exit 1
-run_tests bad_config socket_activation console_rotation stop_shutdown stop_suspend
+run_tests bad_config socket_activation console_rotation vnc_listen \
+    stop_shutdown stop_suspend

@@ -58,6 +58,7 @@ t_values(void **state)
 	    "\n"
 	    "image_dir = /srv/images\n"
 	    "  web_user=nobody  \n"
+	    "vnc_listen = 0.0.0.0\n"
 	    "log_level = debug\n"
 	    "console_log_max = 64K\n"
 	    "log_rotate = 5\n"
@@ -66,6 +67,7 @@ t_values(void **state)
 	    "stop_timeout = 30\r\n", err, sizeof(err)), 0);
 	assert_string_equal(c.image_dir, "/srv/images");
 	assert_string_equal(c.web_user, "nobody");
+	assert_string_equal(c.vnc_listen, "0.0.0.0");
 	assert_int_equal(c.log_debug, 1);
 	assert_int_equal(c.console_log_max, 64 * 1024);
 	assert_int_equal(c.console_log_rotate, 5);
@@ -92,6 +94,10 @@ static const struct {
 	    "absolute path" },
 	{ "web_user = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaa\n", "f:1: web_user: user name too long" },
+	{ "vnc_listen = localhost\n", "f:1: vnc_listen: 'localhost' is not "
+	    "an IP address" },
+	{ "vnc_listen = 1.2.3.4;x\n", "f:1: vnc_listen: '1.2.3.4;x' is not "
+	    "an IP address" },
 	{ "log_level = loud\n", "f:1: log_level: 'loud': expected info or "
 	    "debug" },
 	{ "console_log_max = big\n", "f:1: console_log_max: 'big' is not a "

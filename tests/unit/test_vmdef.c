@@ -496,7 +496,7 @@ test_device_defaults(void **state)
 		    "input: tablet,bus=usb" }, { NULL } },
 		/* no PCI display on microvm, and no USB */
 		{ "name: a\nmachine: microvm\ngraphics: vnc\n",
-		    { "graphics: vnc,listen=127.0.0.1,port=auto" },
+		    { "graphics: vnc,port=auto" },
 		    { "video:", "input:" } },
 		{ "name: a\nmachine: microvm\ninput: tablet\n",
 		    { "input: tablet" }, { "video:" } },
@@ -1011,6 +1011,57 @@ build(const struct vmdef *d, struct argv *a, char *err, size_t errlen)
 
 	assert_int_equal(vmpaths_init(&p, "/run/q", d->name, err, errlen), 0);
 	return cmdline_build(d, &p, ACCEL_TCG, "/q", a, err, errlen);
+}
+
+/* The argument after -vnc on d's command line, with the host's default. */
+static char *
+vnc_arg(const char *text, const char *host_default)
+{
+	char err[512];
+	struct vmdef *d = tu_parse_ok(text);
+	struct vmpaths p;
+	struct argv a;
+	char *v = NULL;
+
+	assert_int_equal(vmpaths_init(&p, "/run/q", d->name, err, sizeof(err)),
+	    0);
+	strlcpy(p.vnc_listen, host_default, sizeof(p.vnc_listen));
+	assert_int_equal(cmdline_build(d, &p, ACCEL_TCG, "/q", &a, err,
+	    sizeof(err)), 0);
+	for (size_t i = 0; i + 1 < a.n; i++)
+		if (strcmp(a.v[i], "-vnc") == 0)
+			v = xstrdup(a.v[i + 1]);
+	argv_free(&a);
+	vmdef_free(d);
+	assert_non_null(v);
+	return v;
+}
+
+/*
+ * A display without listen= takes the host's default (qlaunchd.conf's
+ * vnc_listen) when QEMU starts, not when it was defined; listen= wins.
+ * (test_device_defaults: the printed definition names no address.)
+ */
+static void
+test_vnc_listen_default(void **state)
+{
+	static const struct {
+		const char	*text, *host, *want;
+	} c[] = {
+		{ "name: a\ngraphics: vnc\n", "", "127.0.0.1:0,to=99" },
+		{ "name: a\ngraphics: vnc\n", "0.0.0.0", "0.0.0.0:0,to=99" },
+		{ "name: a\ngraphics: vnc,port=5901\n", "::", "[::]:1" },
+		{ "name: a\ngraphics: vnc,listen=127.0.0.1\n", "0.0.0.0",
+		    "127.0.0.1:0,to=99" },
+	};
+	char *v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		v = vnc_arg(c[i].text, c[i].host);
+		assert_string_equal(v, c[i].want);
+		free(v);
+	}
 }
 
 /* The argument after "-device" whose JSON has that id, or NULL. */
@@ -2018,6 +2069,7 @@ main(void)
 		cmocka_unit_test(test_disk_unplug),
 		cmocka_unit_test(test_disk_change_media),
 		cmocka_unit_test(test_pci_stable),
+		cmocka_unit_test(test_vnc_listen_default),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_cputune),
 		cmocka_unit_test(test_path_escaping),
