@@ -17,6 +17,8 @@
 #   snapshots, files), and rvm's guest counts on (read through root)
 # - restore: UA's own save file edited to run UA's VM as root or as UB is
 #   refused (the saved definition is what runs)
+# - UA's own VM defined on root's image: its snapshots (qemu-img run by
+#   the supervisor) are refused, the image untouched
 # The web's refusals are in test_web*.sh, Ansible's in its own test.
 . "$(dirname "$0")/lib.sh"
 need_root "users and owners"
@@ -400,10 +402,31 @@ EOF
 	nothing_changed
 }
 
+# UA's own VM on root's image: the supervisor's qemu-img (a shut off
+# VM's snapshots) works on it only as UA could, so nothing is written
+t_own_vm_others_image() {
+	local img=$T/rootimg.qcow2 sum
+	qemu-img create -q -f qcow2 "$img" 64M
+	qemu-img snapshot -c keep "$img"
+	chmod 0600 "$img"
+	sum=$(sha1sum <"$img")
+	as "$UA" create adisk --memory 128 --accel tcg \
+	    --disk path="$img",format=qcow2 >/dev/null
+	one_line_error "Permission denied" as "$UA" snapshot-create-as adisk x
+	one_line_error "" as "$UA" snapshot-revert adisk keep
+	one_line_error "" as "$UA" snapshot-delete adisk keep
+	[ "$(sha1sum <"$img")" = "$sum" ] || fail "root's image changed"
+	qemu-img snapshot -l "$img" | grep -q ' x ' && fail "a snapshot in root's image"
+	as "$UA" undefine adisk >/dev/null
+	[ -f "$img" ] || fail "root's image is gone"
+	nothing_changed
+}
+
 start_daemon || exit 1
 T0=$(date +%s)
 run_tests setup verbs_classified cli_refused console_not_attached \
-    see_nothing proxy socket_refused socket_malformed restore_owner
+    see_nothing proxy socket_refused socket_malformed restore_owner \
+    own_vm_others_image
 rc=$?
 echo "test_privilege.sh: $(($(date +%s) - T0)) s"
 exit $rc
