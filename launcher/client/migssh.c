@@ -5,7 +5,9 @@
  * supervisor there before anything starts; its connection goes to the
  * local supervisor with the migrate request (SCM_RIGHTS), which uses it
  * as its way to the destination.  The stream itself goes by TCP to the
- * URI's host unless --listen-address says otherwise.
+ * URI's host unless --listen-address says otherwise.  The local
+ * supervisor is asked first whether the user may have the VM at all, so a
+ * refusal comes before any ssh runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,9 @@ migssh_dest(struct cli *cli, const char *uri, struct json_object *a,
 {
 	char err[1024];
 
+	/* exits with the supervisor's one line: another user's, no such VM */
+	json_object_put(cli_call(cli, "state", cli_name_args(jstr(a,
+	    "name"))));
 	if (sshconn_open(uri, ssh, err, sizeof(err)) == -1)
 		cli_die("migrate: %s", err);
 	json_object_object_add(a, "dest", json_object_new_string(ssh->label));

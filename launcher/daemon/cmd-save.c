@@ -61,6 +61,7 @@
 #include "names.h"
 #include "qmp.h"
 #include "req.h"
+#include "restoreauth.h"
 #include "util.h"
 #include "vm.h"
 
@@ -1036,7 +1037,7 @@ restore_target(struct req *r, struct vmdef *def, struct vm **vmp)
 		    "saved %s", vm->name, vm_persistent(vm)->uuid, def->uuid);
 		return -1;
 	}
-	return 0;
+	return restore_admit(r, def, vm);
 }
 
 /* {"file", "running", "paused", "bypass_cache"} */

@@ -38,6 +38,7 @@
 #include <json-c/json.h>
 
 #include "daemon.h"
+#include "diskauth.h"
 #include "dispatch.h"
 #include "jget.h"
 #include "job.h"
@@ -121,14 +122,15 @@ snap_meta(struct req *r, struct vm *vm, const char *name)
 
 /*
  * A running VM takes commands; a shut off one has images to itself.
- * Any other state (starting, shutting down, QMP lost): -1 answered.
+ * Any other state (starting, shutting down, QMP lost): -1 answered, as
+ * when the requester could not write a shut off VM's disks itself.
  */
 int
 snap_usable_state(struct req *r, struct vm *vm, int *live)
 {
 	*live = vm_active(vm);
-	if (!*live)
-		return 0;
+	if (!*live)	/* qemu-img, run by the supervisor */
+		return diskauth_writable(r, vm_persistent(vm));
 	if ((vm->state == VM_RUNNING || vm->state == VM_PAUSED) &&
 	    vm_qmp(vm) != NULL)
 		return 0;

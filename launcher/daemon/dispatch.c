@@ -18,6 +18,7 @@ extern const struct dcmd dcmds_agent[];	/* cmd-agent.c */
 extern const struct dcmd dcmds_migresume[];	/* migresume.c */
 extern const struct dcmd dcmds_webconsole[];	/* cmd-webconsole.c */
 extern const struct dcmd dcmds_web[];	/* cmd-web.c */
+extern const struct dcmd dcmds_commands[];	/* cmd-commands.c */
 
 static const struct dcmd *const areas[] = {
 	dcmds_def,
@@ -49,6 +50,7 @@ static const struct dcmd *const areas[] = {
 	dcmds_webconsole,
 	dcmds_web,
 	dcmds_qmp,
+	dcmds_commands,
 };
 
 static const struct dcmd *
@@ -59,6 +61,14 @@ find(const char *name)
 			if (strcmp(c->name, name) == 0)
 				return c;
 	return NULL;
+}
+
+void
+dispatch_each(void (*fn)(void *, const char *, int), void *arg)
+{
+	for (size_t a = 0; a < sizeof(areas) / sizeof(areas[0]); a++)
+		for (const struct dcmd *c = areas[a]; c->name != NULL; c++)
+			fn(arg, c->name, c->flags);
 }
 
 void

@@ -31,6 +31,8 @@ struct dcmd {
 };
 
 void	 dispatch(struct req *);
+/* fn(arg, name, flags) for every row of the table (cmd-commands.c) */
+void	 dispatch_each(void (*fn)(void *, const char *, int), void *arg);
 
 /* cmd-common.c: replies shared by the areas */
 #define QMP_PASS_MS	30000

@@ -533,6 +533,46 @@ test_restore_existing_vm(void **state)
 	fx_free(f);
 }
 
+/*
+ * A user's own save file runs its definition: edited to give the VM to
+ * root (no owner) or to another user, restore refuses it (root may).
+ */
+static void
+test_restore_owner_kept(void **state)
+{
+	struct fx *f = fx_new();
+	char *file = path_in(f, "r.sav");
+	char args[1024];
+	const char *mine = RUNNING_VM "owner: 1234\n";
+	const char *nobody = RUNNING_VM;
+	const char *other = RUNNING_VM "owner: 4321\n";
+
+	(void)state;
+	if (geteuid() != 0) {	/* open_as needs root to be the user */
+		fx_free(f);
+		skip();
+	}
+	assert_int_equal(chmod(f->dir, 0711), 0);
+	struct vm *vm = fx_running_vm(f, mine);
+	qemu_exits(f, vm, "saved");
+	snprintf(args, sizeof(args), "{\"file\": \"%s\"}", file);
+	write_save(file, nobody, (uint32_t)strlen(nobody), 64);
+	assert_int_equal(chmod(file, 0644), 0);
+	request_as(f, 1234, "restore", args);
+	expect_error(f, ERR_PERMISSION, "restore: the saved definition's "
+	    "owner (none) is not VM 't1''s (1234); only root may change it",
+	    0);
+	write_save(file, other, (uint32_t)strlen(other), 64);
+	request_as(f, 1234, "restore", args);
+	expect_error(f, ERR_PERMISSION, "owner (4321) is not VM 't1''s", 0);
+	/* another user's VM is refused whatever the file holds */
+	request_as(f, 4321, "restore", args);
+	expect_error(f, ERR_PERMISSION, "VM 't1' belongs to another user", 0);
+	assert_int_equal(vm->state, VM_SHUTOFF);
+	free(file);
+	fx_free(f);
+}
+
 /* ---- clone and move-disk: what they refuse, before any copy ---- */
 
 static void
@@ -594,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_save_paused_and_existing),
 		cmocka_unit_test(test_restore_bad_files),
 		cmocka_unit_test(test_restore_existing_vm),
+		cmocka_unit_test(test_restore_owner_kept),
 		cmocka_unit_test(test_clone_refusals),
 	};
 

@@ -239,6 +239,51 @@ test_raw_disk_refused(void **state)
 }
 
 /*
+ * A shut off VM's snapshots are qemu-img's work, run by the supervisor:
+ * a user's VM naming an image the user cannot write (root's) is refused,
+ * and the image is not touched; its own image is fine.
+ */
+static void
+test_offline_needs_user_access(void **state)
+{
+	struct fx *f = fx_new();
+	char conf[1024], path[512], why[512];
+
+	(void)state;
+	if (geteuid() != 0) {	/* setfsuid needs root */
+		fx_free(f);
+		skip();
+	}
+	assert_int_equal(chmod(f->dir, 0711), 0);
+	snprintf(path, sizeof(path), "%s/root.qcow2", f->dir);
+	assert_int_equal(qimg_create(path, "qcow2", 1 << 20, NULL, NULL, 0,
+	    why, sizeof(why)), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+	snprintf(conf, sizeof(conf), PLAIN_VM "owner: 1234\n"
+	    "disk: %s,format=qcow2\n", path);
+	struct vm *vm = fx_running_vm(f, conf);
+	/* QEMU gone: shut off (as vm-life does on its pidfd) */
+	close(f->peer);
+	f->peer = -1;
+	vm_cleanup_process(vm);
+	vm_set_state(vm, VM_SHUTOFF, "destroyed");
+	request_as(f, 1234, "snapshot-create", "{\"name\": \"t1\", "
+	    "\"snapshot\": \"s1\"}");
+	final_error(f, "PermissionDenied", "root.qcow2: Permission denied", 0);
+	request_as(f, 1234, "snapshot-delete", "{\"name\": \"t1\", "
+	    "\"snapshot\": \"s1\"}");
+	final_error(f, "PermissionDenied", "Permission denied", 0);
+	/* the image is the user's: allowed */
+	assert_int_equal(chown(path, 1234, 1234), 0);
+	request_as(f, 1234, "snapshot-create", "{\"name\": \"t1\", "
+	    "\"snapshot\": \"s1\"}");
+	struct json_object *r = reply(f);
+	assert_null(jget(r, "error"));
+	json_object_put(r);
+	fx_free(f);
+}
+
+/*
  * --disk-only: the overlay made, its nodes added, the transaction
  * refused: the nodes deleted in reverse, the overlay file removed.
  */
@@ -719,6 +764,7 @@ main(void)
 		cmocka_unit_test(test_save_job_fails),
 		cmocka_unit_test(test_save_qemu_vanishes),
 		cmocka_unit_test(test_raw_disk_refused),
+		cmocka_unit_test(test_offline_needs_user_access),
 		cmocka_unit_test(test_disk_only_rolls_back),
 		cmocka_unit_test(test_disk_only_then_detach),
 		cmocka_unit_test(test_job_event_two_members),
