@@ -2,13 +2,15 @@
 # The Ansible collection (launcher/ansible) with Debian's ansible-core
 # against localhost (ansible_connection=local), the modules running the
 # build's qlaunch on two private supervisors, A and B, each in a network
-# namespace of its own joined by a veth pair, with an sshd each (as in
+# namespace of its own joined by a veth pair, with an sshd in B's (as in
 # test_migrate_ssh.sh).  qlaunch_vm: present (a second run changes
 # nothing), check mode with a changed definition (reports a change, the
 # stored definition stays, the diff shows it), running (the guest
-# answers on its console), stopped, absent; qlaunch_info; qlaunch_network
-# present and absent (an isolated network in A's namespace);
-# qlaunch_migrate to B over ssh, then again: nothing to do; a play run
+# answers on its console; redefined while it runs: for its next start),
+# a failed start undoing its define, stopped, absent; qlaunch_snapshot
+# taken and deleted; qlaunch_info;
+# qlaunch_network present and absent (an isolated network in A's
+# namespace); qlaunch_migrate to B over ssh, then again: nothing to do; a play run
 # as nobody can neither see, start, stop, snapshot nor migrate root's VM.
 . "$(dirname "$0")/lib.sh"
 
@@ -56,6 +58,7 @@ append: $APPEND
 console: serial
 graphics: none
 network: user
+disk: size=1
 EOF
 }
 
@@ -114,6 +117,18 @@ EOF
       register: r
     - debug:
         msg: "migrated in {{ r.migration.migration_ms | default('-') }} ms"
+EOF
+	cat >"$P/snap.yml" <<'EOF'
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - qlaunch.vm.qlaunch_snapshot:
+        name: gv
+        snapshot: s1
+        description: by ansible
+        state: "{{ state }}"
+        socket: "{{ sock }}"
+        qlaunch: "{{ qlaunch }}"
 EOF
 	# as nobody: each task must fail; the results go to a file
 	cat >"$P/other.yml" <<EOF
@@ -223,6 +238,7 @@ t_present() {
 	grep -q '^uuid: ' "$T/stored" || fail "no uuid: $(cat "$T/stored")"
 	grep -q '^network: user,mac=52:54:00:' "$T/stored" || fail "no MAC: $(cat "$T/stored")"
 	grep -q '^memory: 256$' "$T/stored" || fail "memory: $(cat "$T/stored")"
+	grep -q "^disk: $T/state/images/gv-vda.qcow2," "$T/stored" || fail "no image: $(cat "$T/stored")"
 	play vm -e state=present -e src="$T/gv.conf" || fail "again: $(tail -5 "$T/play.out")"
 	changed 0
 	[ "$(q dumpconfig gv)" = "$(cat "$T/stored")" ] || fail "the second run changed the definition"
@@ -256,6 +272,29 @@ t_running() {
 	[ "$(gval gv 'echo $((6 * 7))')" = 42 ] || fail "the guest does not answer"
 	play vm -e state=running || fail "again: $(tail -5 "$T/play.out")"
 	changed 0
+	# redefined while it runs: stored for its next start, QEMU untouched
+	local pid
+	pid=$(vm_pid gv)
+	vmdef 320 >"$T/gv2.conf"
+	play vm -e state=running -e src="$T/gv2.conf" || fail "redefine: $(tail -5 "$T/play.out")"
+	changed 1
+	grep -q 'WARNING.*VM gv runs on as it was started' "$T/play.out" ||
+	    fail "no warning: $(cat "$T/play.out")"
+	q dumpconfig gv | grep -q '^memory: 320$' || fail "not redefined: $(q dumpconfig gv)"
+	q dumpconfig gv | grep -qF "$(grep '^network:' "$T/stored")" || fail "the MAC changed"
+	q dumpconfig gv | grep -qF "$(grep '^disk:' "$T/stored")" || fail "the image changed"
+	[ "$(vm_pid gv)" = "$pid" ] || fail "QEMU changed"
+	play vm -e state=running -e src="$T/gv2.conf" || fail "again: $(tail -5 "$T/play.out")"
+	changed 0
+}
+
+# a start that fails after the define: the new VM is undefined again
+t_rollback() {
+	{ vmdef 256 | sed 's/^name: gv$/name: gb/; /^network:/d; /^disk:/d'; echo 'qemu-arg: -bogus'; } >"$T/gb.conf"
+	play vm -e vm=gb -e state=running -e src="$T/gb.conf" && fail "started gb"
+	grep -q "invalid option.*the new VM is undefined again" "$T/play.out" ||
+	    fail "error: $(grep msg "$T/play.out")"
+	! q list --all | grep -qw gb || fail "gb is still defined"
 }
 
 # info: the list and the VM
@@ -302,6 +341,24 @@ EOF
 	[ "$(vm_pid gv)" = "$pid" ] || fail "gv's QEMU changed"
 	[ "$(q snapshot-list gv --name)" = "" ] || fail "a snapshot: $(q snapshot-list gv)"
 	! qb list --all | grep -qw gv || fail "gv went to B"
+}
+
+# a snapshot of the running guest: taken, again nothing; deleted (check
+# mode first), again nothing
+t_snapshot() {
+	play snap -e state=present || fail "play: $(tail -5 "$T/play.out")"
+	changed 1
+	q snapshot-info gv s1 --json | grep -q '"by ansible"' || fail "no snapshot: $(q snapshot-list gv)"
+	play snap -e state=present || fail "again: $(tail -5 "$T/play.out")"
+	changed 0
+	play snap -e state=absent --check || fail "check: $(tail -5 "$T/play.out")"
+	changed 1
+	[ "$(q snapshot-list gv --name)" = s1 ] || fail "check mode deleted it"
+	play snap -e state=absent || fail "absent: $(tail -5 "$T/play.out")"
+	changed 1
+	[ -z "$(q snapshot-list gv --name)" ] || fail "still there: $(q snapshot-list gv)"
+	play snap -e state=absent || fail "absent again: $(tail -5 "$T/play.out")"
+	changed 0
 }
 
 # migrate to B over ssh: check mode does nothing; then it moves and the
@@ -355,4 +412,4 @@ t_network() {
 }
 
 setup || exit 1
-run_tests present check_mode running info other_user migrate stopped_absent network
+run_tests present check_mode running rollback info other_user snapshot migrate stopped_absent network
