@@ -21,7 +21,8 @@ iproute2 procps psmisc dnsmasq-base nftables bridge-utils busybox
 libelf1 libssl3
 openssh-client openssh-server
 vncsnapshot libjpeg-turbo-progs python3 chromium
-curl"
+curl
+ansible-core"  # ansible-core: test_ansible.sh runs the collection (launcher/ansible)
 # a node of another origin (nodesource) brings its own npm
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 missing=

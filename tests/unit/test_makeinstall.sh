@@ -1,7 +1,7 @@
 #!/bin/sh
 # make install into a DESTDIR puts every file where it belongs
 # (binaries, man pages, netscripts, bash completion, systemd units, the
-# configuration, the web assets); a second install keeps a changed
+# configuration, the web assets, the Ansible collection); a second install keeps a changed
 # configuration; make uninstall removes exactly what was installed.
 builddir=%BUILDDIR%
 T=$(mktemp -d /tmp/qlinst.XXXXXX)
@@ -31,7 +31,8 @@ for f in "$p/bin/qlaunch" "$p/sbin/qlaunchd" "$p/share/man/man1/qlaunch.1" \
     "$p/share/bash-completion/completions/qlaunch" \
     "$p/lib/systemd/system/qlaunchd.service" \
     "$p/lib/systemd/system/qlaunchd.socket" \
-    "$p/share/qlaunch/web/index.html"; do
+    "$p/share/qlaunch/web/index.html" \
+    "$p/share/ansible/collections/ansible_collections/qlaunch/vm/plugins/modules/qlaunch_vm.py"; do
 	grep -qx ".$f" "$T/files" && ok "installed $f" || ko "installed $f" missing
 done
 grep -q "^ExecStart=$p/sbin/qlaunchd -f" "$T/root$p/lib/systemd/system/qlaunchd.service" &&
@@ -54,6 +55,7 @@ m install && m uninstall
 left=$(cd "$T/root" && find . -type f)
 [ -z "$left" ] && ok uninstall_all || ko uninstall_all "left: $left"
 [ -d "$T/root$p/share/qlaunch" ] && ko dirs "share/qlaunch left" || ok dirs
+[ -d "$T/root$p/share/ansible" ] && ko ansible_dirs "share/ansible left" || ok ansible_dirs
 echo "[==========] $((passed + failed)) test(s) run."
 echo "[  PASSED  ] $passed test(s)."
 [ $failed -eq 0 ] || { echo "[  FAILED  ] $failed test(s), listed above."; exit 1; }
