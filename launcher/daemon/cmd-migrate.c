@@ -48,6 +48,7 @@
 #include "names.h"
 #include "qmp.h"
 #include "req.h"
+#include "userperm.h"
 #include "util.h"
 #include "vm.h"
 #include "xalloc.h"
@@ -1002,6 +1003,19 @@ dest_socket_ok(struct req *r, const char *dest)
 	if (strcmp(dest, r->d->sock) == 0) {
 		req_error(r, ERR_GENERIC, "migrate: %s is this supervisor's "
 		    "own socket", dest);
+		return -1;
+	}
+	/*
+	 * The supervisor reaches the destination as root: only for a user
+	 * who could reach it too (else a user would place VMs on a
+	 * supervisor it has no access to).
+	 */
+	int e;
+	if (!uid_is_admin(r->d, r->uid) &&
+	    (e = user_may_access(r->uid, dest, W_OK)) != 0) {
+		req_error(r, ERR_PERMISSION, "migrate: the destination %s: %s "
+		    "(a user migrates only to a supervisor it may reach)",
+		    dest, strerror(e));
 		return -1;
 	}
 	return 0;

@@ -1,6 +1,4 @@
 /* May a user have the supervisor write its VM's images (diskauth.h)? */
-#include <sys/fsuid.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -11,27 +9,9 @@
 #include "diskauth.h"
 #include "names.h"
 #include "req.h"
+#include "userperm.h"
 #include "vm.h"
 #include "vmdef.h"
-
-/* 0 when uid may open path read-write; else errno. */
-static int
-user_may_write(uid_t uid, const char *path)
-{
-	struct passwd *pw = getpwuid(uid);
-	int fd, e;
-
-	setfsgid(pw != NULL ? pw->pw_gid : (gid_t)uid);
-	setfsuid(uid);
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	e = errno;
-	setfsuid(geteuid());
-	setfsgid(getegid());
-	if (fd == -1)
-		return e;
-	close(fd);
-	return 0;
-}
 
 int
 diskauth_writable(struct req *r, const struct vmdef *d)
@@ -49,7 +29,7 @@ diskauth_writable(struct req *r, const struct vmdef *d)
 			    "work on images", k.target);
 			return -1;
 		}
-		int e = user_may_write(r->uid, k.path);
+		int e = user_may_access(r->uid, k.path, R_OK | W_OK);
 		if (e != 0) {
 			req_error(r, ERR_PERMISSION, "disk %s: %s: %s (the "
 			    "supervisor works on a user's images only as that "

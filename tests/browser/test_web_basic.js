@@ -83,7 +83,8 @@ async function main(browser) {
   // start from the page: the state changes in place, no reload
   await p1.evaluate(() => { window.qltNoReload = true; });
   const t1 = Date.now();
-  await p1.click(`#vm-${VM1} button[data-action="start"]`);
+  // found and clicked at once in the page: the live list redraws its rows
+  await p1.$eval(`#vm-${VM1} button[data-action="start"]`, (b) => b.click());
   await p1.waitForFunction((vm) => {
     const td = document.querySelector(`#vm-${vm} .state`);
     return td && td.textContent === 'running';

@@ -217,7 +217,9 @@ async function migrate(page) {
     await page.waitForSelector(`#vm-${VM}`);
     console.log(`measure: login link to the listed VM: ${Date.now() - t0} ms`);
     await page.waitForFunction(() => document.querySelector('#live.on') !== null);
-    await page.click(`#vm-${VM} .name a`);
+    // in the page, found and clicked at once: the live list redraws its
+    // rows, and a handle taken before a redraw is detached by the click
+    await page.$eval(`#vm-${VM} .name a`, (a) => a.click());
     await page.waitForSelector('#vmtabs button[data-tab="migrate"]');
     await graphs(page);
     await cancel(browser, page);

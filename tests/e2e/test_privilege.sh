@@ -422,11 +422,26 @@ t_own_vm_others_image() {
 	nothing_changed
 }
 
+# UA's own VM to a supervisor UA may not reach: refused before anything
+# (the source supervisor, root, would reach it for UA)
+t_own_vm_unreachable_dest() {
+	as "$UA" create amig --memory 64 --accel tcg,tb-size=32 --start --paused >/dev/null
+	chmod 0600 "$D2SOCK"
+	one_line_error "the destination $D2SOCK: Permission denied" \
+	    as "$UA" migrate amig "unix:$D2SOCK"
+	chmod 0666 "$D2SOCK"
+	[ "$(q state amig)" = paused ] || fail "amig is $(q state amig)"
+	QLAUNCH_SOCKET=$D2SOCK q list --all --name | grep -qx amig && fail "amig on D2"
+	as "$UA" destroy amig >/dev/null
+	as "$UA" undefine amig >/dev/null
+	nothing_changed
+}
+
 start_daemon || exit 1
 T0=$(date +%s)
 run_tests setup verbs_classified cli_refused console_not_attached \
     see_nothing proxy socket_refused socket_malformed restore_owner \
-    own_vm_others_image
+    own_vm_others_image own_vm_unreachable_dest
 rc=$?
 echo "test_privilege.sh: $(($(date +%s) - T0)) s"
 exit $rc

@@ -33,6 +33,8 @@ setup() {
 	done
 	chmod 0666 "$QLAUNCH_SOCKET"
 	start_daemon "$T/stateB" "$BSOCK" || return 1
+	# user 1 may reach B: a user migrates only where it may
+	chmod 0666 "$BSOCK"
 	create_guest mv --owner $U1 --channel heartbeat --start || return 1
 	wait_ready mv || return 1
 	# the guest's heartbeat: the summary has the guest-visible downtime
