@@ -156,9 +156,11 @@ t_host_check() {
 	# when a check failed, that is QEMU or qemu-img missing)
 	in_root 'qlaunch host-check' >"$T/hc" 2>&1 || rc=$?
 	[ $rc -eq 0 ] || fail "host-check exited $rc: $(cat "$T/hc")"
-	grep -Eq '^ *(KVM device|CPU virtualization).*(WARN|PASS)' "$T/hc" ||
-	    grep -q 'WARN' "$T/hc" || fail "no KVM line: $(cat "$T/hc")"
-	grep -q 'PASS' "$T/hc" || fail "no PASS: $(cat "$T/hc")"
+	grep -Eq '^ *WARN +KVM device: +/dev/kvm missing' "$T/hc" ||
+	    fail "no KVM warning: $(cat "$T/hc")"
+	grep -Eq '^ *PASS +QEMU: +/usr/bin/qemu-system-x86_64 ' "$T/hc" ||
+	    fail "no QEMU PASS: $(cat "$T/hc")"
+	! grep -Eq '^ *FAIL ' "$T/hc" || fail "a FAIL: $(cat "$T/hc")"
 	in_root 'qlaunch host-check --json' >"$T/hc.json" 2>&1 ||
 	    fail "host-check --json: $(cat "$T/hc.json")"
 	grep -q '"check"' "$T/hc.json" || fail "host-check --json: $(cat "$T/hc.json")"
