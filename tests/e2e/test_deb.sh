@@ -5,9 +5,8 @@
 # where `qlaunch version` starts the installed qlaunchd and `qlaunch
 # host-check` reports on a host without KVM; its files where dpkg says,
 # its systemd units enabled; purged, nothing of it is left.  No guest
-# boots.  The root is made from a tarball cached in CACHE (created on
-# the first run), the dependencies' .debs from CACHE/archives, so a
-# second run needs no network.
+# boots.  The root is made from tarballs cached in CACHE (created on the
+# first run), so a second run needs no network.
 . "$(dirname "$0")/lib.sh"
 need_root "installing a package into a chroot"
 
@@ -30,7 +29,7 @@ done
 # own (mounts, network, processes): /proc and a tmpfs /run as a booted
 # system has them, nothing reaching the host's network, and whatever it
 # started (qlaunchd) killed when it ends.  NET=1 keeps the host's
-# network (apt fetching what CACHE/archives lacks).
+# network (apt fetching the dependencies, the first time).
 in_root() {
 	local net=--net
 	[ -z "${NET:-}" ] || net=
@@ -51,7 +50,7 @@ snapshot() {
 # Skipped, saying so, only when there is no tarball and mmdebstrap
 # cannot reach the mirror.
 if [ ! -f "$BASE" ]; then
-	mkdir -p "$CACHE/archives"
+	mkdir -p "$CACHE"
 	echo "creating $BASE with mmdebstrap (from $SOURCES)"
 	start=$(date +%s)
 	if ! mmdebstrap --variant=minbase --skip=cleanup/apt/lists \
@@ -106,22 +105,29 @@ t_lintian() {
 	! grep -E '^[EW]:' "$T/lintian" || fail "lintian: $(cat "$T/lintian")"
 }
 
-# the package's dependencies first (from CACHE/archives, apt's lists in
-# the tarball), so that the file list compared after the purge is the
-# one before the package itself came
+# the package's dependencies first, so that the file list compared after
+# the purge is the one before the package itself came: the root with them
+# installed is cached too, as CACHE/bookworm-deps-KEY.tar, KEY naming the
+# dependencies (a package with others makes another, and the old goes)
 t_root() {
-	local deps deb
+	local deps deb key tar start=$(date +%s)
 	deb=$(ls "$OUT"/qlaunch_*.deb)
-	mkdir -p "$R" "$CACHE/archives"
-	tar -xf "$BASE" -C "$R"
 	deps="$(dpkg-deb -f "$deb" Depends), $(dpkg-deb -f "$deb" Recommends)"
-	cp "$CACHE"/archives/*.deb "$R/var/cache/apt/archives/" 2>/dev/null || true
-	# apt fetches what the cache lacks (the first run), on this
-	# namespace's network
-	NET=1 in_root "apt-get satisfy -y -q '$deps'" </dev/null >"$T/deps.log" 2>&1 ||
-	    fail "installing the dependencies: $(tail -5 "$T/deps.log")"
-	cp -n "$R"/var/cache/apt/archives/*.deb "$CACHE/archives/" 2>/dev/null || true
-	rm -f "$R"/var/cache/apt/archives/*.deb
+	key=$(printf '%s' "$deps" | sha256sum | cut -c1-12)
+	tar=$CACHE/bookworm-deps-$key.tar
+	mkdir -p "$R"
+	if [ -f "$tar" ]; then
+		tar -xf "$tar" -C "$R"
+	else
+		tar -xf "$BASE" -C "$R"
+		# apt fetches them, on the host's network
+		NET=1 in_root "apt-get satisfy -y -q '$deps' && apt-get clean" \
+		    </dev/null >"$T/deps.log" 2>&1 ||
+		    fail "installing the dependencies: $(tail -5 "$T/deps.log")"
+		rm -f "$CACHE"/bookworm-deps-*.tar
+		tar -cf "$tar.tmp" -C "$R" . && mv "$tar.tmp" "$tar"
+	fi
+	echo "measure: root with the dependencies ready in $(($(date +%s) - start)) s"
 	cp "$deb" "$R/tmp/"
 	snapshot >"$T/files.before"
 }
