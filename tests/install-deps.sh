@@ -23,6 +23,7 @@ openssh-client openssh-server
 vncsnapshot libjpeg-turbo-progs python3 chromium
 curl
 ansible-core"  # ansible-core: test_ansible.sh runs the collection (launcher/ansible)
+PKGS="$PKGS dpkg-dev debhelper lintian mmdebstrap"	# the Debian package, test_deb.sh
 # a node of another origin (nodesource) brings its own npm
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 missing=
