@@ -18,13 +18,14 @@ user_may_access(uid_t uid, const char *path, int mode)
 
 	if (geteuid() != 0 || uid == geteuid())
 		return access(path, mode) == 0 ? 0 : errno;
-	if (pw == NULL)
-		return EPERM;	/* no groups to take: nothing is allowed */
 	if ((pid = fork()) == -1)
 		return errno;
 	if (pid == 0) {
-		if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
-		    setgid(pw->pw_gid) == -1 || setuid(uid) == -1)
+		/* a uid with no account: no groups, its number as its gid */
+		if ((pw != NULL ? initgroups(pw->pw_name, pw->pw_gid) :
+		    setgroups(0, NULL)) == -1 ||
+		    setgid(pw != NULL ? pw->pw_gid : (gid_t)uid) == -1 ||
+		    setuid(uid) == -1)
 			_exit(EPERM);
 		_exit(access(path, mode) == 0 ? 0 : errno & 0xff);
 	}
