@@ -17,13 +17,7 @@ options:
   name:
     description: A VM to return in I(vm); an error when there is none of that name.
     type: str
-  socket:
-    description: The supervisor's control socket, or an C(ssh://) URI.
-    type: str
-  qlaunch:
-    description: The qlaunch program on the managed host.
-    type: str
-    default: qlaunch
+extends_documentation_fragment: qlaunch.vm.qlaunch
 author: qlaunch
 '''
 

@@ -62,13 +62,7 @@ options:
     type: list
     elements: str
     default: []
-  socket:
-    description: The source supervisor's control socket, or an C(ssh://) URI.
-    type: str
-  qlaunch:
-    description: The qlaunch program on the managed host.
-    type: str
-    default: qlaunch
+extends_documentation_fragment: qlaunch.vm.qlaunch
 author: qlaunch
 '''
 

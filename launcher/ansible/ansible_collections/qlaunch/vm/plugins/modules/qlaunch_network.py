@@ -37,13 +37,7 @@ options:
     type: str
     choices: [present, active, inactive, absent]
     default: present
-  socket:
-    description: The supervisor's control socket, or an C(ssh://) URI.
-    type: str
-  qlaunch:
-    description: The qlaunch program on the managed host.
-    type: str
-    default: qlaunch
+extends_documentation_fragment: qlaunch.vm.qlaunch
 author: qlaunch
 '''
 

@@ -34,13 +34,7 @@ options:
     description: An external, disk-only snapshot (qcow2 overlays).
     type: bool
     default: false
-  socket:
-    description: The supervisor's control socket, or an C(ssh://) URI.
-    type: str
-  qlaunch:
-    description: The qlaunch program on the managed host.
-    type: str
-    default: qlaunch
+extends_documentation_fragment: qlaunch.vm.qlaunch
 author: qlaunch
 '''
 

@@ -56,19 +56,10 @@ options:
     description: Seconds a guest has to power off (1 to 86400).
     type: int
     default: 120
-  socket:
-    description:
-      - The supervisor's control socket, or an C(ssh://) URI (qlaunch's
-        C(-c)); default QLAUNCH_SOCKET or the user's default socket. The
-        supervisor is never started by the module.
-    type: str
-  qlaunch:
-    description: The qlaunch program on the managed host.
-    type: str
-    default: qlaunch
 notes:
   - Runs as the remote user; a user who is not root sees and changes only
     its own VMs, as with the CLI.
+extends_documentation_fragment: qlaunch.vm.qlaunch
 author: qlaunch
 '''
 
