@@ -204,6 +204,25 @@ run cat "$D/bench/summary.csv"
 say "qlaunch cmdline demo --incoming tcp:0:7777 | tail -c 300"
 qlaunch cmdline demo --incoming tcp:0:7777 | tail -c 300
 echo
+# Ansible drives fleets: the collection in launcher/ansible, through
+# qlaunch --json on the managed host (here localhost)
+if command -v ansible-playbook >/dev/null 2>&1; then
+	cat >"$D/play.yml" <<EOF2
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - qlaunch.vm.qlaunch_snapshot: {name: demo, snapshot: from-ansible}
+    - qlaunch.vm.qlaunch_info: {name: demo}
+      register: facts
+    - debug: {msg: "{{ facts.vm.state }}, {{ facts.vm.vcpus }} vCPUs"}
+EOF2
+	say "ansible-playbook play.yml   # qlaunch_snapshot, then qlaunch_info"
+	ANSIBLE_COLLECTIONS_PATH=$SRC/launcher/ansible LC_ALL=C.UTF-8 \
+	    ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
+	    ansible-playbook -i localhost, "$D/play.yml" | grep -E 'msg|changed=|ok:|changed:'
+	run qlaunch snapshot-list demo
+fi
 run qlaunch shutdown demo --mode agent --wait=60
 run qlaunch state --reason demo
 run qlaunch console demo --log
