@@ -212,16 +212,24 @@ if command -v ansible-playbook >/dev/null 2>&1; then
   connection: local
   gather_facts: false
   tasks:
-    - qlaunch.vm.qlaunch_snapshot: {name: demo, snapshot: from-ansible}
+    - name: fleet1 defined
+      qlaunch.vm.qlaunch_vm:
+        name: fleet1
+        definition: "name: fleet1\\nmemory: 128\\naccel: tcg\\n"
+    - name: again, nothing to change
+      qlaunch.vm.qlaunch_vm:
+        name: fleet1
+        definition: "name: fleet1\\nmemory: 128\\naccel: tcg\\n"
     - qlaunch.vm.qlaunch_info: {name: demo}
       register: facts
-    - debug: {msg: "{{ facts.vm.state }}, {{ facts.vm.vcpus }} vCPUs"}
+    - debug: {msg: "demo is {{ facts.vm.state }}, {{ facts.vm.vcpus }} vCPUs"}
+    - qlaunch.vm.qlaunch_vm: {name: fleet1, state: absent}
 EOF2
-	say "ansible-playbook play.yml   # qlaunch_snapshot, then qlaunch_info"
+	say "ansible-playbook play.yml   # qlaunch_vm twice (idempotent), qlaunch_info"
 	ANSIBLE_COLLECTIONS_PATH=$SRC/launcher/ansible LC_ALL=C.UTF-8 \
 	    ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
-	    ansible-playbook -i localhost, "$D/play.yml" | grep -E 'msg|changed=|ok:|changed:'
-	run qlaunch snapshot-list demo
+	    ansible-playbook -i localhost, "$D/play.yml" |
+	    grep -E '^(TASK|ok:|changed:|fatal:)|"msg"|changed='
 fi
 run qlaunch shutdown demo --mode agent --wait=60
 run qlaunch state --reason demo
