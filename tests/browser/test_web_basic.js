@@ -10,25 +10,11 @@
 'use strict';
 
 const { execFileSync } = require('child_process');
-const fs = require('fs');
-const path = require('path');
-const puppeteer = require('puppeteer-core');
+const { env, ok, check, shot, run } = require('./lib');
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
 const VM1 = env('VM1');
 const VM2 = env('VM2');
-const ARTIFACTS = env('ARTIFACTS');
 const TIMEOUT = 60000;
-
-function ok(name) { console.log(`ok ${name}`); }
-class Failure extends Error {}
-function check(cond, name, why) {
-  if (!cond) throw new Failure(`${name}: ${why}`);
-  ok(name);
-}
 
 // what the CLI says (as root: the supervisor's own view)
 function cli(args) {
@@ -36,11 +22,6 @@ function cli(args) {
 }
 function vmState(name) {
   return cli(['state', name]).trim();
-}
-
-async function shot(page, file) {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, file), fullPage: true });
 }
 
 // a fresh browser profile per user, logged in through its link
@@ -154,21 +135,7 @@ async function again(browser) {
   await shot(u1.page, 'web-list-restarted.png');
 }
 
-(async () => {
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  let rc = 0;
-  try {
-    if (process.argv[2] === 'again') await again(browser);
-    else await main(browser);
-  } catch (e) {
-    console.log(`FAIL ${e instanceof Failure ? e.message : e.stack}`);
-    rc = 1;
-  } finally {
-    await browser.close();
-  }
-  process.exit(rc);
-})();
+run(async (browser) => {
+  if (process.argv[2] === 'again') await again(browser);
+  else await main(browser);
+});

@@ -10,31 +10,12 @@
 
 const { execFileSync } = require('child_process');
 const crypto = require('crypto');
-const fs = require('fs');
 const http = require('http');
 const net = require('net');
-const path = require('path');
-const puppeteer = require('puppeteer-core');
+const { env, ok, check, shot, run } = require('./lib');
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
 const VM = env('VM');
-const ARTIFACTS = env('ARTIFACTS');
 const TIMEOUT = 60000;
-
-function ok(name) { console.log(`ok ${name}`); }
-class Failure extends Error {}
-function check(cond, name, why) {
-  if (!cond) throw new Failure(`${name}: ${why}`);
-  ok(name);
-}
-
-async function shot(page, file) {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, file), fullPage: true });
-}
 
 // a command on the guest's serial console through the CLI (root)
 function guest(cmd) {
@@ -335,20 +316,6 @@ async function main(browser) {
   await p2.close();
 }
 
-(async () => {
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  let rc = 0;
-  try {
-    await main(browser);
-  } catch (e) {
-    console.log(`FAIL ${e instanceof Failure ? e.message : e.stack}`);
-    rc = 1;
-  } finally {
-    await browser.close();
-  }
-  process.exit(rc);
-})();
+run(async (browser) => {
+  await main(browser);
+});

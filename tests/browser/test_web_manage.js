@@ -12,25 +12,12 @@
 'use strict';
 
 const { execFileSync } = require('child_process');
-const fs = require('fs');
-const path = require('path');
-const puppeteer = require('puppeteer-core');
+const { env, ok, check, shot, run } = require('./lib');
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
 const VM = env('VM');
-const ARTIFACTS = env('ARTIFACTS');
 const TIMEOUT = 60000;
 const LONG = 240000;	// a running TCG guest's snapshot on a loaded host
 
-function ok(name) { console.log(`ok ${name}`); }
-class Failure extends Error {}
-function check(cond, name, why) {
-  if (!cond) throw new Failure(`${name}: ${why}`);
-  ok(name);
-}
 const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
 
 // ---- the CLI and the guest (as root: the supervisor's own view) ----
@@ -71,11 +58,6 @@ async function until(fn, secs) {
     await sleep(500);
   }
   return v;
-}
-
-async function shot(page, file) {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, file), fullPage: true });
 }
 
 // ---- the page ----
@@ -383,20 +365,6 @@ async function main(browser) {
   await otherUser(browser);
 }
 
-(async () => {
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  let rc = 0;
-  try {
-    await main(browser);
-  } catch (e) {
-    console.log(`FAIL ${e instanceof Failure ? e.message : e.stack}`);
-    rc = 1;
-  } finally {
-    await browser.close();
-  }
-  process.exit(rc);
-})();
+run(async (browser) => {
+  await main(browser);
+});

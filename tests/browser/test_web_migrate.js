@@ -15,25 +15,11 @@
 'use strict';
 
 const { execFileSync } = require('child_process');
-const fs = require('fs');
-const path = require('path');
-const puppeteer = require('puppeteer-core');
+const { env, ok, check, shot, run } = require('./lib');
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
 const VM = env('VM');
 const BSOCK = env('BSOCK');
-const ARTIFACTS = env('ARTIFACTS');
 const TIMEOUT = 120000;
-
-function ok(name) { console.log(`ok ${name}`); }
-class Failure extends Error {}
-function check(cond, name, why) {
-  if (!cond) throw new Failure(`${name}: ${why}`);
-  ok(name);
-}
 
 function cli(args, sock) {
   const e = { ...process.env };
@@ -42,11 +28,6 @@ function cli(args, sock) {
 }
 function listed(sock) {
   return JSON.parse(cli(['list', '--all', '--json'], sock)).some((v) => v.name === VM);
-}
-
-async function shot(page, file) {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, file), fullPage: true });
 }
 
 async function openTab(page, tab) {
@@ -199,37 +180,23 @@ async function migrate(page) {
   await shot(page, 'web-migrate-summary.png');
 }
 
-(async () => {
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  let rc = 0;
-  try {
-    const ctx = await browser.createBrowserContext();
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(TIMEOUT);
-    await page.setViewport({ width: 1000, height: 800 });
-    const t0 = Date.now();
-    const resp = await page.goto(env('LINK1'), { waitUntil: 'load' });
-    check(resp.ok(), 'login', `status ${resp.status()}`);
-    await page.waitForSelector(`#vm-${VM}`);
-    console.log(`measure: login link to the listed VM: ${Date.now() - t0} ms`);
-    await page.waitForFunction(() => document.querySelector('#live.on') !== null);
-    // in the page, found and clicked at once: the live list redraws its
-    // rows, and a handle taken before a redraw is detached by the click
-    await page.$eval(`#vm-${VM} .name a`, (a) => a.click());
-    await page.waitForSelector('#vmtabs button[data-tab="migrate"]');
-    await graphs(page);
-    await cancel(browser, page);
-    await otherUser(browser);
-    await migrate(page);
-  } catch (e) {
-    console.log(`FAIL ${e instanceof Failure ? e.message : e.stack}`);
-    rc = 1;
-  } finally {
-    await browser.close();
-  }
-  process.exit(rc);
-})();
+run(async (browser) => {
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  await page.setViewport({ width: 1000, height: 800 });
+  const t0 = Date.now();
+  const resp = await page.goto(env('LINK1'), { waitUntil: 'load' });
+  check(resp.ok(), 'login', `status ${resp.status()}`);
+  await page.waitForSelector(`#vm-${VM}`);
+  console.log(`measure: login link to the listed VM: ${Date.now() - t0} ms`);
+  await page.waitForFunction(() => document.querySelector('#live.on') !== null);
+  // in the page, found and clicked at once: the live list redraws its
+  // rows, and a handle taken before a redraw is detached by the click
+  await page.$eval(`#vm-${VM} .name a`, (a) => a.click());
+  await page.waitForSelector('#vmtabs button[data-tab="migrate"]');
+  await graphs(page);
+  await cancel(browser, page);
+  await otherUser(browser);
+  await migrate(page);
+});
