@@ -11,7 +11,9 @@
 # (soaktool.py garbage), the state directory's file system (a tmpfs of
 # STATE_MB (64) MiB) filled with zeros and freed, and read-only requests.
 # The choices come from bash's generator seeded with SEED (default: the
-# time; printed), so a run can be repeated (the host's timing aside).
+# time; printed): the same seed gives the same draws, but what they meet
+# (a guest booted or not, a shutdown done or not) depends on the host's
+# timing, so two runs part ways after a while.
 #
 # Checked while it runs: every request that must succeed does, refusals
 # while the disk is full are one line and leave nothing behind, a killed
