@@ -5,7 +5,8 @@
 #
 # GUESTS (50) test guests with a NIC on a bridge of a network namespace
 # of our own are started and stopped for MINUTES (30) by random actions:
-# start (paused when RUNCAP (6) guests already run), destroy, shutdown,
+# start (paused when RUNCAP (6) guests already run; below ACTIVE_TARGET
+# (GUESTS/2) active VMs half the stops become starts), destroy, shutdown,
 # kill -9 of a QEMU, kill -9 of qlaunchd (sometimes with a QEMU killed
 # while it is away) and its restart, malformed control requests
 # (soaktool.py garbage), the state directory's file system (a tmpfs of
@@ -45,9 +46,11 @@ STATE_MB=${STATE_MB:-64}
 SAMPLE_S=${SAMPLE_S:-15}
 RSS_SLACK_KB=${RSS_SLACK_KB:-4096}
 MEM=${SOAK_MEM:-96}
-for v in GUESTS MINUTES SEED RUNCAP STATE_MB SAMPLE_S MEM RSS_SLACK_KB; do
-	case ${!v} in
-	''|*[!0-9]*) echo "soak.sh: $v must be a number, not '${!v}'" >&2; exit 2 ;;
+ACTIVE_TARGET=${ACTIVE_TARGET:-half}
+for v in GUESTS MINUTES SEED RUNCAP STATE_MB SAMPLE_S MEM RSS_SLACK_KB ACTIVE_TARGET; do
+	case $v=${!v} in
+	ACTIVE_TARGET=half) ACTIVE_TARGET=$((GUESTS / 2)) ;;
+	*=|*=*[!0-9]*) echo "soak.sh: $v must be a number, not '${!v}'" >&2; exit 2 ;;
 	esac
 done
 [ "$GUESTS" -ge 1 ] && [ "$GUESTS" -le 500 ] ||
@@ -316,6 +319,11 @@ while [ "$SECONDS" -lt "$END_T" ]; do
 	fi
 	r=$((RANDOM % 100))
 	R=$RANDOM
+	# below ACTIVE_TARGET active VMs, half the stops become starts
+	if [ $r -ge 28 ] && [ $r -lt 61 ] && [ $((RANDOM % 2)) = 0 ] &&
+	    [ "$(grep -cE " ($active_re) " "$T/vms" 2>/dev/null)" -lt "$ACTIVE_TARGET" ]; then
+		r=0
+	fi
 	if [ $r -lt 28 ]; then act_start
 	elif [ $r -lt 42 ]; then act_destroy
 	elif [ $r -lt 50 ]; then act_shutdown
