@@ -43,6 +43,8 @@ struct heartbeats {
 	struct daemon		*d;
 	struct sink		*sink;
 	LIST_HEAD(, hbreader)	 readers;
+	/* every reader's read rate (heartbeat.h), shared by its buckets */
+	struct ev_token_bucket_cfg *rate;
 };
 
 static uint64_t
@@ -168,6 +170,8 @@ reader_connect(struct hbreader *r)
 		return;
 	}
 	bufferevent_setcb(r->bev, on_read, NULL, on_event, r);
+	/* a guest flooding its port is held back by QEMU, not read at once */
+	bufferevent_set_rate_limit(r->bev, r->set->rate);
 	bufferevent_enable(r->bev, EV_READ);
 }
 
@@ -215,8 +219,15 @@ heartbeat_init(struct daemon *d)
 {
 	struct heartbeats *set = xcalloc(1, sizeof(*set));
 
+	struct timeval tick = { 0, HEARTBEAT_TICK_MS * 1000 };
+
 	set->d = d;
 	LIST_INIT(&set->readers);
+	set->rate = ev_token_bucket_cfg_new(HEARTBEAT_READ_BPS *
+	    HEARTBEAT_TICK_MS / 1000, HEARTBEAT_READ_BURST, EV_RATE_LIMIT_MAX,
+	    EV_RATE_LIMIT_MAX, &tick);
+	if (set->rate == NULL)
+		fatalx("heartbeat: no rate limit configuration");
 	set->sink = events_sink(d, on_vm_event, set);
 	d->heartbeats = set;
 }
@@ -231,6 +242,8 @@ heartbeat_fini(struct daemon *d)
 	while (!LIST_EMPTY(&set->readers))
 		reader_free(LIST_FIRST(&set->readers));
 	events_unsink(d, set->sink);
+	/* after the readers: their buckets point at it */
+	ev_token_bucket_cfg_free(set->rate);
 	free(set);
 	d->heartbeats = NULL;
 }

@@ -13,6 +13,16 @@ struct daemon;
 struct vm;
 struct json_object;
 
+/*
+ * What one VM's channel is read at, at most: ticks (under 50 bytes, one a
+ * millisecond) need under 50 KiB/s.  More waits in QEMU and then in the
+ * guest (virtio-serial's flow control), so a guest flooding the port
+ * costs the supervisor a bounded share of its loop (bench_hostile).
+ */
+#define HEARTBEAT_READ_BPS	(256 * 1024)
+#define HEARTBEAT_READ_BURST	(64 * 1024)
+#define HEARTBEAT_TICK_MS	100	/* the bucket's refill period */
+
 /* Register the reader's event sink (once per daemon). */
 void		 heartbeat_init(struct daemon *);
 void		 heartbeat_fini(struct daemon *);
