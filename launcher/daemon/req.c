@@ -113,10 +113,16 @@ req_error(struct req *r, const char *class, const char *fmt, ...)
 void
 req_qemu_error(struct req *r, const char *class, const char *desc)
 {
-	struct json_object *m = req_error_msg(r->id, class, desc);
+	char why[1024];
+	int gone = strcmp(class, ERR_DISCONNECTED) == 0;
+
+	/* the library's "end of file": what happened, for a person */
+	if (gone)
+		snprintf(why, sizeof(why), "lost QEMU (%s); 'qlaunch dominfo' "
+		    "shows how it ended", desc);
+	struct json_object *m = req_error_msg(r->id, class, gone ? why : desc);
 	/* the QMP library's own Timeout and Disconnected are ours */
-	int own = strcmp(class, ERR_TIMEOUT) == 0 ||
-	    strcmp(class, ERR_DISCONNECTED) == 0;
+	int own = strcmp(class, ERR_TIMEOUT) == 0 || gone;
 
 	json_object_object_add(jget(m, "error"), "qemu",
 	    json_object_new_boolean(!own));

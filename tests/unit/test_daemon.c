@@ -432,6 +432,23 @@ test_shutdown_ignored(void **state)
 	fx_free(f);
 }
 
+/* QEMU gone in the middle of a command: one line that says so. */
+static void
+test_qemu_lost_mid_command(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	fx_running_vm(f, PLAIN_VM);
+	request(f, "qmp", "{\"name\": \"t1\", \"command\": \"query-status\"}");
+	expect_cmd(f, "query-status", NULL);
+	close(f->peer);
+	f->peer = -1;
+	expect_error(f, "Disconnected", "lost QEMU (end of file); 'qlaunch "
+	    "dominfo' shows how it ended", 0);
+	fx_free(f);
+}
+
 /* shutdown --wait --force: destroyed after the timeout, and says so. */
 static void
 test_shutdown_force(void **state)
@@ -797,6 +814,7 @@ main(void)
 		cmocka_unit_test(test_attach_disk_live),
 		cmocka_unit_test(test_detach_disk),
 		cmocka_unit_test(test_events_and_rename),
+		cmocka_unit_test(test_qemu_lost_mid_command),
 	};
 
 	log_init("test_daemon", 1, 0);
