@@ -324,3 +324,41 @@ run_tests() {
 	fi
 	return 0
 }
+
+# ssh for the ssh:// tests (S: its directory, PORT): a host key, a client
+# key (id) authorized, a client config that trusts only them, and $S/ssh,
+# ssh with that config
+ssh_keys() {
+	mkdir -p "$S" /run/sshd && chmod 700 "$S"
+	ssh-keygen -q -t ed25519 -N '' -f "$S/hostkey" || return 1
+	ssh-keygen -q -t ed25519 -N '' -f "$S/id" || return 1
+	cp "$S/id.pub" "$S/authorized_keys"
+	cat >"$S/config" <<EOC
+UserKnownHostsFile $S/known_hosts
+GlobalKnownHostsFile /dev/null
+StrictHostKeyChecking yes
+IdentityAgent none
+EOC
+	printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$S/config" >"$S/ssh"
+	chmod 755 "$S/ssh"
+}
+
+# start_sshd NS ADDR: an sshd listening on ADDR:PORT only, inside NS,
+# with ssh_keys' keys; its host key known to $S/ssh
+start_sshd() {
+	cat >"$S/sshd_$1" <<EOC
+ListenAddress $2:$PORT
+HostKey $S/hostkey
+AuthorizedKeysFile $S/authorized_keys
+PidFile $S/sshd_$1.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+EOC
+	ip netns exec "$1" /usr/sbin/sshd -D -e -f "$S/sshd_$1" \
+	    >>"$T/sshd.log" 2>&1 &
+	disown $! 2>/dev/null || true
+	echo "[$2]:$PORT $(cat "$S/hostkey.pub")" >>"$S/known_hosts"
+}

@@ -38,42 +38,12 @@ uri() {
 	echo "ssh://root@$1:$PORT/?keyfile=${3:-$S/id}&socket=$2&command=${4:-$QLAUNCH}"
 }
 
-# sshd NS ADDR: one listening on ADDR:PORT only, inside NS
-start_sshd() {
-	cat >"$S/sshd_$1" <<EOC
-ListenAddress $2:$PORT
-HostKey $S/hostkey
-AuthorizedKeysFile $S/authorized_keys
-PidFile $S/sshd_$1.pid
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-EOC
-	ip netns exec "$1" /usr/sbin/sshd -D -e -f "$S/sshd_$1" \
-	    >>"$T/sshd.log" 2>&1 &
-	disown $! 2>/dev/null || true
-	echo "[$2]:$PORT $(cat "$S/hostkey.pub")" >>"$S/known_hosts"
-}
-
 # the namespaces and the veth (ADDR_A, ADDR_B in 192.168.237.0/24),
 # an sshd in each, both supervisors
 setup() {
 	make_netns_pair qls 192.168.237 || return 1
-	mkdir -p "$S" /run/sshd && chmod 700 "$S"
-	ssh-keygen -q -t ed25519 -N '' -f "$S/hostkey" || return 1
-	ssh-keygen -q -t ed25519 -N '' -f "$S/id" || return 1
+	ssh_keys || return 1
 	ssh-keygen -q -t ed25519 -N '' -f "$S/badkey" || return 1
-	cp "$S/id.pub" "$S/authorized_keys"
-	cat >"$S/config" <<EOC
-UserKnownHostsFile $S/known_hosts
-GlobalKnownHostsFile /dev/null
-StrictHostKeyChecking yes
-IdentityAgent none
-EOC
-	printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$S/config" >"$S/ssh"
-	chmod 755 "$S/ssh"
 	start_sshd "$NETNS" "$ADDR_A"
 	start_sshd "$NSB" "$ADDR_B"
 	start_daemon || return 1
