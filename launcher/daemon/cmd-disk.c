@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -24,6 +25,7 @@
 #include "qmp.h"
 #include "req.h"
 #include "storage.h"
+#include "userperm.h"
 #include "util.h"
 #include "vm.h"
 
@@ -164,6 +166,16 @@ d_blkinfo(struct req *r, struct vm *vm)
 		if (k.path == NULL) {
 			json_object_array_add(arr, sizes(k.target, 0, 0, NULL));
 			continue;
+		}
+		/* qemu-img runs as root: only on what the user may read */
+		int e = uid_is_admin(r->d, r->uid) ? 0 :
+		    user_may_access(r->uid, k.path, R_OK);
+		if (e != 0) {
+			json_object_put(arr);
+			req_error(r, ERR_PERMISSION, "disk %s: %s: %s (the "
+			    "supervisor reads a user's images only as that user "
+			    "may)", k.target, k.path, strerror(e));
+			return;
 		}
 		if (qimg_info(k.path, k.format, &info, err, sizeof(err)) == -1) {
 			json_object_put(arr);

@@ -403,7 +403,8 @@ EOF
 }
 
 # UA's own VM on root's image: the supervisor's qemu-img (a shut off
-# VM's snapshots) works on it only as UA could, so nothing is written
+# VM's snapshots, its blkinfo) works on it only as UA could, so nothing
+# is written or read
 t_own_vm_others_image() {
 	local img=$T/rootimg.qcow2 sum
 	qemu-img create -q -f qcow2 "$img" 64M
@@ -413,6 +414,8 @@ t_own_vm_others_image() {
 	as "$UA" create adisk --memory 128 --accel tcg \
 	    --disk path="$img",format=qcow2 >/dev/null
 	one_line_error "Permission denied" as "$UA" snapshot-create-as adisk x
+	# nor read: qemu-img info would tell the image's sizes
+	one_line_error "disk vda: $img: Permission denied" as "$UA" domblkinfo adisk vda
 	one_line_error "" as "$UA" snapshot-revert adisk keep
 	one_line_error "" as "$UA" snapshot-delete adisk keep
 	[ "$(sha1sum <"$img")" = "$sum" ] || fail "root's image changed"
